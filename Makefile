@@ -1,0 +1,54 @@
+# The two commands of the README: `make demo` and `make test`. Everything else is their parts.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DEMO_DB := $(CURDIR)/instance/demo.db
+PYTEST_WORKERS ?= 2
+
+.PHONY: demo test install dev lint types unit translations serve clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# Reinstall when pyproject.toml changes; a stamp per extra keeps `make test` quick the second time.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(VENV)/.installed $@
+
+install: $(VENV)/.installed
+dev: $(VENV)/.installed-dev
+
+translations: install
+	$(BIN)/python -c "from reviewer_app.i18n import compile_catalogs; compile_catalogs(force=True)"
+
+demo: install translations
+	mkdir -p instance
+	rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm
+	REVIEWER_APP_MODE=demo DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/reviewer-app db upgrade
+	REVIEWER_APP_MODE=demo DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/reviewer-app demo
+	REVIEWER_APP_MODE=demo DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/reviewer-app run --host 127.0.0.1 --port 5000
+
+lint: dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+types: dev
+	$(BIN)/mypy
+
+# The whole suite on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is set (CI sets it).
+unit: dev translations
+	env -u TEST_DATABASE_URL $(BIN)/python -m pytest -n $(PYTEST_WORKERS)
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+		echo "== again on PostgreSQL ($$TEST_DATABASE_URL)"; \
+		$(BIN)/python -m pytest -n $(PYTEST_WORKERS); \
+	fi
+
+test: lint types unit
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-artifacts

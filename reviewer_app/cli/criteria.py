@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from ..scoring.scheme import SchemeError, load_scheme_file
+
+
+@click.group("criteria")
+def criteria_group() -> None:
+    """Scoring schemes (criteria files)."""
+
+
+@criteria_group.command("check")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+def check(files: tuple[Path, ...]) -> None:
+    """Validate criteria files; print every problem; exit 1 if there is any."""
+    failed = False
+    for path in files:
+        try:
+            scheme = load_scheme_file(path)
+        except SchemeError as exc:
+            failed = True
+            for problem in exc.problems:
+                click.echo(str(problem), err=True)
+            continue
+        click.echo(f"{path}: ok ({scheme.key}, {len(scheme.criteria)} criteria)")
+    if failed:
+        sys.exit(1)
+
+
+def register(main: click.Group) -> None:
+    main.add_command(criteria_group)

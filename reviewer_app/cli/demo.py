@@ -1,0 +1,7 @@
+from __future__ import annotations
+
+import click
+
+
+def register(main: click.Group) -> None:
+    pass

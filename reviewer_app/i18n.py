@@ -1,0 +1,137 @@
+"""Languages: English and German, the user's choice first, then the browser's."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, request, session
+from flask_babel import Babel
+from flask_login import current_user
+
+TRANSLATIONS_DIR = Path(__file__).parent / "translations"
+# One catalogue per area, so that each area's strings are kept (and reviewed) beside each other.
+DOMAINS = ("base", "expert", "coordinator", "reports", "cli")
+
+
+def select_locale() -> str:
+    from flask import current_app
+
+    languages = current_app.config["LANGUAGES"]
+    chosen = session.get("language")
+    if chosen in languages:
+        return str(chosen)
+    if getattr(current_user, "is_authenticated", False) and current_user.language in languages:
+        return str(current_user.language)
+    return request.accept_languages.best_match(languages) or languages[0]
+
+
+def init_i18n(app: Flask, babel: Babel) -> None:
+    compile_catalogs()
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS_DIR)
+    app.config["BABEL_DOMAIN"] = ";".join(DOMAINS)
+    babel.init_app(app, locale_selector=select_locale)
+
+
+def compile_catalogs(force: bool = False) -> None:
+    """Compile every .po that is newer than its .mo (the .mo files are build output)."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po_path in TRANSLATIONS_DIR.glob("*/LC_MESSAGES/*.po"):
+        mo_path = po_path.with_suffix(".mo")
+        if not force and mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+            continue
+        with po_path.open("rb") as fh:
+            catalog = read_po(fh, locale=po_path.parent.parent.name, domain=po_path.stem)
+        tmp = mo_path.with_suffix(".mo.tmp")
+        with tmp.open("wb") as fh:
+            write_mo(fh, catalog)
+        tmp.replace(mo_path)
+
+
+# Which files feed which catalogue (domain). A string found in several areas needs translating once.
+AREAS: dict[str, tuple[str, ...]] = {
+    "base": ("templates", "auth", "web.py", "i18n.py", "models"),
+    "expert": ("expert",),
+    "coordinator": ("coordinator", "consensus", "mail.py"),
+    "reports": ("reports",),
+    "cli": ("cli", "demo"),
+}
+KEYWORDS = {
+    "_": None,
+    "gettext": None,
+    "ngettext": (1, 2),
+    "lazy_gettext": None,
+    "_l": None,
+    "pgettext": ((1, "c"), 2),
+    "lazy_ngettext": (1, 2),
+}
+
+
+def extract_messages(domain: str) -> dict[str, list[str]]:
+    """Every translatable string of an area: msgid -> places it is used."""
+    from babel.messages.extract import extract_from_file
+
+    package = Path(__file__).parent
+    found: dict[str, list[str]] = {}
+    for entry in AREAS[domain]:
+        root = package / entry
+        files = [root] if root.is_file() else sorted(root.rglob("*"))
+        for path in files:
+            if path.suffix == ".py":
+                method = "python"
+            elif path.suffix in (".html", ".txt") and "templates" in path.parts:
+                method = "jinja2"
+            else:
+                continue
+            for lineno, message, _comments, _context in extract_from_file(
+                method,
+                str(path),
+                keywords=KEYWORDS,
+                options={"extensions": "jinja2.ext.do", "trimmed": "true"}
+                if method == "jinja2"
+                else {},
+            ):
+                msgid = message[0] if isinstance(message, tuple) else message
+                if msgid:
+                    found.setdefault(msgid, []).append(f"{path.relative_to(package)}:{lineno}")
+    return found
+
+
+def update_catalog(domain: str, locale: str = "de") -> list[str]:
+    """Add the area's new strings to its .po (empty translations), drop unused ones.
+
+    Returns the msgids that still have no translation.
+    """
+    from babel.messages.catalog import Catalog
+    from babel.messages.pofile import read_po, write_po
+
+    po_path = TRANSLATIONS_DIR / locale / "LC_MESSAGES" / f"{domain}.po"
+    old: Catalog
+    if po_path.exists():
+        with po_path.open("rb") as fh:
+            old = read_po(fh, locale=locale, domain=domain)
+    else:
+        old = Catalog(locale=locale, domain=domain)
+    new = Catalog(locale=locale, domain=domain, project="reviewer_app", fuzzy=False)
+    for msgid, places in sorted(extract_messages(domain).items()):
+        previous = old.get(msgid)
+        new.add(
+            msgid,
+            previous.string if previous else "",
+            locations=[(p.rsplit(":", 1)[0], int(p.rsplit(":", 1)[1])) for p in places],
+        )
+    po_path.parent.mkdir(parents=True, exist_ok=True)
+    with po_path.open("wb") as fh:
+        write_po(fh, new, width=100, omit_header=False, sort_output=True)
+    return [m.id for m in new if m.id and not m.string]
+
+
+if __name__ == "__main__":  # python -m reviewer_app.i18n [domain ...]
+    import sys
+
+    for name in sys.argv[1:] or list(AREAS):
+        missing = update_catalog(name)
+        print(f"{name}: {len(missing)} untranslated")
+        for msgid in missing:
+            print(f"  {msgid!r}")

@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .types import Cents, Hundredths, utcnow
+from .users import enum_column
+
+if TYPE_CHECKING:
+    from ..scoring.scheme import Scheme
+    from .proposals import Proposal
+
+
+class Phase(StrEnum):
+    SETUP = "setup"
+    EVALUATION = "evaluation"
+    CONSENSUS = "consensus"
+    RANKING = "ranking"
+    DECIDED = "decided"
+
+
+PHASE_ORDER: tuple[Phase, ...] = tuple(Phase)
+
+
+class Call(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "calls"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    # A snapshot of the criteria file: later edits of the file never change a running call.
+    scheme_json: Mapped[dict[str, Any]] = mapped_column(JSON)
+    scheme_sha256: Mapped[str] = mapped_column(String(64))
+    phase: Mapped[Phase] = mapped_column(enum_column(Phase, "call_phase"), default=Phase.SETUP)
+    deadline: Mapped[date | None]
+    budget_eur: Mapped[Decimal | None] = mapped_column(Cents)
+    anonymise_experts: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_at: Mapped[datetime | None]
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    criteria: Mapped[list[Criterion]] = relationship(
+        back_populates="call", order_by="Criterion.position", cascade="all, delete-orphan"
+    )
+    proposals: Mapped[list[Proposal]] = relationship(
+        back_populates="call", order_by="Proposal.reference", cascade="all, delete-orphan"
+    )
+
+    @property
+    def scheme(self) -> Scheme:
+        from ..scoring.scheme import Scheme
+
+        return Scheme.from_json(self.scheme_json)
+
+    def __repr__(self) -> str:
+        return f"<Call {self.key} {self.phase}>"
+
+
+class Criterion(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "criteria"
+    __table_args__ = (UniqueConstraint("call_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(300))
+    question: Mapped[str] = mapped_column(Text, default="")
+    weight: Mapped[Decimal] = mapped_column(Hundredths, default=Decimal(1))
+    threshold: Mapped[Decimal | None] = mapped_column(Hundredths)
+    position: Mapped[int]
+
+    call: Mapped[Call] = relationship(back_populates="criteria")

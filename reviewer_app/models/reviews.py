@@ -1,0 +1,216 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from sqlalchemy import CheckConstraint, ForeignKey, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .types import Hundredths, utcnow
+from .users import enum_column
+
+if TYPE_CHECKING:
+    from .calls import Criterion
+    from .proposals import Proposal
+    from .users import User
+
+
+class Assignment(db.Model):  # type: ignore[name-defined,misc]
+    """An expert asked to evaluate one proposal."""
+
+    __tablename__ = "assignments"
+    __table_args__ = (UniqueConstraint("proposal_id", "expert_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(
+        ForeignKey("proposals.id", ondelete="CASCADE"), index=True
+    )
+    expert_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    is_rapporteur: Mapped[bool] = mapped_column(default=False)
+    due_date: Mapped[date | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    proposal: Mapped[Proposal] = relationship(back_populates="assignments")
+    expert: Mapped[User] = relationship(back_populates="assignments")
+    declaration: Mapped[ConflictDeclaration | None] = relationship(
+        back_populates="assignment", cascade="all, delete-orphan"
+    )
+    review: Mapped[Review | None] = relationship(
+        back_populates="assignment", cascade="all, delete-orphan"
+    )
+
+    @property
+    def has_conflict(self) -> bool:
+        return self.declaration is not None and self.declaration.has_conflict
+
+
+class ConflictDeclaration(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "conflict_declarations"
+    __table_args__ = (
+        UniqueConstraint("assignment_id"),
+        CheckConstraint("NOT has_conflict OR reason <> ''", name="conflict_needs_reason"),
+        CheckConstraint(
+            "has_conflict OR confidentiality_accepted", name="confidentiality_before_access"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id", ondelete="CASCADE"))
+    has_conflict: Mapped[bool]
+    reason: Mapped[str] = mapped_column(Text, default="")
+    confidentiality_accepted: Mapped[bool] = mapped_column(default=False)
+    declared_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    assignment: Mapped[Assignment] = relationship(back_populates="declaration")
+
+
+class ReviewStatus(StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+
+
+class Review(db.Model):  # type: ignore[name-defined,misc]
+    """One expert's individual evaluation of one proposal."""
+
+    __tablename__ = "reviews"
+    __table_args__ = (UniqueConstraint("assignment_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id", ondelete="CASCADE"))
+    status: Mapped[ReviewStatus] = mapped_column(
+        enum_column(ReviewStatus, "review_status"), default=ReviewStatus.DRAFT
+    )
+    # Optimistic locking: every save bumps it; a save carrying an older number is refused.
+    version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    submitted_at: Mapped[datetime | None]
+
+    assignment: Mapped[Assignment] = relationship(back_populates="review")
+    scores: Mapped[list[Score]] = relationship(
+        back_populates="review", cascade="all, delete-orphan"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def is_submitted(self) -> bool:
+        return self.status is ReviewStatus.SUBMITTED
+
+
+class Score(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "scores"
+    __table_args__ = (
+        UniqueConstraint("review_id", "criterion_id"),
+        CheckConstraint("value IS NULL OR value >= 0", name="score_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id", ondelete="CASCADE"))
+    criterion_id: Mapped[int] = mapped_column(
+        ForeignKey("criteria.id", ondelete="CASCADE"), index=True
+    )
+    value: Mapped[Decimal | None] = mapped_column(Hundredths)  # a draft may leave it empty
+    comment: Mapped[str] = mapped_column(Text, default="")
+
+    review: Mapped[Review] = relationship(back_populates="scores")
+    criterion: Mapped[Criterion] = relationship()
+
+
+class ConsensusStatus(StrEnum):
+    DRAFT = "draft"
+    FINAL = "final"
+
+
+class ConsensusReport(db.Model):  # type: ignore[name-defined,misc]
+    """The rapporteur's consensus of a proposal's individual reviews; only a final one counts."""
+
+    __tablename__ = "consensus_reports"
+    __table_args__ = (UniqueConstraint("proposal_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"))
+    rapporteur_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    status: Mapped[ConsensusStatus] = mapped_column(
+        enum_column(ConsensusStatus, "consensus_status"), default=ConsensusStatus.DRAFT
+    )
+    version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finalised_at: Mapped[datetime | None]
+    finalised_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    proposal: Mapped[Proposal] = relationship(back_populates="consensus")
+    scores: Mapped[list[ConsensusScore]] = relationship(
+        back_populates="report", cascade="all, delete-orphan"
+    )
+    approvals: Mapped[list[ConsensusApproval]] = relationship(
+        back_populates="report", cascade="all, delete-orphan"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def is_final(self) -> bool:
+        return self.status is ConsensusStatus.FINAL
+
+
+class ConsensusScore(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "consensus_scores"
+    __table_args__ = (
+        UniqueConstraint("report_id", "criterion_id"),
+        CheckConstraint("value IS NULL OR value >= 0", name="score_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("consensus_reports.id", ondelete="CASCADE"))
+    criterion_id: Mapped[int] = mapped_column(
+        ForeignKey("criteria.id", ondelete="CASCADE"), index=True
+    )
+    value: Mapped[Decimal | None] = mapped_column(Hundredths)
+    comment: Mapped[str] = mapped_column(Text, default="")
+
+    report: Mapped[ConsensusReport] = relationship(back_populates="scores")
+    criterion: Mapped[Criterion] = relationship()
+
+
+class ConsensusApproval(db.Model):  # type: ignore[name-defined,misc]
+    """Another expert of the proposal approves the consensus draft or comments on it."""
+
+    __tablename__ = "consensus_approvals"
+    __table_args__ = (UniqueConstraint("report_id", "expert_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("consensus_reports.id", ondelete="CASCADE"))
+    expert_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    approved: Mapped[bool]
+    comment: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    report: Mapped[ConsensusReport] = relationship(back_populates="approvals")
+    expert: Mapped[User] = relationship()
+
+
+class DecisionOutcome(StrEnum):
+    FUNDED = "funded"
+    RESERVE = "reserve"
+    REJECTED = "rejected"
+    INELIGIBLE = "ineligible"
+
+
+class Decision(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "decisions"
+    __table_args__ = (UniqueConstraint("proposal_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"))
+    outcome: Mapped[DecisionOutcome] = mapped_column(enum_column(DecisionOutcome, "outcome"))
+    rationale: Mapped[str] = mapped_column(Text, default="")
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    proposal: Mapped[Proposal] = relationship(back_populates="decision")
+    decided_by: Mapped[User | None] = relationship()

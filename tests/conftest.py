@@ -1,0 +1,224 @@
+"""Shared fixtures: one application and database per test session, emptied after each test.
+
+The suite runs on SQLite; with TEST_DATABASE_URL set it runs on that PostgreSQL database, each
+xdist worker in a schema of its own. The schema is built by the migrations, not create_all, so
+every test also exercises them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy import create_engine, text
+
+from reviewer_app import create_app
+from reviewer_app.extensions import db as _db
+from reviewer_app.models import Assignment, Call, Proposal, Role, User
+from reviewer_app.scoring.scheme import load_scheme_file
+
+ROOT = Path(__file__).resolve().parent.parent
+CRITERIA_DIR = ROOT / "criteria"
+DEMO_SCHEME = CRITERIA_DIR / "ai-factories-2024.toml"
+PASSWORD = "correct horse battery"
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+def _database_url(tmp_root: Path) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        return f"sqlite:///{tmp_root / 'test.db'}"
+    from reviewer_app.config import normalise_database_url
+
+    url = normalise_database_url(url)
+    schema = f"test_{WORKER}"
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine.dispose()
+    separator = "&" if "?" in url else "?"
+    return f"{url}{separator}options=-csearch_path%3D{schema}"
+
+
+def is_postgres() -> bool:
+    return bool(os.environ.get("TEST_DATABASE_URL"))
+
+
+class Client(FlaskClient):
+    """Each request in a fresh app context, as in production: ``g`` (the signed-in user, the
+    locale) and the database session never leak from the test's own context into a request."""
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    root = tmp_path_factory.mktemp("instance")
+    app = create_app(
+        {
+            "TESTING": True,
+            "REVIEWER_APP_MODE": "test",
+            "SECRET_KEY": "test-secret",
+            "SQLALCHEMY_DATABASE_URI": _database_url(root),
+            "WTF_CSRF_ENABLED": False,
+            "OUTBOX_DIR": str(root / "outbox"),
+            "SERVER_NAME": None,
+        }
+    )
+    app.test_client_class = Client
+    with app.app_context():
+        from flask_migrate import upgrade
+
+        upgrade()
+    yield app
+    with app.app_context():
+        _db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _empty_database(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every test starts from an empty database, whatever it committed."""
+    yield
+    if "app" not in request.fixturenames:
+        return
+    app: Flask = request.getfixturevalue("app")
+    with app.app_context():
+        _db.session.remove()
+        with _db.engine.begin() as conn:
+            for table in reversed(_db.metadata.sorted_tables):
+                conn.execute(table.delete())
+
+
+@pytest.fixture
+def app_ctx(app: Flask) -> Iterator[Flask]:
+    with app.app_context():
+        yield app
+        _db.session.remove()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+class CliRunner(FlaskCliRunner):
+    """Invokes the real ``reviewer-app`` group (not ``app.cli``) against the test application."""
+
+    def invoke(self, cli: Any = None, args: Any = None, **kwargs: Any) -> Any:
+        from reviewer_app.cli import main
+
+        return super().invoke(cli or main, args, **kwargs)
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return CliRunner(app)
+
+
+@pytest.fixture
+def csrf_enabled(app: Flask) -> Iterator[None]:
+    app.config["WTF_CSRF_ENABLED"] = True
+    yield
+    app.config["WTF_CSRF_ENABLED"] = False
+
+
+@pytest.fixture
+def make_user(app_ctx: Flask) -> Callable[..., User]:
+    counter = iter(range(1, 10_000))
+
+    def make(role: Role | str = Role.EXPERT, **overrides: Any) -> User:
+        from reviewer_app.auth.services import hash_password
+
+        n = next(counter)
+        role = Role(role)
+        values: dict[str, Any] = {
+            "email": f"{role.value}{n}@example.org",
+            "name": f"{role.value.title()} {n}",
+            "organisation": f"Organisation {n}",
+            "country": None,
+            "role": role,
+        }
+        password = overrides.pop("password", PASSWORD)
+        values.update(overrides)
+        user = User(**values)
+        user.password_hash = hash_password(password) if password else None
+        _db.session.add(user)
+        _db.session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def make_call(app_ctx: Flask) -> Callable[..., Call]:
+    from reviewer_app.coordinator.services import create_call
+
+    counter = iter(range(1, 10_000))
+
+    def make(scheme_path: Path = DEMO_SCHEME, **overrides: Any) -> Call:
+        n = next(counter)
+        scheme = load_scheme_file(scheme_path)
+        phase = overrides.pop("phase", None)
+        values: dict[str, Any] = {"key": f"call-{n}", "title": f"Test call {n}"}
+        values.update(overrides)
+        call = create_call(scheme, scheme_path.read_text(encoding="utf-8"), **values)
+        if phase is not None:
+            call.phase = phase
+        _db.session.commit()
+        return call
+
+    return make
+
+
+@pytest.fixture
+def make_proposal(app_ctx: Flask) -> Callable[..., Proposal]:
+    counter = iter(range(1, 10_000))
+
+    def make(call: Call, **overrides: Any) -> Proposal:
+        n = next(counter)
+        values: dict[str, Any] = {
+            "reference": f"P-{n:03d}",
+            "acronym": f"ACR{n}",
+            "title": f"Proposal {n}",
+            "applicant": f"Applicant {n}",
+            "country": "ES",
+            "requested_funding_eur": Decimal("1000000.00"),
+            "summary": "A summary.",
+        }
+        values.update(overrides)
+        proposal = Proposal(call=call, **values)
+        _db.session.add(proposal)
+        _db.session.commit()
+        return proposal
+
+    return make
+
+
+@pytest.fixture
+def make_assignment(app_ctx: Flask) -> Callable[..., Assignment]:
+    def make(proposal: Proposal, expert: User, **overrides: Any) -> Assignment:
+        assignment = Assignment(proposal=proposal, expert=expert, **overrides)
+        _db.session.add(assignment)
+        _db.session.commit()
+        return assignment
+
+    return make
+
+
+@pytest.fixture
+def login_as(client: FlaskClient) -> Callable[[User], FlaskClient]:
+    def login(user: User, password: str = PASSWORD) -> FlaskClient:
+        response = client.post("/login", data={"email": user.email, "password": password})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return client
+
+    return login

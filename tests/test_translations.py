@@ -1,0 +1,38 @@
+"""Every string the interface shows has a German translation with the same placeholders."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from babel.messages.pofile import read_po
+
+from reviewer_app.i18n import AREAS, TRANSLATIONS_DIR, extract_messages
+
+PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+
+
+def _german() -> dict[str, str]:
+    merged: dict[str, str] = {}
+    for po in sorted((TRANSLATIONS_DIR / "de" / "LC_MESSAGES").glob("*.po")):
+        with po.open("rb") as fh:
+            for message in read_po(fh, locale="de"):
+                if message.id and message.string:
+                    key = message.id if isinstance(message.id, str) else message.id[0]
+                    value = message.string if isinstance(message.string, str) else message.string[0]
+                    merged[key] = value
+    return merged
+
+
+@pytest.mark.parametrize("area", [a for a in AREAS if a != "cli"])
+def test_every_string_is_translated_to_german(area: str) -> None:
+    german = _german()
+    missing = {m: places[0] for m, places in extract_messages(area).items() if m not in german}
+    assert not missing, "untranslated (run python -m reviewer_app.i18n):\n" + "\n".join(
+        f"  {place}: {msgid!r}" for msgid, place in sorted(missing.items(), key=lambda i: i[1])
+    )
+
+
+def test_translations_keep_their_placeholders() -> None:
+    for msgid, msgstr in _german().items():
+        assert set(PLACEHOLDER.findall(msgid)) == set(PLACEHOLDER.findall(msgstr)), msgid
