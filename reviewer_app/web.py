@@ -15,12 +15,13 @@ from .models import User
 
 def register_web(app: Flask) -> None:
     from .auth import bp as auth_bp
+    from .consensus import bp as consensus_bp
     from .coordinator import bp as coordinator_bp
     from .expert import bp as expert_bp
+    from .reports import bp as reports_bp
 
-    app.register_blueprint(auth_bp)
-    app.register_blueprint(expert_bp)
-    app.register_blueprint(coordinator_bp)
+    for blueprint in (auth_bp, expert_bp, coordinator_bp, consensus_bp, reports_bp):
+        app.register_blueprint(blueprint)
 
     login_manager.login_view = "auth.login"
     login_manager.login_message = ""  # the login page itself says why; no flash noise

@@ -1,6 +1,13 @@
-"""The ``reviewer-app`` command: one click group per noun, over ``create_app``."""
+"""The ``reviewer-app`` command: one click group per noun, over ``create_app``.
+
+Each module of this package that defines ``register(main)`` adds its commands; nothing here needs
+to change when a command is added.
+"""
 
 from __future__ import annotations
+
+import importlib
+import pkgutil
 
 import click
 from flask.cli import FlaskGroup
@@ -26,7 +33,9 @@ def main() -> None:
 
 main.add_command(db_group)
 
-from . import criteria, demo  # noqa: E402  (each module adds its commands to ``main``)
-
-for _module in (criteria, demo):
-    _module.register(main)
+for _info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+    if _info.name.startswith("_"):
+        continue
+    _module = importlib.import_module(f"{__name__}.{_info.name}")
+    if hasattr(_module, "register"):
+        _module.register(main)

@@ -1,0 +1,1 @@
+"""Report download routes."""
