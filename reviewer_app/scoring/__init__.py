@@ -3,6 +3,19 @@
 Every page, export and report computes its numbers through this package, so they cannot disagree.
 """
 
+from .engine import (
+    ConsensusIn,
+    CriterionResult,
+    EvaluationError,
+    EvaluationIn,
+    ProposalIn,
+    ProposalResult,
+    Ranking,
+    ReviewIn,
+    Status,
+    evaluate,
+)
+from .numbers import format_money, format_score, to_decimal
 from .scheme import (
     ConflictRules,
     CriterionSpec,
@@ -18,13 +31,26 @@ from .scheme import (
 
 __all__ = [
     "ConflictRules",
+    "ConsensusIn",
+    "CriterionResult",
     "CriterionSpec",
+    "EvaluationError",
+    "EvaluationIn",
     "Problem",
+    "ProposalIn",
+    "ProposalResult",
+    "Ranking",
+    "ReviewIn",
     "Rules",
     "Scale",
     "Scheme",
     "SchemeError",
+    "Status",
+    "evaluate",
+    "format_money",
+    "format_score",
     "load_scheme_file",
     "parse_scheme",
     "scheme_from_mapping",
+    "to_decimal",
 ]

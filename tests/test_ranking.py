@@ -1,0 +1,188 @@
+"""The bridge from the database to the engine: what counts, what not, in a constant number of
+queries, and the CSV the command line prints."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import event
+
+from reviewer_app.extensions import db
+from reviewer_app.models import (
+    ConflictDeclaration,
+    ConsensusReport,
+    ConsensusScore,
+    ConsensusStatus,
+    Review,
+    ReviewStatus,
+    Score,
+)
+from reviewer_app.ranking import evaluation_input, rank_call, ranking_csv, ranking_table
+from reviewer_app.scoring.engine import ReviewIn, Status
+
+
+@contextmanager
+def count_queries() -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def listen(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", listen)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", listen)
+
+
+def add_review(assignment, values, *, status=ReviewStatus.SUBMITTED, conflict=False):
+    criteria = {c.key: c for c in assignment.proposal.call.criteria}
+    db.session.add(
+        ConflictDeclaration(
+            assignment=assignment,
+            has_conflict=conflict,
+            reason="Works with the applicant" if conflict else "",
+            confidentiality_accepted=not conflict,
+        )
+    )
+    review = Review(
+        assignment=assignment,
+        status=status,
+        submitted_at=datetime(2024, 11, 20) if status is ReviewStatus.SUBMITTED else None,
+    )
+    review.scores = [
+        Score(criterion=criteria[key], value=Decimal(v), comment="x" * 60)
+        for key, v in zip(("compute", "expertise", "funding"), values, strict=True)
+        if v is not None
+    ]
+    db.session.add(review)
+    db.session.commit()
+    return review
+
+
+def add_consensus(proposal, values, status=ConsensusStatus.FINAL):
+    criteria = {c.key: c for c in proposal.call.criteria}
+    report = ConsensusReport(proposal=proposal, status=status)
+    report.scores = [
+        ConsensusScore(criterion=criteria[k], value=Decimal(v), comment="agreed")
+        for k, v in values.items()
+    ]
+    db.session.add(report)
+    db.session.commit()
+
+
+@pytest.fixture
+def scene(make_call, make_proposal, make_user, make_assignment):
+    """A call with three proposals: A fully reviewed, B with a draft and a conflict, C with a
+    final consensus and one review, D with a draft consensus."""
+    call = make_call(budget_eur=Decimal("2500000"))
+    experts = [make_user("expert") for _ in range(4)]
+    a = make_proposal(call, reference="A", title='=HYPERLINK("x")')
+    b = make_proposal(call, reference="B", requested_funding_eur=None)
+    c = make_proposal(call, reference="C", requested_funding_eur=Decimal("2000000"))
+    d = make_proposal(call, reference="D")
+    a_scores = [("4", "4", "4"), ("4.5", "3", "4"), ("3", "3.5", "4")]
+    for expert, values in zip(experts[:3], a_scores, strict=True):
+        add_review(make_assignment(a, expert), values)
+    for expert in experts[:3]:
+        add_review(make_assignment(b, expert), ("5", "5", "5"))
+    add_review(make_assignment(b, experts[3]), ("0", "0", "0"), conflict=True)
+    add_review(
+        make_assignment(b, make_user("expert")), ("1", None, None), status=ReviewStatus.DRAFT
+    )
+    add_review(make_assignment(c, experts[0]), ("5", "5", "5"))
+    add_consensus(c, {"compute": "4.5", "expertise": "4.5", "funding": "4.5"})
+    for expert in experts[:3]:
+        add_review(make_assignment(d, expert), ("3", "3", "3"))
+    add_consensus(d, {"compute": "5"}, status=ConsensusStatus.DRAFT)
+    return call, experts
+
+
+def test_evaluation_input_marks_drafts_and_conflicts_and_passes_only_final_consensus(scene):
+    call, experts = scene
+    data = evaluation_input(call)
+    assert [p.reference for p in data.proposals] == ["A", "B", "C", "D"]
+    assert data.budget == Decimal("2500000")
+    assert data.proposals[1].requested_funding is None
+    b_reviews = [r for r in data.reviews if r.proposal == "B"]
+    assert len(b_reviews) == 5
+    conflicted = [r for r in b_reviews if r.conflicted]
+    assert conflicted == [
+        ReviewIn(
+            proposal="B",
+            expert=str(experts[3].id),
+            scores=(("compute", Decimal(0)), ("expertise", Decimal(0)), ("funding", Decimal(0))),
+            submitted=True,
+            conflicted=True,
+        )
+    ]
+    drafts = [r for r in b_reviews if not r.submitted]
+    assert len(drafts) == 1 and drafts[0].scores == (("compute", Decimal(1)),)
+    assert [c.proposal for c in data.consensus] == ["C"]  # D's consensus is still a draft
+
+
+def test_rank_call_counts_only_what_the_rules_say(scene):
+    call, _ = scene
+    ranking = rank_call(call)
+    b = ranking.row("B")
+    assert b.reviews == 3 and b.total == 15  # conflict and draft left out
+    assert b.flags == ("no_funding_amount",)
+    c = ranking.row("C")
+    assert (c.reviews, c.total, c.status) == (1, Decimal("13.5"), Status.MAIN)  # consensus
+    d = ranking.row("D")
+    assert d.criterion("compute").source == "aggregate"
+    assert d.status is Status.BELOW_THRESHOLD
+    a = ranking.row("A")
+    assert [r.reference for r in ranking.rows] == ["B", "C", "A", "D"]
+    # B 0 + C 2,000,000 fit; A's 1,000,000 crosses 2,500,000
+    assert (a.rank, a.status) == (3, Status.RESERVE)
+    assert ranking.main_total == Decimal("2000000")
+
+
+def test_ranking_csv_has_the_documented_columns(scene):
+    call, _ = scene
+    assert ranking_csv(rank_call(call)) == (
+        "rank,reference,title,reviews,compute,expertise,funding,total,weighted_total,status,flags\n"
+        "1,B,Proposal 2,3,5.00,5.00,5.00,15.00,15.00,main,no_funding_amount\n"
+        "2,C,Proposal 3,1,4.50,4.50,4.50,13.50,13.50,main,\n"
+        '3,A,"\'=HYPERLINK(""x"")",3,3.83,3.50,4.00,11.33,11.33,reserve,\n'
+        ",D,Proposal 4,3,3.00,3.00,3.00,9.00,9.00,below_threshold,\n"
+    )
+
+
+def test_ranking_table_draws_the_funding_line(scene):
+    call, _ = scene
+    lines = ranking_table(rank_call(call)).splitlines()
+    assert lines[0].split() == [
+        "rank", "reference", "title", "rev", "compute", "expertise", "funding", "total",
+        "weighted", "funding", "cumulative", "status", "flags",
+    ]  # fmt: skip
+    assert lines[4].startswith("---- funding line: budget 2500000.00 EUR")
+    assert lines[3].split()[:2] == ["2", "C"]
+
+
+def test_the_number_of_queries_does_not_grow_with_the_call(
+    make_call, make_proposal, make_user, make_assignment
+):
+    def queries_for(proposals: int) -> int:
+        call = make_call()
+        experts = [make_user("expert") for _ in range(3)]
+        for _ in range(proposals):
+            proposal = make_proposal(call)
+            for expert in experts:
+                add_review(make_assignment(proposal, expert), ("4", "4", "4"))
+            add_consensus(proposal, {"compute": "4"})
+        db.session.expire_all()
+        call = db.session.get(type(call), call.id)
+        with count_queries() as statements:
+            ranking = rank_call(call)
+        assert len(ranking.rows) == proposals
+        return len(statements)
+
+    assert queries_for(1) == queries_for(6)
+    assert queries_for(1) <= 8
