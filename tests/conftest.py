@@ -72,6 +72,8 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
             "WTF_CSRF_ENABLED": False,
             "OUTBOX_DIR": str(root / "outbox"),
             "SERVER_NAME": None,
+            # Strong hashing costs ~0.4 s a password; the suite checks behaviour, not strength.
+            "PASSWORD_HASH_PROFILE": "CHEAPEST",
         }
     )
     app.test_client_class = Client

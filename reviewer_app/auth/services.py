@@ -7,7 +7,7 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import Request, current_app, redirect, session, url_for
 from flask_babel import gettext as _
@@ -17,7 +17,13 @@ from ..extensions import db
 from ..models import Invitation, StashedForm, User, utcnow
 from ..models.audit import record
 
-_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+
+
+def _hasher() -> PasswordHasher:
+    """argon2id; the profile is configuration so that the test suite can use the cheapest one."""
+    profile = current_app.config.get("PASSWORD_HASH_PROFILE", "RFC_9106_LOW_MEMORY")
+    return PasswordHasher.from_parameters(getattr(profiles, profile))
+
 MIN_PASSWORD_LENGTH = 10
 
 
@@ -26,7 +32,7 @@ class InvitationError(Exception):
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 def set_password(user: User, password: str) -> None:
@@ -37,13 +43,13 @@ def authenticate(email: str, password: str) -> User | None:
     """The active user with this e-mail and password, else None (same answer for every miss)."""
     user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
     if user is None or user.password_hash is None or not user.active:
-        _hasher.hash(password)  # same work either way: no timing hint that the e-mail exists
+        _hasher().hash(password)  # same work either way: no timing hint that the e-mail exists
         return None
     try:
-        _hasher.verify(user.password_hash, password)
+        _hasher().verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
         return None
-    if _hasher.check_needs_rehash(user.password_hash):
+    if _hasher().check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.last_seen_at = utcnow()
     return user
