@@ -1,0 +1,195 @@
+"""The phases of a call and the rules for moving between them.
+
+A call goes ``setup -> evaluation -> consensus -> ranking -> decided``, one step at a time and
+never back: every later step rests on what the earlier ones froze (individual reviews freeze at
+``consensus``, everything at ``decided``). The web views and ``reviewer-app call phase`` both
+call :func:`move_phase`, so they refuse the same moves with the same reasons.
+"""
+
+from __future__ import annotations
+
+from flask import has_request_context
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from ..extensions import db
+from ..models import PHASE_ORDER, Assignment, Call, Phase, Proposal, Review, ReviewStatus, utcnow
+from ..models.audit import record
+
+
+class PhaseError(Exception):
+    """The move makes no sense now; the message says why, for the coordinator to act on."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+        super().__init__(message)
+
+
+def next_phase(phase: Phase) -> Phase | None:
+    index = PHASE_ORDER.index(phase)
+    return PHASE_ORDER[index + 1] if index + 1 < len(PHASE_ORDER) else None
+
+
+def open_review_count(call: Call) -> int:
+    """Assignments still owing a submitted review (an expert who declared a conflict owes none)."""
+    assignments = db.session.scalars(
+        select(Assignment)
+        .join(Assignment.proposal)
+        .where(Proposal.call_id == call.id)
+        .options(selectinload(Assignment.declaration), selectinload(Assignment.review))
+    ).all()
+    return sum(
+        1
+        for a in assignments
+        if not a.has_conflict and (a.review is None or not a.review.is_submitted)
+    )
+
+
+def understaffed_proposals(call: Call) -> list[tuple[Proposal, int]]:
+    """Proposals with fewer assigned, non-conflicted experts than ``rules.min_reviews``."""
+    need = call.scheme.rules.min_reviews
+    proposals = db.session.scalars(
+        select(Proposal)
+        .where(Proposal.call_id == call.id)
+        .order_by(Proposal.reference)
+        .options(selectinload(Proposal.assignments).selectinload(Assignment.declaration))
+    ).all()
+    short = []
+    for proposal in proposals:
+        have = sum(1 for a in proposal.assignments if not a.has_conflict)
+        if have < need:
+            short.append((proposal, have))
+    return short
+
+
+def _missing_decisions(call: Call) -> list[Proposal]:
+    try:
+        from .decisions import missing_decisions
+    except ImportError:  # the decisions module lands with the ranking phase
+        proposals = db.session.scalars(
+            select(Proposal)
+            .where(Proposal.call_id == call.id)
+            .options(selectinload(Proposal.decision))
+            .order_by(Proposal.reference)
+        )
+        return [p for p in proposals if p.decision is None]
+    return missing_decisions(call)
+
+
+def check_move(call: Call, target: Phase, *, confirm_open_reviews: bool = False) -> None:
+    """Refuse a move that makes no sense, without changing anything.
+
+    :raises PhaseError: with the reason.
+    """
+    expected = next_phase(call.phase)
+    if target == call.phase:
+        raise PhaseError(_("The call is already in the phase “%(phase)s”.", phase=target.value))
+    if expected is None:
+        raise PhaseError(_("The call is decided; its phase cannot change any more."))
+    if target != expected:
+        raise PhaseError(
+            _(
+                "A call moves one step at a time: from “%(current)s” the next phase is "
+                "“%(next)s”, not “%(target)s”.",
+                current=call.phase.value,
+                next=expected.value,
+                target=target.value,
+            )
+        )
+    proposal_count = db.session.scalar(
+        select(func.count(Proposal.id)).where(Proposal.call_id == call.id)
+    )
+    if not proposal_count:
+        raise PhaseError(_("The call has no proposals yet: add or import proposals first."))
+    if target is Phase.EVALUATION:
+        short = understaffed_proposals(call)
+        if short:
+            need = call.scheme.rules.min_reviews
+            listed = ", ".join(f"{p.reference} ({have}/{need})" for p, have in short)
+            raise PhaseError(
+                _(
+                    "Proposals with fewer than %(need)d assigned experts without a conflict "
+                    "(assigned/needed): %(list)s. Assign more experts first.",
+                    need=need,
+                    list=listed,
+                )
+            )
+    if target is Phase.CONSENSUS and not confirm_open_reviews:
+        still_open = open_review_count(call)
+        if still_open:
+            raise PhaseError(
+                _(
+                    "Reviews still open: %(num)d. Confirm that you want to close the "
+                    "evaluation anyway: open reviews will not count.",
+                    num=still_open,
+                )
+            )
+    if target is Phase.DECIDED:
+        missing = _missing_decisions(call)
+        if missing:
+            raise PhaseError(
+                _(
+                    "Proposals without a decision: %(list)s.",
+                    list=", ".join(p.reference for p in missing),
+                )
+            )
+
+
+def move_phase(call: Call, target: Phase, *, confirm_open_reviews: bool = False) -> None:
+    """Move ``call`` one step forward to ``target`` and record the move in the audit log.
+
+    :raises PhaseError: the move is refused; nothing is changed.
+    """
+    check_move(call, target, confirm_open_reviews=confirm_open_reviews)
+    source = call.phase
+    extra: dict[str, object] = {}
+    if target is Phase.CONSENSUS:
+        extra["open_reviews"] = open_review_count(call)
+    call.phase = target
+    if target is Phase.DECIDED:
+        call.decided_at = utcnow()
+        if has_request_context() and current_user.is_authenticated:
+            call.decided_by_id = current_user.id
+    record(
+        "call.phase", call, call_id=call.id, **{"from": source.value, "to": target.value}, **extra
+    )
+    db.session.flush()
+
+
+class ReopenError(Exception):
+    """The review cannot be reopened; the message says why."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+        super().__init__(message)
+
+
+def reopen_review(review: Review, reason: str) -> None:
+    """Turn a submitted review back into a draft so its expert can correct it.
+
+    Only during ``evaluation``: afterwards the individual reviews are frozen.
+
+    :raises ReopenError: wrong phase, not submitted, or no reason given.
+    """
+    call = review.assignment.proposal.call
+    if call.phase is not Phase.EVALUATION:
+        raise ReopenError(_("Reviews can be reopened only while the call is in evaluation."))
+    if not review.is_submitted:
+        raise ReopenError(_("This review is not submitted; there is nothing to reopen."))
+    reason = reason.strip()
+    if not reason:
+        raise ReopenError(_("Give a reason for reopening the review."))
+    review.status = ReviewStatus.DRAFT
+    review.submitted_at = None
+    review.updated_at = utcnow()
+    record(
+        "review.reopen",
+        review,
+        call_id=call.id,
+        proposal=review.assignment.proposal.reference,
+        expert_id=review.assignment.expert_id,
+        reason=reason,
+    )
+    db.session.flush()

@@ -1,0 +1,162 @@
+"""Phase control: one step forward at a time, each refusal with its reason, every move audited."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from reviewer_app.coordinator.phases import PhaseError, ReopenError, move_phase, reopen_review
+from reviewer_app.extensions import db
+from reviewer_app.models import AuditEvent, Decision, DecisionOutcome, Phase, ReviewStatus
+
+
+@pytest.fixture
+def staffed_call(make_call, make_proposal, make_user, make_assignment):
+    """A call in setup with two proposals, each with three assigned experts."""
+    call = make_call()
+    experts = [make_user("expert") for _ in range(3)]
+    proposals = [make_proposal(call) for _ in range(2)]
+    for proposal in proposals:
+        for expert in experts:
+            make_assignment(proposal, expert)
+    return call
+
+
+def _phase_events(call_id: int) -> list[dict]:
+    return [
+        e.data
+        for e in db.session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.action == "call.phase", AuditEvent.call_id == call_id)
+            .order_by(AuditEvent.id)
+        )
+    ]
+
+
+def test_move_to_evaluation_is_recorded_with_from_and_to(staffed_call) -> None:
+    move_phase(staffed_call, Phase.EVALUATION)
+    db.session.commit()
+    assert staffed_call.phase is Phase.EVALUATION
+    assert _phase_events(staffed_call.id) == [{"from": "setup", "to": "evaluation"}]
+
+
+@pytest.mark.parametrize("target", [Phase.CONSENSUS, Phase.RANKING, Phase.DECIDED, Phase.SETUP])
+def test_only_the_next_phase_is_allowed(staffed_call, target) -> None:
+    with pytest.raises(PhaseError) as excinfo:
+        move_phase(staffed_call, target)
+    assert staffed_call.phase is Phase.SETUP
+    assert "evaluation" in excinfo.value.message or "already" in excinfo.value.message
+
+
+def test_no_way_back(make_call, make_proposal) -> None:
+    call = make_call(phase=Phase.CONSENSUS)
+    make_proposal(call)
+    with pytest.raises(PhaseError, match="one step at a time"):
+        move_phase(call, Phase.EVALUATION)
+
+
+def test_refused_without_proposals(make_call) -> None:
+    call = make_call()
+    with pytest.raises(PhaseError, match="no proposals"):
+        move_phase(call, Phase.EVALUATION)
+    assert call.phase is Phase.SETUP
+    assert _phase_events(call.id) == []
+
+
+def test_refused_when_a_proposal_lacks_experts(
+    make_call, make_proposal, make_user, make_assignment
+):
+    call = make_call()
+    full, short = make_proposal(call), make_proposal(call)
+    experts = [make_user("expert") for _ in range(3)]
+    for expert in experts:
+        make_assignment(full, expert)
+    make_assignment(short, experts[0])
+    with pytest.raises(PhaseError) as excinfo:
+        move_phase(call, Phase.EVALUATION)
+    assert f"{short.reference} (1/3)" in excinfo.value.message
+    assert full.reference not in excinfo.value.message
+
+
+def test_conflicted_experts_do_not_count(staffed_call, declare_conflict) -> None:
+    proposal = staffed_call.proposals[0]
+    declare_conflict(proposal.assignments[0])
+    with pytest.raises(PhaseError, match=rf"{proposal.reference} \(2/3\)"):
+        move_phase(staffed_call, Phase.EVALUATION)
+
+
+def test_leaving_evaluation_with_open_reviews_needs_confirmation(staffed_call, make_review):
+    move_phase(staffed_call, Phase.EVALUATION)
+    for assignment in staffed_call.proposals[0].assignments:
+        make_review(assignment)
+    make_review(staffed_call.proposals[1].assignments[0], submitted=False)
+    with pytest.raises(PhaseError, match="Reviews still open: 3"):
+        move_phase(staffed_call, Phase.CONSENSUS)
+    assert staffed_call.phase is Phase.EVALUATION
+    move_phase(staffed_call, Phase.CONSENSUS, confirm_open_reviews=True)
+    db.session.commit()
+    assert staffed_call.phase is Phase.CONSENSUS
+    assert _phase_events(staffed_call.id)[-1] == {
+        "from": "evaluation",
+        "to": "consensus",
+        "open_reviews": 3,
+    }
+
+
+def test_leaving_evaluation_with_every_review_in_needs_no_confirmation(
+    staffed_call, make_review, declare_conflict
+) -> None:
+    move_phase(staffed_call, Phase.EVALUATION)
+    for proposal in staffed_call.proposals:
+        for assignment in proposal.assignments[1:]:
+            make_review(assignment)
+    # A conflicted expert owes no review.
+    declare_conflict(staffed_call.proposals[0].assignments[0])
+    make_review(staffed_call.proposals[1].assignments[0])
+    move_phase(staffed_call, Phase.CONSENSUS)
+    assert staffed_call.phase is Phase.CONSENSUS
+
+
+def test_decided_needs_a_decision_for_every_proposal(staffed_call, make_user) -> None:
+    staffed_call.phase = Phase.RANKING
+    db.session.commit()
+    first, second = staffed_call.proposals
+    db.session.add(Decision(proposal=first, outcome=DecisionOutcome.FUNDED))
+    db.session.commit()
+    with pytest.raises(PhaseError) as excinfo:
+        move_phase(staffed_call, Phase.DECIDED)
+    assert second.reference in excinfo.value.message
+    assert first.reference not in excinfo.value.message
+    db.session.add(Decision(proposal=second, outcome=DecisionOutcome.REJECTED, rationale="x"))
+    db.session.commit()
+    move_phase(staffed_call, Phase.DECIDED)
+    db.session.commit()
+    assert staffed_call.phase is Phase.DECIDED
+    assert staffed_call.decided_at is not None
+    with pytest.raises(PhaseError, match="decided"):
+        move_phase(staffed_call, Phase.DECIDED)
+
+
+def test_reopen_a_submitted_review_during_evaluation(staffed_call, make_review) -> None:
+    move_phase(staffed_call, Phase.EVALUATION)
+    review = make_review(staffed_call.proposals[0].assignments[0])
+    with pytest.raises(ReopenError, match="reason"):
+        reopen_review(review, "   ")
+    assert review.status is ReviewStatus.SUBMITTED
+    reopen_review(review, "Scores swapped between criteria")
+    db.session.commit()
+    assert review.status is ReviewStatus.DRAFT
+    assert review.submitted_at is None
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "review.reopen"))
+    assert event.data["reason"] == "Scores swapped between criteria"
+    with pytest.raises(ReopenError, match="not submitted"):
+        reopen_review(review, "again")
+
+
+def test_reopen_refused_outside_evaluation(staffed_call, make_review) -> None:
+    review = make_review(staffed_call.proposals[0].assignments[0])
+    staffed_call.phase = Phase.CONSENSUS
+    db.session.commit()
+    with pytest.raises(ReopenError, match="evaluation"):
+        reopen_review(review, "late correction")
+    assert review.status is ReviewStatus.SUBMITTED
