@@ -77,3 +77,18 @@ def test_unknown_page_is_a_friendly_404(client: FlaskClient) -> None:
     response = client.get("/no/such/page")
     assert response.status_code == 404
     assert "There is nothing at this address." in response.get_data(as_text=True)
+
+
+def test_help_lists_commands_without_configuration(tmp_path) -> None:
+    env = {"PATH": "/usr/bin:/bin", "REVIEWER_APP_MODE": "production", "HOME": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "-m", "reviewer_app.cli", "--help"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert result.returncode == 0
+    for command in ("criteria", "db", "demo", "run"):
+        assert f"  {command} " in result.stdout
+    assert "Error" not in result.stderr

@@ -14,6 +14,13 @@ from flask.cli import FlaskGroup
 from flask_migrate.cli import db as db_group
 
 
+class ReviewerAppGroup(FlaskGroup):
+    """Lists its own commands without building the app, so ``--help`` works before set-up."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(click.Group.list_commands(self, ctx))
+
+
 def _create_app() -> object:
     from .. import create_app
 
@@ -21,7 +28,7 @@ def _create_app() -> object:
 
 
 @click.group(
-    cls=FlaskGroup,
+    cls=ReviewerAppGroup,
     create_app=_create_app,
     add_default_commands=True,
     add_version_option=False,
