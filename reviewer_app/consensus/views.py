@@ -1,1 +1,245 @@
-"""Consensus views."""
+"""Consensus views: the rapporteur drafts, the other experts respond, the coordinator finalises."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..auth.access import keeps_input_on_expiry, role_required
+from ..extensions import db
+from ..models import Call, Phase, Proposal, Role
+from ..scoring.numbers import format_score
+from . import bp
+from .forms import ResponseForm, VersionForm, draft_form_class, draft_values
+from .services import (
+    ConsensusError,
+    Part,
+    StaleReport,
+    access_for,
+    approval_is_current,
+    call_progress,
+    expert_labels,
+    expert_work,
+    finalise,
+    load_proposal,
+    panel,
+    prefill,
+    reopen,
+    report_values,
+    respond,
+    save_draft,
+)
+
+
+@bp.context_processor
+def _helpers() -> dict[str, Any]:
+    return {"format_score": format_score, "view_functions": current_app.view_functions}
+
+
+def _anonymous(letter: str) -> str:
+    return _("Expert %(letter)s", letter=letter)
+
+
+def _load(proposal_id: int) -> tuple[Proposal, Any]:
+    """The proposal and the user's access; 404 for anyone without a part in it."""
+    proposal = load_proposal(proposal_id)
+    if proposal is None:
+        abort(404)
+    access = access_for(proposal, current_user)
+    if access.part is None:
+        abort(404)
+    return proposal, access
+
+
+@bp.route("/")
+@role_required(Role.EXPERT)
+def index() -> Any:
+    """The expert's consensus work: proposals of calls in the consensus phase."""
+    return render_template("consensus/index.html", items=expert_work(current_user))
+
+
+@bp.route("/calls/<key>")
+@role_required(Role.COORDINATOR, Role.OBSERVER)
+def call_progress_page(key: str) -> Any:
+    """Consensus progress of a call, per proposal."""
+    call = db.session.scalar(select(Call).where(Call.key == key)) or abort(404)
+    return render_template("consensus/call.html", call=call, rows=call_progress(call))
+
+
+@bp.route("/proposals/<int:proposal_id>", methods=["GET", "POST"])
+@role_required(Role.EXPERT, Role.COORDINATOR, Role.OBSERVER)
+@keeps_input_on_expiry
+def proposal(proposal_id: int) -> Any:
+    """The individual reviews side by side and the consensus report (draft form for editors)."""
+    proposal, access = _load(proposal_id)
+    if access.refusal is not None:
+        return render_template("consensus/not_yet.html", proposal=proposal, access=access), 403
+    call = proposal.call
+    report = proposal.consensus
+    editable = (
+        access.part in (Part.RAPPORTEUR, Part.COORDINATOR)
+        and call.phase is Phase.CONSENSUS
+        and (report is None or not report.is_final)
+    )
+    if request.method == "POST" and not editable:
+        if access.part in (Part.RAPPORTEUR, Part.COORDINATOR):
+            flash(_("The consensus report cannot be edited now."), "error")
+            return redirect(url_for(".proposal", proposal_id=proposal.id))
+        abort(403)
+    labels = expert_labels(proposal, _anonymous)
+    suggested = prefill(proposal, labels)
+    form = None
+    if editable:
+        form_class = draft_form_class(call)
+        form = form_class(
+            data=None if request.method == "POST" else _form_data(proposal, suggested)
+        )
+        if form.validate_on_submit():
+            version = int(form.version.data) if form.version.data else None
+            try:
+                save_draft(proposal, current_user, draft_values(form, call), version=version)
+            except StaleReport as exc:
+                db.session.rollback()
+                flash(str(exc), "error")
+                return redirect(url_for(".proposal", proposal_id=proposal.id))
+            except ConsensusError as exc:
+                db.session.rollback()
+                flash(str(exc), "error")
+            else:
+                db.session.commit()
+                flash(_("The consensus draft is saved."), "success")
+                return redirect(url_for(".proposal", proposal_id=proposal.id))
+    return _render(proposal, access, labels, suggested, form=form)
+
+
+def _form_data(proposal: Proposal, suggested: Any) -> dict[str, Any]:
+    report = proposal.consensus
+    source = report_values(report, proposal) if report is not None else suggested
+    data: dict[str, Any] = {"version": str(report.version) if report is not None else ""}
+    for item in source.criteria:
+        data[f"c_{item.key}"] = {
+            "score": "" if item.value is None else f"{item.value.normalize():f}",
+            "comment": item.comment,
+        }
+    return data
+
+
+def _render(
+    proposal: Proposal,
+    access: Any,
+    labels: dict[int, str],
+    suggested: Any,
+    *,
+    form: Any = None,
+    response_form: ResponseForm | None = None,
+    status: int = 200,
+) -> Any:
+    report = proposal.consensus
+    call = proposal.call
+    own = None
+    if report is not None and access.part is Part.EXPERT:
+        own = next((a for a in report.approvals if a.expert_id == current_user.id), None)
+    if (
+        response_form is None
+        and access.part is Part.EXPERT
+        and report is not None
+        and not report.is_final
+        and call.phase is Phase.CONSENSUS
+    ):
+        response_form = ResponseForm(
+            data={"approved": ("yes" if own.approved else "no"), "comment": own.comment}
+            if own is not None
+            else None
+        )
+    members = panel(proposal)
+    return (
+        render_template(
+            "consensus/proposal.html",
+            proposal=proposal,
+            call=call,
+            access=access,
+            Part=Part,
+            labels=labels,
+            members=members,
+            reviewed=[a for a in members if a.review is not None and a.review.is_submitted],
+            pending=[a for a in members if a.review is None or not a.review.is_submitted],
+            suggested=suggested,
+            report=report,
+            current=report_values(report, proposal) if report is not None else None,
+            approval_is_current=approval_is_current,
+            form=form,
+            response_form=response_form,
+            version_form=VersionForm(data={"version": report.version if report else ""}),
+            is_open=call.phase is Phase.CONSENSUS,
+        ),
+        status,
+    )
+
+
+@bp.route("/proposals/<int:proposal_id>/respond", methods=["POST"])
+@role_required(Role.EXPERT)
+@keeps_input_on_expiry
+def respond_to_draft(proposal_id: int) -> Any:
+    """Another expert of the proposal approves the draft or asks for changes."""
+    proposal, access = _load(proposal_id)
+    if access.refusal is not None:
+        return render_template("consensus/not_yet.html", proposal=proposal, access=access), 403
+    form = ResponseForm()
+    if form.validate_on_submit():
+        try:
+            respond(
+                proposal,
+                current_user,
+                approved=form.approved.data == "yes",
+                comment=form.comment.data or "",
+            )
+        except ConsensusError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash(
+                _("Your approval is recorded.")
+                if form.approved.data == "yes"
+                else _("Your comment is recorded."),
+                "success",
+            )
+            return redirect(url_for(".proposal", proposal_id=proposal.id))
+    labels = expert_labels(proposal, _anonymous)
+    return _render(
+        proposal, access, labels, prefill(proposal, labels), response_form=form, status=400
+    )
+
+
+@bp.route("/proposals/<int:proposal_id>/finalise", methods=["POST"])
+@role_required(Role.COORDINATOR)
+def finalise_report(proposal_id: int) -> Any:
+    """The coordinator marks the consensus final: its scores now count."""
+    return _version_action(proposal_id, finalise, _("The consensus report is final."))
+
+
+@bp.route("/proposals/<int:proposal_id>/reopen", methods=["POST"])
+@role_required(Role.COORDINATOR)
+def reopen_report(proposal_id: int) -> Any:
+    """The coordinator turns a final consensus back into a draft."""
+    return _version_action(proposal_id, reopen, _("The consensus report is a draft again."))
+
+
+def _version_action(proposal_id: int, action: Any, done: str) -> Any:
+    proposal, _access = _load(proposal_id)
+    form = VersionForm()
+    if not form.validate_on_submit() or not form.version.data.isdigit():
+        abort(400)
+    try:
+        action(proposal, current_user, version=int(form.version.data))
+    except ConsensusError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+        flash(done, "success")
+    return redirect(url_for(".proposal", proposal_id=proposal.id))

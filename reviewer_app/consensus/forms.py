@@ -1,0 +1,79 @@
+"""Consensus forms; the draft form is built from the call's criteria."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import Form, FormField, HiddenField, RadioField, SelectField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from ..models import Call
+
+
+def draft_form_class(call: Call) -> type[FlaskForm]:
+    """One score select and one comment box per criterion, labelled with the criterion title."""
+    scale = call.scheme.scale
+
+    def choices() -> list[SelectChoice]:
+        out = [SelectChoice("", _l("Choose a score"))]
+        for value in scale.values():
+            label = scale.label_for(value)
+            text = f"{value.normalize():f}"
+            out.append(SelectChoice(text, f"{text} · {label}" if label else text))
+        return out
+
+    class DraftForm(FlaskForm):
+        version = HiddenField()
+
+    for criterion in call.criteria:
+
+        class CriterionForm(Form):  # the enclosing form carries the CSRF token
+            score = SelectField(
+                _l("Score"),
+                choices=choices(),
+                validators=[InputRequired(_l("Choose a score."))],
+            )
+            comment = TextAreaField(_l("Comment"), validators=[Length(max=20_000)])
+
+        setattr(DraftForm, f"c_{criterion.key}", FormField(CriterionForm, label=criterion.title))
+    return DraftForm
+
+
+def draft_values(form: FlaskForm, call: Call) -> dict[str, tuple[Decimal, str]]:
+    return {
+        c.key: (
+            Decimal(form[f"c_{c.key}"].score.data),
+            form[f"c_{c.key}"].comment.data or "",
+        )
+        for c in call.criteria
+    }
+
+
+class ResponseForm(FlaskForm):
+    """The other experts' answer to the draft."""
+
+    approved = RadioField(
+        _l("Your answer"),
+        choices=[
+            SelectChoice("yes", _l("I approve this consensus report")),
+            SelectChoice("no", _l("I ask for changes")),
+        ],
+        validators=[InputRequired(_l("Choose whether you approve the report."))],
+    )
+    comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=5_000)])
+
+    def validate(self, extra_validators=None) -> bool:  # type: ignore[no-untyped-def]
+        ok = super().validate(extra_validators)
+        if ok and self.approved.data == "no" and not (self.comment.data or "").strip():
+            self.comment.errors = [*self.comment.errors, _l("Say what should change in the draft.")]
+            return False
+        return ok
+
+
+class VersionForm(FlaskForm):
+    """Finalise or reopen: just the version the coordinator looked at."""
+
+    version = HiddenField(validators=[DataRequired()])

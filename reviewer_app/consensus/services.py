@@ -1,0 +1,533 @@
+"""Consensus: who may see a proposal's reviews, the prefilled draft, approvals and the final report.
+
+Services add and flush; the view commits once. Every write is audited.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+from fractions import Fraction
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from ..extensions import db
+from ..models import (
+    Assignment,
+    Call,
+    ConsensusApproval,
+    ConsensusReport,
+    ConsensusScore,
+    ConsensusStatus,
+    Phase,
+    Proposal,
+    Review,
+    ReviewStatus,
+    Role,
+    User,
+    utcnow,
+)
+from ..models.audit import record
+from ..scoring.engine import EvaluationIn, ProposalIn, ReviewIn, evaluate
+from ..scoring.scheme import Scale
+
+
+class ConsensusError(Exception):
+    """A consensus write that the rules refuse; ``str()`` is a message for the user."""
+
+
+class ConsensusClosed(ConsensusError):
+    """The call is not in the consensus phase, or the report is final."""
+
+
+class StaleReport(ConsensusError):
+    """Someone saved the report since this form was loaded."""
+
+
+class NotAllowed(ConsensusError):
+    """The user's part in this proposal does not allow this write."""
+
+
+class Part(StrEnum):
+    """What a user may do with a proposal's consensus."""
+
+    COORDINATOR = "coordinator"  # edit, finalise, reopen
+    OBSERVER = "observer"  # read
+    RAPPORTEUR = "rapporteur"  # draft
+    EXPERT = "expert"  # read, approve or comment
+
+
+class Refusal(StrEnum):
+    """Why an assigned expert may not see the other reviews (yet)."""
+
+    PHASE = "phase"
+    OWN_REVIEW = "own_review"
+
+
+@dataclass(frozen=True)
+class Access:
+    part: Part | None
+    refusal: Refusal | None = None
+    assignment: Assignment | None = None
+
+    @property
+    def can_read(self) -> bool:
+        return self.part is not None and self.refusal is None
+
+
+def load_proposal(proposal_id: int) -> Proposal | None:
+    """The proposal with everything the consensus page shows, in a fixed number of queries."""
+    return db.session.scalar(
+        select(Proposal)
+        .where(Proposal.id == proposal_id)
+        .options(
+            joinedload(Proposal.call).selectinload(Call.criteria),
+            selectinload(Proposal.assignments).joinedload(Assignment.expert),
+            selectinload(Proposal.assignments).joinedload(Assignment.declaration),
+            selectinload(Proposal.assignments)
+            .joinedload(Assignment.review)
+            .selectinload(Review.scores),
+            selectinload(Proposal.consensus).selectinload(ConsensusReport.scores),
+            selectinload(Proposal.consensus)
+            .selectinload(ConsensusReport.approvals)
+            .joinedload(ConsensusApproval.expert),
+        )
+    )
+
+
+def access_for(proposal: Proposal, user: User) -> Access:
+    """The user's part in the proposal's consensus; ``part=None`` means the page does not exist
+    for them (an expert not assigned, or conflicted)."""
+    if user.role is Role.COORDINATOR:
+        return Access(Part.COORDINATOR)
+    if user.role is Role.OBSERVER:
+        return Access(Part.OBSERVER)
+    assignment = next((a for a in proposal.assignments if a.expert_id == user.id), None)
+    if assignment is None or assignment.has_conflict:
+        return Access(None)
+    part = Part.RAPPORTEUR if assignment.is_rapporteur else Part.EXPERT
+    if proposal.call.phase is not Phase.CONSENSUS:
+        return Access(part, Refusal.PHASE, assignment)
+    if assignment.review is None or not assignment.review.is_submitted:
+        return Access(part, Refusal.OWN_REVIEW, assignment)
+    return Access(part, None, assignment)
+
+
+def panel(proposal: Proposal) -> list[Assignment]:
+    """The experts whose judgement counts: assigned and not conflicted, in assignment order."""
+    return sorted((a for a in proposal.assignments if not a.has_conflict), key=lambda a: a.id)
+
+
+def expert_labels(
+    proposal: Proposal, anonymous: Callable[[str], str] = "Expert {}".format
+) -> dict[int, str]:
+    """User id -> how the expert is shown: ``anonymous(letter)`` ("Expert A", stable: letters
+    follow the assignment order) or the name, as the call says."""
+    labels: dict[int, str] = {}
+    for index, assignment in enumerate(panel(proposal)):
+        if proposal.call.anonymise_experts:
+            labels[assignment.expert_id] = anonymous(letter(index))
+        else:
+            labels[assignment.expert_id] = assignment.expert.name
+    return labels
+
+
+def letter(index: int) -> str:
+    """A, B, ... Z, AA, AB ... so that a large panel never runs out of letters."""
+    letters = string.ascii_uppercase
+    out = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        out = letters[rest] + out
+    return out
+
+
+def submitted_reviews(proposal: Proposal) -> list[Assignment]:
+    return [a for a in panel(proposal) if a.review is not None and a.review.is_submitted]
+
+
+@dataclass(frozen=True)
+class CriterionDraft:
+    key: str
+    value: Decimal | None
+    comment: str
+    aggregate: Fraction | None = None
+
+
+@dataclass(frozen=True)
+class Prefill:
+    criteria: tuple[CriterionDraft, ...] = field(default_factory=tuple)
+
+    def get(self, key: str) -> CriterionDraft:
+        return next(c for c in self.criteria if c.key == key)
+
+
+def prefill(proposal: Proposal, labels: dict[int, str]) -> Prefill:
+    """The draft a rapporteur starts from: per criterion the engine's aggregate of the submitted
+    reviews rounded to the scale, and every expert's comment under their label."""
+    call = proposal.call
+    scheme = call.scheme
+    keys = {c.id: c.key for c in call.criteria}
+    reviews = submitted_reviews(proposal)
+    result = evaluate(
+        EvaluationIn(
+            scheme=scheme,
+            proposals=(ProposalIn(reference=proposal.reference, title=proposal.title),),
+            reviews=tuple(
+                ReviewIn(
+                    proposal=proposal.reference,
+                    expert=str(a.expert_id),
+                    scores=tuple(
+                        (keys[s.criterion_id], s.value)
+                        for s in a.review.scores  # type: ignore[union-attr]
+                        if s.value is not None
+                    ),
+                )
+                for a in reviews
+            ),
+        )
+    ).rows[0]
+    drafts = []
+    for criterion in call.criteria:
+        aggregate = result.criterion(criterion.key).score
+        comments = []
+        for a in reviews:
+            score = next(
+                (s for s in a.review.scores if s.criterion_id == criterion.id),  # type: ignore[union-attr]
+                None,
+            )
+            if score is not None and score.comment.strip():
+                comments.append(f"{labels[a.expert_id]}:\n{score.comment.strip()}")
+        drafts.append(
+            CriterionDraft(
+                key=criterion.key,
+                value=None if aggregate is None else round_to_scale(aggregate, scheme.scale),
+                comment="\n\n".join(comments),
+                aggregate=aggregate,
+            )
+        )
+    return Prefill(tuple(drafts))
+
+
+def round_to_scale(value: Fraction, scale: Scale) -> Decimal:
+    """The scale value nearest to ``value``, halves rounded up (3.25 on a half-point scale: 3.5)."""
+    steps = (Fraction(value) - Fraction(scale.min)) / Fraction(scale.step)
+    whole = (steps.numerator * 2 + steps.denominator) // (steps.denominator * 2)
+    result = scale.min + scale.step * whole
+    return min(max(result, scale.min), scale.max)
+
+
+def report_values(report: ConsensusReport, proposal: Proposal) -> Prefill:
+    by_criterion = {s.criterion_id: s for s in report.scores}
+    return Prefill(
+        tuple(
+            CriterionDraft(
+                key=c.key,
+                value=by_criterion[c.id].value if c.id in by_criterion else None,
+                comment=by_criterion[c.id].comment if c.id in by_criterion else "",
+            )
+            for c in proposal.call.criteria
+        )
+    )
+
+
+def _check_open(proposal: Proposal) -> None:
+    if proposal.call.phase is not Phase.CONSENSUS:
+        raise ConsensusClosed(
+            _l("The call is not in the consensus phase: the report is read-only.")
+        )
+
+
+def save_draft(
+    proposal: Proposal,
+    actor: User,
+    values: dict[str, tuple[Decimal, str]],
+    *,
+    version: int | None,
+) -> ConsensusReport:
+    """Write the consensus draft (created on the first save) from ``values``: criterion key ->
+    (score, comment). ``version`` is the report version the form was loaded with (None: there
+    was no report yet).
+
+    :raises ConsensusClosed: wrong phase, or the report is final.
+    :raises NotAllowed: the actor is neither the rapporteur nor a coordinator.
+    :raises StaleReport: the report changed since ``version``.
+    """
+    access = access_for(proposal, actor)
+    if (
+        access.part not in (Part.RAPPORTEUR, Part.COORDINATOR)
+        or access.refusal is Refusal.OWN_REVIEW
+    ):
+        raise NotAllowed(_l("Only the rapporteur or a coordinator can edit the consensus report."))
+    _check_open(proposal)
+    scale = proposal.call.scheme.scale
+    criteria = proposal.call.criteria
+    for criterion in criteria:
+        value = values[criterion.key][0]
+        if not scale.contains(value):
+            raise ConsensusError(
+                _l(
+                    "%(criterion)s: %(value)s is not on the scale.",
+                    criterion=criterion.title,
+                    value=value,
+                )
+            )
+    report = proposal.consensus
+    if report is None:
+        if version is not None:
+            raise StaleReport(_l("The report was removed since you opened it."))
+        report = ConsensusReport(proposal=proposal, rapporteur_id=_rapporteur_id(proposal))
+        db.session.add(report)
+    else:
+        if report.is_final:
+            raise ConsensusClosed(_l("The report is final: a coordinator must reopen it first."))
+        if version != report.version:
+            raise StaleReport(
+                _l(
+                    "Someone else saved this report while you were editing it. "
+                    "Your changes were not saved; the current version is shown."
+                )
+            )
+    by_criterion = {s.criterion_id: s for s in report.scores}
+    for criterion in criteria:
+        value, comment = values[criterion.key]
+        score = by_criterion.get(criterion.id)
+        if score is None:
+            score = ConsensusScore(criterion=criterion)
+            report.scores.append(score)
+        score.value = value
+        score.comment = comment.strip()
+    report.updated_at = utcnow()
+    _flush()
+    record(
+        "consensus.save",
+        report,
+        call_id=proposal.call_id,
+        proposal=proposal.reference,
+        version=report.version,
+        scores={k: v for k, (v, _c) in values.items()},
+    )
+    return report
+
+
+def _rapporteur_id(proposal: Proposal) -> int | None:
+    return next((a.expert_id for a in proposal.assignments if a.is_rapporteur), None)
+
+
+def _flush() -> None:
+    try:
+        db.session.flush()
+    except StaleDataError:
+        db.session.rollback()
+        raise StaleReport(
+            _l("Someone else saved this report at the same moment. Your changes were not saved.")
+        ) from None
+
+
+def respond(proposal: Proposal, expert: User, *, approved: bool, comment: str) -> ConsensusApproval:
+    """The expert approves the current draft, or comments on it (a comment is then required).
+
+    :raises ConsensusClosed: wrong phase, no draft yet, or the report is final.
+    :raises NotAllowed: the user is not one of the proposal's other experts.
+    :raises ConsensusError: disapproval without a comment.
+    """
+    access = access_for(proposal, expert)
+    if access.part is not Part.EXPERT or not access.can_read:
+        raise NotAllowed(_l("Only the other experts of the proposal approve the consensus report."))
+    _check_open(proposal)
+    report = proposal.consensus
+    if report is None:
+        raise ConsensusClosed(_l("There is no consensus draft to approve yet."))
+    if report.is_final:
+        raise ConsensusClosed(_l("The report is final."))
+    comment = comment.strip()
+    if not approved and not comment:
+        raise ConsensusError(_l("Say what should change in the draft."))
+    approval = next((a for a in report.approvals if a.expert_id == expert.id), None)
+    if approval is None:
+        approval = ConsensusApproval(expert=expert, approved=approved)
+        report.approvals.append(approval)
+    approval.approved = approved
+    approval.comment = comment
+    approval.at = utcnow()
+    db.session.flush()
+    record(
+        "consensus.approve" if approved else "consensus.comment",
+        report,
+        call_id=proposal.call_id,
+        proposal=proposal.reference,
+        version=report.version,
+        comment=comment,
+    )
+    return approval
+
+
+def approval_is_current(approval: ConsensusApproval, report: ConsensusReport) -> bool:
+    """An approval speaks for the draft as it was then; a later save makes it out of date."""
+    return approval.at >= report.updated_at
+
+
+def finalise(proposal: Proposal, actor: User, *, version: int) -> ConsensusReport:
+    """Mark the consensus final: from now on its scores are the proposal's scores.
+
+    :raises NotAllowed: the actor is not a coordinator.
+    :raises ConsensusClosed: wrong phase, no draft, or already final.
+    :raises StaleReport: the report changed since ``version``.
+    :raises ConsensusError: a criterion without a comment.
+    """
+    if actor.role is not Role.COORDINATOR:
+        raise NotAllowed(_l("Only a coordinator marks a consensus report final."))
+    _check_open(proposal)
+    report = proposal.consensus
+    if report is None:
+        raise ConsensusClosed(_l("There is no consensus draft yet."))
+    if report.is_final:
+        raise ConsensusClosed(_l("The report is already final."))
+    if version != report.version:
+        raise StaleReport(_l("The report changed since you opened it: check it again."))
+    by_criterion = {s.criterion_id: s for s in report.scores}
+    missing = [
+        c.title
+        for c in proposal.call.criteria
+        if c.id not in by_criterion
+        or by_criterion[c.id].value is None
+        or not by_criterion[c.id].comment.strip()
+    ]
+    if missing:
+        raise ConsensusError(
+            _l(
+                "Every criterion needs a score and a comment before the report is final: "
+                "%(criteria)s",
+                criteria=", ".join(missing),
+            )
+        )
+    report.status = ConsensusStatus.FINAL
+    report.finalised_at = utcnow()
+    report.finalised_by_id = actor.id
+    _flush()
+    record("consensus.finalise", report, call_id=proposal.call_id, proposal=proposal.reference)
+    return report
+
+
+def reopen(proposal: Proposal, actor: User, *, version: int) -> ConsensusReport:
+    """Turn a final report back into a draft (during the consensus phase).
+
+    :raises NotAllowed: the actor is not a coordinator.
+    :raises ConsensusClosed: wrong phase, or the report is not final.
+    :raises StaleReport: the report changed since ``version``.
+    """
+    if actor.role is not Role.COORDINATOR:
+        raise NotAllowed(_l("Only a coordinator reopens a consensus report."))
+    _check_open(proposal)
+    report = proposal.consensus
+    if report is None or not report.is_final:
+        raise ConsensusClosed(_l("The report is not final."))
+    if version != report.version:
+        raise StaleReport(_l("The report changed since you opened it: check it again."))
+    report.status = ConsensusStatus.DRAFT
+    report.finalised_at = None
+    report.finalised_by_id = None
+    report.updated_at = utcnow()
+    _flush()
+    record("consensus.reopen", report, call_id=proposal.call_id, proposal=proposal.reference)
+    return report
+
+
+# --- lists ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProgressRow:
+    proposal: Proposal
+    rapporteur: User | None
+    panel: int
+    submitted: int
+    report: ConsensusReport | None
+    approvals: int  # current approvals of the draft
+    objections: int  # current comments asking for changes
+
+    @property
+    def state(self) -> str:
+        if self.report is None:
+            return "none"
+        return self.report.status.value
+
+
+def call_progress(call: Call) -> list[ProgressRow]:
+    """Per proposal of the call: rapporteur, reviews in, consensus state and approvals."""
+    proposals = db.session.scalars(
+        select(Proposal)
+        .where(Proposal.call_id == call.id)
+        .order_by(Proposal.reference)
+        .options(
+            selectinload(Proposal.assignments).joinedload(Assignment.expert),
+            selectinload(Proposal.assignments).joinedload(Assignment.declaration),
+            selectinload(Proposal.assignments).joinedload(Assignment.review),
+            selectinload(Proposal.consensus).selectinload(ConsensusReport.approvals),
+        )
+    ).all()
+    rows = []
+    for proposal in proposals:
+        members = [a for a in proposal.assignments if not a.has_conflict]
+        report = proposal.consensus
+        current = [a for a in report.approvals if approval_is_current(a, report)] if report else []
+        rows.append(
+            ProgressRow(
+                proposal=proposal,
+                rapporteur=next((a.expert for a in members if a.is_rapporteur), None),
+                panel=len(members),
+                submitted=sum(
+                    1
+                    for a in members
+                    if a.review is not None and a.review.status is ReviewStatus.SUBMITTED
+                ),
+                report=report,
+                approvals=sum(1 for a in current if a.approved),
+                objections=sum(1 for a in current if not a.approved),
+            )
+        )
+    return rows
+
+
+@dataclass(frozen=True)
+class ExpertItem:
+    assignment: Assignment
+    access: Access
+
+
+def expert_work(user: User) -> list[ExpertItem]:
+    """The expert's proposals in calls that are in the consensus phase (not conflicted)."""
+    assignments = db.session.scalars(
+        select(Assignment)
+        .join(Assignment.proposal)
+        .join(Proposal.call)
+        .where(Assignment.expert_id == user.id, Call.phase == Phase.CONSENSUS)
+        .order_by(Call.key, Proposal.reference)
+        .options(
+            joinedload(Assignment.proposal).joinedload(Proposal.call),
+            joinedload(Assignment.proposal)
+            .selectinload(Proposal.consensus)
+            .selectinload(ConsensusReport.approvals),
+            joinedload(Assignment.declaration),
+            joinedload(Assignment.review),
+        )
+    ).unique()
+    items = []
+    for assignment in assignments:
+        if assignment.has_conflict:
+            continue
+        part = Part.RAPPORTEUR if assignment.is_rapporteur else Part.EXPERT
+        submitted = assignment.review is not None and assignment.review.is_submitted
+        items.append(
+            ExpertItem(
+                assignment, Access(part, None if submitted else Refusal.OWN_REVIEW, assignment)
+            )
+        )
+    return items

@@ -1,0 +1,376 @@
+"""Consensus: who sees the individual reviews, the prefilled draft, locking, approvals, final."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from fractions import Fraction
+
+import pytest
+from sqlalchemy import select
+
+from reviewer_app.consensus.services import letter, round_to_scale
+from reviewer_app.extensions import db
+from reviewer_app.models import (
+    AuditEvent,
+    ConsensusApproval,
+    ConsensusReport,
+    ConsensusStatus,
+    Phase,
+    Role,
+)
+from reviewer_app.ranking import rank_call
+from reviewer_app.scoring.scheme import Scale
+
+from .helpers import declare_conflict, submit_review
+
+HALF_POINTS = Scale(Decimal(0), Decimal(5), Decimal("0.5"))
+
+
+def url(p) -> str:
+    return f"/consensus/proposals/{p.proposal.id}"
+
+
+def draft_data(version: str = "", **scores: str) -> dict[str, str]:
+    data = {"version": version}
+    for key in ("compute", "expertise", "funding"):
+        data[f"c_{key}-score"] = scores.get(key, "3")
+        data[f"c_{key}-comment"] = f"Agreed view on {key}."
+    return data
+
+
+def report_of(p) -> ConsensusReport | None:
+    db.session.expire_all()
+    return db.session.scalar(
+        select(ConsensusReport).where(ConsensusReport.proposal_id == p.proposal.id)
+    )
+
+
+def selected(html: str, key: str) -> str:
+    select_html = re.search(rf'<select[^>]*name="c_{key}-score".*?</select>', html, re.S).group(0)
+    return re.search(r'<option selected value="([^"]*)"', select_html).group(1)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (Fraction(23, 6), "4"),  # 3.83
+        (Fraction(19, 6), "3"),  # 3.17
+        (Fraction(10, 3), "3.5"),  # 3.33
+        (Fraction(13, 4), "3.5"),  # 3.25: halfway between steps rounds up
+        (Fraction(11, 4), "3"),  # 2.75
+        (Fraction(5), "5"),
+        (Fraction(0), "0"),
+    ],
+)
+def test_aggregate_is_rounded_to_the_nearest_scale_value(value, expected) -> None:
+    assert round_to_scale(value, HALF_POINTS) == Decimal(expected)
+
+
+def test_letters_never_run_out() -> None:
+    assert [letter(i) for i in (0, 1, 25, 26, 27)] == ["A", "B", "Z", "AA", "AB"]
+
+
+def test_rapporteur_sees_reviews_side_by_side_anonymised_and_a_prefilled_draft(
+    panel, login_as
+) -> None:
+    p = panel()
+    html = login_as(p.rapporteur).get(url(p)).get_data(as_text=True)
+    for label in ("Expert A", "Expert B", "Expert C"):
+        assert label in html
+    for expert in p.experts:
+        assert expert.name not in html.replace(p.rapporteur.name, "")  # own name only in the nav
+    # mean of 4, 4.5, 3 = 3.83 -> 4; of 3.5, 3, 3 = 3.17 -> 3; of 3, 3, 4 = 3.33 -> 3.5
+    assert selected(html, "compute") == "4"
+    assert selected(html, "expertise") == "3"
+    assert selected(html, "funding") == "3.5"
+    assert "3.83" in html  # the exact aggregate shown beside the reviews
+    # Comments collected under stable letters (assignment order), never under names.
+    comment = re.search(r'<textarea[^>]*name="c_compute-comment"[^>]*>(.*?)</textarea>', html, re.S)
+    text = comment.group(1)
+    assert text.index("Expert A:") < text.index("Expert B:") < text.index("Expert C:")
+    assert "compute comment from reviewer" in text
+
+
+def test_names_are_shown_when_the_call_does_not_anonymise(panel, login_as) -> None:
+    p = panel(anonymise_experts=False)
+    html = login_as(p.experts[1]).get(url(p)).get_data(as_text=True)
+    assert "Ada Lovelace" in html and "Cy Ray" in html
+    assert "Expert A" not in html
+
+
+def test_expert_without_a_submitted_review_sees_no_other_review(panel, login_as) -> None:
+    p = panel(submit=(True, True, False))
+    response = login_as(p.experts[2]).get(url(p))
+    assert response.status_code == 403
+    html = response.get_data(as_text=True)
+    assert "Submit your own review first" in html
+    assert "compute comment from reviewer" not in html
+
+
+def test_draft_review_does_not_open_the_page(panel, login_as) -> None:
+    from reviewer_app.models import ReviewStatus
+
+    p = panel(submit=(True, True, False))
+    submit_review(p.assignments[2], {"compute": "3"}, status=ReviewStatus.DRAFT)
+    assert login_as(p.experts[2]).get(url(p)).status_code == 403
+
+
+def test_expert_of_another_proposal_gets_404(
+    panel, make_user, make_proposal, make_assignment, login_as
+) -> None:
+    p = panel()
+    outsider = make_user(Role.EXPERT)
+    make_assignment(make_proposal(p.call), outsider)
+    assert login_as(outsider).get(url(p)).status_code == 404
+
+
+def test_conflicted_expert_gets_404(panel, make_user, make_assignment, login_as) -> None:
+    p = panel()
+    conflicted = make_user(Role.EXPERT)
+    declare_conflict(make_assignment(p.proposal, conflicted))
+    assert login_as(conflicted).get(url(p)).status_code == 404
+
+
+@pytest.mark.parametrize("phase", [Phase.EVALUATION, Phase.RANKING, Phase.DECIDED])
+def test_experts_see_other_reviews_only_in_the_consensus_phase(panel, login_as, phase) -> None:
+    p = panel(phase=phase)
+    response = login_as(p.experts[1]).get(url(p))
+    assert response.status_code == 403
+    assert "compute comment from reviewer" not in response.get_data(as_text=True)
+
+
+def test_unknown_proposal_is_404(panel, login_as) -> None:
+    p = panel()
+    assert login_as(p.coordinator).get("/consensus/proposals/999999").status_code == 404
+
+
+def test_rapporteur_saves_the_draft_and_it_is_audited(panel, login_as) -> None:
+    p = panel()
+    client = login_as(p.rapporteur)
+    response = client.post(url(p), data=draft_data(compute="4", expertise="3", funding="3.5"))
+    assert response.status_code == 302
+    report = report_of(p)
+    assert report.status is ConsensusStatus.DRAFT
+    assert report.rapporteur_id == p.rapporteur.id
+    assert sorted(s.value for s in report.scores) == [Decimal(3), Decimal("3.5"), Decimal(4)]
+    assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "consensus.save"))
+    html = client.get(url(p)).get_data(as_text=True)
+    assert "Agreed view on compute." in html
+    assert f'name="version" type="hidden" value="{report.version}"' in html
+
+
+def test_a_stale_draft_is_refused_and_nothing_is_saved(panel, login_as) -> None:
+    p = panel()
+    rapporteur = login_as(p.rapporteur)
+    rapporteur.post(url(p), data=draft_data(compute="4"))
+    first = report_of(p).version
+    rapporteur.post(url(p), data=draft_data(str(first), compute="5"))
+    # A second editor (the coordinator) still holds the first version.
+    coordinator = login_as(p.coordinator)
+    response = coordinator.post(
+        url(p), data=draft_data(str(first), compute="1"), follow_redirects=True
+    )
+    assert "Someone else saved this report" in response.get_data(as_text=True)
+    report = report_of(p)
+    compute = next(s for s in report.scores if s.criterion.key == "compute")
+    assert compute.value == Decimal(5)
+
+
+def test_a_second_first_draft_is_refused(panel, login_as) -> None:
+    p = panel()
+    login_as(p.rapporteur).post(url(p), data=draft_data(compute="4"))
+    # Someone who opened the page before any report existed posts an empty version.
+    response = login_as(p.coordinator).post(
+        url(p), data=draft_data(compute="1"), follow_redirects=True
+    )
+    assert "Someone else saved this report" in response.get_data(as_text=True)
+    compute = next(s for s in report_of(p).scores if s.criterion.key == "compute")
+    assert compute.value == Decimal(4)
+
+
+@pytest.mark.parametrize("bad", ["3.3", "6", "-1", "", "abc"])
+def test_score_off_the_scale_is_refused_next_to_its_field(panel, login_as, bad) -> None:
+    p = panel()
+    response = login_as(p.rapporteur).post(url(p), data=draft_data(compute=bad))
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "invalid-feedback" in html
+    assert report_of(p) is None
+
+
+def test_other_experts_and_observers_cannot_edit_the_draft(panel, make_user, login_as) -> None:
+    p = panel()
+    assert login_as(p.experts[1]).post(url(p), data=draft_data()).status_code == 403
+    observer = make_user(Role.OBSERVER)
+    client = login_as(observer)
+    assert client.get(url(p)).status_code == 200
+    assert client.post(url(p), data=draft_data()).status_code == 403
+    assert report_of(p) is None
+
+
+def test_observer_reads_without_any_form(panel, make_user, login_as) -> None:
+    p = panel()
+    login_as(p.rapporteur).post(url(p), data=draft_data())
+    html = login_as(make_user(Role.OBSERVER)).get(url(p)).get_data(as_text=True)
+    assert "Agreed view on compute." in html
+    assert '<form method="post" class' not in html
+    assert "Mark final" not in html
+
+
+def test_experts_approve_or_ask_for_changes(panel, login_as) -> None:
+    p = panel()
+    login_as(p.rapporteur).post(url(p), data=draft_data())
+    respond = f"{url(p)}/respond"
+    response = login_as(p.experts[1]).post(respond, data={"approved": "yes", "comment": ""})
+    assert response.status_code == 302
+    # Asking for changes needs a comment, shown next to the field; nothing is saved.
+    client = login_as(p.experts[2])
+    response = client.post(respond, data={"approved": "no", "comment": "  "})
+    assert response.status_code == 400
+    assert "Say what should change" in response.get_data(as_text=True)
+    client.post(respond, data={"approved": "no", "comment": "Funding is too generous."})
+    db.session.expire_all()
+    approvals = db.session.scalars(select(ConsensusApproval).order_by(ConsensusApproval.id)).all()
+    assert [(a.expert_id, a.approved) for a in approvals] == [
+        (p.experts[1].id, True),
+        (p.experts[2].id, False),
+    ]
+    html = login_as(p.coordinator).get(f"/consensus/calls/{p.call.key}").get_data(as_text=True)
+    assert re.search(r"<td class=\"text-end\">1 <span", html)  # one approval, one objection
+
+
+def test_approval_of_an_earlier_draft_is_marked(panel, login_as) -> None:
+    p = panel()
+    rapporteur = login_as(p.rapporteur)
+    rapporteur.post(url(p), data=draft_data())
+    login_as(p.experts[1]).post(f"{url(p)}/respond", data={"approved": "yes"})
+    rapporteur = login_as(p.rapporteur)
+    rapporteur.post(url(p), data=draft_data(str(report_of(p).version), compute="5"))
+    assert "on an earlier draft" in rapporteur.get(url(p)).get_data(as_text=True)
+
+
+def test_rapporteur_cannot_approve_and_expert_cannot_respond_without_a_draft(
+    panel, login_as
+) -> None:
+    p = panel()
+    response = login_as(p.experts[1]).post(
+        f"{url(p)}/respond", data={"approved": "yes"}, follow_redirects=True
+    )
+    assert "no consensus draft to approve" in response.get_data(as_text=True)
+    login_as(p.rapporteur).post(url(p), data=draft_data())
+    client = login_as(p.rapporteur)
+    response = client.post(f"{url(p)}/respond", data={"approved": "yes"}, follow_redirects=True)
+    assert "Only the other experts" in response.get_data(as_text=True)
+    assert db.session.scalar(select(ConsensusApproval)) is None
+
+
+def test_coordinator_finalises_and_final_scores_feed_the_ranking(panel, login_as) -> None:
+    p = panel()
+    login_as(p.rapporteur).post(url(p), data=draft_data(compute="5", expertise="4.5", funding="4"))
+    version = report_of(p).version
+    client = login_as(p.coordinator)
+    response = client.post(f"{url(p)}/finalise", data={"version": str(version)})
+    assert response.status_code == 302
+    report = report_of(p)
+    assert report.status is ConsensusStatus.FINAL
+    assert report.finalised_by_id == p.coordinator.id and report.finalised_at is not None
+    row = rank_call(p.call).row(p.proposal.reference)
+    assert row.criterion("compute").source == "consensus"
+    assert row.criterion("compute").score == 5
+    # Final: the rapporteur can no longer change it.
+    rapporteur = login_as(p.rapporteur)
+    response = rapporteur.post(
+        url(p), data=draft_data(str(report.version), compute="1"), follow_redirects=True
+    )
+    assert "cannot be edited now" in response.get_data(as_text=True)
+    assert next(s for s in report_of(p).scores if s.criterion.key == "compute").value == 5
+
+
+def test_a_draft_only_counts_once_final(panel, login_as) -> None:
+    p = panel()
+    login_as(p.rapporteur).post(url(p), data=draft_data(compute="5"))
+    assert rank_call(p.call).row(p.proposal.reference).criterion("compute").source == "aggregate"
+
+
+def test_finalising_needs_a_comment_on_every_criterion(panel, login_as) -> None:
+    p = panel()
+    data = draft_data()
+    data["c_funding-comment"] = ""
+    login_as(p.rapporteur).post(url(p), data=data)
+    client = login_as(p.coordinator)
+    response = client.post(
+        f"{url(p)}/finalise", data={"version": str(report_of(p).version)}, follow_redirects=True
+    )
+    assert "needs a score and a comment" in response.get_data(as_text=True)
+    assert report_of(p).status is ConsensusStatus.DRAFT
+
+
+def test_finalising_a_changed_report_is_refused(panel, login_as) -> None:
+    p = panel()
+    login_as(p.rapporteur).post(url(p), data=draft_data())
+    stale = report_of(p).version
+    login_as(p.rapporteur).post(url(p), data=draft_data(str(stale), compute="4"))
+    response = login_as(p.coordinator).post(
+        f"{url(p)}/finalise", data={"version": str(stale)}, follow_redirects=True
+    )
+    assert "changed since you opened it" in response.get_data(as_text=True)
+    assert report_of(p).status is ConsensusStatus.DRAFT
+
+
+def test_coordinator_reopens_a_final_report(panel, login_as) -> None:
+    p = panel()
+    login_as(p.rapporteur).post(url(p), data=draft_data())
+    client = login_as(p.coordinator)
+    client.post(f"{url(p)}/finalise", data={"version": str(report_of(p).version)})
+    client.post(f"{url(p)}/reopen", data={"version": str(report_of(p).version)})
+    assert report_of(p).status is ConsensusStatus.DRAFT
+    actions = db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
+    assert actions[-2:] == ["consensus.finalise", "consensus.reopen"]
+
+
+def test_experts_cannot_finalise(panel, login_as) -> None:
+    p = panel()
+    login_as(p.rapporteur).post(url(p), data=draft_data())
+    response = login_as(p.rapporteur).post(f"{url(p)}/finalise", data={"version": "1"})
+    assert response.status_code == 403
+    assert report_of(p).status is ConsensusStatus.DRAFT
+
+
+def test_nothing_changes_after_the_consensus_phase(panel, login_as) -> None:
+    p = panel()
+    login_as(p.rapporteur).post(url(p), data=draft_data())
+    p.call.phase = Phase.RANKING
+    db.session.commit()
+    client = login_as(p.coordinator)
+    html = client.get(url(p)).get_data(as_text=True)
+    assert "read-only" in html and "Mark final" not in html
+    response = client.post(
+        f"{url(p)}/finalise", data={"version": str(report_of(p).version)}, follow_redirects=True
+    )
+    assert "not in the consensus phase" in response.get_data(as_text=True)
+    response = client.post(
+        url(p), data=draft_data(str(report_of(p).version)), follow_redirects=True
+    )
+    assert "cannot be edited now" in response.get_data(as_text=True)
+    assert report_of(p).status is ConsensusStatus.DRAFT
+
+
+def test_expert_index_lists_consensus_work(panel, login_as) -> None:
+    p = panel(submit=(True, True, False))
+    html = login_as(p.rapporteur).get("/consensus/").get_data(as_text=True)
+    assert p.proposal.reference in html and "Draft the consensus" in html
+    html = login_as(p.experts[2]).get("/consensus/").get_data(as_text=True)
+    assert "Submit your review first" in html
+    assert login_as(p.coordinator).get("/consensus/").status_code == 403
+
+
+def test_call_progress_for_coordinators_and_observers_only(panel, make_user, login_as) -> None:
+    p = panel()
+    html = login_as(p.coordinator).get(f"/consensus/calls/{p.call.key}").get_data(as_text=True)
+    assert p.proposal.reference in html and "3 / 3" in html and "Ada Lovelace" in html
+    assert (
+        login_as(make_user(Role.OBSERVER)).get(f"/consensus/calls/{p.call.key}").status_code == 200
+    )
+    assert login_as(p.rapporteur).get(f"/consensus/calls/{p.call.key}").status_code == 403
+    assert login_as(p.coordinator).get("/consensus/calls/nope").status_code == 404
