@@ -1,0 +1,160 @@
+"""``reviewer-app report`` and ``reviewer-app esr``: the decision report, its verification, and
+the applicants' evaluation summaries."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+from flask.cli import with_appcontext
+from sqlalchemy import select
+
+LANG_OPTION = click.option(
+    "--lang",
+    type=click.Choice(["en", "de"]),
+    default="en",
+    show_default=True,
+    help="Language of the report.",
+)
+
+
+def _fail(message: str) -> NoReturn:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(1)
+
+
+def _call(key: str) -> Any:
+    from ..extensions import db
+    from ..models import Call
+
+    call = db.session.scalar(select(Call).where(Call.key == key))
+    if call is None:
+        _fail(f"no call with key '{key}'")
+    return call
+
+
+def _write(path: Path, content: bytes) -> None:
+    try:
+        path.write_bytes(content)
+    except OSError as exc:
+        _fail(f"cannot write {path}: {exc.strerror or exc}")
+
+
+def _engine_errors() -> tuple[type[Exception], ...]:
+    from ..scoring.engine import EvaluationError
+
+    return (EvaluationError,)
+
+
+class _ReportGroup(click.Group):
+    """``report KEY ...`` builds a report; ``report verify FILE`` checks one."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and not args[0].startswith("-") and args[0] not in self.commands:
+            args = ["build", *args]
+        return super().parse_args(ctx, args)
+
+
+@click.group("report", cls=_ReportGroup)
+def report_group() -> None:
+    """The call's decision report (PDF/A-3b with its data embedded), and its verification.
+
+    \b
+    reviewer-app report KEY -o FILE.pdf [--lang en|de]
+    reviewer-app report verify FILE.pdf [--against KEY]
+    """
+
+
+@report_group.command("build")
+@click.argument("key")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+    help="The PDF file to write.",
+)
+@LANG_OPTION
+@with_appcontext
+def build_report(key: str, output: Path, lang: str) -> None:
+    """Write the decision report of call KEY (same as `report KEY`)."""
+    from ..reports.services import decision_report_pdf
+
+    call = _call(key)
+    try:
+        report = decision_report_pdf(call, lang)
+    except _engine_errors() as exc:
+        _fail(f"the call's data cannot be evaluated: {exc}")
+    _write(output, report.content)
+    click.echo(f"Wrote {output} ({len(report.content):,} bytes)")
+    click.echo(f"Fingerprint (SHA-256 of evaluation.json): {report.fingerprint}")
+
+
+@report_group.command("verify")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--against", "against", metavar="KEY", help="Also compare with call KEY's data.")
+@with_appcontext
+def verify_report_command(file: Path, against: str | None) -> None:
+    """Check a decision report: fingerprint, recomputed ranking, and optionally the database.
+
+    Exits with status 1 when any check fails.
+    """
+    from ..reports.verify import NotAReport, verify_report
+
+    call = _call(against) if against else None
+    try:
+        result = verify_report(file.read_bytes(), against=call)
+    except NotAReport as exc:
+        _fail(f"{file}: {exc}")
+    except OSError as exc:
+        _fail(f"cannot read {file}: {exc.strerror or exc}")
+    for check in result.checks:
+        mark = "ok  " if check.ok else "FAIL"
+        click.echo(f"[{mark}] {check.name}" + (f": {check.detail}" if check.detail else ""))
+    if not result.ok:
+        click.echo(f"{file}: verification FAILED", err=True)
+        sys.exit(1)
+    click.echo(f"{file}: verified")
+
+
+@click.command("esr")
+@click.argument("key")
+@click.option("--proposal", "reference", metavar="REF", help="Only this proposal (one PDF).")
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path), required=True,
+    help="With --proposal, the PDF to write. Without it, a ZIP of every proposal's PDF, or "
+    "an existing directory to write the PDFs into.",
+)
+@LANG_OPTION
+@with_appcontext
+def esr_command(key: str, reference: str | None, output: Path, lang: str) -> None:
+    """Evaluation summary reports for the applicants of call KEY.
+
+    Per criterion the score, threshold and the experts' comments (never attributed), the
+    totals, the threshold result and the outcome; never individual scores.
+    """
+    from ..reports.data import ProposalNotFound
+    from ..reports.services import feedback_report_pdf, feedback_reports, feedback_reports_zip
+
+    call = _call(key)
+    try:
+        if reference is not None:
+            report = feedback_report_pdf(call, reference, lang)
+            _write(output, report.content)
+            click.echo(f"Wrote {output}")
+        elif output.is_dir():
+            for item in feedback_reports(call, lang):
+                _write(output / item.filename, item.content)
+                click.echo(f"Wrote {output / item.filename}")
+        else:
+            archive = feedback_reports_zip(call, lang)
+            _write(output, archive.content)
+            click.echo(f"Wrote {output} ({len(call.proposals)} reports)")
+    except ProposalNotFound:
+        _fail(f"no proposal '{reference}' in call '{key}'")
+    except _engine_errors() as exc:
+        _fail(f"the call's data cannot be evaluated: {exc}")
+
+
+def register(main: click.Group) -> None:
+    main.add_command(report_group)
+    main.add_command(esr_command)

@@ -1,0 +1,1000 @@
+"""Plain report data: from the database and the scoring engine to what the templates print.
+
+Two steps. ``load_records(call)`` reads the call with a fixed number of queries (whatever its
+size) and runs the scoring engine once; ``decision_report(records, lang)`` and
+``feedback_report(records, reference, lang)`` turn that into frozen dataclasses of display
+strings, formatted for the language. Templates never see an ORM object, and never compute a
+number: every score comes from ``ranking.Ranking`` and is shown rounded half-up like the CSV.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+from babel.dates import format_date as babel_format_date
+from babel.numbers import format_decimal as babel_format_decimal
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from markupsafe import Markup
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from ..extensions import db
+from ..models import (
+    Assignment,
+    AuditEvent,
+    Call,
+    ConflictDeclaration,
+    ConsensusReport,
+    ConsensusScore,
+    ConsensusStatus,
+    Criterion,
+    Phase,
+    Proposal,
+    Review,
+    ReviewStatus,
+    Score,
+    User,
+)
+from ..ranking import evaluation_input, ranking_csv
+from ..scoring.engine import (
+    FLAG_DISAGREEMENT,
+    FLAG_EX_AEQUO,
+    FLAG_NO_FUNDING_AMOUNT,
+    SOURCE_CONSENSUS,
+    EvaluationIn,
+    ProposalResult,
+    Ranking,
+    Status,
+    evaluate,
+)
+from ..scoring.numbers import format_score
+from ..scoring.scheme import Scheme
+from . import charts
+from .evaluation import (
+    CallFacts,
+    DecisionFacts,
+    ProposalFacts,
+    canonical_json,
+    evaluation_document,
+    expert_pseudonyms,
+    fingerprint,
+)
+
+LANGUAGES = ("en", "de")
+# The totals chart stays readable up to this many bars; larger calls chart the top of the list.
+TOTALS_CHART_MAX_BARS = 40
+
+
+# --------------------------------------------------------------------------------------------
+# Step 1: the records of a call
+
+
+@dataclass(frozen=True)
+class ProposalInfo:
+    reference: str
+    acronym: str
+    title: str
+    applicant: str
+    country: str | None
+    requested_funding: Decimal | None
+
+
+@dataclass(frozen=True)
+class PhaseMove:
+    at: datetime
+    from_phase: str | None
+    to_phase: str
+
+
+@dataclass(frozen=True)
+class ProcessStats:
+    experts: int
+    assignments: int
+    reviews_submitted: int
+    reviews_draft: int
+    conflicts: int
+    consensus_final: int
+    consensus_draft: int
+    decisions: int
+
+
+@dataclass(frozen=True)
+class CallRecords:
+    """Everything the reports of one call need, read once."""
+
+    key: str
+    title: str
+    phase: str
+    budget: Decimal | None
+    deadline: date | None
+    anonymise_experts: bool
+    created_at: datetime
+    decided_at: datetime | None
+    as_of: datetime  # the latest moment in the data: the reports' date, never the clock
+    scheme: Scheme
+    evaluation_in: EvaluationIn
+    ranking: Ranking
+    proposals: dict[str, ProposalInfo]
+    pseudonyms: dict[str, str]  # expert id -> E01 ...
+    expert_names: dict[str, str]
+    review_comments: dict[tuple[str, str], dict[str, str]]  # (reference, expert id) -> key -> text
+    consensus_comments: dict[str, dict[str, str]]  # reference -> key -> text (final only)
+    decisions: dict[str, DecisionFacts]
+    stats: ProcessStats
+    phase_moves: tuple[PhaseMove, ...]
+    evaluation_json: bytes
+    fingerprint: str
+    ranking_csv: str
+
+    @property
+    def is_decided(self) -> bool:
+        return self.phase == Phase.DECIDED.value
+
+
+class ProposalNotFound(LookupError):
+    pass
+
+
+def load_records(call: Call) -> CallRecords:
+    """Read ``call`` for its reports: a constant number of queries, then the engine once."""
+    evaluation = evaluation_input(call)
+    ranking = evaluate(evaluation)
+
+    proposal_rows = db.session.scalars(
+        select(Proposal)
+        .where(Proposal.call_id == call.id)
+        .options(joinedload(Proposal.decision))
+        .order_by(Proposal.reference)
+    ).all()
+    proposals = {
+        p.reference: ProposalInfo(
+            reference=p.reference,
+            acronym=p.acronym or "",
+            title=p.title,
+            applicant=p.applicant or "",
+            country=p.country,
+            requested_funding=p.requested_funding_eur,
+        )
+        for p in proposal_rows
+    }
+    decisions = {
+        p.reference: DecisionFacts(
+            proposal=p.reference,
+            outcome=p.decision.outcome.value,
+            rationale=p.decision.rationale or "",
+            decided_at=p.decision.decided_at,
+        )
+        for p in proposal_rows
+        if p.decision is not None
+    }
+
+    assignment_rows = db.session.execute(
+        select(
+            Assignment.expert_id,
+            User.name,
+            ConflictDeclaration.has_conflict,
+            Review.status,
+            Review.submitted_at,
+        )
+        .join(Proposal, Assignment.proposal_id == Proposal.id)
+        .join(User, Assignment.expert_id == User.id)
+        .outerjoin(ConflictDeclaration, ConflictDeclaration.assignment_id == Assignment.id)
+        .outerjoin(Review, Review.assignment_id == Assignment.id)
+        .where(Proposal.call_id == call.id)
+    ).all()
+    expert_names = {str(row.expert_id): row.name for row in assignment_rows}
+    pseudonyms = expert_pseudonyms(
+        [*expert_names, *(r.expert for r in evaluation.reviews)]  # every reviewer has a name
+    )
+
+    review_comments: dict[tuple[str, str], dict[str, str]] = defaultdict(dict)
+    for reference, expert_id, key, comment in db.session.execute(
+        select(Proposal.reference, Assignment.expert_id, Criterion.key, Score.comment)
+        .join(Review, Score.review_id == Review.id)
+        .join(Assignment, Review.assignment_id == Assignment.id)
+        .join(Proposal, Assignment.proposal_id == Proposal.id)
+        .join(Criterion, Score.criterion_id == Criterion.id)
+        .where(
+            Proposal.call_id == call.id,
+            Review.status == ReviewStatus.SUBMITTED,
+            Score.comment != "",
+        )
+    ):
+        review_comments[(reference, str(expert_id))][key] = comment
+
+    consensus_rows = db.session.execute(
+        select(ConsensusReport.status, ConsensusReport.updated_at)
+        .join(Proposal, ConsensusReport.proposal_id == Proposal.id)
+        .where(Proposal.call_id == call.id)
+    ).all()
+    consensus_comments: dict[str, dict[str, str]] = defaultdict(dict)
+    for reference, key, comment in db.session.execute(
+        select(Proposal.reference, Criterion.key, ConsensusScore.comment)
+        .join(ConsensusReport, ConsensusScore.report_id == ConsensusReport.id)
+        .join(Proposal, ConsensusReport.proposal_id == Proposal.id)
+        .join(Criterion, ConsensusScore.criterion_id == Criterion.id)
+        .where(
+            Proposal.call_id == call.id,
+            ConsensusReport.status == ConsensusStatus.FINAL,
+            ConsensusScore.comment != "",
+        )
+    ):
+        consensus_comments[reference][key] = comment
+
+    phase_events = db.session.execute(
+        select(AuditEvent.at, AuditEvent.data)
+        .where(AuditEvent.call_id == call.id, AuditEvent.action == "call.phase")
+        .order_by(AuditEvent.at, AuditEvent.id)
+    ).all()
+    phase_moves = tuple(
+        PhaseMove(
+            at=at,
+            from_phase=(data or {}).get("from_phase"),
+            to_phase=str((data or {}).get("to_phase", "")),
+        )
+        for at, data in phase_events
+    )
+
+    stats = ProcessStats(
+        experts=len(expert_names),
+        assignments=len(assignment_rows),
+        reviews_submitted=sum(r.status is ReviewStatus.SUBMITTED for r in assignment_rows),
+        reviews_draft=sum(r.status is ReviewStatus.DRAFT for r in assignment_rows),
+        conflicts=sum(bool(r.has_conflict) for r in assignment_rows),
+        consensus_final=sum(r.status is ConsensusStatus.FINAL for r in consensus_rows),
+        consensus_draft=sum(r.status is ConsensusStatus.DRAFT for r in consensus_rows),
+        decisions=len(decisions),
+    )
+    moments = [
+        call.created_at,
+        *(m.at for m in phase_moves),
+        *(r.submitted_at for r in assignment_rows if r.submitted_at is not None),
+        *(r.updated_at for r in consensus_rows),
+        *(d.decided_at for d in decisions.values()),
+    ]
+    as_of = call.decided_at or max(moments)
+
+    facts = CallFacts(key=call.key, title=call.title, decided_at=call.decided_at)
+    document = evaluation_document(
+        facts,
+        evaluation,
+        pseudonyms=pseudonyms,
+        proposals={
+            ref: ProposalFacts(
+                reference=ref, acronym=p.acronym, applicant=p.applicant, country=p.country
+            )
+            for ref, p in proposals.items()
+        },
+        review_comments=review_comments,
+        consensus_comments=consensus_comments,
+        decisions=list(decisions.values()),
+    )
+    evaluation_bytes = canonical_json(document)
+    return CallRecords(
+        key=call.key,
+        title=call.title,
+        phase=call.phase.value,
+        budget=call.budget_eur,
+        deadline=call.deadline,
+        anonymise_experts=call.anonymise_experts,
+        created_at=call.created_at,
+        decided_at=call.decided_at,
+        as_of=as_of,
+        scheme=evaluation.scheme,
+        evaluation_in=evaluation,
+        ranking=ranking,
+        proposals=proposals,
+        pseudonyms=pseudonyms,
+        expert_names=expert_names,
+        review_comments=dict(review_comments),
+        consensus_comments=dict(consensus_comments),
+        decisions=decisions,
+        stats=stats,
+        phase_moves=phase_moves,
+        evaluation_json=evaluation_bytes,
+        fingerprint=fingerprint(evaluation_bytes),
+        ranking_csv=ranking_csv(ranking),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Formatting for a language
+
+
+class Formatter:
+    """Numbers, money and dates written the way ``lang`` writes them."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+
+    def score(self, value: Fraction | Decimal | None) -> str:
+        # format_score rounds half-up exactly like the CSV; Babel only localises the digits.
+        text = format_score(value)
+        if not text:
+            return "–"
+        return babel_format_decimal(Decimal(text), format="0.00", locale=self.lang)
+
+    def plain(self, value: Decimal | None) -> str:
+        """A weight, threshold or scale value: as few decimals as it needs."""
+        if value is None:
+            return "–"
+        return babel_format_decimal(value, format="0.##", locale=self.lang)
+
+    def money(self, value: Decimal | None) -> str:
+        if value is None:
+            return "–"
+        pattern = "#,##0" if value == value.to_integral_value() else "#,##0.00"
+        return babel_format_decimal(value, format=pattern, locale=self.lang)
+
+    def money_eur(self, value: Decimal | None) -> str:
+        if value is None:
+            return "–"
+        return _("%(amount)s EUR", amount=self.money(value))
+
+    def date(self, value: date | datetime | None) -> str:
+        if value is None:
+            return "–"
+        day = value.date() if isinstance(value, datetime) else value
+        return babel_format_date(day, format="long", locale=self.lang)
+
+    def short_date(self, value: date | datetime | None) -> str:
+        if value is None:
+            return "–"
+        day = value.date() if isinstance(value, datetime) else value
+        return babel_format_date(day, format="medium", locale=self.lang)
+
+
+def status_label(status: str) -> str:
+    return {
+        Status.MAIN.value: _("Main list"),
+        Status.RESERVE.value: _("Reserve list"),
+        Status.BELOW_THRESHOLD.value: _("Below threshold"),
+        Status.INCOMPLETE.value: _("Incomplete"),
+    }.get(status, status)
+
+
+def outcome_label(outcome: str | None) -> str:
+    return {
+        "funded": _("Funded"),
+        "reserve": _("Reserve"),
+        "rejected": _("Rejected"),
+        "ineligible": _("Ineligible"),
+        None: _("Pending"),
+    }.get(outcome, outcome or "")
+
+
+def phase_label(phase: str | None) -> str:
+    return {
+        "setup": _("Setup"),
+        "evaluation": _("Evaluation"),
+        "consensus": _("Consensus"),
+        "ranking": _("Ranking"),
+        "decided": _("Decided"),
+        None: "–",
+    }.get(phase, phase or "–")
+
+
+def flag_label(flag: str, scheme: Scheme) -> str:
+    if flag == FLAG_EX_AEQUO:
+        return _("ex aequo")
+    if flag == FLAG_NO_FUNDING_AMOUNT:
+        return _("no funding amount")
+    if flag.startswith(FLAG_DISAGREEMENT + ":"):
+        key = flag.split(":", 1)[1]
+        try:
+            title = scheme.criterion(key).title
+        except KeyError:
+            title = key
+        return _("disagreement on %(criterion)s", criterion=title)
+    return flag
+
+
+def expert_letter(index: int) -> str:
+    """A, B, ... Z, AA, AB ...: the anonymous name of the n-th expert of a proposal."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
+# --------------------------------------------------------------------------------------------
+# Step 2a: the decision report
+
+
+@dataclass(frozen=True)
+class CriterionMethod:
+    title: str
+    question: str
+    weight: str
+    threshold: str
+
+
+@dataclass(frozen=True)
+class Method:
+    paragraphs: tuple[str, ...]
+    criteria: tuple[CriterionMethod, ...]
+    scale: tuple[tuple[str, str], ...]  # (value, label)
+
+
+@dataclass(frozen=True)
+class Figure:
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
+class RankingRow:
+    rank: str
+    reference: str
+    acronym: str
+    title: str
+    applicant: str
+    country: str
+    scores: tuple[str, ...]
+    below: tuple[bool, ...]  # per criterion: under its threshold
+    total: str
+    weighted_total: str
+    requested: str
+    cumulative: str
+    status: str  # the Status value, for CSS
+    status_label: str
+    decision: str
+    flags: tuple[str, ...]
+    funding_line_before: bool
+
+
+@dataclass(frozen=True)
+class ExpertComment:
+    author: str  # "Expert A" in the decision report; never set in the feedback report
+    text: str
+
+
+@dataclass(frozen=True)
+class CriterionDetail:
+    title: str
+    weight: str
+    threshold: str
+    individual: tuple[str, ...]  # one cell per expert column of the proposal
+    mean: str
+    median: str
+    spread: str
+    stdev: str
+    score: str
+    source: str
+    meets_threshold: bool | None
+    disagreement: bool
+    consensus_comment: str
+    comments: tuple[ExpertComment, ...]
+
+
+@dataclass(frozen=True)
+class ProposalSection:
+    anchor: str
+    reference: str
+    acronym: str
+    title: str
+    applicant: str
+    country: str
+    requested: str
+    rank: str
+    status: str
+    status_label: str
+    flags: tuple[str, ...]
+    experts: tuple[str, ...]
+    criteria: tuple[CriterionDetail, ...]
+    total: str
+    weighted_total: str
+    meets_overall: bool | None
+    decision: str
+    rationale: str
+    chart: Markup
+
+
+@dataclass(frozen=True)
+class DecisionReport:
+    lang: str
+    call_key: str
+    call_title: str
+    scheme_title: str
+    phase: str
+    is_draft: bool
+    as_of: str
+    as_of_iso: str
+    budget: str
+    main_total: str
+    reserve_total: str
+    method: Method
+    figures: tuple[Figure, ...]
+    phase_moves: tuple[tuple[str, str, str], ...]  # (date, from, to)
+    criteria_titles: tuple[str, ...]
+    rows: tuple[RankingRow, ...]
+    funding_line_at_end: bool
+    has_budget: bool
+    totals_chart: Markup
+    totals_chart_note: str
+    proposals: tuple[ProposalSection, ...]
+    rules: tuple[str, ...]
+    fingerprint: str
+    fingerprint_short: str
+    scale_caption: str
+    names_experts: bool
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def decision_report(records: CallRecords, lang: str) -> DecisionReport:
+    """The decision report's data, in ``lang`` (en or de)."""
+    with force_locale(lang):
+        return _decision_report(records, Formatter(lang))
+
+
+def _decision_report(records: CallRecords, fmt: Formatter) -> DecisionReport:
+    scheme = records.scheme
+    ranking = records.ranking
+    has_budget = records.budget is not None
+
+    rows: list[RankingRow] = []
+    seen_main = False
+    line_drawn = False
+    for result in ranking.rows:
+        info = records.proposals.get(result.reference)
+        # The funding line sits above the first passing proposal that is not on the main list.
+        before = (
+            has_budget
+            and not line_drawn
+            and result.status is not Status.MAIN
+            and (seen_main or result.status is Status.RESERVE)
+        )
+        if result.status is Status.MAIN:
+            seen_main = True
+        if before:
+            line_drawn = True
+        decision = records.decisions.get(result.reference)
+        rows.append(
+            RankingRow(
+                rank=_rank_text(result),
+                reference=result.reference,
+                acronym=info.acronym if info else "",
+                title=result.title,
+                applicant=info.applicant if info else "",
+                country=(info.country or "") if info else "",
+                scores=tuple(fmt.score(c.score) for c in result.criteria),
+                below=tuple(c.meets_threshold is False for c in result.criteria),
+                total=fmt.score(result.total),
+                weighted_total=fmt.score(result.weighted_total),
+                requested=fmt.money(result.requested_funding),
+                cumulative=fmt.money(result.cumulative_funding) if result.rank else "",
+                status=result.status.value,
+                status_label=status_label(result.status.value),
+                decision=outcome_label(decision.outcome if decision else None),
+                flags=tuple(flag_label(f, scheme) for f in result.flags),
+                funding_line_before=before,
+            )
+        )
+    funding_line_at_end = has_budget and seen_main and not line_drawn
+
+    bars = [
+        charts.Bar(
+            label=f"{r.reference} {records.proposals[r.reference].acronym}".strip()
+            if r.reference in records.proposals
+            else r.reference,
+            value=r.weighted_total,
+            text=fmt.score(r.weighted_total),
+            status=r.status.value,
+        )
+        for r in ranking.rows
+        if r.weighted_total is not None
+    ]
+    shown = bars[:TOTALS_CHART_MAX_BARS]
+    max_weighted = sum(
+        (c.weight * scheme.scale.max for c in scheme.criteria), Decimal(0)
+    ) or Decimal(1)
+    main_count = sum(1 for r in ranking.rows[: len(shown)] if r.status is Status.MAIN)
+    totals_chart = charts.totals_bar_chart(
+        shown,
+        maximum=max_weighted,
+        funding_line_after=main_count if has_budget else None,
+        funding_line_label=_("Funding line"),
+        axis_label=_("Weighted total"),
+        tick_text=fmt.plain,
+    )
+    note = ""
+    if len(bars) > len(shown):
+        note = _(
+            "The chart shows the first %(shown)s of %(total)s scored proposals.",
+            shown=len(shown),
+            total=len(bars),
+        )
+
+    sections = tuple(
+        _proposal_section(records, result, fmt, index)
+        for index, result in enumerate(ranking.rows, start=1)
+    )
+    stats = records.stats
+    figures = (
+        Figure(_("Proposals"), str(len(records.proposals))),
+        Figure(_("Experts"), str(stats.experts)),
+        Figure(_("Assignments"), str(stats.assignments)),
+        Figure(_("Reviews submitted"), str(stats.reviews_submitted)),
+        Figure(_("Reviews still in draft"), str(stats.reviews_draft)),
+        Figure(_("Conflicts of interest declared"), str(stats.conflicts)),
+        Figure(_("Consensus reports (final)"), str(stats.consensus_final)),
+        Figure(_("Decisions recorded"), str(stats.decisions)),
+    )
+    moves = [(fmt.short_date(records.created_at), "", phase_label("setup"))]
+    moves += [
+        (fmt.short_date(m.at), phase_label(m.from_phase), phase_label(m.to_phase))
+        for m in records.phase_moves
+    ]
+    return DecisionReport(
+        lang=fmt.lang,
+        call_key=records.key,
+        call_title=records.title,
+        scheme_title=scheme.title,
+        phase=phase_label(records.phase),
+        is_draft=not records.is_decided,
+        as_of=fmt.date(records.as_of),
+        as_of_iso=records.as_of.replace(microsecond=0).isoformat() + "Z",
+        budget=fmt.money_eur(records.budget) if has_budget else _("no budget set"),
+        main_total=fmt.money_eur(ranking.main_total),
+        reserve_total=fmt.money_eur(ranking.reserve_total),
+        method=_method(records, fmt),
+        figures=figures,
+        phase_moves=tuple(moves),
+        criteria_titles=tuple(c.title for c in scheme.criteria),
+        rows=tuple(rows),
+        funding_line_at_end=funding_line_at_end,
+        has_budget=has_budget,
+        totals_chart=totals_chart,
+        totals_chart_note=note,
+        proposals=sections,
+        rules=_rules_in_short(),
+        fingerprint=records.fingerprint,
+        fingerprint_short=records.fingerprint[:12],
+        scale_caption=_(
+            "Dots: individual scores; bar: the criterion score; dashed line: the threshold."
+        ),
+        names_experts=not records.anonymise_experts,
+    )
+
+
+def _rank_text(result: ProposalResult) -> str:
+    if result.rank is None:
+        return "–"
+    return f"{result.rank}=" if result.ex_aequo else str(result.rank)
+
+
+def _proposal_section(
+    records: CallRecords, result: ProposalResult, fmt: Formatter, index: int
+) -> ProposalSection:
+    scheme = records.scheme
+    info = records.proposals.get(result.reference)
+    expert_ids = sorted(
+        {expert for c in result.criteria for expert, _v in c.by_expert},
+        key=lambda e: records.pseudonyms.get(e, e),
+    )
+    if records.anonymise_experts:
+        names = [_("Expert %(letter)s", letter=expert_letter(i)) for i in range(len(expert_ids))]
+    else:
+        names = [records.expert_names.get(e, e) for e in expert_ids]
+    label = dict(zip(expert_ids, names, strict=True))
+    consensus = records.consensus_comments.get(result.reference, {})
+    details = []
+    dots = []
+    for spec, c in zip(scheme.criteria, result.criteria, strict=True):
+        by_expert = dict(c.by_expert)
+        comments = tuple(
+            ExpertComment(label[e], text)
+            for e in expert_ids
+            if (text := records.review_comments.get((result.reference, e), {}).get(c.key))
+        )
+        details.append(
+            CriterionDetail(
+                title=spec.title,
+                weight=fmt.plain(spec.weight),
+                threshold=fmt.plain(spec.threshold),
+                individual=tuple(fmt.score(by_expert.get(e)) for e in expert_ids),
+                mean=fmt.score(c.mean),
+                median=fmt.score(c.median),
+                spread=(
+                    "–"
+                    if c.min is None or c.max is None
+                    else fmt.score(Decimal(c.max) - Decimal(c.min))
+                ),
+                stdev=fmt.score(c.stdev),
+                score=fmt.score(c.score),
+                source=(
+                    _("consensus")
+                    if c.source == SOURCE_CONSENSUS
+                    else (_("mean") if scheme.rules.aggregate == "mean" else _("median"))
+                    if c.source
+                    else "–"
+                ),
+                meets_threshold=c.meets_threshold,
+                disagreement=c.disagreement,
+                consensus_comment=consensus.get(c.key, ""),
+                comments=comments,
+            )
+        )
+        dots.append(
+            charts.DotRow(
+                label=spec.title,
+                values=c.individual,
+                score=c.score,
+                threshold=spec.threshold,
+                disagreement=c.disagreement,
+            )
+        )
+    decision = records.decisions.get(result.reference)
+    return ProposalSection(
+        anchor=f"p{index}",
+        reference=result.reference,
+        acronym=info.acronym if info else "",
+        title=result.title,
+        applicant=info.applicant if info else "",
+        country=(info.country or "") if info else "",
+        requested=fmt.money_eur(result.requested_funding),
+        rank=_rank_text(result),
+        status=result.status.value,
+        status_label=status_label(result.status.value),
+        flags=tuple(flag_label(f, scheme) for f in result.flags),
+        experts=tuple(names),
+        criteria=tuple(details),
+        total=fmt.score(result.total),
+        weighted_total=fmt.score(result.weighted_total),
+        meets_overall=result.meets_overall_threshold,
+        decision=outcome_label(decision.outcome if decision else None),
+        rationale=decision.rationale if decision else "",
+        chart=charts.score_dots_chart(
+            dots,
+            scale_min=scheme.scale.min,
+            scale_max=scheme.scale.max,
+            step=scheme.scale.step,
+            tick_text=fmt.plain,
+        ),
+    )
+
+
+def _method(records: CallRecords, fmt: Formatter) -> Method:
+    scheme = records.scheme
+    rules = scheme.rules
+    scale = scheme.scale
+    paragraphs = [
+        _(
+            "Each proposal was assessed by independent experts against %(count)s criteria, "
+            "each scored from %(min)s to %(max)s in steps of %(step)s.",
+            count=len(scheme.criteria),
+            min=fmt.plain(scale.min),
+            max=fmt.plain(scale.max),
+            step=fmt.plain(scale.step),
+        ),
+        _(
+            "Only submitted reviews count. A review by an expert who declared a conflict of "
+            "interest for the proposal never counts."
+        ),
+        _(
+            "The score of a criterion is the consensus score agreed by the experts where one "
+            "is recorded; otherwise the mean of the individual scores."
+        )
+        if rules.aggregate == "mean"
+        else _(
+            "The score of a criterion is the consensus score agreed by the experts where one "
+            "is recorded; otherwise the median of the individual scores."
+        ),
+        _(
+            "A proposal needs at least %(count)s submitted reviews, or a consensus on every "
+            "criterion, to be ranked; otherwise it is listed as incomplete.",
+            count=rules.min_reviews,
+        ),
+    ]
+    if rules.overall_threshold is not None:
+        paragraphs.append(
+            _(
+                "A proposal passes when every criterion score reaches the criterion's threshold "
+                "and the total of the criterion scores reaches %(threshold)s.",
+                threshold=fmt.plain(rules.overall_threshold),
+            )
+        )
+    else:
+        paragraphs.append(
+            _("A proposal passes when every criterion score reaches the criterion's threshold.")
+        )
+    paragraphs.append(
+        _(
+            "Passing proposals are ranked by the weighted total: the sum over the criteria of "
+            "weight times criterion score."
+        )
+    )
+    if rules.tie_break:
+        titles = ", ".join(scheme.criterion(k).title for k in rules.tie_break)
+        paragraphs.append(
+            _(
+                "Equal weighted totals are separated by the scores of %(criteria)s, in that "
+                "order; proposals still equal share a rank (ex aequo).",
+                criteria=titles,
+            )
+        )
+    else:
+        paragraphs.append(_("Proposals with equal weighted totals share a rank (ex aequo)."))
+    if records.budget is not None:
+        paragraphs.append(
+            _(
+                "The budget is %(budget)s. Proposals are placed on the main list in rank order "
+                "while their cumulative requested funding fits in the budget; a group of ex "
+                "aequo proposals is placed whole or not at all. The other passing proposals "
+                "form the reserve list.",
+                budget=fmt.money_eur(records.budget),
+            )
+        )
+    else:
+        paragraphs.append(
+            _("The call has no budget: every passing proposal is on the main list.")
+        )
+    if rules.disagreement_spread is not None:
+        paragraphs.append(
+            _(
+                "A criterion is flagged for disagreement when the individual scores differ by "
+                "%(spread)s points or more.",
+                spread=fmt.plain(rules.disagreement_spread),
+            )
+        )
+    paragraphs.append(
+        _(
+            "Thresholds, ties and the funding line are decided on exact values; scores are "
+            "shown rounded half-up to two decimals."
+        )
+    )
+    return Method(
+        paragraphs=tuple(paragraphs),
+        criteria=tuple(
+            CriterionMethod(
+                title=c.title,
+                question=c.question,
+                weight=fmt.plain(c.weight),
+                threshold=fmt.plain(c.threshold),
+            )
+            for c in scheme.criteria
+        ),
+        scale=tuple((fmt.plain(Decimal(value)), label) for value, label in scale.labels),
+    )
+
+
+def _rules_in_short() -> tuple[str, ...]:
+    return (
+        _("Scores lie on the scheme's scale; anything else is refused when entered."),
+        _("Drafts never count; reviews by experts with a conflict of interest never count."),
+        _(
+            "Criterion score: the final consensus score where recorded, otherwise the "
+            "aggregate (mean or median) of the counted individual scores."
+        ),
+        _(
+            "Fewer counted reviews than the minimum and no consensus: incomplete, not ranked."
+        ),
+        _(
+            "Thresholds apply to unweighted criterion scores and to their unweighted total; "
+            "a proposal below any threshold is not ranked."
+        ),
+        _("Ranking score: the weighted total, higher first."),
+        _(
+            "Equal weighted totals: the tie-break criteria decide in order; proposals still "
+            "equal share a rank (1, 2, 2, 4) and are marked ex aequo."
+        ),
+        _(
+            "Funding line: proposals are funded in rank order while the cumulative requested "
+            "funding fits in the budget; the first one (or ex aequo group) that does not fit "
+            "and all after it form the reserve list."
+        ),
+        _("Disagreement: the individual scores of a criterion differ by the set spread or more."),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Step 2b: the applicant feedback report
+
+
+@dataclass(frozen=True)
+class FeedbackCriterion:
+    title: str
+    question: str
+    score: str
+    threshold: str
+    meets_threshold: bool | None
+    consensus_comment: str
+    comments: tuple[str, ...]  # never attributed, never numbered
+
+
+@dataclass(frozen=True)
+class FeedbackReport:
+    lang: str
+    call_key: str
+    call_title: str
+    is_draft: bool
+    as_of: str
+    as_of_iso: str
+    reference: str
+    acronym: str
+    title: str
+    applicant: str
+    criteria: tuple[FeedbackCriterion, ...]
+    total: str
+    weighted_total: str
+    overall_threshold: str
+    passes: bool
+    result: str
+    outcome: str
+    rationale: str
+    scale_max: str
+
+
+def feedback_report(records: CallRecords, reference: str, lang: str) -> FeedbackReport:
+    """The evaluation summary for the applicant of ``reference``, in ``lang``.
+
+    :raises ProposalNotFound: no such proposal in the call.
+    """
+    try:
+        result = records.ranking.row(reference)
+    except KeyError:
+        raise ProposalNotFound(reference) from None
+    with force_locale(lang):
+        return _feedback_report(records, result, Formatter(lang))
+
+
+def _feedback_report(
+    records: CallRecords, result: ProposalResult, fmt: Formatter
+) -> FeedbackReport:
+    scheme = records.scheme
+    info = records.proposals[result.reference]
+    consensus = records.consensus_comments.get(result.reference, {})
+    # Only counted reviews speak, and their comments come sorted by text: the order says
+    # nothing about who wrote which.
+    counted = sorted({expert for c in result.criteria for expert, _v in c.by_expert})
+    own = [records.review_comments.get((result.reference, expert), {}) for expert in counted]
+    criteria = []
+    for spec, c in zip(scheme.criteria, result.criteria, strict=True):
+        collected = tuple(sorted(text for comments in own if (text := comments.get(c.key))))
+        criteria.append(
+            FeedbackCriterion(
+                title=spec.title,
+                question=spec.question,
+                score=fmt.score(c.score),
+                threshold=fmt.plain(spec.threshold),
+                meets_threshold=c.meets_threshold,
+                consensus_comment=consensus.get(c.key, ""),
+                comments=() if consensus.get(c.key) else collected,
+            )
+        )
+    decision = records.decisions.get(result.reference)
+    if result.status is Status.INCOMPLETE:
+        verdict = _("The evaluation of the proposal is not complete.")
+    elif result.passes:
+        verdict = _("The proposal passed all thresholds.")
+    else:
+        verdict = _("The proposal did not pass all thresholds.")
+    return FeedbackReport(
+        lang=fmt.lang,
+        call_key=records.key,
+        call_title=records.title,
+        is_draft=not records.is_decided,
+        as_of=fmt.date(records.as_of),
+        as_of_iso=records.as_of.replace(microsecond=0).isoformat() + "Z",
+        reference=result.reference,
+        acronym=info.acronym,
+        title=result.title,
+        applicant=info.applicant,
+        criteria=tuple(criteria),
+        total=fmt.score(result.total),
+        weighted_total=fmt.score(result.weighted_total),
+        overall_threshold=fmt.plain(scheme.rules.overall_threshold),
+        passes=result.passes,
+        result=verdict,
+        outcome=outcome_label(decision.outcome if decision else None),
+        rationale=decision.rationale if decision else "",
+        scale_max=fmt.plain(scheme.scale.max),
+    )

@@ -1,0 +1,171 @@
+"""The reports of a call as files: the decision report, the applicant feedback reports, a ZIP.
+
+Each function reads the call once (``data.load_records``), builds plain data for the language
+and renders it. The web views and the CLI both call these, so both give the same bytes.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from dataclasses import dataclass
+
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from markupsafe import Markup
+
+from ..models import Call
+from . import data
+from .render import EmbeddedFile, render_pdf
+
+LANGUAGES = data.LANGUAGES
+
+
+class UnknownLanguage(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class ReportFile:
+    filename: str
+    content: bytes
+    fingerprint: str = ""
+
+
+def check_language(lang: str) -> str:
+    if lang not in LANGUAGES:
+        raise UnknownLanguage(f"language must be one of {', '.join(LANGUAGES)}, got {lang!r}")
+    return lang
+
+
+def decision_report_pdf(call: Call, lang: str = "en") -> ReportFile:
+    """The call's decision report with ``evaluation.json`` and ``ranking.csv`` embedded."""
+    check_language(lang)
+    records = data.load_records(call)
+    report = data.decision_report(records, lang)
+    with force_locale(lang):
+        css = page_css(
+            header=records.title,
+            marker=_("Confidential") + (" · " + _("DRAFT") if report.is_draft else ""),
+            footer_left=_("Fingerprint %(fingerprint)s", fingerprint=report.fingerprint_short),
+        )
+        author = _("Evaluation coordination, call %(key)s", key=records.key)
+        content = render_pdf(
+            "reports/decision.html",
+            {"report": report, "page_css": css, "author": author},
+            attachments=(
+                EmbeddedFile(
+                    "evaluation.json",
+                    records.evaluation_json,
+                    "Evaluation data (canonical JSON); its SHA-256 is the report's fingerprint",
+                ),
+                EmbeddedFile(
+                    "ranking.csv",
+                    records.ranking_csv.encode("utf-8"),
+                    "The ranking as computed by the scoring engine (reviewer-app ranking)",
+                ),
+            ),
+            timestamp=records.as_of.replace(microsecond=0),
+            identifier=records.fingerprint[:32],
+        )
+    return ReportFile(
+        filename=f"{_safe(records.key)}-decision-report-{lang}.pdf",
+        content=content,
+        fingerprint=records.fingerprint,
+    )
+
+
+def feedback_report_pdf(call: Call, reference: str, lang: str = "en") -> ReportFile:
+    """The evaluation summary of one proposal, for its applicant.
+
+    :raises data.ProposalNotFound: no proposal ``reference`` in the call.
+    """
+    check_language(lang)
+    records = data.load_records(call)
+    return _feedback_file(records, reference, lang)
+
+
+def feedback_reports(call: Call, lang: str = "en") -> list[ReportFile]:
+    """Every proposal's evaluation summary, in reference order (the call is read once)."""
+    check_language(lang)
+    records = data.load_records(call)
+    return [_feedback_file(records, ref, lang) for ref in sorted(records.proposals)]
+
+
+def feedback_reports_zip(call: Call, lang: str = "en") -> ReportFile:
+    """Every proposal's evaluation summary in one ZIP."""
+    check_language(lang)
+    records = data.load_records(call)
+    buffer = io.BytesIO()
+    # Fixed member dates: the same data gives the same ZIP.
+    stamp = records.as_of.timetuple()[:6]
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for reference in sorted(records.proposals):
+            item = _feedback_file(records, reference, lang)
+            info = zipfile.ZipInfo(item.filename, date_time=stamp)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, item.content)
+    return ReportFile(
+        filename=f"{_safe(records.key)}-feedback-{lang}.zip", content=buffer.getvalue()
+    )
+
+
+def _feedback_file(records: data.CallRecords, reference: str, lang: str) -> ReportFile:
+    report = data.feedback_report(records, reference, lang)
+    with force_locale(lang):
+        css = page_css(
+            header=records.title,
+            marker=_("Confidential") + (" · " + _("DRAFT") if report.is_draft else ""),
+            footer_left=reference,
+        )
+        content = render_pdf(
+            "reports/feedback.html",
+            {
+                "report": report,
+                "page_css": css,
+                "author": _("Evaluation coordination, call %(key)s", key=records.key),
+            },
+            timestamp=records.as_of.replace(microsecond=0),
+            identifier=f"{records.key}/{reference}"[:32],
+        )
+    return ReportFile(
+        filename=f"{_safe(records.key)}-{_safe(reference)}-feedback-{lang}.pdf", content=content
+    )
+
+
+def page_css(*, header: str, marker: str, footer_left: str) -> Markup:
+    """The page furniture: running header, marking, footer and "Page X of Y" in the language.
+
+    The texts become CSS strings with every character outside [A-Za-z0-9 ] escaped, so a call
+    title cannot end the string or the style element.
+    """
+    page_of = _("Page %(page)s of %(pages)s", page="\x00page\x00", pages="\x00pages\x00")
+    counter = []
+    for part in page_of.split("\x00"):
+        if part in ("page", "pages"):
+            counter.append(f"counter({part})")
+        elif part:
+            counter.append(css_string(part))
+    rules = (
+        f"@top-left {{ content: {css_string(header)}; }} "
+        f"@top-right {{ content: {css_string(marker.upper())}; }} "
+        f"@bottom-left {{ content: {css_string(footer_left)}; }} "
+        f"@bottom-right {{ content: {' '.join(counter)}; }}"
+    )
+    return Markup(f"@page {{ {rules} }}")
+
+
+def css_string(value: str) -> str:
+    """``value`` as a quoted CSS string; anything but ASCII letters and digits escaped.
+
+    A hex escape swallows one following space (CSS syntax), hence the space after each.
+    """
+    return '"' + "".join(
+        c if c.isascii() and c.isalnum() else f"\\{ord(c):x} " for c in value
+    ) + '"'
+
+
+def _safe(name: str) -> str:
+    """A file name part: letters, digits, dot, dash and underscore only."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "report"

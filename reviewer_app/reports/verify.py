@@ -1,0 +1,184 @@
+"""Checking a decision report: do its numbers follow from the data it carries?
+
+``verify_report(pdf)`` extracts ``evaluation.json`` and ``ranking.csv`` from the PDF, recomputes
+the ranking from the evaluation data with the scoring engine, and compares. With a call it also
+compares the embedded evaluation data with what the database holds now. Each check is reported
+with what was compared, so a mismatch says where to look.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from ..ranking import ranking_csv
+from ..scoring.engine import EvaluationError, evaluate
+from .evaluation import (
+    EvaluationFormatError,
+    canonical_json,
+    evaluation_in_from_json,
+    fingerprint,
+)
+
+EVALUATION_FILE = "evaluation.json"
+RANKING_FILE = "ranking.csv"
+PRINTED_FINGERPRINT = re.compile(r"SHA-256([0-9a-f]{64})")
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Verification:
+    checks: tuple[Check, ...]
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.checks) and all(c.ok for c in self.checks)
+
+
+class NotAReport(ValueError):
+    """The file is not a PDF, or not a decision report of this application."""
+
+
+def embedded_files(pdf: bytes) -> dict[str, bytes]:
+    """The PDF's embedded files by name (the first one, should a name repeat).
+
+    :raises NotAReport: the bytes are not a readable PDF.
+    """
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(io.BytesIO(pdf))
+        return {name: contents[0] for name, contents in reader.attachments.items() if contents}
+    except (PdfReadError, ValueError, KeyError, TypeError) as exc:
+        raise NotAReport(f"not a readable PDF: {exc}") from exc
+
+
+def page_texts(pdf: bytes) -> list[str]:
+    from pypdf import PdfReader
+
+    return [page.extract_text() or "" for page in PdfReader(io.BytesIO(pdf)).pages]
+
+
+def verify_report(pdf: bytes, against: Any = None) -> Verification:
+    """Every check of the report ``pdf``; with ``against`` (a Call) also against the database.
+
+    :raises NotAReport: not a readable PDF.
+    """
+    files = embedded_files(pdf)
+    checks: list[Check] = []
+    evaluation = files.get(EVALUATION_FILE)
+    embedded_csv = files.get(RANKING_FILE)
+    checks.append(
+        Check(
+            "embedded files",
+            evaluation is not None and embedded_csv is not None,
+            ", ".join(
+                f"{name}: {'present' if name in files else 'MISSING'}"
+                for name in (EVALUATION_FILE, RANKING_FILE)
+            ),
+        )
+    )
+    if evaluation is None or embedded_csv is None:
+        return Verification(tuple(checks))
+
+    digest = fingerprint(evaluation)
+    checks.append(_canonical_check(evaluation))
+    checks.append(_printed_fingerprint_check(pdf, digest))
+
+    try:
+        recomputed = ranking_csv(evaluate(evaluation_in_from_json(evaluation)))
+    except (EvaluationFormatError, EvaluationError) as exc:
+        checks.append(Check("ranking recomputed from evaluation.json", False, str(exc)))
+    else:
+        try:
+            embedded_text = embedded_csv.decode("utf-8")
+        except UnicodeDecodeError:
+            embedded_text = ""
+        same = recomputed == embedded_text
+        checks.append(
+            Check(
+                "ranking recomputed from evaluation.json equals the embedded ranking.csv",
+                same,
+                f"{len(recomputed.splitlines()) - 1} proposals"
+                if same
+                else _first_difference(embedded_text, recomputed),
+            )
+        )
+
+    if against is not None:
+        from .data import load_records
+
+        current = load_records(against).evaluation_json
+        same = current == evaluation
+        checks.append(
+            Check(
+                f"the database still holds the same evaluation data (call {against.key})",
+                same,
+                f"SHA-256 {fingerprint(current)}"
+                if same
+                else _changed_sections(evaluation, current),
+            )
+        )
+    return Verification(tuple(checks))
+
+
+def _canonical_check(evaluation: bytes) -> Check:
+    try:
+        document = json.loads(evaluation)
+        canonical = canonical_json(document) == evaluation
+    except (ValueError, UnicodeDecodeError) as exc:
+        return Check("evaluation.json is canonical JSON", False, f"not valid JSON: {exc}")
+    return Check(
+        "evaluation.json is canonical JSON",
+        canonical,
+        f"{len(evaluation)} bytes" if canonical else "re-serialising it changes the bytes",
+    )
+
+
+def _printed_fingerprint_check(pdf: bytes, digest: str) -> Check:
+    texts = page_texts(pdf)
+    printed = None
+    for text in reversed(texts):
+        # The fingerprint may wrap; compare without any whitespace.
+        match = PRINTED_FINGERPRINT.search(re.sub(r"\s+", "", text))
+        if match:
+            printed = match.group(1)
+            break
+    footers_ok = all(digest[:12] in text for text in texts[1:])
+    ok = printed == digest and footers_ok
+    if printed is None:
+        detail = "no fingerprint printed in the report"
+    elif printed != digest:
+        detail = f"printed {printed}, but evaluation.json has SHA-256 {digest}"
+    elif not footers_ok:
+        detail = f"a page footer lacks {digest[:12]}"
+    else:
+        detail = f"SHA-256 {digest}"
+    return Check("fingerprint printed in the report is the SHA-256 of evaluation.json", ok, detail)
+
+
+def _first_difference(expected: str, actual: str) -> str:
+    old, new = expected.splitlines(), actual.splitlines()
+    for number, (a, b) in enumerate(zip(old, new, strict=False), start=1):
+        if a != b:
+            return f"line {number}: embedded {a!r}, recomputed {b!r}"
+    return f"embedded has {len(old)} lines, recomputed {len(new)}"
+
+
+def _changed_sections(embedded: bytes, current: bytes) -> str:
+    try:
+        old, new = json.loads(embedded), json.loads(current)
+    except ValueError:
+        return "the embedded evaluation.json is not valid JSON"
+    changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+    return "changed since the report: " + ", ".join(changed) if changed else "bytes differ"
