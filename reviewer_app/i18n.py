@@ -29,7 +29,9 @@ def select_locale() -> str:
 
 def init_i18n(app: Flask, babel: Babel) -> None:
     compile_catalogs()
-    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS_DIR)
+    # Flask-Babel pairs directories with domains by position: one directory entry per domain,
+    # else only the first domain ("base") is ever loaded.
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join([str(TRANSLATIONS_DIR)] * len(DOMAINS))
     app.config["BABEL_DOMAIN"] = ";".join(DOMAINS)
     babel.init_app(app, locale_selector=select_locale)
 
