@@ -1,16 +1,271 @@
 from __future__ import annotations
 
+from io import BytesIO
+from itertools import groupby
 from typing import Any
 
-from flask import render_template
+from flask import (
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import format_currency, format_decimal, get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
+from werkzeug.datastructures import MultiDict
 
-from ..auth.access import role_required
-from ..models import Role
+from ..auth.access import keeps_input_on_expiry, role_required
+from ..auth.services import pop_stashed_form
+from ..extensions import db
+from ..models import Assignment, Role, utcnow
 from . import bp
+from .forms import DeclarationForm, ReviewForm, make_review_form, scale_value
+from .services import (
+    AlreadyDeclared,
+    ReviewLocked,
+    StaleReview,
+    can_write,
+    current_version,
+    declare,
+    find_assignment,
+    find_document,
+    list_assignments,
+    save_draft,
+    scores_by_key,
+    state_of,
+    submit_review,
+)
 
 
 @bp.route("/")
 @role_required(Role.EXPERT)
 def assignments() -> Any:
-    """The expert's assignments (placeholder until the workflow lands)."""
-    return render_template("expert/assignments.html")
+    """The expert's assignments, grouped by call."""
+    rows = [(a, state_of(a)) for a in list_assignments(current_user)]
+    calls = [(call, list(group)) for call, group in groupby(rows, key=lambda r: r[0].proposal.call)]
+    return render_template(
+        "expert/assignments.html",
+        calls=calls,
+        has_consensus_pages="consensus.proposal" in current_app.view_functions,
+        today=utcnow().date(),
+    )
+
+
+@bp.route("/assignments/<int:assignment_id>/declaration", methods=["GET", "POST"])
+@role_required(Role.EXPERT)
+def declare_conflict(assignment_id: int) -> Any:
+    """Declare conflicts of interest and accept confidentiality before the proposal opens."""
+    assignment = _visible_assignment(assignment_id)
+    if assignment.declaration is not None:
+        return redirect(url_for(".review", assignment_id=assignment.id))
+    form = DeclarationForm()
+    if form.validate_on_submit():
+        has_conflict = form.has_conflict.data == "yes"
+        try:
+            declare(
+                assignment,
+                has_conflict=has_conflict,
+                reason=form.reason.data or "",
+                confidentiality_accepted=bool(form.confidentiality.data),
+            )
+            db.session.commit()
+        except (AlreadyDeclared, IntegrityError):
+            # Declared meanwhile in another tab: that declaration stands.
+            db.session.rollback()
+            return redirect(url_for(".assignments"))
+        if has_conflict:
+            flash(
+                _(
+                    "Your conflict of interest is recorded. The proposal is no longer "
+                    "available to you; the coordinator will assign another expert."
+                ),
+                "info",
+            )
+            return redirect(url_for(".assignments"))
+        return redirect(url_for(".review", assignment_id=assignment.id))
+    return render_template("expert/declaration.html", assignment=assignment, form=form)
+
+
+@bp.route("/assignments/<int:assignment_id>", methods=["GET", "POST"])
+@keeps_input_on_expiry
+@role_required(Role.EXPERT)
+def review(assignment_id: int) -> Any:
+    """The proposal and the expert's scoring form (read-only once submitted or closed)."""
+    assignment = _visible_assignment(assignment_id)
+    if assignment.declaration is None:
+        return redirect(url_for(".declare_conflict", assignment_id=assignment.id))
+    form_class = _form_class(assignment)
+    if request.method == "GET":
+        stashed = pop_stashed_form(request.path)
+        if stashed is not None:
+            db.session.commit()  # the stash is handed out once
+            form = form_class(formdata=MultiDict(stashed))
+            return _render_review(assignment, form, restored=True)
+        return _render_review(assignment, form_class(data=_saved_data(assignment)))
+
+    if not can_write(assignment):
+        flash(_locked_message(assignment), "warning")
+        return redirect(url_for(".review", assignment_id=assignment.id))
+    form = form_class()
+    if not form.validate_on_submit():
+        return _render_review(assignment, form), 422
+    write = submit_review if form.is_submit else save_draft
+    try:
+        write(assignment, form.version.data or 0, form.score_inputs())
+        db.session.commit()
+    except StaleReview:
+        db.session.rollback()
+        return _refuse_stale(assignment_id, form)
+    if form.is_submit:
+        flash(_("Your review is submitted. Thank you."), "success")
+    else:
+        flash(_("Draft saved."), "success")
+    return redirect(url_for(".review", assignment_id=assignment.id))
+
+
+@bp.route("/assignments/<int:assignment_id>/autosave", methods=["POST"])
+@role_required(Role.EXPERT)
+def autosave_review(assignment_id: int) -> Any:
+    """Save the draft in the background (JSON in, JSON out); the page's script calls it."""
+    assignment = _visible_assignment(assignment_id)
+    if assignment.declaration is None or not can_write(assignment):
+        return jsonify(ok=False, message=_locked_message(assignment)), 409
+    form = _form_class(assignment)()
+    form.submit.data = False  # autosave never submits, whatever was posted
+    if not form.validate():
+        errors = {name: [str(e) for e in errs] for name, errs in form.errors.items()}
+        return jsonify(ok=False, message=_("The draft could not be saved."), errors=errors), 422
+    try:
+        review = save_draft(assignment, form.version.data or 0, form.score_inputs())
+        db.session.commit()
+    except StaleReview:
+        db.session.rollback()
+        return jsonify(ok=False, stale=True, message=_stale_message()), 409
+    except ReviewLocked:
+        db.session.rollback()
+        return jsonify(ok=False, message=_locked_message(assignment)), 409
+    return jsonify(
+        ok=True,
+        version=review.version,
+        saved_at=review.updated_at.isoformat(timespec="seconds") + "Z",
+    )
+
+
+@bp.route("/assignments/<int:assignment_id>/documents/<int:document_id>")
+@role_required(Role.EXPERT)
+def download_document(assignment_id: int, document_id: int) -> Any:
+    """Download a document of an assigned proposal, once the declaration is made."""
+    assignment = _visible_assignment(assignment_id)
+    if assignment.declaration is None:
+        return redirect(url_for(".declare_conflict", assignment_id=assignment.id))
+    document = find_document(assignment, document_id)
+    if document is None:
+        abort(404)
+    response = send_file(
+        BytesIO(document.content),
+        mimetype=document.content_type,
+        as_attachment=True,
+        download_name=document.filename,
+        etag=document.sha256,
+        last_modified=document.uploaded_at,
+        max_age=0,
+    )
+    # A document is confidential and uploaded by others: never let the browser sniff or cache it.
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _visible_assignment(assignment_id: int) -> Assignment:
+    """The signed-in expert's assignment; 404 for anyone else's, and once a conflict is declared."""
+    assignment = find_assignment(current_user, assignment_id)
+    if assignment is None or assignment.has_conflict:
+        abort(404)
+    return assignment
+
+
+def _form_class(assignment: Assignment) -> type[ReviewForm]:
+    call = assignment.proposal.call
+    scheme = call.scheme
+    return make_review_form(call.criteria, scheme.scale, scheme.rules.comment_min_chars)
+
+
+def _saved_data(assignment: Assignment) -> dict[str, Any]:
+    data: dict[str, Any] = {"version": current_version(assignment)}
+    for key, score in scores_by_key(assignment).items():
+        data[f"score_{key}"] = None if score.value is None else scale_value(score.value)
+        data[f"comment_{key}"] = score.comment
+    return data
+
+
+def _render_review(assignment: Assignment, form: ReviewForm, **context: Any) -> str:
+    scheme = assignment.proposal.call.scheme
+    return render_template(
+        "expert/review.html",
+        assignment=assignment,
+        proposal=assignment.proposal,
+        call=assignment.proposal.call,
+        scheme=scheme,
+        review=assignment.review,
+        scores=scores_by_key(assignment),
+        form=form,
+        editable=can_write(assignment),
+        descriptors={
+            scale_value(v): label for v in scheme.scale.values() if (label := scheme.scale.label_for(v))
+        },
+        country_name=_country_name,
+        format_currency=format_currency,
+        file_size=_file_size,
+        **context,
+    )
+
+
+def _country_name(code: str | None) -> str:
+    if not code:
+        return "–"
+    name = get_locale().territories.get(code.upper()) if get_locale() else None
+    return f"{name} ({code.upper()})" if name else code.upper()
+
+
+def _file_size(size: int) -> str:
+    if size < 1024:
+        return _("%(n)s bytes", n=format_decimal(size))
+    if size < 1024 * 1024:
+        return _("%(n)s KB", n=format_decimal(round(size / 1024, 1)))
+    return _("%(n)s MB", n=format_decimal(round(size / 1024 / 1024, 1)))
+
+
+def _refuse_stale(assignment_id: int, form: ReviewForm) -> Any:
+    """Keep the typed input on the page and say that the saved review is newer.
+
+    The form now carries the current version, so saving again is a deliberate choice to replace
+    the other save with this input.
+    """
+    assignment = _visible_assignment(assignment_id)
+    if not can_write(assignment):
+        flash(_locked_message(assignment), "warning")
+        return redirect(url_for(".review", assignment_id=assignment_id))
+    form.version.data = current_version(assignment)
+    form.version.raw_data = [str(form.version.data)]
+    return _render_review(assignment, form, stale=True), 409
+
+
+def _stale_message() -> str:
+    return _(
+        "This review was saved in another tab or window after you opened this page, so your "
+        "input was not saved. Your input is still here: check it, then save again to replace "
+        "the other version."
+    )
+
+
+def _locked_message(assignment: Assignment) -> str:
+    if assignment.review is not None and assignment.review.is_submitted:
+        return _("This review is submitted and can no longer be changed.")
+    return _("The evaluation phase of this call is over; the review can no longer be changed.")

@@ -1,0 +1,171 @@
+"""Forms of the expert area; the scoring form is built at runtime from the call's criteria."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from flask_babel import format_decimal
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    Field,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length, NumberRange
+
+from ..models import Criterion
+from ..scoring.scheme import Scale
+from .services import ScoreInput
+
+COMMENT_MAX_CHARS = 20_000
+
+
+class DeclarationForm(FlaskForm):
+    has_conflict = RadioField(
+        _l("Do you have a conflict of interest with this proposal?"),
+        choices=[
+            SelectChoice("no", _l("No, I have no conflict of interest")),
+            SelectChoice("yes", _l("Yes, I have a conflict of interest")),
+        ],
+        validators=[InputRequired(message=_l("Please answer this question."))],
+    )
+    reason = TextAreaField(
+        _l("Reason for the conflict"),
+        validators=[Length(max=2000)],
+        filters=[lambda v: v.strip() if v else ""],
+    )
+    confidentiality = BooleanField(
+        _l("I will keep the proposal and its evaluation confidential and use them only for it.")
+    )
+    submit = SubmitField(_l("Send declaration"))
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = super().validate(extra_validators)
+        if self.has_conflict.data == "yes" and not self.reason.data:
+            self.reason.errors = [*self.reason.errors, _l("Please give the reason for the conflict.")]
+            valid = False
+        if self.has_conflict.data == "no" and not self.confidentiality.data:
+            self.confidentiality.errors = [
+                *self.confidentiality.errors,
+                _l("Please accept the confidentiality terms to open the proposal."),
+            ]
+            valid = False
+        return valid
+
+
+def scale_value(value: Decimal) -> str:
+    """The canonical form of a score in forms and JSON: ``4.5``, ``4`` (never ``4.50``)."""
+    return format(value.normalize(), "f")
+
+
+@dataclass(frozen=True)
+class CriterionFields:
+    criterion: Criterion
+    score: RadioField
+    comment: TextAreaField
+
+
+class ReviewForm(FlaskForm):
+    """Base of the runtime-built scoring forms; see :func:`make_review_form`."""
+
+    # Optimistic locking: the review's version when the page was loaded (0: no review yet).
+    version = IntegerField(widget=HiddenField.widget, validators=[NumberRange(min=0)])
+    save = SubmitField(_l("Save draft"))
+    submit = SubmitField(_l("Submit"))
+
+    criteria: Sequence[Criterion] = ()
+    scale: Scale
+    comment_min_chars: int = 0
+
+    @property
+    def is_submit(self) -> bool:
+        return bool(self.submit.data)
+
+    def criterion_fields(self) -> list[CriterionFields]:
+        return [
+            CriterionFields(c, self[f"score_{c.key}"], self[f"comment_{c.key}"])  # type: ignore[arg-type]
+            for c in self.criteria
+        ]
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        """Drafts: given values on the scale. Submit: also every value and long enough comments."""
+        valid = super().validate(extra_validators)
+        for fields in self.criterion_fields():
+            value = self._value_of(fields.score)
+            if value is None and fields.score.data not in (None, ""):
+                fields.score.errors = [_l("Choose a score on the scale.")]
+                valid = False
+            elif self.is_submit and value is None:
+                fields.score.errors = [_l("Choose a score for this criterion.")]
+                valid = False
+            comment = (fields.comment.data or "").strip()
+            if self.is_submit and len(comment) < self.comment_min_chars:
+                fields.comment.errors = [
+                    *fields.comment.errors,
+                    _l(
+                        "Write at least %(min)s characters (now %(count)s).",
+                        min=self.comment_min_chars,
+                        count=len(comment),
+                    ),
+                ]
+                valid = False
+        return valid
+
+    def _value_of(self, field: Field) -> Decimal | None:
+        raw = field.data
+        if raw in (None, ""):
+            return None
+        try:
+            value = Decimal(str(raw))
+        except InvalidOperation:
+            return None
+        return value if value.is_finite() and self.scale.contains(value) else None
+
+    def score_inputs(self) -> dict[str, ScoreInput]:
+        """The typed input per criterion key, for the services (call after validate)."""
+        return {
+            f.criterion.key: ScoreInput(self._value_of(f.score), (f.comment.data or "").strip())
+            for f in self.criterion_fields()
+        }
+
+    def stash_data(self) -> dict[str, str]:
+        """Name -> value of every input, as the browser would post it."""
+        data = {"version": str(self.version.data or 0)}
+        for f in self.criterion_fields():
+            data[f.score.name] = f.score.data or ""
+            data[f.comment.name] = f.comment.data or ""
+        return data
+
+
+def make_review_form(
+    criteria: Sequence[Criterion], scale: Scale, comment_min_chars: int = 0
+) -> type[ReviewForm]:
+    """A form class with a radio group (the scale) and a comment per criterion.
+
+    Field names are ``score_<key>`` and ``comment_<key>``: criterion keys may be any identifier,
+    and the prefixes keep them clear of the fixed fields (``version``, ``submit``).
+    """
+    choices = [SelectChoice(scale_value(v), format_decimal(v)) for v in scale.values()]
+    attrs: dict[str, Any] = {
+        "criteria": tuple(criteria),
+        "scale": scale,
+        "comment_min_chars": comment_min_chars,
+    }
+    for criterion in criteria:
+        attrs[f"score_{criterion.key}"] = RadioField(
+            criterion.title, choices=choices, validate_choice=False, default=None
+        )
+        attrs[f"comment_{criterion.key}"] = TextAreaField(
+            _l("Comment"),
+            validators=[Length(max=COMMENT_MAX_CHARS)],
+        )
+    return type("ScoringForm", (ReviewForm,), attrs)

@@ -1,0 +1,284 @@
+"""The expert's writes and queries: assignments, declarations, reviews.
+
+Services add and flush; the view commits once. Access rules live here too, so that every page
+and download of the expert area answers the same question the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, selectinload, undefer
+from sqlalchemy.orm.exc import StaleDataError
+
+from ..extensions import db
+from ..models import (
+    Assignment,
+    Call,
+    ConflictDeclaration,
+    Document,
+    Phase,
+    Proposal,
+    Review,
+    ReviewStatus,
+    Score,
+    User,
+    utcnow,
+)
+from ..models.audit import record
+
+
+class AssignmentState(StrEnum):
+    DECLARATION_NEEDED = "declaration_needed"
+    CONFLICT = "conflict"
+    NOT_STARTED = "not_started"
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+
+
+class AlreadyDeclared(Exception):
+    """The assignment has a declaration already; it is made once."""
+
+
+class ReviewLocked(Exception):
+    """The review cannot change: it is submitted, or the call is past its evaluation phase."""
+
+
+class StaleReview(Exception):
+    """The review was saved since the page was loaded (another tab, autosave, a colleague)."""
+
+
+class IncompleteReview(ValueError):
+    """A submitted review needs a value on the scale and a long enough comment per criterion."""
+
+
+@dataclass(frozen=True)
+class ScoreInput:
+    """What the expert typed for one criterion; ``value`` None means not chosen yet."""
+
+    value: Decimal | None
+    comment: str
+
+
+def state_of(assignment: Assignment) -> AssignmentState:
+    if assignment.declaration is None:
+        return AssignmentState.DECLARATION_NEEDED
+    if assignment.declaration.has_conflict:
+        return AssignmentState.CONFLICT
+    if assignment.review is None:
+        return AssignmentState.NOT_STARTED
+    if assignment.review.is_submitted:
+        return AssignmentState.SUBMITTED
+    return AssignmentState.DRAFT
+
+
+def list_assignments(expert: User) -> list[Assignment]:
+    """The expert's assignments in calls past setup, with everything the list shows loaded."""
+    return list(
+        db.session.scalars(
+            select(Assignment)
+            .join(Assignment.proposal)
+            .join(Proposal.call)
+            .where(Assignment.expert_id == expert.id, Call.phase != Phase.SETUP)
+            .options(
+                joinedload(Assignment.proposal).joinedload(Proposal.call),
+                joinedload(Assignment.declaration),
+                joinedload(Assignment.review),
+            )
+            .order_by(Call.deadline, Call.title, Call.id, Proposal.reference)
+        ).unique()
+    )
+
+
+def find_assignment(expert: User, assignment_id: int) -> Assignment | None:
+    """The expert's own assignment in a call past setup, else None (the caller answers 404).
+
+    Loads what the proposal page needs: proposal, call, criteria, documents, declaration, scores.
+    """
+    return db.session.scalars(
+        select(Assignment)
+        .join(Assignment.proposal)
+        .join(Proposal.call)
+        .where(
+            Assignment.id == assignment_id,
+            Assignment.expert_id == expert.id,
+            Call.phase != Phase.SETUP,
+        )
+        .options(
+            joinedload(Assignment.proposal)
+            .joinedload(Proposal.call)
+            .selectinload(Call.criteria),
+            joinedload(Assignment.proposal).selectinload(Proposal.documents),
+            joinedload(Assignment.declaration),
+            joinedload(Assignment.review).selectinload(Review.scores),
+        )
+    ).first()
+
+
+def find_document(assignment: Assignment, document_id: int) -> Document | None:
+    """A document of the assignment's proposal, with its content loaded, else None."""
+    return db.session.scalars(
+        select(Document)
+        .where(Document.id == document_id, Document.proposal_id == assignment.proposal_id)
+        # Content is deferred everywhere else; a download is the one place that needs it.
+        .options(undefer(Document.content))
+    ).first()
+
+
+def declare(
+    assignment: Assignment, *, has_conflict: bool, reason: str, confidentiality_accepted: bool
+) -> ConflictDeclaration:
+    """Record the expert's conflict-of-interest and confidentiality declaration.
+
+    A conflict hides the proposal from the expert for good, so it is never changed afterwards.
+
+    :raises AlreadyDeclared: the assignment has a declaration.
+    :raises ValueError: a conflict without a reason, or no conflict without confidentiality.
+    """
+    if assignment.declaration is not None:
+        raise AlreadyDeclared(assignment.id)
+    reason = reason.strip()
+    if has_conflict and not reason:
+        raise ValueError("a conflict needs a reason")
+    if not has_conflict and not confidentiality_accepted:
+        raise ValueError("confidentiality must be accepted")
+    declaration = ConflictDeclaration(
+        assignment=assignment,
+        has_conflict=has_conflict,
+        reason=reason if has_conflict else "",
+        confidentiality_accepted=confidentiality_accepted,
+    )
+    db.session.add(declaration)
+    db.session.flush()
+    record(
+        "assignment.declare",
+        assignment,
+        call_id=assignment.proposal.call_id,
+        proposal_id=assignment.proposal_id,
+        has_conflict=has_conflict,
+        reason=declaration.reason,
+        confidentiality_accepted=confidentiality_accepted,
+    )
+    return declaration
+
+
+def can_write(assignment: Assignment) -> bool:
+    """Whether the expert may still change the review of this assignment."""
+    review = assignment.review
+    return (
+        assignment.proposal.call.phase is Phase.EVALUATION
+        and not assignment.has_conflict
+        and assignment.declaration is not None
+        and (review is None or not review.is_submitted)
+    )
+
+
+def current_version(assignment: Assignment) -> int:
+    """The version a form must carry to save; 0 while there is no review yet."""
+    return assignment.review.version if assignment.review is not None else 0
+
+
+def scores_by_key(assignment: Assignment) -> dict[str, Score]:
+    review = assignment.review
+    if review is None:
+        return {}
+    keys = {c.id: c.key for c in assignment.proposal.call.criteria}
+    return {keys[s.criterion_id]: s for s in review.scores if s.criterion_id in keys}
+
+
+def save_draft(
+    assignment: Assignment, expected_version: int, scores: Mapping[str, ScoreInput]
+) -> Review:
+    """Keep the expert's input as a draft; partial input is fine, given values must be on the scale.
+
+    :raises ReviewLocked: submitted, or the call is not in evaluation.
+    :raises StaleReview: the review changed since ``expected_version``.
+    :raises ValueError: a value off the scale.
+    """
+    review = _write(assignment, expected_version, scores)
+    record(
+        "review.save_draft",
+        review,
+        call_id=assignment.proposal.call_id,
+        proposal_id=assignment.proposal_id,
+        scores=_summary(scores),
+    )
+    return review
+
+
+def submit_review(
+    assignment: Assignment, expected_version: int, scores: Mapping[str, ScoreInput]
+) -> Review:
+    """Save and submit: from now on the review is read-only and counts.
+
+    :raises ReviewLocked: submitted, or the call is not in evaluation.
+    :raises StaleReview: the review changed since ``expected_version``.
+    :raises IncompleteReview: a criterion without a value or with too short a comment.
+    :raises ValueError: a value off the scale.
+    """
+    scheme = assignment.proposal.call.scheme
+    minimum = scheme.rules.comment_min_chars
+    missing = [
+        c.key
+        for c in scheme.criteria
+        if (given := scores.get(c.key)) is None
+        or given.value is None
+        or len(given.comment.strip()) < minimum
+    ]
+    if missing:
+        raise IncompleteReview(", ".join(missing))
+    review = _write(assignment, expected_version, scores)
+    review.status = ReviewStatus.SUBMITTED
+    review.submitted_at = review.updated_at
+    db.session.flush()
+    record(
+        "review.submit",
+        review,
+        call_id=assignment.proposal.call_id,
+        proposal_id=assignment.proposal_id,
+        scores=_summary(scores),
+    )
+    return review
+
+
+def _write(assignment: Assignment, expected_version: int, scores: Mapping[str, ScoreInput]) -> Review:
+    if not can_write(assignment):
+        raise ReviewLocked(assignment.id)
+    if expected_version != current_version(assignment):
+        raise StaleReview(assignment.id)
+    call = assignment.proposal.call
+    scale = call.scheme.scale
+    for given in scores.values():
+        if given.value is not None and not scale.contains(given.value):
+            raise ValueError(f"{given.value} is not on the scale")
+    review = assignment.review
+    if review is None:
+        review = Review(assignment=assignment, status=ReviewStatus.DRAFT)
+        db.session.add(review)
+    existing = scores_by_key(assignment)
+    for criterion in call.criteria:
+        given = scores.get(criterion.key, ScoreInput(None, ""))
+        score = existing.get(criterion.key)
+        if score is None:
+            score = Score(criterion=criterion, review=review)
+            db.session.add(score)
+        score.value = given.value
+        score.comment = given.comment.strip()
+    # Touching the row makes the version counter move even when only scores changed.
+    review.updated_at = utcnow()
+    try:
+        db.session.flush()
+    except (StaleDataError, IntegrityError) as exc:
+        # Another request saved between our read and our write (the version moved, or it
+        # created the review first): the same outcome as a stale page. The caller rolls back.
+        raise StaleReview(assignment.id) from exc
+    return review
+
+
+def _summary(scores: Mapping[str, ScoreInput]) -> dict[str, str | None]:
+    return {k: None if v.value is None else str(v.value) for k, v in scores.items()}

@@ -1,0 +1,134 @@
+"""The expert's whole workflow in chromium: sign in, declare, score by label, submit."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from playwright.sync_api import expect
+
+from reviewer_app.extensions import db
+from reviewer_app.models import Phase, Review, ReviewStatus
+
+from .conftest import screenshot
+
+pytestmark = pytest.mark.browser
+
+PASSWORD = "correct horse battery"
+COMMENT = "Well argued, with a credible timeline and committed national co-funding behind it."
+
+
+@pytest.fixture
+def assigned(make_user, make_call, make_proposal, make_assignment):
+    expert = make_user("expert", name="Erika Expert")
+    call = make_call(
+        phase=Phase.EVALUATION, title="EuroHPC AI Factories 2024", deadline=date(2030, 1, 31)
+    )
+    proposal = make_proposal(
+        call,
+        reference="AIF-2024-ES",
+        acronym="BSC AIF",
+        title="BSC AI Factory",
+        applicant="Barcelona Supercomputing Center (BSC-CNS)",
+        requested_funding_eur=Decimal("198000000"),
+        summary="Extends the MareNostrum 5 pre-exascale system with AI partitions.",
+        extra={"system": "Upgrade of MareNostrum 5", "partner_countries": "PT;RO;TR"},
+    )
+    assignment = make_assignment(proposal, expert, due_date=date(2030, 1, 15))
+    return expert, assignment
+
+
+def sign_in(page, base: str, email: str) -> None:
+    page.goto(f"{base}/login")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{base}/expert/")
+
+
+def test_expert_declares_scores_and_submits(live_server: str, page, assigned) -> None:
+    expert, assignment = assigned
+    sign_in(page, live_server, expert.email)
+    expect(page.get_by_role("heading", name="My assignments")).to_be_visible()
+    expect(page.get_by_text("Declaration needed")).to_be_visible()
+    screenshot(page, "expert-1-assignments")
+
+    page.get_by_role("link", name="Declare and open").click()
+    page.get_by_label("No, I have no conflict of interest").check()
+    page.get_by_label("I will keep the proposal").check()
+    screenshot(page, "expert-2-declaration")
+    page.get_by_role("button", name="Send declaration").click()
+    page.wait_for_url(f"{live_server}/expert/assignments/{assignment.id}")
+
+    page.get_by_label("Compute: 4.5", exact=True).check()
+    page.get_by_label("Compute: Comment").fill(COMMENT)
+    page.get_by_label("Expertise and services: 3", exact=True).check()
+    page.get_by_label("Expertise and services: Comment").fill(COMMENT)
+    # Submitting with a criterion left open shows the error beside it and keeps the input.
+    page.get_by_role("button", name="Submit").click()
+    expect(page.get_by_text("Choose a score for this criterion.")).to_be_visible()
+    assert page.get_by_label("Compute: Comment").input_value() == COMMENT
+    expect(page.get_by_label("Compute: 4.5", exact=True)).to_be_checked()
+    screenshot(page, "expert-3-errors")
+
+    page.get_by_label("Funding and implementation: 2.5", exact=True).check()
+    page.get_by_label("Funding and implementation: Comment").fill(COMMENT)
+    screenshot(page, "expert-4-filled")
+    page.get_by_role("button", name="Submit").click()
+    expect(page.get_by_text("Your review is submitted")).to_be_visible()
+    expect(page.get_by_text("The review is read-only")).to_be_visible()
+    screenshot(page, "expert-5-submitted")
+
+    page.get_by_role("link", name="My assignments").first.click()
+    expect(page.get_by_text("Submitted", exact=True)).to_be_visible()
+    screenshot(page, "expert-6-assignments-after")
+
+    db.session.expire_all()
+    review = db.session.get(Review, assignment.review.id)
+    assert review.status is ReviewStatus.SUBMITTED
+    assert sorted(str(s.value) for s in review.scores) == ["2.50", "3.00", "4.50"]
+
+
+def test_scoring_form_in_german(live_server: str, page, assigned) -> None:
+    expert, assignment = assigned
+    sign_in(page, live_server, expert.email)
+    page.get_by_label("Language").select_option("de")
+    expect(page.get_by_role("heading", name="Meine Zuweisungen")).to_be_visible()
+    page.get_by_role("link", name="Erklären und öffnen").click()
+    page.get_by_label("Nein, ich habe keinen Interessenkonflikt").check()
+    page.get_by_label("Ich behandle den Vorschlag").check()
+    screenshot(page, "expert-de-declaration")
+    page.get_by_role("button", name="Erklärung absenden").click()
+    page.get_by_label("Compute: 4,5", exact=True).check()
+    page.get_by_label("Compute: Kommentar").fill(COMMENT)
+    expect(page.get_by_text("198.000.000,00 €")).to_be_visible()
+    screenshot(page, "expert-de-form")
+    page.get_by_role("button", name="Entwurf speichern").click()
+    expect(page.get_by_text("Entwurf gespeichert").first).to_be_visible()
+    expect(page.get_by_label("Compute: 4,5", exact=True)).to_be_checked()
+
+
+def test_autosave_keeps_typing_without_a_click(live_server: str, page, assigned) -> None:
+    expert, assignment = assigned
+    sign_in(page, live_server, expert.email)
+    page.get_by_role("link", name="Declare and open").click()
+    page.get_by_label("No, I have no conflict of interest").check()
+    page.get_by_label("I will keep the proposal").check()
+    page.get_by_role("button", name="Send declaration").click()
+    page.get_by_label("Compute: 4", exact=True).check()
+    page.get_by_label("Compute: Comment").fill("Typed, never saved by hand")
+    # Hiding the page (switching tabs, closing the laptop) saves the draft at once.
+    page.evaluate(
+        "Object.defineProperty(document, 'visibilityState', {value: 'hidden'});"
+        "document.dispatchEvent(new Event('visibilitychange'))"
+    )
+    page.get_by_text("Draft saved").wait_for()
+    screenshot(page, "expert-autosaved")
+    db.session.expire_all()
+    review = db.session.scalars(db.select(Review)).one()
+    assert review.status is ReviewStatus.DRAFT
+    assert {s.comment for s in review.scores} >= {"Typed, never saved by hand"}
+    # The page carries the new version: a click on "Save draft" is not refused as stale.
+    page.get_by_role("button", name="Save draft").click()
+    expect(page.get_by_text("Draft saved.")).to_be_visible()

@@ -1,0 +1,81 @@
+"""An expert with one proposal of a call in evaluation, ready to declare and score."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from reviewer_app.models import Assignment, Call, Phase, Proposal, User
+
+GOOD_COMMENT = "A credible plan with a clear timeline and a strong hosting site behind it."
+
+
+@dataclass
+class Setup:
+    expert: User
+    call: Call
+    proposal: Proposal
+    assignment: Assignment
+
+    @property
+    def url(self) -> str:
+        return f"/expert/assignments/{self.assignment.id}"
+
+
+@pytest.fixture
+def setup(make_user, make_call, make_proposal, make_assignment) -> Setup:
+    expert = make_user("expert", name="Erika Expert")
+    call = make_call(phase=Phase.EVALUATION, title="AI Factories", deadline=date(2030, 1, 31))
+    proposal = make_proposal(
+        call,
+        reference="AIF-ES",
+        acronym="BSC AIF",
+        title="BSC AI Factory",
+        extra={"system": "MareNostrum 5 upgrade", "partner_countries": ["PT", "RO"]},
+    )
+    assignment = make_assignment(proposal, expert, due_date=date(2030, 1, 15))
+    return Setup(expert, call, proposal, assignment)
+
+
+@pytest.fixture
+def declared(setup: Setup, login_as) -> Setup:
+    """Signed in as the expert, no conflict declared."""
+    client = login_as(setup.expert)
+    response = client.post(
+        f"{setup.url}/declaration", data={"has_conflict": "no", "confidentiality": "y"}
+    )
+    assert response.status_code == 302
+    return setup
+
+
+def scores(**overrides: Any) -> dict[str, str]:
+    """A complete, valid form post for the demo scheme; overrides by field name."""
+    data = {
+        "version": "0",
+        "score_compute": "4.5",
+        "comment_compute": GOOD_COMMENT,
+        "score_expertise": "3",
+        "comment_expertise": GOOD_COMMENT,
+        "score_funding": "2.5",
+        "comment_funding": GOOD_COMMENT,
+    }
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+PostReview = Callable[..., Any]
+
+
+@pytest.fixture
+def post_review(client: FlaskClient, declared: Setup) -> PostReview:
+    def post(action: str = "save", **fields: Any) -> Any:
+        data = scores(**fields)
+        data[action] = "1"
+        return client.post(declared.url, data=data)
+
+    return post
