@@ -1,0 +1,85 @@
+"""Helpers shared by the data commands: finding a call, reading a table, failing cleanly.
+
+Every data command ends in exactly one of two ways: everything committed and exit status 0, or
+nothing written, the reasons on stderr and exit status 1. No traceback reaches the user.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import NoReturn, TypeVar
+
+import click
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from ..extensions import db
+from ..importers import ImportRejected, Table, read_table
+from ..models import Call
+
+T = TypeVar("T")
+
+FORMAT_OPTION = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "json"]),
+    default=None,
+    help="File format; by default from the file name (.csv or .json), else guessed.",
+)
+
+
+def fail(*messages: str) -> NoReturn:
+    db.session.rollback()
+    for message in messages:
+        click.echo(f"Error: {message}", err=True)
+    sys.exit(1)
+
+
+def find_call(key: str) -> Call:
+    call = db.session.scalar(select(Call).where(Call.key == key))
+    if call is None:
+        known = db.session.scalars(select(Call.key).order_by(Call.key)).all()
+        hint = f" (calls: {', '.join(known)})" if known else " (there are no calls yet)"
+        fail(f"no call with key '{key}'{hint}")
+    return call
+
+
+def load_table(path: Path, fmt: str | None) -> Table:
+    """The file as a table; ``-`` reads standard input."""
+    try:
+        data = sys.stdin.buffer.read() if str(path) == "-" else path.read_bytes()
+    except OSError as exc:
+        fail(f"{path}: {exc.strerror or exc}")
+    try:
+        return read_table(data, filename=str(path), fmt=fmt)
+    except ImportRejected as exc:
+        report_rejected(path, exc.errors)
+
+
+def report_rejected(source: object, errors: Iterable[object]) -> NoReturn:
+    errors = list(errors)
+    db.session.rollback()
+    for error in errors:
+        click.echo(f"{source}: {error}", err=True)
+    count = len(errors)
+    click.echo(
+        f"Error: {count} problem{'s' if count != 1 else ''}; nothing was imported.", err=True
+    )
+    sys.exit(1)
+
+
+def commit_import(source: object, action: Callable[[], T]) -> T:
+    """Run an importer and commit, or roll back and report every problem."""
+    try:
+        result = action()
+        db.session.commit()
+    except ImportRejected as exc:
+        report_rejected(source, exc.errors)
+    except IntegrityError as exc:
+        # Someone else wrote the same rows between our checks and our insert.
+        fail(f"{source}: the database refused the import ({exc.orig}); nothing was imported")
+    except SQLAlchemyError as exc:
+        fail(f"{source}: database error ({type(exc).__name__}); nothing was imported")
+    return result

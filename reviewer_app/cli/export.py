@@ -1,0 +1,53 @@
+"""``reviewer-app export``: reviews or the ranking of a call for a spreadsheet."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask.cli import with_appcontext
+
+from ..exports import FORMATS, WHAT, export_call
+from ..scoring.engine import EvaluationError
+from ._common import fail, find_call
+
+
+@click.command("export")
+@click.argument("key")
+@click.option("--what", type=click.Choice(WHAT), required=True, help="What to export.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="csv", show_default=True)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write to this file instead of standard output.",
+)
+@with_appcontext
+def export_command(key: str, what: str, fmt: str, output: Path | None) -> None:
+    """Export the reviews or the ranking of call KEY as CSV, JSON or XLSX.
+
+    Text cells that start with =, +, - or @ are prefixed with an apostrophe so that no
+    spreadsheet runs them as formulas.
+    """
+    call = find_call(key)
+    try:
+        data = export_call(call, what, fmt)
+    except EvaluationError as exc:
+        fail("the stored scores cannot be ranked:", *exc.problems)
+    if output is None:
+        if fmt == "xlsx" and sys.stdout.isatty():
+            fail("an XLSX file is binary: give -o FILE or redirect the output")
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
+    try:
+        output.write_bytes(data)
+    except OSError as exc:
+        fail(f"{output}: {exc.strerror or exc}")
+    click.echo(f"Wrote {what} of '{key}' to {output} ({len(data)} bytes).", err=True)
+
+
+def register(main: click.Group) -> None:
+    main.add_command(export_command)

@@ -1,0 +1,38 @@
+"""``reviewer-app reviews``: import offline individual reviews."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+
+from ..importers import import_reviews
+from ._common import FORMAT_OPTION, commit_import, find_call, load_table
+
+
+@click.group("reviews", cls=AppGroup)
+def reviews_group() -> None:
+    """Individual reviews."""
+
+
+@reviews_group.command("import")
+@click.argument("key")
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path))
+@click.option("--replace", is_flag=True, help="Overwrite reviews that are already submitted.")
+@FORMAT_OPTION
+def import_command(key: str, file: Path, replace: bool, fmt: str | None) -> None:
+    """Import offline reviews into call KEY (in the evaluation phase) from FILE.
+
+    CSV columns: proposal (reference), expert (e-mail), then for each criterion <key> (the score)
+    and <key>_comment. Each row records a no-conflict declaration and a submitted review. One bad
+    row and nothing is imported.
+    """
+    call = find_call(key)
+    table = load_table(file, fmt)
+    reviews = commit_import(file, lambda: import_reviews(call, table, replace=replace))
+    click.echo(f"Imported {len(reviews)} submitted reviews into '{key}'.")
+
+
+def register(main: click.Group) -> None:
+    main.add_command(reviews_group)

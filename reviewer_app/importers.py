@@ -1,0 +1,790 @@
+"""Bulk imports: proposals, users, assignments, offline reviews and consensus scores.
+
+Shared by the command line and the web upload. Each import is all-or-nothing: it reads the
+whole table, checks every row against the database, and raises :class:`ImportRejected` listing
+every bad row (row number, column, reason) before it writes anything. Only a table without a
+single problem is written; the functions add and flush, the caller commits once.
+
+Row numbers are what a spreadsheet shows: in a CSV file the header is row 1, so the first
+proposal is row 2; in a JSON list the first object is row 1.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+
+from .extensions import db
+from .models import (
+    Assignment,
+    Call,
+    ConflictDeclaration,
+    ConsensusReport,
+    ConsensusScore,
+    ConsensusStatus,
+    Phase,
+    Proposal,
+    Review,
+    ReviewStatus,
+    Role,
+    Score,
+    User,
+    utcnow,
+)
+from .models.audit import record
+from .scoring.scheme import Scheme
+
+MAX_ROWS = 10_000
+MAX_NUMBER = 10**12  # euros; far above any call, far below the cents column limit
+
+# Proposal columns that map to model fields, with their length limits (the model's columns).
+PROPOSAL_TEXT_COLUMNS = {"reference": 64, "title": 500, "acronym": 100, "applicant": 300}
+PROPOSAL_COLUMNS = (*PROPOSAL_TEXT_COLUMNS, "country", "requested_funding_eur", "summary")
+USER_COLUMNS = ("email", "name", "role", "organisation", "country", "language")
+IMPORTABLE_ROLES = (Role.EXPERT, Role.COORDINATOR, Role.OBSERVER)
+TRUE_WORDS = {"1", "true", "yes", "y", "x"}
+FALSE_WORDS = {"", "0", "false", "no", "n"}
+
+
+# --- errors -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int | None  # None: the file as a whole
+    column: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = [] if self.row is None else [f"row {self.row}"]
+        if self.column:
+            where.append(f"column '{self.column}'")
+        return f"{', '.join(where)}: {self.message}" if where else self.message
+
+
+class ImportRejected(ValueError):
+    """The table has problems; nothing was written. ``errors`` lists every one, in row order."""
+
+    def __init__(self, errors: Sequence[RowError]) -> None:
+        self.errors = sorted(errors, key=lambda e: (e.row or 0, e.column or ""))
+        super().__init__("\n".join(str(e) for e in self.errors))
+
+
+# --- reading tables -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Row:
+    number: int | None  # as the user sees it, see the module docstring; None for a single record
+    values: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Table:
+    columns: tuple[str, ...]
+    rows: tuple[Row, ...]
+
+
+def read_table(data: bytes, *, filename: str = "", fmt: str | None = None) -> Table:
+    """A CSV (UTF-8, with or without BOM) or JSON (a list of objects) file as rows.
+
+    The format is ``fmt`` ("csv" or "json"), else the file name's extension, else JSON when the
+    content starts with ``[``.
+
+    :raises ImportRejected: not UTF-8, not CSV/JSON of the expected shape, duplicate columns.
+    """
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ImportRejected(
+            [RowError(None, None, f"the file is not UTF-8 text (byte {exc.start + 1})")]
+        ) from None
+    if fmt is None:
+        lowered = filename.lower()
+        if lowered.endswith(".json"):
+            fmt = "json"
+        elif lowered.endswith(".csv"):
+            fmt = "csv"
+        else:
+            fmt = "json" if text.lstrip().startswith("[") else "csv"
+    if fmt == "json":
+        return _read_json(text)
+    if fmt == "csv":
+        return _read_csv(text)
+    raise ImportRejected([RowError(None, None, f"unknown format {fmt!r}: use csv or json")])
+
+
+def _read_csv(text: str) -> Table:
+    try:
+        records = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as exc:
+        raise ImportRejected([RowError(None, None, f"not valid CSV: {exc}")]) from None
+    if not records or not any(cell.strip() for cell in records[0]):
+        raise ImportRejected([RowError(None, None, "the file is empty: no header row")])
+    header = tuple(cell.strip() for cell in records[0])
+    errors = _header_errors(header, row=1)
+    rows: list[Row] = []
+    for number, cells in enumerate(records[1:], start=2):
+        if not any(cell.strip() for cell in cells):
+            continue  # blank lines, typically at the end of a hand-edited file
+        if len(cells) > len(header):
+            errors.append(
+                RowError(number, None, f"{len(cells)} cells but the header has {len(header)}")
+            )
+            continue
+        values = {
+            column: cells[i].strip() if i < len(cells) else ""
+            for i, column in enumerate(header)
+            if column
+        }
+        rows.append(Row(number, values))
+    if errors:
+        raise ImportRejected(errors)
+    return _limited(Table(tuple(c for c in header if c), tuple(rows)))
+
+
+def _read_json(text: str) -> Table:
+    try:
+        items = json.loads(text, parse_float=Decimal)
+    except json.JSONDecodeError as exc:
+        raise ImportRejected(
+            [RowError(None, None, f"not valid JSON: {exc.msg} (line {exc.lineno})")]
+        ) from None
+    if not isinstance(items, list):
+        raise ImportRejected([RowError(None, None, "the JSON file must be a list of objects")])
+    errors: list[RowError] = []
+    columns: dict[str, None] = {}
+    rows: list[Row] = []
+    for number, item in enumerate(items, start=1):
+        if not isinstance(item, dict):
+            errors.append(RowError(number, None, "must be an object"))
+            continue
+        values = {str(k).strip(): v.strip() if isinstance(v, str) else v for k, v in item.items()}
+        columns.update(dict.fromkeys(values))
+        rows.append(Row(number, values))
+    if errors:
+        raise ImportRejected(errors)
+    return _limited(Table(tuple(columns), tuple(rows)))
+
+
+def _header_errors(header: Sequence[str], *, row: int) -> list[RowError]:
+    errors = []
+    seen: set[str] = set()
+    for column in header:
+        if column in seen and column:
+            errors.append(RowError(row, column, "the column appears twice"))
+        seen.add(column)
+    return errors
+
+
+def _limited(table: Table) -> Table:
+    if len(table.rows) > MAX_ROWS:
+        raise ImportRejected(
+            [RowError(None, None, f"{len(table.rows)} rows; at most {MAX_ROWS} per file")]
+        )
+    return table
+
+
+# --- checking values ----------------------------------------------------------------------------
+
+
+class _Check:
+    """Collects the problems of a table while values are read out of its rows."""
+
+    def __init__(self) -> None:
+        self.errors: list[RowError] = []
+
+    def add(self, row: Row | None, column: str | None, message: str) -> None:
+        self.errors.append(RowError(row.number if row else None, column, message))
+
+    def require_columns(self, table: Table, required: Iterable[str]) -> None:
+        missing = [c for c in required if c not in table.columns]
+        if missing:
+            listed = ", ".join(f"'{c}'" for c in missing)
+            self.add(None, None, f"missing column{'s' if len(missing) > 1 else ''}: {listed}")
+
+    def refuse_unknown_columns(self, table: Table, allowed: Iterable[str]) -> None:
+        allowed = set(allowed)
+        for column in table.columns:
+            if column not in allowed:
+                self.add(None, column, "unknown column")
+
+    def raise_if_any(self) -> None:
+        if self.errors:
+            raise ImportRejected(self.errors)
+
+    def text(
+        self, row: Row, column: str, *, required: bool = False, max_length: int | None = None
+    ) -> str:
+        value = row.values.get(column)
+        if value is None:
+            value = ""
+        elif isinstance(value, bool) or not isinstance(value, str | int | Decimal):
+            self.add(row, column, "must be text")
+            return ""
+        value = str(value).strip()
+        if required and not value:
+            self.add(row, column, "must not be empty")
+        elif max_length is not None and len(value) > max_length:
+            self.add(row, column, f"at most {max_length} characters, got {len(value)}")
+        return value
+
+    def number(self, row: Row, column: str, *, required: bool = False) -> Decimal | None:
+        """A decimal number with at most two decimals (a score or an amount in euros)."""
+        raw = row.values.get(column)
+        if raw is None or raw == "":
+            if required:
+                self.add(row, column, "must not be empty")
+            return None
+        if isinstance(raw, bool) or not isinstance(raw, str | int | Decimal):
+            self.add(row, column, f"must be a number, got {raw!r}")
+            return None
+        try:
+            value = Decimal(str(raw).strip())
+        except InvalidOperation:
+            self.add(row, column, f"must be a number such as 1234.50, got {raw!r}")
+            return None
+        if not value.is_finite():
+            self.add(row, column, f"must be a number, got {raw!r}")
+            return None
+        exponent = value.normalize().as_tuple().exponent
+        if isinstance(exponent, int) and exponent < -2:
+            self.add(row, column, f"at most two decimals, got {raw}")
+            return None
+        if abs(value) >= MAX_NUMBER:
+            self.add(row, column, f"must be less than {MAX_NUMBER:,}, got {raw}")
+            return None
+        return value
+
+    def score(self, row: Row, column: str, scheme: Scheme) -> Decimal | None:
+        value = self.number(row, column, required=True)
+        if value is not None and not scheme.scale.contains(value):
+            scale = scheme.scale
+            self.add(
+                row,
+                column,
+                f"{value} is off the scale: {scale.min} to {scale.max} in steps of {scale.step}",
+            )
+            return None
+        return value
+
+    def comment(self, row: Row, column: str, minimum: int) -> str:
+        comment = self.text(row, column)
+        if len(comment) < max(minimum, 1):
+            self.add(
+                row,
+                column,
+                "a comment is required"
+                if not comment
+                else f"at least {minimum} characters, got {len(comment)}",
+            )
+        return comment
+
+    def flag(self, row: Row, column: str) -> bool:
+        raw = row.values.get(column)
+        if isinstance(raw, bool):
+            return raw
+        word = "" if raw is None else str(raw).strip().lower()
+        if word in TRUE_WORDS:
+            return True
+        if word not in FALSE_WORDS:
+            self.add(row, column, f"must be yes or no, got {raw!r}")
+        return False
+
+    def unique(self, row: Row, column: str, value: str, seen: dict[str, int | None]) -> None:
+        """Report ``value`` when an earlier row of the same file already had it."""
+        if value in seen:
+            first = seen[value]
+            self.add(row, column, f"'{value}' already appears in row {first}")
+        else:
+            seen[value] = row.number
+
+
+def _check_phase(call: Call, allowed: tuple[Phase, ...], what: str) -> None:
+    if call.phase not in allowed:
+        phases = " or ".join(f"'{p.value}'" for p in allowed)
+        raise ImportRejected(
+            [
+                RowError(
+                    None,
+                    None,
+                    f"{what} can be imported only while the call is in the {phases} phase; "
+                    f"call '{call.key}' is in '{call.phase.value}'",
+                )
+            ]
+        )
+
+
+def _normalise_email(check: _Check, row: Row, column: str) -> str:
+    raw = check.text(row, column, required=True)
+    if not raw:
+        return ""
+    try:
+        return validate_email(raw, check_deliverability=False).normalized.lower()
+    except EmailNotValidError as exc:
+        check.add(row, column, f"'{raw}' is not a valid e-mail address: {exc}")
+        return ""
+
+
+# --- proposals ----------------------------------------------------------------------------------
+
+
+def import_proposals(call: Call, table: Table) -> list[Proposal]:
+    """Add the table's proposals to ``call`` (in the ``setup`` phase).
+
+    Columns ``reference`` and ``title`` are required; ``acronym``, ``applicant``, ``country``,
+    ``requested_funding_eur`` and ``summary`` are optional; any other column is kept in the
+    proposal's extra fields.
+
+    :raises ImportRejected: a bad row, a reference twice in the file or already in the call.
+    """
+    _check_phase(call, (Phase.SETUP,), "proposals")
+    check = _Check()
+    check.require_columns(table, ("reference", "title"))
+    check.raise_if_any()
+    existing = set(
+        db.session.scalars(select(Proposal.reference).where(Proposal.call_id == call.id))
+    )
+    seen: dict[str, int | None] = {}
+    proposals: list[Proposal] = []
+    for row in table.rows:
+        fields = {
+            name: check.text(row, name, required=name in ("reference", "title"), max_length=limit)
+            for name, limit in PROPOSAL_TEXT_COLUMNS.items()
+        }
+        reference = fields["reference"]
+        if reference:
+            check.unique(row, "reference", reference, seen)
+            if reference in existing:
+                check.add(row, "reference", f"'{reference}' is already a proposal of this call")
+        country = check.text(row, "country").upper() or None
+        if country is not None and not (len(country) == 2 and country.isalpha()):
+            check.add(row, "country", f"a two-letter country code such as DE, got {country!r}")
+        funding = check.number(row, "requested_funding_eur")
+        if funding is not None and funding < 0:
+            check.add(row, "requested_funding_eur", f"must not be negative, got {funding}")
+        extra = {
+            k: str(v) if isinstance(v, Decimal) else v
+            for k, v in row.values.items()
+            if k not in PROPOSAL_COLUMNS and v not in ("", None)
+        }
+        proposals.append(
+            Proposal(
+                call_id=call.id,
+                country=country,
+                requested_funding_eur=funding,
+                summary=check.text(row, "summary"),
+                extra=extra,
+                **fields,
+            )
+        )
+    if not table.rows:
+        check.add(None, None, "the file has no proposals")
+    check.raise_if_any()
+    db.session.add_all(proposals)
+    db.session.flush()
+    record(
+        "proposal.import",
+        call,
+        call_id=call.id,
+        count=len(proposals),
+        references=[p.reference for p in proposals],
+    )
+    return proposals
+
+
+# --- users --------------------------------------------------------------------------------------
+
+
+def import_users(table: Table) -> list[User]:
+    """Create the table's users (columns ``email``, ``name``, ``role``; optional
+    ``organisation``, ``country``, ``language``), without passwords: each needs an invitation.
+
+    :raises ImportRejected: a bad row, an e-mail twice in the file or already registered.
+    """
+    check = _Check()
+    check.require_columns(table, ("email", "name", "role"))
+    check.raise_if_any()
+    rows = [(row, _normalise_email(check, row, "email")) for row in table.rows]
+    emails = {email for _, email in rows if email}
+    registered = set(db.session.scalars(select(User.email).where(User.email.in_(emails))))
+    seen: dict[str, int | None] = {}
+    users: list[User] = []
+    for row, email in rows:
+        if email:
+            check.unique(row, "email", email, seen)
+            if email in registered:
+                check.add(row, "email", f"{email} already has an account")
+        name = check.text(row, "name", required=True, max_length=200)
+        role_name = check.text(row, "role", required=True).lower()
+        role = Role(role_name) if role_name in {r.value for r in IMPORTABLE_ROLES} else None
+        if role is None and role_name:
+            check.add(row, "role", f"must be expert, coordinator or observer, got {role_name!r}")
+        country = check.text(row, "country").upper() or None
+        if country is not None and not (len(country) == 2 and country.isalpha()):
+            check.add(row, "country", f"a two-letter country code such as DE, got {country!r}")
+        language = check.text(row, "language", max_length=5).lower() or None
+        if role is not None:
+            users.append(
+                User(
+                    email=email,
+                    name=name,
+                    role=role,
+                    organisation=check.text(row, "organisation", max_length=300),
+                    country=country,
+                    language=language,
+                )
+            )
+    if not table.rows:
+        check.add(None, None, "the file has no users")
+    check.raise_if_any()
+    db.session.add_all(users)
+    db.session.flush()
+    for user in users:
+        record("user.create", user, email=user.email, role=user.role.value)
+    return users
+
+
+# --- assignments --------------------------------------------------------------------------------
+
+
+def import_assignments(call: Call, table: Table) -> list[Assignment]:
+    """Assign experts to proposals of ``call`` (columns ``proposal``: reference, ``expert``:
+    e-mail; optional ``rapporteur``: yes/no), in the ``setup`` or ``evaluation`` phase.
+
+    The scheme's automatic conflict rules apply: an expert from the applicant's country
+    (``same_country``) or organisation (``same_organisation``) is refused.
+
+    :raises ImportRejected: unknown proposal or expert, a pair already assigned or twice in the file.
+    """
+    _check_phase(call, (Phase.SETUP, Phase.EVALUATION), "assignments")
+    check = _Check()
+    check.require_columns(table, ("proposal", "expert"))
+    check.raise_if_any()
+    proposals = _proposals_by_reference(call)
+    rows = [(row, _normalise_email(check, row, "expert")) for row in table.rows]
+    experts = _users_by_email({email for _, email in rows if email})
+    assigned = set(
+        db.session.execute(
+            select(Assignment.proposal_id, Assignment.expert_id)
+            .join(Assignment.proposal)
+            .where(Proposal.call_id == call.id)
+        )
+        .tuples()
+        .all()
+    )
+    conflicts = call.scheme.conflicts
+    seen: dict[str, int | None] = {}
+    assignments: list[Assignment] = []
+    for row, email in rows:
+        proposal = _known_proposal(check, row, proposals)
+        expert = _known_expert(check, row, experts, email)
+        rapporteur = check.flag(row, "rapporteur")
+        if proposal is None or expert is None:
+            continue
+        check.unique(row, "expert", f"{proposal.reference} / {email}", seen)
+        if (proposal.id, expert.id) in assigned:
+            check.add(row, "expert", f"{email} is already assigned to {proposal.reference}")
+        if conflicts.same_country and expert.country and expert.country == proposal.country:
+            check.add(
+                row,
+                "expert",
+                f"{email} is from the applicant's country ({proposal.country}): "
+                "the call's conflict rules exclude it",
+            )
+        if (
+            conflicts.same_organisation
+            and expert.organisation.strip()
+            and expert.organisation.strip().lower() == proposal.applicant.strip().lower()
+        ):
+            check.add(
+                row,
+                "expert",
+                f"{email} works for the applicant ({proposal.applicant}): "
+                "the call's conflict rules exclude it",
+            )
+        assignments.append(
+            Assignment(proposal_id=proposal.id, expert_id=expert.id, is_rapporteur=rapporteur)
+        )
+    if not table.rows:
+        check.add(None, None, "the file has no assignments")
+    check.raise_if_any()
+    db.session.add_all(assignments)
+    db.session.flush()
+    for assignment in assignments:
+        record(
+            "assignment.create",
+            assignment,
+            call_id=call.id,
+            proposal_id=assignment.proposal_id,
+            expert_id=assignment.expert_id,
+        )
+    return assignments
+
+
+def _proposals_by_reference(call: Call) -> dict[str, Proposal]:
+    return {
+        p.reference: p
+        for p in db.session.scalars(select(Proposal).where(Proposal.call_id == call.id))
+    }
+
+
+def _users_by_email(emails: set[str]) -> dict[str, User]:
+    if not emails:
+        return {}
+    return {u.email: u for u in db.session.scalars(select(User).where(User.email.in_(emails)))}
+
+
+def _known_proposal(check: _Check, row: Row, proposals: Mapping[str, Proposal]) -> Proposal | None:
+    reference = check.text(row, "proposal", required=True)
+    if reference and reference not in proposals:
+        check.add(row, "proposal", f"'{reference}' is not a proposal of this call")
+    return proposals.get(reference)
+
+
+def _known_expert(
+    check: _Check, row: Row, experts: Mapping[str, User], email: str, column: str = "expert"
+) -> User | None:
+    if not email:
+        return None
+    expert = experts.get(email)
+    if expert is None:
+        check.add(row, column, f"no user with e-mail {email}")
+    elif expert.role is not Role.EXPERT:
+        check.add(row, column, f"{email} is a {expert.role.value}, not an expert")
+        return None
+    elif not expert.active:
+        check.add(row, column, f"{email} is deactivated")
+        return None
+    return expert
+
+
+# --- offline reviews ----------------------------------------------------------------------------
+
+
+def score_columns(scheme: Scheme) -> tuple[str, ...]:
+    """``<key>``, ``<key>_comment`` for each criterion, in scheme order."""
+    return tuple(col for key in scheme.criterion_keys for col in (key, f"{key}_comment"))
+
+
+def import_reviews(call: Call, table: Table, *, replace: bool = False) -> list[Review]:
+    """Record offline reviews (call in ``evaluation``): per row a no-conflict declaration and a
+    submitted review with a score and a comment for every criterion.
+
+    Columns: ``proposal`` (reference), ``expert`` (e-mail), then ``<key>`` and ``<key>_comment``
+    for each criterion. The pair must be assigned; a pair with a submitted review is refused
+    unless ``replace``; a draft is overwritten.
+
+    :raises ImportRejected: a bad row (every one is listed); nothing is written.
+    """
+    _check_phase(call, (Phase.EVALUATION,), "reviews")
+    scheme = call.scheme
+    check = _Check()
+    columns = ("proposal", "expert", *score_columns(scheme))
+    check.require_columns(table, columns)
+    check.refuse_unknown_columns(table, columns)
+    check.raise_if_any()
+    criteria = {c.key: c for c in call.criteria}
+    assignments = {
+        (a.proposal.reference, a.expert.email): a
+        for a in db.session.scalars(
+            select(Assignment)
+            .join(Assignment.proposal)
+            .where(Proposal.call_id == call.id)
+            .options(
+                joinedload(Assignment.proposal),
+                joinedload(Assignment.expert),
+                joinedload(Assignment.declaration),
+                joinedload(Assignment.review).selectinload(Review.scores),
+            )
+        ).unique()
+    }
+    proposals = {reference for reference, _ in assignments} | set(
+        db.session.scalars(select(Proposal.reference).where(Proposal.call_id == call.id))
+    )
+    rows = [(row, _normalise_email(check, row, "expert")) for row in table.rows]
+    experts = _users_by_email({email for _, email in rows if email})
+    seen: dict[str, int | None] = {}
+    planned: list[tuple[Assignment, dict[str, tuple[Decimal, str]]]] = []
+    for row, email in rows:
+        reference = check.text(row, "proposal", required=True)
+        if reference and reference not in proposals:
+            check.add(row, "proposal", f"'{reference}' is not a proposal of this call")
+            reference = ""
+        expert = _known_expert(check, row, experts, email)
+        values = _scores_of(check, row, scheme)
+        if not reference or expert is None:
+            continue
+        check.unique(row, "expert", f"{reference} / {email}", seen)
+        assignment = assignments.get((reference, email))
+        if assignment is None:
+            check.add(row, "expert", f"{email} is not assigned to {reference}")
+            continue
+        if assignment.has_conflict:
+            check.add(row, "expert", f"{email} declared a conflict of interest on {reference}")
+            continue
+        review = assignment.review
+        if review is not None and review.is_submitted and not replace:
+            check.add(
+                row,
+                "expert",
+                f"{email} already submitted a review of {reference} (use --replace to overwrite)",
+            )
+        if values is not None:
+            planned.append((assignment, values))
+    if not table.rows:
+        check.add(None, None, "the file has no reviews")
+    check.raise_if_any()
+
+    now = utcnow()
+    reviews: list[tuple[Review, Assignment, bool, dict[str, tuple[Decimal, str]]]] = []
+    for assignment, values in planned:
+        if assignment.declaration is None:
+            assignment.declaration = ConflictDeclaration(
+                has_conflict=False, confidentiality_accepted=True, declared_at=now
+            )
+        else:
+            assignment.declaration.confidentiality_accepted = True
+        review = assignment.review
+        replaced = review is not None and review.is_submitted
+        if review is None:
+            review = Review(assignment=assignment)
+            db.session.add(review)
+        by_criterion = {s.criterion_id: s for s in review.scores}
+        for key, (value, comment) in values.items():
+            criterion = criteria[key]
+            score = by_criterion.get(criterion.id)
+            if score is None:
+                score = Score(criterion=criterion)
+                review.scores.append(score)
+            score.value = value
+            score.comment = comment
+        review.status = ReviewStatus.SUBMITTED
+        review.updated_at = now
+        review.submitted_at = now
+        reviews.append((review, assignment, replaced, values))
+    db.session.flush()
+    for review, assignment, replaced, values in reviews:
+        record(
+            "review.import",
+            review,
+            call_id=call.id,
+            proposal=assignment.proposal.reference,
+            expert_id=assignment.expert_id,
+            replaced=replaced,
+            scores={k: str(v) for k, (v, _) in values.items()},
+        )
+    return [review for review, *_ in reviews]
+
+
+def _scores_of(check: _Check, row: Row, scheme: Scheme) -> dict[str, tuple[Decimal, str]] | None:
+    """Each criterion's (score, comment) of the row; None when any is missing or bad."""
+    before = len(check.errors)
+    values: dict[str, tuple[Decimal, str]] = {}
+    for key in scheme.criterion_keys:
+        value = check.score(row, key, scheme)
+        comment = check.comment(row, f"{key}_comment", scheme.rules.comment_min_chars)
+        if value is not None:
+            values[key] = (value, comment)
+    return values if len(check.errors) == before else None
+
+
+# --- consensus ----------------------------------------------------------------------------------
+
+
+def import_consensus(call: Call, table: Table, *, replace: bool = False) -> list[ConsensusReport]:
+    """Record final consensus scores (call in ``consensus``): per row a score and a comment for
+    every criterion (columns ``proposal``, then ``<key>`` and ``<key>_comment``).
+
+    A draft consensus is overwritten and made final; a final one is refused unless ``replace``.
+
+    :raises ImportRejected: a bad row (every one is listed); nothing is written.
+    """
+    _check_phase(call, (Phase.CONSENSUS,), "consensus scores")
+    scheme = call.scheme
+    check = _Check()
+    columns = ("proposal", *score_columns(scheme))
+    check.require_columns(table, columns)
+    check.refuse_unknown_columns(table, columns)
+    check.raise_if_any()
+    criteria = {c.key: c for c in call.criteria}
+    proposals = {
+        p.reference: p
+        for p in db.session.scalars(
+            select(Proposal)
+            .where(Proposal.call_id == call.id)
+            .options(selectinload(Proposal.consensus).selectinload(ConsensusReport.scores))
+        )
+    }
+    rapporteurs = dict(
+        db.session.execute(
+            select(Assignment.proposal_id, Assignment.expert_id)
+            .join(Assignment.proposal)
+            .where(Proposal.call_id == call.id, Assignment.is_rapporteur.is_(True))
+        )
+        .tuples()
+        .all()
+    )
+    seen: dict[str, int | None] = {}
+    planned: list[tuple[Proposal, dict[str, tuple[Decimal, str]]]] = []
+    for row in table.rows:
+        proposal = _known_proposal(check, row, proposals)
+        values = _scores_of(check, row, scheme)
+        if proposal is None:
+            continue
+        check.unique(row, "proposal", proposal.reference, seen)
+        report = proposal.consensus
+        if report is not None and report.is_final and not replace:
+            check.add(
+                row,
+                "proposal",
+                f"{proposal.reference} already has a final consensus (use --replace to overwrite)",
+            )
+        if values is not None:
+            planned.append((proposal, values))
+    if not table.rows:
+        check.add(None, None, "the file has no consensus scores")
+    check.raise_if_any()
+
+    now = utcnow()
+    reports: list[tuple[ConsensusReport, Proposal, bool, dict[str, tuple[Decimal, str]]]] = []
+    for proposal, values in planned:
+        report = proposal.consensus
+        replaced = report is not None and report.is_final
+        if report is None:
+            report = ConsensusReport(proposal=proposal, rapporteur_id=rapporteurs.get(proposal.id))
+            db.session.add(report)
+        by_criterion = {s.criterion_id: s for s in report.scores}
+        for key, (value, comment) in values.items():
+            criterion = criteria[key]
+            score = by_criterion.get(criterion.id)
+            if score is None:
+                score = ConsensusScore(criterion=criterion)
+                report.scores.append(score)
+            score.value = value
+            score.comment = comment
+        report.status = ConsensusStatus.FINAL
+        report.updated_at = now
+        report.finalised_at = now
+        report.finalised_by_id = None  # the command line acts as "system"
+        reports.append((report, proposal, replaced, values))
+    db.session.flush()
+    for report, proposal, replaced, values in reports:
+        record(
+            "consensus.import",
+            report,
+            call_id=call.id,
+            proposal=proposal.reference,
+            replaced=replaced,
+            scores={k: str(v) for k, (v, _) in values.items()},
+        )
+    return [report for report, *_ in reports]
