@@ -81,6 +81,8 @@ def load_config(app: Flask, overrides: Mapping[str, Any] | None) -> None:
     instance = Path(app.instance_path)
     app.config.setdefault("SQLALCHEMY_DATABASE_URI", f"sqlite:///{instance / 'reviewer_app.db'}")
     app.config.setdefault("OUTBOX_DIR", str(instance / "outbox"))
+    # The scheme files a coordinator picks from when creating a call.
+    app.config.setdefault("CRITERIA_DIR", str(Path(app.root_path).parent / "criteria"))
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         instance.mkdir(parents=True, exist_ok=True)
 

@@ -5,15 +5,34 @@ Services add and flush; the caller (a view or a CLI command) commits once.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import distinct, func, select
+from werkzeug.datastructures import FileStorage
 
 from ..extensions import db
-from ..models import Call, Criterion
+from ..models import (
+    Assignment,
+    Call,
+    ConflictDeclaration,
+    Criterion,
+    Phase,
+    Proposal,
+    Review,
+    ReviewStatus,
+)
 from ..models.audit import record
-from ..scoring.scheme import Scheme, sha256_text
+from ..scoring.scheme import (
+    Problem,
+    Scheme,
+    SchemeError,
+    load_scheme_file,
+    parse_scheme,
+    sha256_text,
+)
 
 
 class CallKeyTaken(ValueError):
@@ -69,3 +88,156 @@ def create_call(
         scheme_sha256=call.scheme_sha256,
     )
     return call
+
+
+class CallFrozen(Exception):
+    """The call is decided: nothing about it changes any more."""
+
+
+@dataclass(frozen=True)
+class SchemeFile:
+    """A scheme file of the criteria folder, as offered in the list when creating a call."""
+
+    name: str
+    title: str
+    problems: tuple[str, ...] = ()
+
+
+def scheme_files(directory: str | Path) -> list[SchemeFile]:
+    """Every ``*.toml`` of ``directory``, each with its title, or with its problems if invalid."""
+    files = []
+    for path in sorted(Path(directory).glob("*.toml")):
+        try:
+            scheme = load_scheme_file(path)
+        except SchemeError as exc:
+            files.append(
+                SchemeFile(path.name, path.stem, tuple(_relative(p, path) for p in exc.problems))
+            )
+        else:
+            files.append(SchemeFile(path.name, scheme.title))
+    return files
+
+
+def _relative(problem: Problem, path: Path) -> str:
+    # The server's folders are nobody's business: name the file only.
+    return str(Problem(path.name, problem.key, problem.message))
+
+
+def read_scheme_source(
+    directory: str | Path, name: str | None, upload: FileStorage | None
+) -> tuple[Scheme, str]:
+    """The scheme and its text, from an uploaded TOML file or else a file of ``directory``.
+
+    :raises SchemeError: the file is missing, not UTF-8 or not a valid scheme; the problems read
+        exactly as ``reviewer-app criteria check`` prints them.
+    """
+    if upload is not None and upload.filename:
+        source = Path(upload.filename).name
+        try:
+            text = upload.read().decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise SchemeError([Problem(source, "", "not UTF-8 text")]) from None
+        return parse_scheme(text, source), text
+    if not name:
+        raise SchemeError([Problem("", "", "choose a scheme file or upload one")])
+    path = Path(directory) / name
+    if path.parent != Path(directory) or path.suffix != ".toml" or not path.is_file():
+        raise SchemeError([Problem(Path(name).name, "", "file not found")])
+    text = path.read_text(encoding="utf-8")
+    return parse_scheme(text, path.name), text
+
+
+def update_call(
+    call: Call,
+    *,
+    title: str,
+    budget_eur: Decimal | None,
+    deadline: date | None,
+    anonymise_experts: bool,
+) -> dict[str, tuple[str, str]]:
+    """Change the editable settings of a call; returns what changed (old, new), as audited.
+
+    :raises CallFrozen: the call is decided.
+    """
+    if call.phase is Phase.DECIDED:
+        raise CallFrozen(call.key)
+    new = {
+        "title": title,
+        "budget_eur": budget_eur,
+        "deadline": deadline,
+        "anonymise_experts": anonymise_experts,
+    }
+    changes = {
+        name: (str(getattr(call, name)), str(value))
+        for name, value in new.items()
+        if getattr(call, name) != value
+    }
+    for name in changes:
+        setattr(call, name, new[name])
+    if changes:
+        record("call.update", call, call_id=call.id, changes=changes)
+        db.session.flush()
+    return changes
+
+
+@dataclass(frozen=True)
+class CallSummary:
+    call: Call
+    proposals: int
+    experts: int
+    reviews_submitted: int
+    reviews_expected: int
+
+
+def call_summaries(calls: list[Call] | None = None) -> list[CallSummary]:
+    """Every call (or those given) with its counts, in four queries whatever the number of calls."""
+    if calls is None:
+        calls = list(db.session.scalars(select(Call).order_by(Call.created_at.desc(), Call.id)))
+    ids = [c.id for c in calls]
+    if not ids:
+        return []
+    proposals = dict(
+        db.session.execute(
+            select(Proposal.call_id, func.count(Proposal.id))
+            .where(Proposal.call_id.in_(ids))
+            .group_by(Proposal.call_id)
+        )
+        .tuples()
+        .all()
+    )
+    experts = dict(
+        db.session.execute(
+            select(Proposal.call_id, func.count(distinct(Assignment.expert_id)))
+            .join(Assignment.proposal)
+            .where(Proposal.call_id.in_(ids))
+            .group_by(Proposal.call_id)
+        )
+        .tuples()
+        .all()
+    )
+    expected: dict[int, int] = {}
+    submitted: dict[int, int] = {}
+    rows = db.session.execute(
+        select(Proposal.call_id, ConflictDeclaration.has_conflict, Review.status)
+        .select_from(Assignment)
+        .join(Assignment.proposal)
+        .outerjoin(Assignment.declaration)
+        .outerjoin(Assignment.review)
+        .where(Proposal.call_id.in_(ids))
+    ).tuples()
+    for call_id, has_conflict, status in rows:
+        if has_conflict:
+            continue
+        expected[call_id] = expected.get(call_id, 0) + 1
+        if status is ReviewStatus.SUBMITTED:
+            submitted[call_id] = submitted.get(call_id, 0) + 1
+    return [
+        CallSummary(
+            call=c,
+            proposals=proposals.get(c.id, 0),
+            experts=experts.get(c.id, 0),
+            reviews_submitted=submitted.get(c.id, 0),
+            reviews_expected=expected.get(c.id, 0),
+        )
+        for c in calls
+    ]

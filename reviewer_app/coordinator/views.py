@@ -1,16 +1,278 @@
+"""Calls: the list, creating and editing a call, its scheme, its overview and its phases."""
+
 from __future__ import annotations
 
 from typing import Any
 
-from flask import render_template
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+from wtforms.fields.choices import SelectChoice
 
 from ..auth.access import role_required
-from ..models import Role
+from ..extensions import db
+from ..models import Assignment, Call, Phase, Proposal, Review, Role
+from ..scoring.scheme import SchemeError
 from . import bp
+from .forms import CallCreateForm, CallSettingsForm, PhaseForm, ReopenForm
+from .phases import PhaseError, ReopenError, check_move, move_phase, next_phase, reopen_review
+from .services import (
+    CallFrozen,
+    CallKeyTaken,
+    call_summaries,
+    create_call,
+    read_scheme_source,
+    scheme_files,
+    update_call,
+)
+
+PHASE_LABELS = {
+    Phase.SETUP: _l("Set-up"),
+    Phase.EVALUATION: _l("Evaluation"),
+    Phase.CONSENSUS: _l("Consensus"),
+    Phase.RANKING: _l("Ranking"),
+    Phase.DECIDED: _l("Decided"),
+}
+PHASE_EFFECTS = {
+    Phase.EVALUATION: _l(
+        "Experts see their assignments, declare conflicts and write their reviews. "
+        "Proposals can no longer be added or imported."
+    ),
+    Phase.CONSENSUS: _l(
+        "Individual reviews are frozen: experts can no longer change or submit them. "
+        "Rapporteurs draft the consensus reports."
+    ),
+    Phase.RANKING: _l(
+        "Consensus reports are frozen. The ranking is computed and decisions can be recorded."
+    ),
+    Phase.DECIDED: _l(
+        "Everything is frozen: decisions, scores and reports can no longer change. "
+        "This cannot be undone."
+    ),
+}
+
+
+@bp.context_processor
+def coordinator_helpers() -> dict[str, Any]:
+    return {
+        "phase_label": lambda phase: PHASE_LABELS.get(Phase(phase), phase),
+        "phase_order": list(Phase),
+        "has_endpoint": lambda name: name in current_app.view_functions,
+        "is_coordinator": current_user_is_coordinator(),
+    }
+
+
+def current_user_is_coordinator() -> bool:
+    from flask_login import current_user
+
+    return bool(current_user.is_authenticated and current_user.role is Role.COORDINATOR)
+
+
+def load_call(key: str) -> Call:
+    call = db.session.scalar(select(Call).where(Call.key == key))
+    if call is None:
+        abort(404)
+    return call
 
 
 @bp.route("/")
 @role_required(Role.COORDINATOR, Role.OBSERVER)
 def calls() -> Any:
-    """List of calls (placeholder until the coordinator workflow lands)."""
-    return render_template("coordinator/calls.html")
+    """Every call with its phase, counts and deadline."""
+    return render_template("coordinator/calls.html", summaries=call_summaries())
+
+
+def _scheme_choices() -> list[SelectChoice]:
+    choices = [SelectChoice("", _("— choose a scheme file —"))]
+    for item in scheme_files(current_app.config["CRITERIA_DIR"]):
+        label = f"{item.name} · {item.title}"
+        if item.problems:
+            label = f"{item.name} · " + _("invalid: %(problem)s", problem=item.problems[0])
+        choices.append(SelectChoice(item.name, label))
+    return choices
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@role_required(Role.COORDINATOR)
+def new_call() -> Any:
+    """Create a call from a scheme file of the criteria folder or an uploaded one."""
+    form = CallCreateForm()
+    form.scheme_file.choices = _scheme_choices()
+    problems: list[str] = []
+    if form.validate_on_submit():
+        try:
+            scheme, text = read_scheme_source(
+                current_app.config["CRITERIA_DIR"],
+                form.scheme_file.data,
+                form.scheme_upload.data,
+            )
+            call = create_call(
+                scheme,
+                text,
+                key=form.key.data,
+                title=form.title.data,
+                budget_eur=form.budget_eur.data,
+                deadline=form.deadline.data,
+                anonymise_experts=form.anonymise_experts.data,
+            )
+        except SchemeError as exc:
+            problems = [str(p) for p in exc.problems]
+        except CallKeyTaken:
+            form.key.errors.append(_("Another call already uses this key."))
+        else:
+            db.session.commit()
+            flash(_("The call “%(title)s” is created.", title=call.title), "success")
+            return redirect(url_for(".call_detail", key=call.key))
+    status = 400 if (form.errors or problems) else 200
+    return render_template("coordinator/call_new.html", form=form, problems=problems), status
+
+
+@bp.route("/<key>/")
+@role_required(Role.COORDINATOR, Role.OBSERVER)
+def call_detail(key: str) -> Any:
+    """A call's overview: phase, counts, the next step and links to every page of the call."""
+    call = load_call(key)
+    [summary] = call_summaries([call])
+    target = next_phase(call.phase)
+    blocker = None
+    if target is not None:
+        try:
+            check_move(call, target, confirm_open_reviews=True)
+        except PhaseError as exc:
+            blocker = exc.message
+    return render_template(
+        "coordinator/call_detail.html",
+        call=call,
+        summary=summary,
+        scheme=call.scheme,
+        target=target,
+        blocker=blocker,
+    )
+
+
+@bp.route("/<key>/edit", methods=["GET", "POST"])
+@role_required(Role.COORDINATOR)
+def edit_call(key: str) -> Any:
+    """Edit the title, budget, deadline and anonymisation of a call."""
+    call = load_call(key)
+    form = CallSettingsForm(obj=call)
+    if call.phase is Phase.DECIDED:
+        flash(_("The call is decided: its settings can no longer change."), "warning")
+        return redirect(url_for(".call_detail", key=call.key))
+    if form.validate_on_submit():
+        try:
+            changes = update_call(
+                call,
+                title=form.title.data,
+                budget_eur=form.budget_eur.data,
+                deadline=form.deadline.data,
+                anonymise_experts=form.anonymise_experts.data,
+            )
+        except CallFrozen:
+            abort(409)
+        db.session.commit()
+        flash(_("The call is saved.") if changes else _("Nothing changed."), "success")
+        return redirect(url_for(".call_detail", key=call.key))
+    return render_template("coordinator/call_edit.html", call=call, form=form), (
+        400 if form.errors else 200
+    )
+
+
+@bp.route("/<key>/scheme")
+@role_required(Role.COORDINATOR, Role.OBSERVER)
+def call_scheme(key: str) -> Any:
+    """The call's criteria, questions, scale, thresholds, weights and rules as experts see them."""
+    call = load_call(key)
+    return render_template("coordinator/scheme.html", call=call, scheme=call.scheme)
+
+
+@bp.route("/<key>/phase", methods=["GET", "POST"])
+@role_required(Role.COORDINATOR)
+def change_phase(key: str) -> Any:
+    """Confirm and make the move of a call to its next phase."""
+    call = load_call(key)
+    target = next_phase(call.phase)
+    form = PhaseForm()
+    error = None
+    if request.method == "GET":
+        form.target.data = target.value if target else ""
+        if target is not None:
+            try:
+                check_move(call, target, confirm_open_reviews=True)
+            except PhaseError as exc:
+                error = exc.message
+    elif form.validate_on_submit():
+        try:
+            wanted = Phase(form.target.data)
+        except ValueError:
+            abort(400)
+        try:
+            move_phase(call, wanted, confirm_open_reviews=form.confirm_open_reviews.data)
+        except PhaseError as exc:
+            db.session.rollback()
+            error = exc.message
+        else:
+            db.session.commit()
+            flash(
+                _("The call is now in the phase “%(phase)s”.", phase=PHASE_LABELS[wanted]),
+                "success",
+            )
+            return redirect(url_for(".call_detail", key=call.key))
+    else:
+        abort(400)
+    open_reviews = 0
+    if target is Phase.CONSENSUS:
+        from .phases import open_review_count
+
+        open_reviews = open_review_count(call)
+    return render_template(
+        "coordinator/phase.html",
+        call=call,
+        target=target,
+        form=form,
+        error=error,
+        effect=PHASE_EFFECTS.get(target) if target else None,
+        open_reviews=open_reviews,
+    ), (400 if request.method == "POST" else 200)
+
+
+@bp.route("/<key>/reviews/<int:review_id>/reopen", methods=["GET", "POST"])
+@role_required(Role.COORDINATOR)
+def reopen(key: str, review_id: int) -> Any:
+    """Reopen one submitted review during evaluation, with a reason."""
+    call = load_call(key)
+    review = db.session.scalar(
+        select(Review)
+        .join(Review.assignment)
+        .join(Assignment.proposal)
+        .where(Review.id == review_id, Proposal.call_id == call.id)
+        .options(joinedload(Review.assignment).joinedload(Assignment.expert))
+    )
+    if review is None:
+        abort(404)
+    form = ReopenForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            reopen_review(review, form.reason.data)
+        except ReopenError as exc:
+            db.session.rollback()
+            error = exc.message
+        else:
+            db.session.commit()
+            flash(
+                _(
+                    "The review of %(expert)s on %(proposal)s is open again.",
+                    expert=review.assignment.expert.name,
+                    proposal=review.assignment.proposal.reference,
+                ),
+                "success",
+            )
+            return redirect(
+                url_for(".proposal_detail", key=call.key, proposal_id=review.assignment.proposal_id)
+            )
+    return render_template(
+        "coordinator/reopen.html", call=call, review=review, form=form, error=error
+    ), (400 if form.errors or error else 200)

@@ -1,0 +1,231 @@
+"""Experts of a call: invitations and the assignment matrix."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+
+from ..auth.access import role_required
+from ..extensions import db
+from ..mail import MailError
+from ..models import Proposal, Role, User
+from . import bp
+from .experts import (
+    ExpertError,
+    assignment_matrix,
+    auto_assign,
+    block_reason_label,
+    invite_expert,
+    parse_keywords,
+    resend_invitation,
+    set_rapporteur,
+    toggle_assignment,
+)
+from .forms import InviteForm, PairForm
+from .views import load_call
+
+
+def _mail_failed(exc: MailError) -> str:
+    return _(
+        "The e-mail could not be sent (%(error)s). Nothing was saved; try again later.",
+        error=str(exc),
+    )
+
+
+@bp.route("/<key>/assignments")
+@role_required(Role.COORDINATOR)
+def assignments(key: str) -> Any:
+    """The assignment matrix: proposals x experts, loads, staffing, rapporteurs."""
+    call = load_call(key)
+    matrix = assignment_matrix(call)
+    return render_template(
+        "coordinator/assignments.html",
+        call=call,
+        matrix=matrix,
+        form=FlaskForm(),
+        block_label=block_reason_label,
+        editable=call.phase in ("setup", "evaluation"),
+    )
+
+
+@bp.route("/<key>/experts/invite", methods=["GET", "POST"])
+@role_required(Role.COORDINATOR)
+def invite(key: str) -> Any:
+    """Invite an expert: the account is created and a single-use link is e-mailed."""
+    call = load_call(key)
+    form = InviteForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            user = invite_expert(
+                name=form.name.data,
+                email=form.email.data,
+                organisation=form.organisation.data or "",
+                country=form.country.data or None,
+                expertise=parse_keywords(form.expertise.data or ""),
+                language=form.language.data,
+                invited_by=current_user,
+                call=call,
+            )
+        except ExpertError as exc:
+            db.session.rollback()
+            getattr(form, exc.field or "email").errors.append(exc.message)
+        except MailError as exc:
+            db.session.rollback()
+            error = _mail_failed(exc)
+        else:
+            db.session.commit()
+            flash(
+                _(
+                    "%(name)s is invited; the invitation went to %(email)s.",
+                    name=user.name,
+                    email=user.email,
+                ),
+                "success",
+            )
+            return redirect(url_for(".assignments", key=call.key))
+    return render_template("coordinator/invite.html", call=call, form=form, error=error), (
+        400 if form.errors or error else 200
+    )
+
+
+@bp.route("/<key>/experts/<int:user_id>/reinvite", methods=["POST"])
+@role_required(Role.COORDINATOR)
+def reinvite(key: str, user_id: int) -> Any:
+    """Send a fresh invitation link to an expert who has not signed in yet."""
+    call = load_call(key)
+    user = db.session.get(User, user_id)
+    if user is None or user.role is not Role.EXPERT:
+        abort(404)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    try:
+        resend_invitation(user, current_user, call)
+    except ExpertError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    except MailError as exc:
+        db.session.rollback()
+        flash(_mail_failed(exc), "error")
+    else:
+        db.session.commit()
+        flash(_("A new invitation went to %(email)s.", email=user.email), "success")
+    return redirect(url_for(".assignments", key=call.key))
+
+
+def _pair(call_id: int) -> tuple[Proposal, User]:
+    form = PairForm()
+    if not form.validate_on_submit():
+        abort(400)
+    proposal = db.session.scalar(
+        select(Proposal).where(Proposal.id == form.proposal_id.data, Proposal.call_id == call_id)
+    )
+    expert = db.session.get(User, form.expert_id.data)
+    if proposal is None or expert is None:
+        abort(404)
+    return proposal, expert
+
+
+@bp.route("/<key>/assignments/toggle", methods=["POST"])
+@role_required(Role.COORDINATOR)
+def toggle(key: str) -> Any:
+    """Assign one expert to one proposal, or remove that assignment."""
+    call = load_call(key)
+    proposal, expert = _pair(call.id)
+    try:
+        assigned = toggle_assignment(call, proposal, expert)
+    except ExpertError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        message = (
+            _(
+                "%(expert)s is assigned to %(proposal)s.",
+                expert=expert.name,
+                proposal=proposal.reference,
+            )
+            if assigned
+            else _(
+                "%(expert)s is no longer assigned to %(proposal)s.",
+                expert=expert.name,
+                proposal=proposal.reference,
+            )
+        )
+        flash(message, "success")
+    return redirect(url_for(".assignments", key=call.key, _anchor=f"p{proposal.id}"))
+
+
+@bp.route("/<key>/assignments/rapporteur", methods=["POST"])
+@role_required(Role.COORDINATOR)
+def rapporteur(key: str) -> Any:
+    """Make one assigned expert the rapporteur of a proposal."""
+    call = load_call(key)
+    proposal, expert = _pair(call.id)
+    try:
+        set_rapporteur(call, proposal, expert)
+    except ExpertError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(
+            _(
+                "%(expert)s is the rapporteur of %(proposal)s.",
+                expert=expert.name,
+                proposal=proposal.reference,
+            ),
+            "success",
+        )
+    return redirect(url_for(".assignments", key=call.key, _anchor=f"p{proposal.id}"))
+
+
+@bp.route("/<key>/assignments/auto", methods=["POST"])
+@role_required(Role.COORDINATOR)
+def auto(key: str) -> Any:
+    """Assign experts automatically, respecting conflicts and keeping loads even."""
+    call = load_call(key)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    try:
+        plan = auto_assign(call)
+    except ExpertError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for(".assignments", key=call.key))
+    db.session.commit()
+    flash(
+        _(
+            "Automatic assignment: %(new)s new assignments, %(rapporteurs)s rapporteurs chosen.",
+            new=len(plan.new),
+            rapporteurs=len(plan.rapporteurs),
+        ),
+        "success",
+    )
+    if plan.shortfalls:
+        references = dict(
+            db.session.execute(
+                select(Proposal.id, Proposal.reference).where(Proposal.call_id == call.id)
+            ).tuples()
+        )
+        for short in plan.shortfalls:
+            reasons = ", ".join(
+                f"{block_reason_label(reason)}: {count}" for reason, count in short.blocked.items()
+            )
+            flash(
+                _(
+                    "%(proposal)s has only %(have)s of %(need)s experts: no other active expert "
+                    "is eligible (%(reasons)s). Invite more experts.",
+                    proposal=references.get(short.proposal_id, short.proposal_id),
+                    have=short.assigned,
+                    need=short.needed,
+                    reasons=reasons or _("not enough experts"),
+                ),
+                "warning",
+            )
+    return redirect(url_for(".assignments", key=call.key))

@@ -1,0 +1,338 @@
+"""Experts of a call: invitations, the assignment matrix and automatic assignment.
+
+Services add and flush; the view commits once. Mail goes out last, so that a mail server that
+refuses the message rolls the whole request back instead of leaving an uninvited user behind.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from ..auth.services import create_invitation, invitation_url
+from ..extensions import db
+from ..mail import build_message, send_messages
+from ..models import Assignment, Call, Phase, Proposal, Role, User
+from ..models.audit import record
+from .assignment import (
+    AssignmentInput,
+    AssignmentPlan,
+    BlockReason,
+    ExpertSlot,
+    ProposalSlot,
+    block_reason,
+    plan_assignments,
+)
+
+
+class ExpertError(Exception):
+    """The change is refused; the message says why."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        self.message = message
+        self.field = field
+        super().__init__(message)
+
+
+def block_reason_label(reason: BlockReason) -> str:
+    return {
+        BlockReason.DECLARED_CONFLICT: _("declared a conflict"),
+        BlockReason.SAME_COUNTRY: _("same country as the proposal"),
+        BlockReason.SAME_ORGANISATION: _("works for the applicant"),
+    }[reason]
+
+
+def parse_keywords(text: str) -> list[str]:
+    seen: dict[str, str] = {}
+    for word in text.replace(";", ",").split(","):
+        word = " ".join(word.split())
+        if word and word.lower() not in seen:
+            seen[word.lower()] = word
+    return list(seen.values())
+
+
+def _invitation_message(user: User, token: str, call: Call | None):  # type: ignore[no-untyped-def]
+    days = current_app.config["INVITATION_VALID_DAYS"]
+    with force_locale(user.language or current_app.config["BABEL_DEFAULT_LOCALE"]):
+        subject = (
+            _("Invitation to evaluate proposals: %(call)s", call=call.title)
+            if call
+            else _("Invitation to evaluate proposals")
+        )
+        body = _(
+            "Dear %(name)s,\n\n"
+            "you are invited as an independent expert%(for_call)s.\n\n"
+            "Open this link to set your password and see your assignments:\n%(link)s\n\n"
+            "The link works once and expires in %(days)s days. If it has expired, ask the "
+            "coordinator for a new one.\n",
+            name=user.name,
+            for_call=(" " + _("for the call “%(call)s”", call=call.title)) if call else "",
+            link=invitation_url(token),
+            days=days,
+        )
+    return build_message(user.email, subject, body, to_name=user.name)
+
+
+def invite_expert(
+    *,
+    name: str,
+    email: str,
+    organisation: str,
+    country: str | None,
+    expertise: list[str],
+    language: str,
+    invited_by: User,
+    call: Call | None = None,
+) -> User:
+    """Create an expert without a password and e-mail them a single-use invitation link.
+
+    :raises ExpertError: the e-mail address is already in use.
+    :raises MailError: the mail could not be sent (roll back: nothing is kept).
+    """
+    email = email.strip().lower()
+    if db.session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise ExpertError(_("A user with this e-mail address already exists."), "email")
+    user = User(
+        email=email,
+        name=name,
+        organisation=organisation,
+        country=country or None,
+        expertise=expertise,
+        role=Role.EXPERT,
+        language=language,
+    )
+    db.session.add(user)
+    db.session.flush()
+    token = create_invitation(user, invited_by)
+    record("expert.invite", user, call_id=call.id if call else None, email=email)
+    db.session.flush()
+    send_messages([_invitation_message(user, token, call)])
+    return user
+
+
+def resend_invitation(user: User, invited_by: User, call: Call | None = None) -> None:
+    """A fresh invitation link for an expert who has not set a password yet.
+
+    :raises ExpertError: the expert already has a password.
+    :raises MailError: the mail could not be sent.
+    """
+    if user.password_hash is not None:
+        raise ExpertError(_("%(name)s has already set a password.", name=user.name))
+    token = create_invitation(user, invited_by)
+    db.session.flush()
+    send_messages([_invitation_message(user, token, call)])
+
+
+@dataclass
+class Cell:
+    assignment: Assignment | None
+    blocked: BlockReason | None
+
+
+@dataclass
+class Matrix:
+    proposals: list[Proposal]
+    experts: list[User]
+    cells: dict[tuple[int, int], Cell]
+    loads: dict[int, int]
+    staffed: dict[int, int]
+    min_reviews: int
+
+
+def _call_proposals(call: Call) -> list[Proposal]:
+    return list(
+        db.session.scalars(
+            select(Proposal)
+            .where(Proposal.call_id == call.id)
+            .order_by(Proposal.reference)
+            .options(
+                selectinload(Proposal.assignments).selectinload(Assignment.declaration),
+                selectinload(Proposal.assignments).selectinload(Assignment.review),
+            )
+        )
+    )
+
+
+def active_experts() -> list[User]:
+    return list(
+        db.session.scalars(
+            select(User).where(User.role == Role.EXPERT, User.active.is_(True)).order_by(User.name)
+        )
+    )
+
+
+def _planning_input(call: Call, proposals: list[Proposal], experts: list[User]) -> AssignmentInput:
+    rules = call.scheme
+    pairs = [(a.proposal_id, a.expert_id, a) for p in proposals for a in p.assignments]
+    return AssignmentInput(
+        proposals=tuple(ProposalSlot(p.id, p.country, p.applicant) for p in proposals),
+        experts=tuple(ExpertSlot(e.id, e.country, e.organisation) for e in experts),
+        min_reviews=rules.rules.min_reviews,
+        existing=frozenset((pid, eid) for pid, eid, _a in pairs),
+        conflicts=frozenset((pid, eid) for pid, eid, a in pairs if a.has_conflict),
+        rapporteurs=frozenset((pid, eid) for pid, eid, a in pairs if a.is_rapporteur),
+        same_country=rules.conflicts.same_country,
+        same_organisation=rules.conflicts.same_organisation,
+    )
+
+
+def assignment_matrix(call: Call) -> Matrix:
+    """Proposals x active experts: who is assigned, who is blocked and why, loads and staffing."""
+    proposals = _call_proposals(call)
+    experts = active_experts()
+    data = _planning_input(call, proposals, experts)
+    cells: dict[tuple[int, int], Cell] = {}
+    loads = {e.id: 0 for e in experts}
+    staffed = {p.id: 0 for p in proposals}
+    slots_p = {s.id: s for s in data.proposals}
+    slots_e = {s.id: s for s in data.experts}
+    for proposal in proposals:
+        by_expert = {a.expert_id: a for a in proposal.assignments}
+        for expert in experts:
+            assignment = by_expert.get(expert.id)
+            cells[proposal.id, expert.id] = Cell(
+                assignment, block_reason(data, slots_p[proposal.id], slots_e[expert.id])
+            )
+            if assignment is not None and not assignment.has_conflict:
+                loads[expert.id] += 1
+                staffed[proposal.id] += 1
+    return Matrix(proposals, experts, cells, loads, staffed, data.min_reviews)
+
+
+def _check_assignable_phase(call: Call) -> None:
+    if call.phase not in (Phase.SETUP, Phase.EVALUATION):
+        raise ExpertError(_("Assignments can be changed only during set-up and evaluation."))
+
+
+def toggle_assignment(call: Call, proposal: Proposal, expert: User) -> bool:
+    """Assign ``expert`` to ``proposal``, or remove the assignment; returns True when assigned.
+
+    :raises ExpertError: wrong phase; the expert is blocked by a conflict rule; or the expert
+        has already started a review or declared a conflict, which removing would lose.
+    """
+    _check_assignable_phase(call)
+    if expert.role is not Role.EXPERT:
+        raise ExpertError(_("Only experts can be assigned."))
+    assignment = db.session.scalar(
+        select(Assignment).where(
+            Assignment.proposal_id == proposal.id, Assignment.expert_id == expert.id
+        )
+    )
+    if assignment is not None:
+        if assignment.review is not None or assignment.declaration is not None:
+            raise ExpertError(
+                _(
+                    "%(expert)s has already declared on or reviewed %(proposal)s; the assignment "
+                    "is kept so that nothing is lost.",
+                    expert=expert.name,
+                    proposal=proposal.reference,
+                )
+            )
+        record(
+            "assignment.remove",
+            assignment,
+            call_id=call.id,
+            proposal=proposal.reference,
+            expert_id=expert.id,
+        )
+        db.session.delete(assignment)
+        db.session.flush()
+        return False
+    data = AssignmentInput(
+        proposals=(ProposalSlot(proposal.id, proposal.country, proposal.applicant),),
+        experts=(ExpertSlot(expert.id, expert.country, expert.organisation),),
+        min_reviews=1,
+        same_country=call.scheme.conflicts.same_country,
+        same_organisation=call.scheme.conflicts.same_organisation,
+    )
+    reason = block_reason(data, data.proposals[0], data.experts[0])
+    if reason is not None:
+        raise ExpertError(
+            _(
+                "%(expert)s cannot evaluate %(proposal)s: %(reason)s.",
+                expert=expert.name,
+                proposal=proposal.reference,
+                reason=block_reason_label(reason),
+            )
+        )
+    assignment = Assignment(proposal=proposal, expert=expert)
+    db.session.add(assignment)
+    db.session.flush()
+    record(
+        "assignment.add",
+        assignment,
+        call_id=call.id,
+        proposal=proposal.reference,
+        expert_id=expert.id,
+    )
+    return True
+
+
+def set_rapporteur(call: Call, proposal: Proposal, expert: User) -> None:
+    """Make ``expert`` the one rapporteur of ``proposal``.
+
+    :raises ExpertError: wrong phase, or the expert is not assigned without a conflict.
+    """
+    if call.phase not in (Phase.SETUP, Phase.EVALUATION, Phase.CONSENSUS):
+        raise ExpertError(_("The rapporteur can no longer change in this phase."))
+    assignments = db.session.scalars(
+        select(Assignment)
+        .where(Assignment.proposal_id == proposal.id)
+        .options(selectinload(Assignment.declaration))
+    ).all()
+    chosen = next((a for a in assignments if a.expert_id == expert.id), None)
+    if chosen is None or chosen.has_conflict:
+        raise ExpertError(
+            _(
+                "Only an expert assigned to %(proposal)s without a conflict can be its rapporteur.",
+                proposal=proposal.reference,
+            )
+        )
+    for assignment in assignments:
+        assignment.is_rapporteur = assignment is chosen
+    record(
+        "assignment.rapporteur",
+        chosen,
+        call_id=call.id,
+        proposal=proposal.reference,
+        expert_id=expert.id,
+    )
+    db.session.flush()
+
+
+def auto_assign(call: Call) -> AssignmentPlan:
+    """Apply :func:`plan_assignments` to the call: new assignments and missing rapporteurs.
+
+    :raises ExpertError: wrong phase.
+    """
+    _check_assignable_phase(call)
+    proposals = _call_proposals(call)
+    experts = active_experts()
+    plan = plan_assignments(_planning_input(call, proposals, experts))
+    for proposal_id, expert_id in plan.new:
+        db.session.add(Assignment(proposal_id=proposal_id, expert_id=expert_id))
+    db.session.flush()
+    if plan.rapporteurs:
+        wanted = set(plan.rapporteurs)
+        for assignment in db.session.scalars(
+            select(Assignment).where(
+                Assignment.proposal_id.in_([pid for pid, _e in plan.rapporteurs])
+            )
+        ):
+            if (assignment.proposal_id, assignment.expert_id) in wanted:
+                assignment.is_rapporteur = True
+    record(
+        "assignment.auto",
+        call,
+        call_id=call.id,
+        new=[list(pair) for pair in plan.new],
+        rapporteurs=[list(pair) for pair in plan.rapporteurs],
+        shortfalls=[s.proposal_id for s in plan.shortfalls],
+    )
+    db.session.flush()
+    return plan

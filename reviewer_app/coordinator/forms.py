@@ -1,0 +1,179 @@
+"""Forms of the coordinator's pages."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import (
+    BooleanField,
+    DateField,
+    DecimalField,
+    EmailField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
+
+
+def _strip(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+def _upper(value: Any) -> Any:
+    return value.strip().upper() if isinstance(value, str) else value
+
+
+def _two_decimals(_form: Any, field: Any) -> None:
+    value = field.data
+    if isinstance(value, Decimal) and value != value.quantize(Decimal("0.01")):
+        raise ValidationError(_l("Use at most two decimals (cents)."))
+
+
+CALL_KEY = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+COUNTRY = r"^[A-Z]{2}$"
+
+
+class CallSettingsForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)], filters=[_strip])
+    budget_eur = DecimalField(
+        _l("Budget (EUR)"),
+        places=2,
+        validators=[Optional(), NumberRange(min=0), _two_decimals],
+        description=_l(
+            "Leave empty when the call has no budget: every passing proposal is then funded."
+        ),
+    )
+    deadline = DateField(_l("Deadline for reviews"), validators=[Optional()])
+    anonymise_experts = BooleanField(
+        _l("Show experts to each other as “Expert A, B, C” during consensus"), default=True
+    )
+    submit = SubmitField(_l("Save"))
+
+
+class CallCreateForm(CallSettingsForm):
+    key = StringField(
+        _l("Key"),
+        validators=[
+            DataRequired(),
+            Regexp(
+                CALL_KEY, message=_l("Use letters, digits, '-', '_' or '.', at most 64 characters.")
+            ),
+        ],
+        filters=[_strip],
+        description=_l(
+            "A short identifier used in addresses and on the command line, e.g. ai-factories-2024."
+        ),
+    )
+    scheme_file = SelectField(_l("Scheme from the criteria folder"), choices=[], default="")
+    scheme_upload = FileField(_l("… or upload a scheme file (TOML)"))
+    submit = SubmitField(_l("Create call"))
+
+
+class PhaseForm(FlaskForm):
+    target = HiddenField(validators=[DataRequired()])
+    confirm_open_reviews = BooleanField(
+        _l("Close the evaluation although some reviews are still open")
+    )
+    submit = SubmitField(_l("Move the call"))
+
+
+class ReopenForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Reason"),
+        validators=[
+            DataRequired(message=_l("Give a reason for reopening the review.")),
+            Length(max=2000),
+        ],
+        filters=[_strip],
+        description=_l("The expert and the audit log see why the review was reopened."),
+    )
+    submit = SubmitField(_l("Reopen the review"))
+
+
+class ProposalForm(FlaskForm):
+    reference = StringField(
+        _l("Reference"), validators=[DataRequired(), Length(max=64)], filters=[_strip]
+    )
+    acronym = StringField(_l("Acronym"), validators=[Length(max=100)], filters=[_strip])
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=500)], filters=[_strip])
+    applicant = StringField(
+        _l("Applicant (organisation)"), validators=[Length(max=300)], filters=[_strip]
+    )
+    country = StringField(
+        _l("Country"),
+        validators=[
+            Optional(),
+            Regexp(COUNTRY, message=_l("Use the two-letter country code, e.g. DE.")),
+        ],
+        filters=[_upper],
+        description=_l("Two-letter code (ISO 3166), e.g. DE, FR, IT."),
+    )
+    requested_funding_eur = DecimalField(
+        _l("Requested funding (EUR)"),
+        places=2,
+        validators=[Optional(), NumberRange(min=0), _two_decimals],
+    )
+    summary = TextAreaField(_l("Summary"), filters=[_strip])
+    submit = SubmitField(_l("Save proposal"))
+
+
+class UploadForm(FlaskForm):
+    file = FileField(_l("File"))
+    submit = SubmitField(_l("Upload"))
+
+
+class InviteForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)], filters=[_strip])
+    email = EmailField(
+        _l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)], filters=[_strip]
+    )
+    organisation = StringField(_l("Organisation"), validators=[Length(max=300)], filters=[_strip])
+    country = StringField(
+        _l("Country"),
+        validators=[
+            Optional(),
+            Regexp(COUNTRY, message=_l("Use the two-letter country code, e.g. DE.")),
+        ],
+        filters=[_upper],
+        description=_l("Two-letter code (ISO 3166); used by the automatic conflict rules."),
+    )
+    expertise = StringField(
+        _l("Expertise keywords"),
+        validators=[Length(max=1000)],
+        filters=[_strip],
+        description=_l("Separated by commas, e.g. HPC, machine learning, procurement."),
+    )
+    language = SelectField(
+        _l("Language of the invitation"),
+        choices=[SelectChoice("en", "English"), SelectChoice("de", "Deutsch")],
+    )
+    submit = SubmitField(_l("Invite expert"))
+
+
+class PairForm(FlaskForm):
+    """One cell of the assignment matrix."""
+
+    proposal_id = IntegerField(validators=[DataRequired()])
+    expert_id = IntegerField(validators=[DataRequired()])
+
+
+class ReminderForm(FlaskForm):
+    expert_id = IntegerField(validators=[Optional()])
+    submit = SubmitField(_l("Send reminders"))

@@ -1,0 +1,194 @@
+"""Progress of a call's evaluation, and reminders to experts with open work.
+
+The dashboard is built in a fixed number of queries whatever the size of the call.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from flask import current_app
+from flask_babel import force_locale, format_date
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from ..extensions import db
+from ..mail import build_message, send_messages
+from ..models import Assignment, AuditEvent, Call, Phase, Proposal, User, utcnow
+from ..models.audit import record
+
+
+class ReminderError(Exception):
+    def __init__(self, message: str) -> None:
+        self.message = message
+        super().__init__(message)
+
+
+@dataclass
+class ProposalProgress:
+    proposal: Proposal
+    assigned: int = 0
+    submitted: int = 0
+    conflicts: list[tuple[User, str]] = field(default_factory=list)
+    disagreements: list[str] = field(default_factory=list)  # criterion titles
+
+
+@dataclass
+class ExpertProgress:
+    expert: User
+    assigned: int = 0
+    submitted: int = 0
+    last_activity: datetime | None = None
+    overdue: list[Proposal] = field(default_factory=list)
+    open: list[Proposal] = field(default_factory=list)
+
+
+@dataclass
+class Progress:
+    proposals: list[ProposalProgress]
+    experts: list[ExpertProgress]
+    flags_available: bool
+
+
+def _is_open(assignment: Assignment) -> bool:
+    return not assignment.has_conflict and (
+        assignment.review is None or not assignment.review.is_submitted
+    )
+
+
+def due_date(assignment: Assignment, call: Call) -> date | None:
+    return assignment.due_date or call.deadline
+
+
+def _assignments(call: Call) -> list[Assignment]:
+    return list(
+        db.session.scalars(
+            select(Assignment)
+            .join(Assignment.proposal)
+            .where(Proposal.call_id == call.id)
+            .options(
+                selectinload(Assignment.expert),
+                selectinload(Assignment.declaration),
+                selectinload(Assignment.review),
+            )
+        )
+    )
+
+
+def _disagreements(call: Call) -> dict[str, list[str]] | None:
+    """Criterion titles flagged for disagreement per proposal reference; None if unavailable."""
+    try:
+        from ..ranking import rank_call
+        from ..scoring.engine import EvaluationError
+    except ImportError:
+        return None
+    try:
+        ranking = rank_call(call)
+    except EvaluationError:
+        return None
+    titles = {c.key: c.title for c in call.scheme.criteria}
+    flagged: dict[str, list[str]] = {}
+    for row in ranking.rows:
+        for flag in row.flags:
+            if flag.startswith("disagreement:"):
+                key = flag.split(":", 1)[1]
+                flagged.setdefault(row.reference, []).append(titles.get(key, key))
+    return flagged
+
+
+def call_progress(call: Call, today: date | None = None) -> Progress:
+    """Per proposal and per expert: what is done, what is open, what is late."""
+    today = today or utcnow().date()
+    proposals = list(
+        db.session.scalars(
+            select(Proposal).where(Proposal.call_id == call.id).order_by(Proposal.reference)
+        )
+    )
+    by_proposal = {p.id: ProposalProgress(p) for p in proposals}
+    by_expert: dict[int, ExpertProgress] = {}
+    for assignment in _assignments(call):
+        row = by_proposal[assignment.proposal_id]
+        expert = by_expert.setdefault(assignment.expert_id, ExpertProgress(assignment.expert))
+        if assignment.has_conflict:
+            row.conflicts.append((assignment.expert, assignment.declaration.reason))
+            continue
+        row.assigned += 1
+        expert.assigned += 1
+        review = assignment.review
+        if review is not None and (
+            expert.last_activity is None or review.updated_at > expert.last_activity
+        ):
+            expert.last_activity = review.updated_at
+        if review is not None and review.is_submitted:
+            row.submitted += 1
+            expert.submitted += 1
+            continue
+        expert.open.append(row.proposal)
+        due = due_date(assignment, call)
+        if due is not None and due < today:
+            expert.overdue.append(row.proposal)
+    if by_expert:
+        latest = db.session.execute(
+            select(AuditEvent.actor_id, func.max(AuditEvent.at))
+            .where(AuditEvent.actor_id.in_(list(by_expert)))
+            .group_by(AuditEvent.actor_id)
+        ).tuples()
+        for actor_id, at in latest:
+            expert = by_expert[actor_id]
+            if expert.last_activity is None or at > expert.last_activity:
+                expert.last_activity = at
+    flags = _disagreements(call)
+    for row in by_proposal.values():
+        row.disagreements = (flags or {}).get(row.proposal.reference, [])
+    experts = sorted(by_expert.values(), key=lambda e: e.expert.name.lower())
+    return Progress(list(by_proposal.values()), experts, flags is not None)
+
+
+def _reminder(call: Call, expert: User, proposals: list[Proposal]):  # type: ignore[no-untyped-def]
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    with force_locale(expert.language or current_app.config["BABEL_DEFAULT_LOCALE"]):
+        deadline = (
+            _("The deadline is %(date)s.", date=format_date(call.deadline)) if call.deadline else ""
+        )
+        body = _(
+            "Dear %(name)s,\n\n"
+            "a reminder for the call “%(call)s”: these proposals still wait for your review:\n"
+            "%(list)s\n\n%(deadline)s\nSign in to continue: %(link)s\n",
+            name=expert.name,
+            call=call.title,
+            list="\n".join(f"  - {p.label}: {p.title}" for p in proposals),
+            deadline=deadline,
+            link=f"{base}/",
+        )
+        subject = _("Reminder: reviews open for %(call)s", call=call.title)
+    return build_message(expert.email, subject, body, to_name=expert.name)
+
+
+def send_reminders(call: Call, expert: User | None = None) -> int:
+    """E-mail every expert with open work in ``call`` (or only ``expert``); returns how many.
+
+    :raises ReminderError: the call is not in evaluation, or nobody has open work.
+    :raises MailError: the mail server refused; the caller rolls back, nothing is recorded.
+    """
+    if call.phase is not Phase.EVALUATION:
+        raise ReminderError(_("Reminders are sent only while the call is in evaluation."))
+    progress = call_progress(call)
+    targets = [
+        e for e in progress.experts if e.open and (expert is None or e.expert.id == expert.id)
+    ]
+    if not targets:
+        raise ReminderError(_("Nobody has open reviews: no reminder was sent."))
+    messages = []
+    for item in targets:
+        messages.append(_reminder(call, item.expert, item.open))
+        record(
+            "reminder.send",
+            item.expert,
+            call_id=call.id,
+            proposals=[p.reference for p in item.open],
+        )
+    db.session.flush()
+    send_messages(messages)
+    return len(messages)

@@ -1,0 +1,58 @@
+"""Progress of a call and reminders."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_wtf import FlaskForm
+
+from ..auth.access import role_required
+from ..extensions import db
+from ..mail import MailError
+from ..models import Role, User
+from . import bp
+from .forms import ReminderForm
+from .progress import ReminderError, call_progress, send_reminders
+from .views import load_call
+
+
+@bp.route("/<key>/progress")
+@role_required(Role.COORDINATOR, Role.OBSERVER)
+def progress(key: str) -> Any:
+    """Reviews submitted, conflicts, disagreements and late work, per proposal and per expert."""
+    call = load_call(key)
+    return render_template(
+        "coordinator/progress.html", call=call, progress=call_progress(call), form=FlaskForm()
+    )
+
+
+@bp.route("/<key>/reminders", methods=["POST"])
+@role_required(Role.COORDINATOR)
+def remind(key: str) -> Any:
+    """E-mail every expert with open work, or one expert."""
+    call = load_call(key)
+    form = ReminderForm()
+    if not form.validate_on_submit():
+        abort(400)
+    expert = None
+    if form.expert_id.data:
+        expert = db.session.get(User, form.expert_id.data)
+        if expert is None:
+            abort(404)
+    try:
+        sent = send_reminders(call, expert)
+    except ReminderError as exc:
+        db.session.rollback()
+        flash(exc.message, "warning")
+    except MailError as exc:
+        db.session.rollback()
+        flash(
+            _("The reminders could not be sent (%(error)s). Try again later.", error=str(exc)),
+            "error",
+        )
+    else:
+        db.session.commit()
+        flash(_("Reminders sent: %(num)d.", num=sent), "success")
+    return redirect(url_for(".progress", key=call.key))

@@ -1,0 +1,217 @@
+"""Proposals of a call: list, add, edit, documents, and import from a file."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload, undefer
+
+from ..auth.access import role_required
+from ..extensions import db
+from ..models import Assignment, Document, Proposal, Role
+from . import bp
+from .forms import ProposalForm, UploadForm
+from .proposals import (
+    PROPOSAL_FIELDS,
+    DocumentError,
+    ProposalError,
+    attach_document,
+    create_proposal,
+    remove_document,
+    search_proposals,
+    update_proposal,
+)
+from .views import load_call
+
+
+def _load_proposal(call_id: int, proposal_id: int) -> Proposal:
+    proposal = db.session.scalar(
+        select(Proposal)
+        .where(Proposal.id == proposal_id, Proposal.call_id == call_id)
+        .options(
+            selectinload(Proposal.documents),
+            selectinload(Proposal.assignments).selectinload(Assignment.expert),
+            selectinload(Proposal.assignments).selectinload(Assignment.declaration),
+            selectinload(Proposal.assignments).selectinload(Assignment.review),
+        )
+    )
+    if proposal is None:
+        abort(404)
+    return proposal
+
+
+@bp.route("/<key>/proposals")
+@role_required(Role.COORDINATOR)
+def proposals(key: str) -> Any:
+    """The proposals of a call, searchable, sortable and paginated."""
+    call = load_call(key)
+    page = search_proposals(
+        call,
+        query=request.args.get("q", ""),
+        sort=request.args.get("sort", "reference"),
+        page=request.args.get("page", 1, type=int),
+    )
+    return render_template(
+        "coordinator/proposals.html",
+        call=call,
+        page=page,
+        can_import="coordinator.import_proposals" in current_app.view_functions,
+    )
+
+
+def _proposal_values(form: ProposalForm) -> dict[str, Any]:
+    return {name: getattr(form, name).data for name in PROPOSAL_FIELDS}
+
+
+@bp.route("/<key>/proposals/new", methods=["GET", "POST"])
+@role_required(Role.COORDINATOR)
+def new_proposal(key: str) -> Any:
+    """Add one proposal by hand."""
+    call = load_call(key)
+    form = ProposalForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            proposal = create_proposal(call, **_proposal_values(form))
+        except ProposalError as exc:
+            db.session.rollback()
+            if exc.field:
+                getattr(form, exc.field).errors.append(exc.message)
+            else:
+                error = exc.message
+        else:
+            db.session.commit()
+            flash(_("Proposal %(ref)s is added.", ref=proposal.reference), "success")
+            return redirect(url_for(".proposal_detail", key=call.key, proposal_id=proposal.id))
+    return render_template(
+        "coordinator/proposal_form.html", call=call, form=form, proposal=None, error=error
+    ), (400 if form.errors or error else 200)
+
+
+@bp.route("/<key>/proposals/<int:proposal_id>/edit", methods=["GET", "POST"])
+@role_required(Role.COORDINATOR)
+def edit_proposal(key: str, proposal_id: int) -> Any:
+    """Edit the fields of a proposal."""
+    call = load_call(key)
+    proposal = _load_proposal(call.id, proposal_id)
+    form = ProposalForm(obj=proposal)
+    error = None
+    if form.validate_on_submit():
+        try:
+            update_proposal(proposal, **_proposal_values(form))
+        except ProposalError as exc:
+            db.session.rollback()
+            if exc.field:
+                getattr(form, exc.field).errors.append(exc.message)
+            else:
+                error = exc.message
+        else:
+            db.session.commit()
+            flash(_("Proposal %(ref)s is saved.", ref=proposal.reference), "success")
+            return redirect(url_for(".proposal_detail", key=call.key, proposal_id=proposal.id))
+    return render_template(
+        "coordinator/proposal_form.html", call=call, form=form, proposal=proposal, error=error
+    ), (400 if form.errors or error else 200)
+
+
+@bp.route("/<key>/proposals/<int:proposal_id>")
+@role_required(Role.COORDINATOR)
+def proposal_detail(key: str, proposal_id: int) -> Any:
+    """One proposal: its fields, documents, experts and the state of their reviews."""
+    call = load_call(key)
+    proposal = _load_proposal(call.id, proposal_id)
+    assignments = sorted(proposal.assignments, key=lambda a: a.expert.name.lower())
+    return render_template(
+        "coordinator/proposal_detail.html",
+        call=call,
+        proposal=proposal,
+        assignments=assignments,
+        upload_form=UploadForm(),
+        form=FlaskForm(),
+        max_mb=current_app.config["DOCUMENT_MAX_BYTES"] / 1024 / 1024,
+    )
+
+
+@bp.route("/<key>/proposals/<int:proposal_id>/documents", methods=["POST"])
+@role_required(Role.COORDINATOR)
+def upload_document(key: str, proposal_id: int) -> Any:
+    """Attach a PDF to a proposal."""
+    call = load_call(key)
+    proposal = _load_proposal(call.id, proposal_id)
+    form = UploadForm()
+    if not form.validate_on_submit():
+        abort(400)
+    upload = form.file.data
+    if upload is None or not upload.filename:
+        flash(_("Choose a PDF file to upload."), "error")
+        return redirect(url_for(".proposal_detail", key=call.key, proposal_id=proposal.id))
+    limit = current_app.config["DOCUMENT_MAX_BYTES"]
+    content = upload.stream.read(limit + 1)  # one byte more than allowed tells "too large"
+    try:
+        document = attach_document(
+            proposal, upload.filename, content, max_bytes=limit, uploaded_by=current_user
+        )
+    except DocumentError as exc:
+        db.session.rollback()
+        flash(
+            _("%(file)s was not attached: %(reason)s", file=upload.filename, reason=exc.message),
+            "error",
+        )
+    else:
+        db.session.commit()
+        flash(_("%(file)s is attached.", file=document.filename), "success")
+    return redirect(url_for(".proposal_detail", key=call.key, proposal_id=proposal.id))
+
+
+def _load_document(call_id: int, document_id: int, *, with_content: bool = False) -> Document:
+    statement = (
+        select(Document)
+        .join(Document.proposal)
+        .where(Document.id == document_id, Proposal.call_id == call_id)
+    )
+    if with_content:
+        statement = statement.options(undefer(Document.content))
+    document = db.session.scalar(statement)
+    if document is None:
+        abort(404)
+    return document
+
+
+@bp.route("/<key>/documents/<int:document_id>")
+@role_required(Role.COORDINATOR)
+def download_document(key: str, document_id: int) -> Any:
+    """Download a document of a proposal of this call."""
+    call = load_call(key)
+    document = _load_document(call.id, document_id, with_content=True)
+    return send_file(
+        io.BytesIO(document.content),
+        mimetype="application/pdf",
+        as_attachment=True,
+        download_name=document.filename,
+    )
+
+
+@bp.route("/<key>/documents/<int:document_id>/delete", methods=["POST"])
+@role_required(Role.COORDINATOR)
+def delete_document(key: str, document_id: int) -> Any:
+    """Remove a document from its proposal."""
+    call = load_call(key)
+    document = _load_document(call.id, document_id)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    proposal_id, filename = document.proposal_id, document.filename
+    try:
+        remove_document(document)
+    except DocumentError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(_("%(file)s is removed.", file=filename), "success")
+    return redirect(url_for(".proposal_detail", key=call.key, proposal_id=proposal_id))
