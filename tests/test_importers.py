@@ -1,0 +1,223 @@
+"""The importers as functions (the web upload calls them too): reading tables, and the cases
+the command-line round trip does not reach."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from reviewer_app.extensions import db
+from reviewer_app.importers import (
+    ImportRejected,
+    import_assignments,
+    import_consensus,
+    import_proposals,
+    import_reviews,
+    read_table,
+)
+from reviewer_app.models import (
+    Assignment,
+    ConflictDeclaration,
+    ConsensusReport,
+    ConsensusScore,
+    ConsensusStatus,
+    Phase,
+    Review,
+    ReviewStatus,
+    Score,
+)
+
+COMMENT = "c" * 60
+HEADER = (
+    "proposal,expert,compute,compute_comment,expertise,expertise_comment,funding,funding_comment"
+)
+
+
+def csv_table(*lines: str):
+    return read_table("\n".join(lines).encode(), filename="f.csv")
+
+
+def review_line(proposal, expert, *scores):
+    return ",".join([proposal.reference, expert.email, *(f"{s},{COMMENT}" for s in scores)])
+
+
+def errors_of(info: pytest.ExceptionInfo[ImportRejected]) -> list[str]:
+    return [str(e) for e in info.value.errors]
+
+
+def test_read_csv_keeps_spreadsheet_row_numbers():
+    table = read_table(
+        '\ufeffreference,title\nP1,"A title\nover two lines"\n\n  P2 , B \n'.encode(),
+        filename="x.csv",
+    )
+    assert table.columns == ("reference", "title")
+    assert [(r.number, dict(r.values)) for r in table.rows] == [
+        (2, {"reference": "P1", "title": "A title\nover two lines"}),
+        (4, {"reference": "P2", "title": "B"}),  # the blank record 3 is skipped, not renumbered
+    ]
+
+
+def test_read_json_keeps_numbers_exact():
+    table = read_table(b'[{"reference": "P1", "requested_funding_eur": 0.1}]', filename="x")
+    assert table.rows[0].number == 1
+    assert table.rows[0].values["requested_funding_eur"] == Decimal("0.1")
+
+
+def test_short_csv_rows_are_padded_and_missing_required_values_reported(make_call):
+    call = make_call()
+    with pytest.raises(ImportRejected) as info:
+        import_proposals(call, csv_table("reference,title,acronym", "P1"))
+    assert errors_of(info) == ["row 2, column 'title': must not be empty"]
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("12.345", "at most two decimals"),
+        ("twelve", "must be a number such as 1234.50"),
+        ("1e13", "must be less than"),
+        ("NaN", "must be a number"),
+    ],
+)
+def test_bad_amounts(make_call, value, message):
+    call = make_call()
+    with pytest.raises(ImportRejected) as info:
+        import_proposals(call, csv_table("reference,title,requested_funding_eur", f"P1,T,{value}"))
+    assert message in str(info.value)
+    assert info.value.errors[0].row == 2
+
+
+def test_proposals_only_in_setup(make_call):
+    call = make_call(phase=Phase.EVALUATION)
+    with pytest.raises(ImportRejected, match="only while the call is in the 'setup' phase"):
+        import_proposals(call, csv_table("reference,title", "P1,T"))
+
+
+@pytest.mark.parametrize(
+    ("expert", "message"),
+    [
+        ({"country": "ES"}, "is from the applicant's country (ES)"),
+        ({"organisation": " applicant 7 "}, "works for the applicant (Applicant 7)"),
+    ],
+)
+def test_assignments_follow_the_conflict_rules(
+    make_call, make_proposal, make_user, expert, message
+):
+    call = make_call()  # the AI Factories scheme: same_country and same_organisation
+    proposal = make_proposal(call, country="ES", applicant="Applicant 7")
+    user = make_user("expert", **expert)
+    with pytest.raises(ImportRejected) as info:
+        import_assignments(call, csv_table("proposal,expert", f"{proposal.reference},{user.email}"))
+    assert message in str(info.value)
+    assert db.session.scalar(select(func.count()).select_from(Assignment)) == 0
+
+
+@pytest.fixture
+def evaluation(make_call, make_proposal, make_user, make_assignment):
+    call = make_call(phase=Phase.EVALUATION)
+    proposal = make_proposal(call)
+    expert = make_user("expert")
+    assignment = make_assignment(proposal, expert)
+    return call, proposal, expert, assignment
+
+
+def test_reviews_import_overwrites_a_draft(evaluation):
+    call, proposal, expert, assignment = evaluation
+    compute = call.criteria[0]
+    db.session.add(ConflictDeclaration(assignment=assignment, has_conflict=False,
+                                       confidentiality_accepted=True))  # fmt: skip
+    draft = Review(assignment=assignment, status=ReviewStatus.DRAFT)
+    draft.scores = [Score(criterion=compute, value=Decimal(1), comment="first thoughts")]
+    db.session.add(draft)
+    db.session.commit()
+    draft_id = draft.id
+
+    (review,) = import_reviews(call, csv_table(HEADER, review_line(proposal, expert, 4, 3.5, 5)))
+    db.session.commit()
+    db.session.expire_all()
+    review = db.session.get(Review, draft_id)
+    assert review is not None and review.status is ReviewStatus.SUBMITTED
+    assert review.submitted_at is not None
+    by_key = {s.criterion.key: (s.value, s.comment) for s in review.scores}
+    assert by_key == {
+        "compute": (Decimal(4), COMMENT),
+        "expertise": (Decimal("3.5"), COMMENT),
+        "funding": (Decimal(5), COMMENT),
+    }
+    assert db.session.scalar(select(func.count()).select_from(ConflictDeclaration)) == 1
+
+
+def test_reviews_import_refuses_an_expert_with_a_conflict(evaluation):
+    call, proposal, expert, assignment = evaluation
+    db.session.add(ConflictDeclaration(assignment=assignment, has_conflict=True, reason="Former"))
+    db.session.commit()
+    with pytest.raises(ImportRejected) as info:
+        import_reviews(call, csv_table(HEADER, review_line(proposal, expert, 4, 4, 4)))
+    assert errors_of(info) == [
+        f"row 2, column 'expert': {expert.email} declared a conflict of interest on "
+        f"{proposal.reference}"
+    ]
+
+
+def test_reviews_import_lists_every_problem_of_every_row(evaluation, make_user):
+    call, proposal, expert, _ = evaluation
+    observer = make_user("observer")
+    table = csv_table(
+        HEADER,
+        review_line(proposal, expert, 7, 4, 4),
+        f"P-999,{expert.email},4,{COMMENT},4,{COMMENT},4,short",
+        review_line(proposal, observer, 4, 4, 4),
+    )
+    with pytest.raises(ImportRejected) as info:
+        import_reviews(call, table)
+    assert errors_of(info) == [
+        "row 2, column 'compute': 7 is off the scale: 0 to 5 in steps of 0.5",
+        "row 3, column 'funding_comment': at least 50 characters, got 5",
+        "row 3, column 'proposal': 'P-999' is not a proposal of this call",
+        f"row 4, column 'expert': {observer.email} is a observer, not an expert",
+    ]
+
+
+@pytest.fixture
+def consensus_phase(make_call, make_proposal):
+    call = make_call(phase=Phase.CONSENSUS)
+    return call, make_proposal(call)
+
+
+def consensus_line(proposal, *scores):
+    return ",".join([proposal.reference, *(f"{s},{COMMENT}" for s in scores)])
+
+
+CONSENSUS_HEADER = HEADER.replace("expert,", "")
+
+
+def test_consensus_import_finalises_a_draft_and_needs_replace_for_a_final(consensus_phase):
+    call, proposal = consensus_phase
+    compute = call.criteria[0]
+    draft = ConsensusReport(proposal=proposal, status=ConsensusStatus.DRAFT)
+    db.session.add(draft)
+    draft.scores = [ConsensusScore(criterion=compute, value=Decimal(2), comment="x")]
+    db.session.commit()
+
+    import_consensus(call, csv_table(CONSENSUS_HEADER, consensus_line(proposal, 4, 4, 4.5)))
+    db.session.commit()
+    db.session.expire_all()
+    report = db.session.scalars(select(ConsensusReport)).one()
+    assert report.status is ConsensusStatus.FINAL and report.finalised_at is not None
+    assert sorted(s.value for s in report.scores) == [4, 4, Decimal("4.5")]
+
+    table = csv_table(CONSENSUS_HEADER, consensus_line(proposal, 5, 5, 5))
+    with pytest.raises(ImportRejected, match="already has a final consensus"):
+        import_consensus(call, table)
+    import_consensus(call, table, replace=True)
+    db.session.commit()
+    db.session.expire_all()
+    assert {s.value for s in db.session.scalars(select(ConsensusScore))} == {5}
+
+
+def test_consensus_import_only_in_the_consensus_phase(evaluation):
+    call, proposal, _, _ = evaluation
+    with pytest.raises(ImportRejected, match="only while the call is in the 'consensus' phase"):
+        import_consensus(call, csv_table(CONSENSUS_HEADER, consensus_line(proposal, 4, 4, 4)))
