@@ -37,7 +37,7 @@ from .services import (
 
 @bp.context_processor
 def _helpers() -> dict[str, Any]:
-    return {"format_score": format_score, "view_functions": current_app.view_functions}
+    return {"format_score": format_score, "view_functions_names": current_app.view_functions}
 
 
 def _anonymous(letter: str) -> str:

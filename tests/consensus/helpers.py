@@ -54,3 +54,49 @@ def declare_conflict(assignment: Assignment, reason: str = "Former colleague") -
 
 def uniform(value: str) -> dict[str, str]:
     return {"compute": value, "expertise": value, "funding": value}
+
+
+# reference -> (requested funding, one score dict per submitted review)
+SCENARIO: dict[str, tuple[str | None, list[dict[str, str]]]] = {
+    "AIF-01": ("1000000", [uniform("4.5")] * 3),
+    "AIF-02": ("1000000", [uniform("4")] * 3),
+    "AIF-03": ("1000000", [uniform("4")] * 3),  # ex aequo with AIF-02
+    "AIF-04": (
+        "1000000",
+        [  # compute 2, 4.5, 4: the experts disagree
+            {"compute": "2", "expertise": "3.5", "funding": "3.5"},
+            {"compute": "4.5", "expertise": "3.5", "funding": "3.5"},
+            {"compute": "4", "expertise": "3.5", "funding": "3.5"},
+        ],
+    ),
+    "AIF-05": ("500000", [{"compute": "2", "expertise": "4", "funding": "4"}] * 3),
+    "AIF-06": ("750000", [uniform("4")] * 2),  # one review short: incomplete
+    "AIF-07": (
+        None,
+        [{"compute": "3.5", "expertise": "3.5", "funding": "3"}] * 3,
+    ),  # total exactly 10
+}
+
+
+def build_scenario(make_call, make_proposal, make_user, make_assignment, **call_overrides):
+    """Seven proposals around a 3.5 M EUR funding line: a tie, a disagreement, a proposal below
+    threshold, an incomplete one and one without a funding amount."""
+    from reviewer_app.models import Phase, Role
+
+    call_overrides.setdefault("phase", Phase.RANKING)
+    call_overrides.setdefault("budget_eur", Decimal("3500000"))
+    call = make_call(**call_overrides)
+    experts = [make_user(Role.EXPERT) for _ in range(3)]
+    proposals = {}
+    for reference, (funding, reviews) in SCENARIO.items():
+        proposal = make_proposal(
+            call,
+            reference=reference,
+            requested_funding_eur=Decimal(funding) if funding else None,
+        )
+        proposals[reference] = proposal
+        for index, expert in enumerate(experts):
+            assignment = make_assignment(proposal, expert, is_rapporteur=index == 0)
+            if index < len(reviews):
+                submit_review(assignment, reviews[index])
+    return call, proposals

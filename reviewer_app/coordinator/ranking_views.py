@@ -1,0 +1,259 @@
+"""The ranking page of a call and the decisions that close it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from wtforms import Form, FormField, SelectField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Length
+
+from ..auth.access import keeps_input_on_expiry, role_required
+from ..consensus.services import expert_labels
+from ..extensions import db
+from ..models import Assignment, Call, DecisionOutcome, Phase, Proposal, Role
+from ..ranking import rank_call
+from ..scoring.numbers import format_money, format_score
+from . import bp
+from .decisions import (
+    DecisionEntry,
+    DecisionError,
+    DecisionsInvalid,
+    close_call,
+    decision_rows,
+    record_decisions,
+)
+
+
+def _load_call(key: str) -> Call:
+    call = db.session.scalar(
+        select(Call).where(Call.key == key).options(selectinload(Call.criteria))
+    )
+    if call is None:
+        abort(404)
+    return call
+
+
+def status_labels() -> dict[str, str]:
+    return {
+        "main": _("Main list"),
+        "reserve": _("Reserve list"),
+        "below_threshold": _("Below threshold"),
+        "incomplete": _("Incomplete"),
+    }
+
+
+def outcome_labels() -> dict[str, str]:
+    return {
+        "funded": _("Funded"),
+        "reserve": _("Reserve"),
+        "rejected": _("Rejected"),
+        "ineligible": _("Ineligible"),
+    }
+
+
+def flag_label(flag: str, titles: dict[str, str]) -> str:
+    if flag == "ex_aequo":
+        return _("ex aequo")
+    if flag == "no_funding_amount":
+        return _("no funding amount")
+    if flag.startswith("disagreement:"):
+        key = flag.split(":", 1)[1]
+        return _("experts disagree on %(criterion)s", criterion=titles.get(key, key))
+    return flag
+
+
+def _helpers(call: Call) -> dict[str, Any]:
+    return {
+        "format_score": format_score,
+        "format_money": format_money,
+        "status_labels": status_labels(),
+        "outcome_labels": outcome_labels(),
+        "flag_label": flag_label,
+        "titles": {c.key: c.title for c in call.criteria},
+        "view_functions_names": current_app.view_functions,
+        "reports": {
+            name: name in current_app.view_functions
+            for name in ("reports.decision_report", "reports.feedback_report")
+        },
+    }
+
+
+@bp.route("/<key>/ranking")
+@role_required(Role.COORDINATOR, Role.OBSERVER)
+def ranking(key: str) -> Any:
+    """The scoring engine's ranking with the funding line and the scores behind every number."""
+    call = _load_call(key)
+    result = rank_call(call)
+    proposals = {
+        p.reference: p
+        for p in db.session.scalars(
+            select(Proposal)
+            .where(Proposal.call_id == call.id)
+            .options(
+                selectinload(Proposal.assignments).selectinload(Assignment.expert),
+                selectinload(Proposal.assignments).selectinload(Assignment.declaration),
+                selectinload(Proposal.decision),
+            )
+        )
+    }
+    for proposal in proposals.values():
+        proposal.call = call  # already loaded: spares one query per proposal
+    labels = {
+        ref: {
+            str(uid): label
+            for uid, label in expert_labels(
+                p, lambda letter: _("Expert %(letter)s", letter=letter)
+            ).items()
+        }
+        for ref, p in proposals.items()
+    }
+    # Only experts whose scores count get a column, in the same stable order as everywhere.
+    columns = {
+        row.reference: [
+            (uid, label)
+            for uid, label in labels[row.reference].items()
+            if any(uid == expert for c in row.criteria for expert, _v in c.by_expert)
+        ]
+        for row in result.rows
+    }
+    last_main = max(
+        (i for i, row in enumerate(result.rows) if row.status.value == "main"), default=None
+    )
+    return render_template(
+        "coordinator/ranking.html",
+        call=call,
+        ranking=result,
+        proposals=proposals,
+        columns=columns,
+        last_main=last_main,
+        **_helpers(call),
+    )
+
+
+def _decision_form_class(rows: list[Any]) -> type[FlaskForm]:
+    class DecisionsForm(FlaskForm):
+        pass
+
+    choices = [SelectChoice("", _l("No decision yet"))] + [
+        SelectChoice(o.value, label) for o, label in _outcome_choices()
+    ]
+    for row in rows:
+
+        class RowForm(Form):  # the enclosing form carries the CSRF token
+            outcome = SelectField(_l("Decision"), choices=choices)
+            rationale = TextAreaField(_l("Rationale"), validators=[Length(max=10_000)])
+
+        setattr(DecisionsForm, f"d_{row.proposal.id}", FormField(RowForm))
+    return DecisionsForm
+
+
+def _outcome_choices() -> list[tuple[DecisionOutcome, Any]]:
+    return [
+        (DecisionOutcome.FUNDED, _l("Funded")),
+        (DecisionOutcome.RESERVE, _l("Reserve")),
+        (DecisionOutcome.REJECTED, _l("Rejected")),
+        (DecisionOutcome.INELIGIBLE, _l("Ineligible")),
+    ]
+
+
+@bp.route("/<key>/decisions", methods=["GET", "POST"])
+@role_required(Role.COORDINATOR, Role.OBSERVER)
+@keeps_input_on_expiry
+def decisions(key: str) -> Any:
+    """A decision per proposal, prefilled from the ranking; saved all together or not at all."""
+    call = _load_call(key)
+    result = rank_call(call)
+    rows = decision_rows(call, result)
+    editable = call.phase is Phase.RANKING and current_user.role is Role.COORDINATOR
+    form_class = _decision_form_class(rows)
+    form = form_class(
+        data={
+            f"d_{row.proposal.id}": {
+                "outcome": (
+                    row.decision.outcome.value
+                    if row.decision
+                    else (row.suggested.value if row.suggested else "")
+                ),
+                "rationale": row.decision.rationale if row.decision else "",
+            }
+            for row in rows
+        }
+    )
+    if form.is_submitted():
+        if not editable:
+            if current_user.role is not Role.COORDINATOR:
+                abort(403)
+            flash(
+                _("Decisions can be recorded only while the call is in the ranking phase."), "error"
+            )
+            return redirect(url_for(".decisions", key=call.key))
+        if form.validate():
+            entries = []
+            for row in rows:
+                sub = form[f"d_{row.proposal.id}"]
+                if sub.outcome.data:  # left empty: no decision yet, nothing to record
+                    entries.append(
+                        DecisionEntry(
+                            row.proposal,
+                            DecisionOutcome(sub.outcome.data),
+                            sub.rationale.data or "",
+                        )
+                    )
+            try:
+                written = record_decisions(call, entries, current_user, result)
+            except DecisionsInvalid as exc:
+                db.session.rollback()
+                for proposal_id, message in exc.errors.items():
+                    form[f"d_{proposal_id}"].rationale.errors = [message]
+                flash(str(exc), "error")
+            except DecisionError as exc:
+                db.session.rollback()
+                flash(str(exc), "error")
+            else:
+                db.session.commit()
+                flash(
+                    _("Decisions saved: %(num)d changed.", num=len(written))
+                    if written
+                    else _("No decision changed."),
+                    "success",
+                )
+                return redirect(url_for(".decisions", key=call.key))
+    missing = [row for row in rows if row.decision is None]
+    return render_template(
+        "coordinator/decisions.html",
+        call=call,
+        ranking=result,
+        rows=rows,
+        form=form,
+        editable=editable,
+        missing=missing,
+        **_helpers(call),
+    ), (400 if form.errors else 200)
+
+
+@bp.route("/<key>/decide", methods=["POST"])
+@role_required(Role.COORDINATOR)
+def decide(key: str) -> Any:
+    """Close the call: every proposal has a decision; from now on everything is read-only."""
+    from .phases import PhaseError
+
+    call = _load_call(key)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    try:
+        close_call(call, current_user)
+    except PhaseError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(_("The call is decided. Decisions and scores are now read-only."), "success")
+    return redirect(url_for(".decisions", key=call.key))

@@ -1,0 +1,228 @@
+"""The ranking page shows the engine's result: the same digits as the CSV export."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from html.parser import HTMLParser
+
+import pytest
+from sqlalchemy import event
+
+from reviewer_app.extensions import db
+from reviewer_app.models import Decision, DecisionOutcome, Phase, Role
+from reviewer_app.ranking import rank_call, ranking_csv
+from tests.consensus.helpers import build_scenario
+
+
+class _Cells(HTMLParser):
+    """Collect ``data-col`` cell texts per ``data-ref`` row, plus the row's data attributes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: dict[str, dict[str, str]] = {}
+        self.order: list[str] = []
+        self._row: str | None = None
+        self._col: str | None = None
+        self._depth = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "tr" and "data-ref" in a:
+            self._row = a["data-ref"]
+            self.order.append(self._row)
+            self.rows[self._row] = {"status": a["data-status"], "flags": a["data-flags"]}
+        if self._col is not None:
+            self._depth += 1
+        elif self._row and "data-col" in a:
+            self._col, self._depth = a["data-col"], 0
+            self.rows[self._row][self._col] = ""
+
+    def handle_endtag(self, tag: str) -> None:
+        if self._col is not None:
+            if self._depth == 0:
+                self._col = None
+            else:
+                self._depth -= 1
+
+    def handle_data(self, data: str) -> None:
+        if self._row and self._col is not None and self._depth == 0:
+            self.rows[self._row][self._col] += data
+
+
+@pytest.fixture
+def scenario(make_call, make_proposal, make_user, make_assignment):
+    return build_scenario(make_call, make_proposal, make_user, make_assignment)
+
+
+def page_cells(html: str) -> _Cells:
+    parser = _Cells()
+    parser.feed(html)
+    return parser
+
+
+def test_page_numbers_equal_the_csv_export(scenario, make_user, login_as) -> None:
+    call, _proposals = scenario
+    html = (
+        login_as(make_user(Role.COORDINATOR))
+        .get(f"/calls/{call.key}/ranking")
+        .get_data(as_text=True)
+    )
+    cells = page_cells(html)
+    expected = list(csv.DictReader(io.StringIO(ranking_csv(rank_call(call)))))
+    assert cells.order == [row["reference"] for row in expected]
+    for row in expected:
+        shown = cells.rows[row["reference"]]
+        for column, value in row.items():
+            got = shown[column].strip()
+            if column == "rank":
+                got = got.rstrip("=")
+            assert got == value, (row["reference"], column)
+
+
+def test_funding_line_status_and_flags(scenario, make_user, login_as) -> None:
+    call, _proposals = scenario
+    html = (
+        login_as(make_user(Role.COORDINATOR))
+        .get(f"/calls/{call.key}/ranking")
+        .get_data(as_text=True)
+    )
+    cells = page_cells(html)
+    statuses = {ref: row["status"] for ref, row in cells.rows.items()}
+    assert statuses == {
+        "AIF-01": "main",
+        "AIF-02": "main",
+        "AIF-03": "main",
+        "AIF-04": "reserve",
+        "AIF-07": "reserve",
+        "AIF-05": "below_threshold",
+        "AIF-06": "incomplete",
+    }
+    # The funding line sits between the last main proposal (AIF-03) and the first reserve one.
+    line = html.index('class="funding-line"')
+    assert html.index('data-ref="AIF-03"') < line < html.index('data-ref="AIF-04"')
+    assert "Funding line: budget 3,500,000.00 EUR" in html
+    # Ex aequo marked on both, flags translated to words.
+    assert re.search(r'data-col="rank">2<span title="ex aequo">=</span>', html)
+    assert "experts disagree on Compute" in html
+    assert "no funding amount" in html
+    assert "Main list" in html and "Reserve list" in html and "Below threshold" in html
+
+
+def test_individual_scores_are_anonymised_behind_each_number(scenario, make_user, login_as) -> None:
+    call, proposals = scenario
+    html = (
+        login_as(make_user(Role.OBSERVER)).get(f"/calls/{call.key}/ranking").get_data(as_text=True)
+    )
+    details = html[html.index('id="details-4"') :]
+    details = details[: details.index("</table>")]
+    assert "Expert A" in details and "Expert B" in details and "Expert C" in details
+    for assignment in proposals["AIF-04"].assignments:
+        assert assignment.expert.name not in html
+    # AIF-04 compute: 2, 4.5, 4 behind the mean 3.50, with min, max and spread.
+    assert re.search(
+        r"Compute</th>\s*<td[^>]*>2.00</td>\s*<td[^>]*>4.50</td>\s*<td[^>]*>4.00", details
+    )
+
+
+def test_names_shown_when_the_call_does_not_anonymise(
+    make_call, make_proposal, make_user, make_assignment, login_as
+) -> None:
+    call, proposals = build_scenario(
+        make_call, make_proposal, make_user, make_assignment, anonymise_experts=False
+    )
+    html = (
+        login_as(make_user(Role.COORDINATOR))
+        .get(f"/calls/{call.key}/ranking")
+        .get_data(as_text=True)
+    )
+    assert proposals["AIF-01"].assignments[0].expert.name in html
+    assert "Expert A" not in html
+
+
+def test_consensus_scores_are_marked(scenario, make_user, login_as) -> None:
+    from reviewer_app.models import ConsensusReport, ConsensusScore, ConsensusStatus
+
+    call, proposals = scenario
+    criteria = list(call.criteria)
+    report = ConsensusReport(proposal_id=proposals["AIF-05"].id, status=ConsensusStatus.FINAL)
+    report.scores = [ConsensusScore(criterion=c, value=4, comment="Agreed.") for c in criteria]
+    db.session.add(report)
+    db.session.commit()
+    html = (
+        login_as(make_user(Role.COORDINATOR))
+        .get(f"/calls/{call.key}/ranking")
+        .get_data(as_text=True)
+    )
+    row = html[
+        html.index('data-ref="AIF-05"') : html.index(
+            'id="details-', html.index('data-ref="AIF-05"')
+        )
+    ]
+    assert row.count('title="consensus score">C</span>') == 3
+    assert page_cells(html).rows["AIF-05"]["status"] == "main"
+
+
+def test_decisions_show_on_the_ranking(scenario, make_user, login_as) -> None:
+    call, proposals = scenario
+    db.session.add(Decision(proposal=proposals["AIF-01"], outcome=DecisionOutcome.FUNDED))
+    db.session.commit()
+    html = (
+        login_as(make_user(Role.COORDINATOR))
+        .get(f"/calls/{call.key}/ranking")
+        .get_data(as_text=True)
+    )
+    assert '<span class="badge text-bg-dark">Funded</span>' in html
+
+
+def test_experts_cannot_open_the_ranking(scenario, make_user, login_as) -> None:
+    call, _ = scenario
+    assert login_as(make_user(Role.EXPERT)).get(f"/calls/{call.key}/ranking").status_code == 403
+
+
+def test_unknown_call_is_404(make_user, login_as) -> None:
+    assert login_as(make_user(Role.COORDINATOR)).get("/calls/nope/ranking").status_code == 404
+
+
+def test_empty_call_and_provisional_note(make_call, make_user, login_as) -> None:
+    call = make_call(phase=Phase.EVALUATION)
+    html = (
+        login_as(make_user(Role.COORDINATOR))
+        .get(f"/calls/{call.key}/ranking")
+        .get_data(as_text=True)
+    )
+    assert "This call has no proposals yet." in html
+    assert "Provisional" in html
+
+
+def test_query_count_does_not_grow_with_proposals(
+    app, make_call, make_proposal, make_user, make_assignment, login_as
+) -> None:
+    coordinator = make_user(Role.COORDINATOR)
+    client = login_as(coordinator)
+
+    def queries_for(call) -> int:
+        count = 0
+
+        def count_query(*_args) -> None:
+            nonlocal count
+            count += 1
+
+        with app.app_context():
+            engine = db.engine
+        event.listen(engine, "before_cursor_execute", count_query)
+        try:
+            assert client.get(f"/calls/{call.key}/ranking").status_code == 200
+        finally:
+            event.remove(engine, "before_cursor_execute", count_query)
+        return count
+
+    small, _ = build_scenario(make_call, make_proposal, make_user, make_assignment)
+    large, proposals = build_scenario(make_call, make_proposal, make_user, make_assignment)
+    extra_experts = [make_user(Role.EXPERT) for _ in range(3)]
+    for n in range(8):
+        p = make_proposal(large, reference=f"EXTRA-{n}")
+        for e in extra_experts:
+            make_assignment(p, e)
+    assert queries_for(small) == queries_for(large)
