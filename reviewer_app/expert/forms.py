@@ -51,7 +51,10 @@ class DeclarationForm(FlaskForm):
     def validate(self, extra_validators: Any = None) -> bool:
         valid = super().validate(extra_validators)
         if self.has_conflict.data == "yes" and not self.reason.data:
-            self.reason.errors = [*self.reason.errors, _l("Please give the reason for the conflict.")]
+            self.reason.errors = [
+                *self.reason.errors,
+                _l("Please give the reason for the conflict."),
+            ]
             valid = False
         if self.has_conflict.data == "no" and not self.confidentiality.data:
             self.confidentiality.errors = [

@@ -13,7 +13,7 @@ from enum import StrEnum
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, selectinload, undefer
+from sqlalchemy.orm import joinedload, undefer
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..extensions import db
@@ -110,9 +110,7 @@ def find_assignment(expert: User, assignment_id: int) -> Assignment | None:
             Call.phase != Phase.SETUP,
         )
         .options(
-            joinedload(Assignment.proposal)
-            .joinedload(Proposal.call)
-            .selectinload(Call.criteria),
+            joinedload(Assignment.proposal).joinedload(Proposal.call).selectinload(Call.criteria),
             joinedload(Assignment.proposal).selectinload(Proposal.documents),
             joinedload(Assignment.declaration),
             joinedload(Assignment.review).selectinload(Review.scores),
@@ -246,7 +244,9 @@ def submit_review(
     return review
 
 
-def _write(assignment: Assignment, expected_version: int, scores: Mapping[str, ScoreInput]) -> Review:
+def _write(
+    assignment: Assignment, expected_version: int, scores: Mapping[str, ScoreInput]
+) -> Review:
     if not can_write(assignment):
         raise ReviewLocked(assignment.id)
     if expected_version != current_version(assignment):
@@ -256,27 +256,33 @@ def _write(assignment: Assignment, expected_version: int, scores: Mapping[str, S
     for given in scores.values():
         if given.value is not None and not scale.contains(given.value):
             raise ValueError(f"{given.value} is not on the scale")
-    review = assignment.review
-    if review is None:
-        review = Review(assignment=assignment, status=ReviewStatus.DRAFT)
-        db.session.add(review)
+    # Everything is read before anything changes, and autoflush is off while the rows change,
+    # so that a concurrent save surfaces at the one flush below and nowhere else.
+    criteria = list(call.criteria)
+    assignment_id = assignment.id
     existing = scores_by_key(assignment)
-    for criterion in call.criteria:
-        given = scores.get(criterion.key, ScoreInput(None, ""))
-        score = existing.get(criterion.key)
-        if score is None:
-            score = Score(criterion=criterion, review=review)
-            db.session.add(score)
-        score.value = given.value
-        score.comment = given.comment.strip()
-    # Touching the row makes the version counter move even when only scores changed.
-    review.updated_at = utcnow()
+    review = assignment.review
+    with db.session.no_autoflush:
+        if review is None:
+            review = Review(assignment=assignment, status=ReviewStatus.DRAFT)
+            db.session.add(review)
+        else:
+            # Touching the row moves the version counter even when only scores changed.
+            review.updated_at = utcnow()
+        for criterion in criteria:
+            given = scores.get(criterion.key, ScoreInput(None, ""))
+            score = existing.get(criterion.key)
+            if score is None:
+                score = Score(criterion=criterion, review=review)
+                db.session.add(score)
+            score.value = given.value
+            score.comment = given.comment.strip()
     try:
         db.session.flush()
     except (StaleDataError, IntegrityError) as exc:
         # Another request saved between our read and our write (the version moved, or it
         # created the review first): the same outcome as a stale page. The caller rolls back.
-        raise StaleReview(assignment.id) from exc
+        raise StaleReview(assignment_id) from exc
     return review
 
 

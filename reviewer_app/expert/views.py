@@ -17,6 +17,7 @@ from flask import (
 )
 from flask_babel import format_currency, format_decimal, get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import MultiDict
@@ -90,7 +91,15 @@ def declare_conflict(assignment_id: int) -> Any:
             )
             return redirect(url_for(".assignments"))
         return redirect(url_for(".review", assignment_id=assignment.id))
-    return render_template("expert/declaration.html", assignment=assignment, form=form)
+    # Enough to judge a conflict (who applies, with whom), not the proposal's content.
+    partners = {k: v for k, v in assignment.proposal.extra.items() if k in COUNTRY_LISTS}
+    return render_template(
+        "expert/declaration.html",
+        assignment=assignment,
+        form=form,
+        extra_fields=_extra_fields(partners),
+        country_name=_country_name,
+    )
 
 
 @bp.route("/assignments/<int:assignment_id>", methods=["GET", "POST"])
@@ -218,13 +227,42 @@ def _render_review(assignment: Assignment, form: ReviewForm, **context: Any) -> 
         form=form,
         editable=can_write(assignment),
         descriptors={
-            scale_value(v): label for v in scheme.scale.values() if (label := scheme.scale.label_for(v))
+            scale_value(v): label
+            for v in scheme.scale.values()
+            if (label := scheme.scale.label_for(v))
         },
+        extra_fields=_extra_fields(assignment.proposal.extra),
         country_name=_country_name,
         format_currency=format_currency,
         file_size=_file_size,
         **context,
     )
+
+
+# Extra fields come from the import file; the known ones get a translated label.
+EXTRA_LABELS = {
+    "system": _l("System"),
+    "partner_countries": _l("Partner countries"),
+    "budget_note": _l("Note on the budget"),
+    "data_note": _l("About the data"),
+}
+COUNTRY_LISTS = frozenset({"partner_countries"})
+
+
+def _extra_fields(extra: dict[str, Any]) -> list[tuple[str, str]]:
+    fields = []
+    for key, value in extra.items():
+        if isinstance(value, list | tuple):
+            value = ", ".join(str(v) for v in value)
+        text = "" if value is None else str(value).strip()
+        if not text:
+            continue
+        if key in COUNTRY_LISTS:
+            codes = [c.strip() for c in text.replace(";", ",").split(",") if c.strip()]
+            text = ", ".join(_country_name(c) for c in codes)
+        label = EXTRA_LABELS.get(key) or key.replace("_", " ").capitalize()
+        fields.append((str(label), text))
+    return fields
 
 
 def _country_name(code: str | None) -> str:

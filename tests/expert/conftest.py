@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+from sqlalchemy import event, select
 
-from reviewer_app.models import Assignment, Call, Phase, Proposal, User
+from reviewer_app.extensions import db
+from reviewer_app.models import Assignment, AuditEvent, Call, Phase, Proposal, User
 
 GOOD_COMMENT = "A credible plan with a clear timeline and a strong hosting site behind it."
 
@@ -79,3 +83,33 @@ def post_review(client: FlaskClient, declared: Setup) -> PostReview:
         return client.post(declared.url, data=data)
 
     return post
+
+
+def csrf_token(html: str) -> str:
+    """The CSRF token of the first form on a page."""
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
+        r'name="csrf_token" value="([^"]+)"', html
+    )
+    assert match, "no csrf_token on the page"
+    return match.group(1)
+
+
+@contextmanager
+def count_queries() -> Iterator[list[str]]:
+    """Collect the SQL statements run inside the block (on any connection of the engine)."""
+    statements: list[str] = []
+
+    def before(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+
+
+def audit_actions() -> list[str]:
+    db.session.expire_all()
+    return list(db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))

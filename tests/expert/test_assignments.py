@@ -1,0 +1,112 @@
+"""'My assignments': what an expert sees of their assignments, and nothing else."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from reviewer_app.models import ConflictDeclaration, Phase, Review, ReviewStatus
+
+from .conftest import Setup, count_queries
+
+
+def test_empty_state_when_nothing_is_assigned(make_user, login_as) -> None:
+    client = login_as(make_user("expert"))
+    html = client.get("/expert/").get_data(as_text=True)
+    assert "No proposals are assigned to you at the moment" in html
+
+
+def test_lists_each_state_with_due_date_and_deadline(
+    setup: Setup, make_proposal, make_assignment, login_as, app_ctx
+) -> None:
+    from reviewer_app.extensions import db
+
+    def assigned(reference: str):
+        return make_assignment(
+            make_proposal(setup.call, reference=reference), setup.expert, due_date=date(2030, 1, 9)
+        )
+
+    conflicted, started, submitted, untouched = (assigned(r) for r in ("C-1", "D-1", "S-1", "N-1"))
+    db.session.add_all(
+        [
+            ConflictDeclaration(assignment=conflicted, has_conflict=True, reason="My employer"),
+            ConflictDeclaration(
+                assignment=started, has_conflict=False, confidentiality_accepted=True
+            ),
+            ConflictDeclaration(
+                assignment=submitted, has_conflict=False, confidentiality_accepted=True
+            ),
+            ConflictDeclaration(
+                assignment=untouched, has_conflict=False, confidentiality_accepted=True
+            ),
+            Review(assignment=started),
+            Review(assignment=submitted, status=ReviewStatus.SUBMITTED),
+        ]
+    )
+    db.session.commit()
+
+    html = login_as(setup.expert).get("/expert/").get_data(as_text=True)
+
+    assert "AI Factories" in html and "Jan 31, 2030" in html  # call title and deadline
+    assert "Jan 15, 2030" in html and "Jan 9, 2030" in html  # due dates
+    for label in ("Declaration needed", "Conflict declared", "Draft", "Submitted", "Not started"):
+        assert label in html
+    # A conflicted proposal is listed, but there is no way into it.
+    assert f"/expert/assignments/{conflicted.id}" not in html
+    assert f"/expert/assignments/{started.id}" in html
+    assert f"/expert/assignments/{setup.assignment.id}/declaration" in html
+
+
+def test_calls_in_setup_and_other_experts_assignments_are_not_listed(
+    setup: Setup, make_call, make_proposal, make_assignment, make_user, login_as
+) -> None:
+    draft_call = make_call(title="Still in setup")
+    make_assignment(make_proposal(draft_call, title="Hidden setup proposal"), setup.expert)
+    other = make_user("expert")
+    make_assignment(make_proposal(setup.call, title="Someone else's proposal"), other)
+
+    html = login_as(setup.expert).get("/expert/").get_data(as_text=True)
+
+    assert "BSC AI Factory" in html
+    assert "Still in setup" not in html and "Hidden setup proposal" not in html
+    assert "Someone else&#39;s proposal" not in html and "Someone else's proposal" not in html
+
+
+def test_coordinator_is_refused(make_user, login_as) -> None:
+    client = login_as(make_user("coordinator"))
+    assert client.get("/expert/").status_code == 403
+
+
+def test_signed_out_visitor_is_sent_to_sign_in(client) -> None:
+    response = client.get("/expert/")
+    assert response.status_code == 302
+    assert "/login" in response.headers["Location"]
+
+
+def test_consensus_link_only_in_consensus_phase_and_when_the_page_exists(
+    declared: Setup, client, app
+) -> None:
+    from reviewer_app.extensions import db
+
+    has_page = "consensus.proposal" in app.view_functions
+    assert "Consensus</a>" not in client.get("/expert/").get_data(as_text=True)
+    declared.call.phase = Phase.CONSENSUS
+    db.session.commit()
+    html = client.get("/expert/").get_data(as_text=True)
+    assert ("Consensus</a>" in html) is has_page
+    assert "View</a>" in html  # no more writing: the review opens read-only
+
+
+def test_query_count_does_not_grow_with_the_assignments(
+    setup: Setup, make_proposal, make_assignment, make_call, login_as
+) -> None:
+    client = login_as(setup.expert)
+    with count_queries() as few:
+        client.get("/expert/")
+    other_call = make_call(phase=Phase.EVALUATION)
+    for n in range(6):
+        call = setup.call if n % 2 else other_call
+        make_assignment(make_proposal(call), setup.expert)
+    with count_queries() as many:
+        html = client.get("/expert/").get_data(as_text=True)
+    assert html.count("Declaration needed") == 7
+    assert len(many) == len(few)
