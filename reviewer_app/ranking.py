@@ -217,7 +217,7 @@ def ranking_table(ranking: Ranking) -> str:
         *ranking.scheme.criterion_keys,
         "total",
         "weighted",
-        "funding",
+        "requested",
         "cumulative",
         "status",
         "flags",

@@ -160,7 +160,7 @@ def test_ranking_table_draws_the_funding_line(scene):
     lines = ranking_table(rank_call(call)).splitlines()
     assert lines[0].split() == [
         "rank", "reference", "title", "rev", "compute", "expertise", "funding", "total",
-        "weighted", "funding", "cumulative", "status", "flags",
+        "weighted", "requested", "cumulative", "status", "flags",
     ]  # fmt: skip
     assert lines[4].startswith("---- funding line: budget 2500000.00 EUR")
     assert lines[3].split()[:2] == ["2", "C"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -14,6 +15,9 @@ from ..extensions import db
 from ..models import Call, Phase, Proposal
 from ..scoring.scheme import SchemeError, load_scheme_file
 from ._common import fail, find_call
+
+# The key appears in commands, file names and URLs: keep it to characters that need no quoting.
+CALL_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 
 @click.group("call", cls=AppGroup)
@@ -60,8 +64,8 @@ def create(
 
     amount = _budget(budget)
     key, title = key.strip(), title.strip()
-    if not key or len(key) > 64:
-        fail("--key: 1 to 64 characters")
+    if not CALL_KEY.fullmatch(key):
+        fail(f"--key: letters, digits, '-', '_' or '.', at most 64 characters, got {key!r}")
     if not title or len(title) > 300:
         fail("--title: 1 to 300 characters")
     try:

@@ -118,12 +118,10 @@ def test_round_trip_ends_in_the_expected_ranking(app, runner):
 
 
 def test_call_create_refuses_bad_options(runner):
-    assert "already exists" in (
-        ok(runner, "call", "create", "--criteria", str(DEMO_SCHEME), "--key", KEY, "--title", "T")
-        and fails(
-            runner, "call", "create", "--criteria", str(DEMO_SCHEME), "--key", KEY, "--title", "T"
-        )
-    )
+    create = ("call", "create", "--criteria", str(DEMO_SCHEME), "--title", "T", "--key")
+    ok(runner, *create, KEY)
+    assert f"a call with key '{KEY}' already exists" in fails(runner, *create, KEY)
+    assert "--key: letters, digits" in fails(runner, *create, "two words")
     out = fails(runner, "call", "create", "--criteria", str(DEMO_SCHEME), "--key", "x",
                 "--title", "T", "--budget", "12.345")  # fmt: skip
     assert "--budget" in out
