@@ -211,7 +211,9 @@ def auto(key: str) -> Any:
         references = dict(
             db.session.execute(
                 select(Proposal.id, Proposal.reference).where(Proposal.call_id == call.id)
-            ).tuples()
+            )
+            .tuples()
+            .all()
         )
         for short in plan.shortfalls:
             reasons = ", ".join(

@@ -215,3 +215,32 @@ def delete_document(key: str, document_id: int) -> Any:
         db.session.commit()
         flash(_("%(file)s is removed.", file=filename), "success")
     return redirect(url_for(".proposal_detail", key=call.key, proposal_id=proposal_id))
+
+
+@bp.route("/<key>/proposals/import", methods=["GET", "POST"])
+@role_required(Role.COORDINATOR)
+def import_proposals(key: str) -> Any:
+    """Import proposals from a CSV or JSON file: every row is checked, nothing is kept if one is bad."""
+    from ..importers import ImportRejected, read_table
+    from ..importers import import_proposals as import_rows
+
+    call = load_call(key)
+    form = UploadForm()
+    errors: list[str] = []
+    if form.validate_on_submit():
+        upload = form.file.data
+        if upload is None or not upload.filename:
+            form.file.errors.append(_("Choose a CSV or JSON file to upload."))
+        else:
+            try:
+                added = import_rows(call, read_table(upload.read(), filename=upload.filename))
+            except ImportRejected as exc:
+                db.session.rollback()
+                errors = [str(e) for e in exc.errors]
+            else:
+                db.session.commit()
+                flash(_("Proposals imported: %(num)d.", num=len(added)), "success")
+                return redirect(url_for(".proposals", key=call.key))
+    return render_template(
+        "coordinator/proposals_import.html", call=call, form=form, errors=errors
+    ), (400 if form.errors or errors else 200)

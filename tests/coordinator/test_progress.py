@@ -1,0 +1,145 @@
+"""The progress dashboard and reminders."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from reviewer_app.extensions import db
+from reviewer_app.models import AuditEvent, Phase
+
+
+@pytest.fixture
+def coordinator(make_user, login_as):
+    user = make_user("coordinator")
+    login_as(user)
+    return user
+
+
+@pytest.fixture
+def running_call(
+    make_call, make_proposal, make_user, make_assignment, make_review, declare_conflict
+):
+    """Two proposals; Ada has submitted both, Bo is late on one, Cy declared a conflict."""
+    yesterday = date.today() - timedelta(days=1)
+    call = make_call(phase=Phase.EVALUATION, deadline=date.today() + timedelta(days=10))
+    p1, p2 = make_proposal(call, reference="AIF-01"), make_proposal(call, reference="AIF-02")
+    ada = make_user("expert", name="Ada Lovelace")
+    bo = make_user("expert", name="Bo Svensson", language="de")
+    cy = make_user("expert", name="Cy Young")
+    make_review(make_assignment(p1, ada), value="1")
+    make_review(make_assignment(p2, ada))
+    make_review(make_assignment(p1, bo), value="4")
+    make_assignment(p2, bo, due_date=yesterday)
+    declare_conflict(make_assignment(p1, cy), "Former employer of the coordinator")
+    return call, (p1, p2), (ada, bo, cy)
+
+
+def test_dashboard_per_proposal_and_per_expert(client, coordinator, running_call) -> None:
+    call, _proposals, _experts = running_call
+    page = client.get(f"/calls/{call.key}/progress").get_data(as_text=True)
+    per_proposal = page[page.index("Per proposal") : page.index("Per expert")]
+    aif1 = per_proposal[per_proposal.index("AIF-01") :].split("</tr>")[0]
+    aif2 = per_proposal[per_proposal.index("AIF-02") :].split("</tr>")[0]
+    assert "2 of 2" in aif1  # the conflicted expert is not counted
+    assert "1 of 2" in aif2
+    assert "Cy Young</span>: Former employer of the coordinator" in aif1
+    # Ada scored 1 and Bo 4 on every criterion of AIF-01: spread 3 >= 2 flags disagreement.
+    assert "Disagreement" in page
+    assert aif1.count("badge text-bg-warning") == 3
+    assert "badge text-bg-warning" not in aif2
+    bo_row = page[page.index("Bo Svensson") :].split("</tr>")[0]
+    assert "1 of 2" in bo_row
+    assert "AIF-02" in bo_row  # overdue
+    ada_row = page[page.index("Ada Lovelace") :].split("</tr>")[0]
+    assert "text-danger" not in ada_row
+
+
+def test_overdue_by_the_call_deadline(client, coordinator, running_call) -> None:
+    call, _proposals, _experts = running_call
+    call.deadline = date.today() - timedelta(days=2)
+    db.session.commit()
+    page = client.get(f"/calls/{call.key}/progress").get_data(as_text=True)
+    cy_row = page[page.index("Cy Young", page.index("Per expert")) :].split("</tr>")[0]
+    assert "text-danger" not in cy_row  # a conflicted expert owes nothing
+    bo_row = page[page.index("Bo Svensson", page.index("Per expert")) :].split("</tr>")[0]
+    assert "AIF-02" in bo_row
+
+
+def test_reminders_go_to_experts_with_open_work(
+    client, coordinator, running_call, smtp_inbox
+) -> None:
+    call, _proposals, (_ada, bo, _cy) = running_call
+    page = client.post(f"/calls/{call.key}/reminders", follow_redirects=True).get_data(as_text=True)
+    assert "Reminders sent: 1." in page
+    [message] = smtp_inbox.messages
+    assert message["To"].addresses[0].addr_spec == bo.email
+    assert "AIF-02" in message.get_content()
+    assert "Erinnerung" in message["Subject"]  # Bo reads German
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "reminder.send"))
+    assert (event.object_id, event.data["proposals"]) == (bo.id, ["AIF-02"])
+
+
+def test_reminder_to_one_expert_and_to_someone_without_open_work(
+    client, coordinator, running_call, smtp_inbox
+) -> None:
+    call, _proposals, (ada, bo, _cy) = running_call
+    page = client.post(
+        f"/calls/{call.key}/reminders", data={"expert_id": ada.id}, follow_redirects=True
+    ).get_data(as_text=True)
+    assert "Nobody has open reviews" in page
+    assert smtp_inbox.messages == []
+    client.post(f"/calls/{call.key}/reminders", data={"expert_id": bo.id})
+    assert len(smtp_inbox.messages) == 1
+
+
+def test_reminders_only_during_evaluation(client, coordinator, running_call, smtp_inbox) -> None:
+    call, _proposals, _experts = running_call
+    call.phase = Phase.CONSENSUS
+    db.session.commit()
+    page = client.post(f"/calls/{call.key}/reminders", follow_redirects=True).get_data(as_text=True)
+    assert "only while the call is in evaluation" in page
+    assert smtp_inbox.messages == []
+    assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "reminder.send")) is None
+
+
+def test_empty_dashboard(client, coordinator, make_call) -> None:
+    call = make_call()
+    assert "No proposals yet" in client.get(f"/calls/{call.key}/progress").get_data(as_text=True)
+
+
+def test_dashboard_queries_do_not_grow_with_the_call(
+    app, client, coordinator, make_call, make_proposal, make_user, make_assignment, make_review
+) -> None:
+    from sqlalchemy import event
+
+    from reviewer_app.extensions import db as _db
+
+    def count_queries(call) -> int:
+        statements: list[str] = []
+
+        def before(*args) -> None:
+            # Only queries of our tables: a new pooled connection runs a few set-up statements.
+            if " FROM " in args[2].upper():
+                statements.append(args[2])
+
+        with app.app_context():
+            engine = _db.engine
+        client.get(f"/calls/{call.key}/progress")  # warm up: first-use loads are not the point
+        event.listen(engine, "before_cursor_execute", before)
+        try:
+            assert client.get(f"/calls/{call.key}/progress").status_code == 200
+        finally:
+            event.remove(engine, "before_cursor_execute", before)
+        return len(statements)
+
+    small, large = make_call(phase=Phase.EVALUATION), make_call(phase=Phase.EVALUATION)
+    experts = [make_user("expert") for _ in range(4)]
+    for call, size in ((small, 1), (large, 6)):
+        for _ in range(size):
+            proposal = make_proposal(call)
+            for expert in experts[:3]:
+                make_review(make_assignment(proposal, expert))
+    assert count_queries(small) == count_queries(large)
