@@ -1,0 +1,101 @@
+"""A coordinator sets up a call in chromium: scheme, CSV import, experts, auto-assignment,
+evaluation. Screenshots of every step go to test-artifacts/."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from reviewer_app.extensions import db
+from reviewer_app.models import Assignment, Call, Phase
+
+from .conftest import screenshot
+
+pytestmark = pytest.mark.browser
+
+PROPOSALS_CSV = (
+    "reference,acronym,title,applicant,country,requested_funding_eur\n"
+    "AIF-01,JUPITER-AI,Jupiter AI Factory,Forschungszentrum Jülich,DE,40000000\n"
+    "AIF-02,MN5-AI,MareNostrum 5 AI Factory,Barcelona Supercomputing Center,ES,35000000\n"
+    "AIF-03,IT4LIA,IT4LIA AI Factory,CINECA,IT,45000000\n"
+)
+EXPERTS = [
+    ("Anna Berg", "anna.berg@example.org", "KTH", "SE", "HPC, procurement"),
+    ("Jean Martin", "jean.martin@example.org", "CNRS", "FR", "machine learning"),
+    ("Eva Novak", "eva.novak@example.org", "IT4I", "CZ", "AI services, training"),
+    ("Pieter de Vries", "pieter@example.org", "SURF", "NL", "data centres"),
+]
+
+
+def test_coordinator_sets_up_a_call(live_server: str, page, make_user) -> None:
+    coordinator = make_user("coordinator", name="Clara Coordinator")
+    page.goto(f"{live_server}/login")
+    page.get_by_label("E-mail").fill(coordinator.email)
+    page.get_by_label("Password").fill("correct horse battery")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{live_server}/calls/")
+    assert page.get_by_text("No calls yet").is_visible()
+    screenshot(page, "coordinator-01-no-calls")
+
+    page.get_by_role("link", name="New call").first.click()
+    page.get_by_label("Scheme from the criteria folder").select_option("ai-factories-2024.toml")
+    page.get_by_label("Key").fill("aif-2024")
+    page.get_by_label("Title").fill("EuroHPC AI Factories, first cut-off")
+    page.get_by_label("Budget (EUR)").fill("80000000")
+    page.get_by_label("Deadline for reviews").fill("2026-12-20")
+    screenshot(page, "coordinator-02-new-call")
+    page.get_by_role("button", name="Create call").click()
+    page.wait_for_url(f"{live_server}/calls/aif-2024/")
+    assert page.get_by_text("The call has no proposals yet").is_visible()
+    screenshot(page, "coordinator-03-overview-empty")
+
+    page.get_by_role("link", name="Scheme as experts see it").click()
+    assert page.get_by_role("heading", name="Criteria").is_visible()
+    screenshot(page, "coordinator-04-scheme")
+
+    page.get_by_role("link", name="Proposals", exact=True).click()
+    page.get_by_role("link", name="Import CSV or JSON").click()
+    page.get_by_label("File").set_input_files(
+        {"name": "proposals.csv", "mimeType": "text/csv", "buffer": PROPOSALS_CSV.encode()}
+    )
+    page.get_by_role("button", name="Import", exact=True).click()
+    page.wait_for_url(re.compile(r".*/proposals$"))
+    assert page.get_by_text("Proposals imported: 3.").is_visible()
+    assert page.get_by_role("link", name="AIF-03").is_visible()
+    screenshot(page, "coordinator-05-proposals")
+
+    page.get_by_role("link", name="Experts and assignment").first.click()
+    for name, email, organisation, country, keywords in EXPERTS:
+        page.get_by_role("link", name="Invite expert").first.click()
+        page.get_by_label("Name").fill(name)
+        page.get_by_label("E-mail").fill(email)
+        page.get_by_label("Organisation").fill(organisation)
+        page.get_by_label("Country").fill(country)
+        page.get_by_label("Expertise keywords").fill(keywords)
+        if name == EXPERTS[0][0]:
+            screenshot(page, "coordinator-06-invite")
+        page.get_by_role("button", name="Invite expert").click()
+        page.wait_for_url(re.compile(r".*/assignments$"))
+        assert page.get_by_text(f"{name} is invited").is_visible()
+
+    page.get_by_role("button", name="Assign automatically").click()
+    assert page.get_by_text("9 new assignments, 3 rapporteurs chosen").is_visible()
+    screenshot(page, "coordinator-07-matrix")
+    page.get_by_role("link", name="Overview").click()
+    page.get_by_role("link", name=re.compile("Move to “Evaluation”")).click()
+    screenshot(page, "coordinator-08-confirm-phase")
+    page.get_by_role("button", name=re.compile("Yes, move to")).click()
+    page.wait_for_url(f"{live_server}/calls/aif-2024/")
+    assert page.get_by_text("The call is now in the phase “Evaluation”.").is_visible()
+    screenshot(page, "coordinator-09-evaluation")
+
+    page.get_by_role("link", name="Progress", exact=True).click()
+    assert page.get_by_role("button", name="Remind every expert with open reviews").is_visible()
+    screenshot(page, "coordinator-10-progress")
+
+    db.session.expire_all()
+    call = db.session.scalar(select(Call).where(Call.key == "aif-2024"))
+    assert call.phase is Phase.EVALUATION
+    assert db.session.scalar(select(func.count(Assignment.id))) == 9
