@@ -70,7 +70,10 @@ def report_group() -> None:
 @report_group.command("build")
 @click.argument("key")
 @click.option(
-    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
     help="The PDF file to write.",
 )
 @LANG_OPTION
@@ -120,7 +123,10 @@ def verify_report_command(file: Path, against: str | None) -> None:
 @click.argument("key")
 @click.option("--proposal", "reference", metavar="REF", help="Only this proposal (one PDF).")
 @click.option(
-    "-o", "--output", type=click.Path(path_type=Path), required=True,
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    required=True,
     help="With --proposal, the PDF to write. Without it, a ZIP of every proposal's PDF, or "
     "an existing directory to write the PDFs into.",
 )

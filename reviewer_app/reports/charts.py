@@ -53,8 +53,16 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _text(x: float, y: float, text: str, *, size: float = 10, anchor: str = "start",
-          fill: str = INK, weight: str = "normal") -> str:
+def _text(
+    x: float,
+    y: float,
+    text: str,
+    *,
+    size: float = 10,
+    anchor: str = "start",
+    fill: str = INK,
+    weight: str = "normal",
+) -> str:
     return (
         f'<text x="{_n(x)}" y="{_n(y)}" font-family="{FONT}" font-size="{_n(size)}" '
         f'text-anchor="{anchor}" fill="{fill}" font-weight="{weight}">{escape(text)}</text>'
@@ -68,10 +76,11 @@ def score_dots_chart(
     scale_max: Decimal,
     step: Decimal,
     tick_text: Callable[[Decimal], str],
+    score_text: Callable[[Fraction], str],
 ) -> Markup:
     """Per criterion, the individual scores as dots on the scale, the criterion score as a bar
     across the track and the threshold as a dashed red mark."""
-    width, left, right = 640.0, 170.0, 620.0
+    width, left, right = 640.0, 170.0, 590.0
     row_h, top = 34.0, 10.0
     height = top + row_h * len(rows) + 30
     span = float(scale_max - scale_min) or 1.0
@@ -94,14 +103,27 @@ def score_dots_chart(
         )
         if whole:
             parts.append(
-                _text(x(value), top + row_h * len(rows) + 14, tick_text(value), size=9,
-                      anchor="middle", fill=MUTED)
+                _text(
+                    x(value),
+                    top + row_h * len(rows) + 14,
+                    tick_text(value),
+                    size=9,
+                    anchor="middle",
+                    fill=MUTED,
+                )
             )
         value += step
     for index, row in enumerate(rows):
         mid = top + row_h * index + row_h / 2
-        parts.append(_text(0, mid + 3.5, _clip(row.label, 28), size=10,
-                           weight="bold" if row.disagreement else "normal"))
+        parts.append(
+            _text(
+                0,
+                mid + 3.5,
+                _clip(row.label, 28),
+                size=10,
+                weight="bold" if row.disagreement else "normal",
+            )
+        )
         parts.append(
             f'<line x1="{_n(left)}" y1="{_n(mid)}" x2="{_n(right)}" y2="{_n(mid)}" '
             f'stroke="{GRID}" stroke-width="1"/>'
@@ -112,12 +134,6 @@ def score_dots_chart(
                 f'<line x1="{_n(tx)}" y1="{_n(mid - 12)}" x2="{_n(tx)}" y2="{_n(mid + 12)}" '
                 f'stroke="{LINE}" stroke-width="1.4" stroke-dasharray="3 2"/>'
             )
-        if row.score is not None:
-            sx = x(row.score)
-            parts.append(
-                f'<rect x="{_n(sx - 2)}" y="{_n(mid - 11)}" width="4" height="22" '
-                f'fill="{ACCENT}"/>'
-            )
         # Equal scores are stacked above and below the track so every expert stays visible.
         seen: dict[Decimal, int] = {}
         for score in row.values:
@@ -127,6 +143,24 @@ def score_dots_chart(
             parts.append(
                 f'<circle cx="{_n(x(score))}" cy="{_n(mid + offset)}" r="4" fill="#ffffff" '
                 f'stroke="{INK}" stroke-width="1.3"/>'
+            )
+        # The criterion score on top of the dots, and written out at the right.
+        if row.score is not None:
+            sx = x(row.score)
+            parts.append(
+                f'<rect x="{_n(sx - 1.75)}" y="{_n(mid - 13)}" width="3.5" height="26" '
+                f'fill="{ACCENT}" fill-opacity="0.85"/>'
+            )
+            parts.append(
+                _text(
+                    width,
+                    mid + 3.5,
+                    score_text(row.score),
+                    size=10,
+                    anchor="end",
+                    fill=ACCENT,
+                    weight="bold",
+                )
             )
     parts.append("</svg>")
     return Markup("".join(parts))
@@ -163,16 +197,21 @@ def totals_bar_chart(
             f'<line x1="{_n(x(value))}" y1="{_n(top)}" x2="{_n(x(value))}" '
             f'y2="{_n(top + plot_h)}" stroke="{GRID}" stroke-width="0.8"/>'
         )
-        parts.append(_text(x(value), top + plot_h + 13, tick_text(value), size=9,
-                           anchor="middle", fill=MUTED))
+        parts.append(
+            _text(
+                x(value), top + plot_h + 13, tick_text(value), size=9, anchor="middle", fill=MUTED
+            )
+        )
         value += tick
-    parts.append(_text((left + right) / 2, top + plot_h + 30, axis_label, size=9,
-                       anchor="middle", fill=MUTED))
+    parts.append(
+        _text(
+            (left + right) / 2, top + plot_h + 30, axis_label, size=9, anchor="middle", fill=MUTED
+        )
+    )
     colours = {"main": ACCENT, "reserve": RESERVE}
     for index, bar in enumerate(bars):
         y = top + index * (bar_h + gap) + gap / 2
-        parts.append(_text(left - 8, y + bar_h - 4, _clip(bar.label, 30), size=9.5,
-                           anchor="end"))
+        parts.append(_text(left - 8, y + bar_h - 4, _clip(bar.label, 30), size=9.5, anchor="end"))
         if bar.value is None:
             continue
         end = x(bar.value)
@@ -187,8 +226,17 @@ def totals_bar_chart(
             f'<line x1="{_n(8)}" y1="{_n(y)}" x2="{_n(width - 4)}" y2="{_n(y)}" '
             f'stroke="{LINE}" stroke-width="1.6" stroke-dasharray="6 3"/>'
         )
-        parts.append(_text(width - 4, y - 3, funding_line_label, size=8.5, anchor="end",
-                           fill=LINE, weight="bold"))
+        parts.append(
+            _text(
+                width - 4,
+                y - 3,
+                funding_line_label,
+                size=8.5,
+                anchor="end",
+                fill=LINE,
+                weight="bold",
+            )
+        )
     parts.append("</svg>")
     return Markup("".join(parts))
 

@@ -371,7 +371,7 @@ def outcome_label(outcome: str | None) -> str:
 
 def phase_label(phase: str | None) -> str:
     return {
-        "setup": _("Setup"),
+        "setup": _("Set-up"),
         "evaluation": _("Evaluation"),
         "consensus": _("Consensus"),
         "ranking": _("Ranking"),
@@ -758,6 +758,7 @@ def _proposal_section(
             scale_max=scheme.scale.max,
             step=scheme.scale.step,
             tick_text=fmt.plain,
+            score_text=fmt.score,
         ),
     )
 
@@ -834,9 +835,7 @@ def _method(records: CallRecords, fmt: Formatter) -> Method:
             )
         )
     else:
-        paragraphs.append(
-            _("The call has no budget: every passing proposal is on the main list.")
-        )
+        paragraphs.append(_("The call has no budget: every passing proposal is on the main list."))
     if rules.disagreement_spread is not None:
         paragraphs.append(
             _(
@@ -874,9 +873,7 @@ def _rules_in_short() -> tuple[str, ...]:
             "Criterion score: the final consensus score where recorded, otherwise the "
             "aggregate (mean or median) of the counted individual scores."
         ),
-        _(
-            "Fewer counted reviews than the minimum and no consensus: incomplete, not ranked."
-        ),
+        _("Fewer counted reviews than the minimum and no consensus: incomplete, not ranked."),
         _(
             "Thresholds apply to unweighted criterion scores and to their unweighted total; "
             "a proposal below any threshold is not ranked."

@@ -161,9 +161,9 @@ def css_string(value: str) -> str:
 
     A hex escape swallows one following space (CSS syntax), hence the space after each.
     """
-    return '"' + "".join(
-        c if c.isascii() and c.isalnum() else f"\\{ord(c):x} " for c in value
-    ) + '"'
+    return (
+        '"' + "".join(c if c.isascii() and c.isalnum() else f"\\{ord(c):x} " for c in value) + '"'
+    )
 
 
 def _safe(name: str) -> str:

@@ -1,1 +1,72 @@
-"""Report download routes."""
+"""Report downloads: the decision report, one applicant's evaluation summary, all of them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, abort, request
+from flask_babel import get_locale
+from sqlalchemy import select
+
+from ..auth.access import role_required
+from ..extensions import db
+from ..models import Call, Role
+from . import bp, services
+from .data import ProposalNotFound
+from .services import LANGUAGES, ReportFile
+
+
+def _load_call(key: str) -> Call:
+    call = db.session.scalar(select(Call).where(Call.key == key))
+    if call is None:
+        abort(404)
+    return call
+
+
+def _language() -> str:
+    """``?lang=`` when given (404 for a language we do not have), else the page's language."""
+    lang = request.args.get("lang")
+    if lang is None:
+        current = str(get_locale() or "en")
+        return current if current in LANGUAGES else "en"
+    if lang not in LANGUAGES:
+        abort(404)
+    return lang
+
+
+def _download(report: ReportFile, mimetype: str) -> Response:
+    response = Response(report.content, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{report.filename}"'
+    # Confidential documents: never kept by a shared cache.
+    response.headers["Cache-Control"] = "private, no-store"
+    if report.fingerprint:
+        response.headers["X-Report-Fingerprint"] = report.fingerprint
+    return response
+
+
+@bp.route("/calls/<key>/report.pdf")
+@role_required(Role.COORDINATOR, Role.OBSERVER)
+def decision_report(key: str) -> Any:
+    """The call's decision report as PDF."""
+    call = _load_call(key)
+    return _download(services.decision_report_pdf(call, _language()), "application/pdf")
+
+
+@bp.route("/calls/<key>/proposals/<reference>/feedback.pdf")
+@role_required(Role.COORDINATOR)
+def feedback_report(key: str, reference: str) -> Any:
+    """One proposal's evaluation summary for its applicant, as PDF."""
+    call = _load_call(key)
+    try:
+        report = services.feedback_report_pdf(call, reference, _language())
+    except ProposalNotFound:
+        abort(404)
+    return _download(report, "application/pdf")
+
+
+@bp.route("/calls/<key>/feedback.zip")
+@role_required(Role.COORDINATOR)
+def feedback_reports_zip(key: str) -> Any:
+    """Every proposal's evaluation summary in one ZIP."""
+    call = _load_call(key)
+    return _download(services.feedback_reports_zip(call, _language()), "application/zip")

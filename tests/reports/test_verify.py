@@ -1,0 +1,129 @@
+"""`reviewer-app report verify`: a good report passes; altered data or a changed database fail."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+from flask.testing import FlaskCliRunner
+from pypdf import PdfReader, PdfWriter
+
+from reviewer_app.extensions import db
+from reviewer_app.models import Score
+from reviewer_app.reports.evaluation import canonical_json
+
+from .conftest import Rendered, Scene
+
+
+def rewrite(pdf: bytes, replace: dict[str, bytes]) -> bytes:
+    """The same pages, with some embedded files replaced: what a forger would do."""
+    reader = PdfReader(io.BytesIO(pdf))
+    writer = PdfWriter()
+    for page in reader.pages:
+        writer.add_page(page)
+    for name, contents in reader.attachments.items():
+        writer.add_attachment(name, replace.get(name, contents[0]))
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def raise_score(evaluation: bytes, reference: str) -> bytes:
+    document = json.loads(evaluation)
+    for review in document["reviews"]:
+        if review["proposal"] == reference:
+            review["scores"] = dict.fromkeys(review["scores"], "5.00")
+    return canonical_json(document)
+
+
+def embedded(pdf: bytes, name: str) -> bytes:
+    return PdfReader(io.BytesIO(pdf)).attachments[name][0]
+
+
+def test_a_good_report_verifies(runner: FlaskCliRunner, rendered: Rendered, tmp_path: Path) -> None:
+    path = tmp_path / "report.pdf"
+    path.write_bytes(rendered.draft_en)
+    result = runner.invoke(args=["report", "verify", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "FAIL" not in result.output
+    assert result.output.count("[ok  ]") == 4
+    assert rendered.fingerprint in result.output
+    assert "verified" in result.output
+
+
+def test_altered_evaluation_data_fails(
+    runner: FlaskCliRunner, rendered: Rendered, tmp_path: Path
+) -> None:
+    forged = raise_score(embedded(rendered.draft_en, "evaluation.json"), "P-004")
+    path = tmp_path / "forged.pdf"
+    path.write_bytes(rewrite(rendered.draft_en, {"evaluation.json": forged}))
+
+    result = runner.invoke(args=["report", "verify", str(path)])
+    assert result.exit_code == 1
+    assert "[FAIL] fingerprint printed in the report" in result.output
+    # P-004 now passes: the recomputed ranking no longer matches the embedded one.
+    assert "[FAIL] ranking recomputed from evaluation.json" in result.output
+    assert "verification FAILED" in result.output
+
+
+def test_altered_ranking_fails(runner: FlaskCliRunner, rendered: Rendered, tmp_path: Path) -> None:
+    csv = rendered.csv.replace("below_threshold", "main").encode()
+    path = tmp_path / "forged.pdf"
+    path.write_bytes(rewrite(rendered.draft_en, {"ranking.csv": csv}))
+
+    result = runner.invoke(args=["report", "verify", str(path)])
+    assert result.exit_code == 1
+    assert "[ok  ] fingerprint printed" in result.output
+    assert "[FAIL] ranking recomputed" in result.output
+
+
+def test_verify_against_the_database(runner: FlaskCliRunner, scene: Scene, tmp_path: Path) -> None:
+    path = tmp_path / "report.pdf"
+    result = runner.invoke(args=["report", "aif-test", "-o", str(path)])
+    assert result.exit_code == 0, result.output
+
+    result = runner.invoke(args=["report", "verify", str(path), "--against", "aif-test"])
+    assert result.exit_code == 0, result.output
+    assert "[ok  ] the database still holds the same evaluation data" in result.output
+
+    # A score changed after the report was made: the file is intact, the database is not.
+    score = db.session.query(Score).order_by(Score.id).first()
+    assert score is not None
+    score.value = score.value - 1 if score.value >= 1 else score.value + 1
+    db.session.commit()
+    result = runner.invoke(args=["report", "verify", str(path), "--against", "aif-test"])
+    assert result.exit_code == 1
+    assert "[FAIL] the database still holds the same evaluation data" in result.output
+    assert "reviews" in result.output
+    assert runner.invoke(args=["report", "verify", str(path)]).exit_code == 0
+
+
+def test_verify_refuses_what_is_not_a_report(runner: FlaskCliRunner, tmp_path: Path) -> None:
+    path = tmp_path / "not.pdf"
+    path.write_bytes(b"hello")
+    result = runner.invoke(args=["report", "verify", str(path)])
+    assert result.exit_code == 1
+    assert "Error:" in result.output and "Traceback" not in result.output
+
+
+def test_verify_a_pdf_without_embedded_data(
+    runner: FlaskCliRunner, rendered: Rendered, tmp_path: Path
+) -> None:
+    reader = PdfReader(io.BytesIO(rendered.draft_en))
+    writer = PdfWriter()
+    writer.add_page(reader.pages[0])
+    path = tmp_path / "bare.pdf"
+    with path.open("wb") as fh:
+        writer.write(fh)
+    result = runner.invoke(args=["report", "verify", str(path)])
+    assert result.exit_code == 1
+    assert "evaluation.json: MISSING" in result.output
+
+
+def test_report_command_errors(runner: FlaskCliRunner, app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    result = runner.invoke(args=["report", "no-such-call", "-o", str(tmp_path / "x.pdf")])
+    assert result.exit_code == 1
+    assert "no call with key 'no-such-call'" in result.output
+    result = runner.invoke(args=["report", "verify", str(tmp_path / "missing.pdf")])
+    assert result.exit_code != 0 and "Traceback" not in result.output
