@@ -132,3 +132,36 @@ def test_autosave_keeps_typing_without_a_click(live_server: str, page, assigned)
     # The page carries the new version: a click on "Save draft" is not refused as stale.
     page.get_by_role("button", name="Save draft").click()
     expect(page.get_by_text("Draft saved.")).to_be_visible()
+
+
+def test_unsaved_input_comes_back_from_the_browser_copy(live_server: str, page, assigned) -> None:
+    expert, assignment = assigned
+    sign_in(page, live_server, expert.email)
+    page.get_by_role("link", name="Declare and open").click()
+    page.get_by_label("No, I have no conflict of interest").check()
+    page.get_by_label("I will keep the proposal").check()
+    page.get_by_role("button", name="Send declaration").click()
+    # The connection is gone: every background save fails.
+    page.route("**/autosave", lambda route: route.abort())
+    page.get_by_label("Expertise and services: 3.5", exact=True).check()
+    page.get_by_label("Expertise and services: Comment").fill("Typed while offline")
+    page.evaluate(
+        "Object.defineProperty(document, 'visibilityState', {value: 'hidden', configurable: true});"
+        "document.dispatchEvent(new Event('visibilitychange'))"
+    )
+    expect(page.get_by_text("Draft not saved")).to_be_visible()
+
+    # The browser crashed or the tab was killed: no chance to save on the way out. Opening the
+    # review again (here: in a new tab of the same browser) brings the input back.
+    again = page.context.new_page()
+    again.goto(f"{live_server}/expert/assignments/{assignment.id}")
+    expect(again.get_by_text("We restored input that this browser kept")).to_be_visible()
+    comment = again.get_by_label("Expertise and services: Comment")
+    expect(comment).to_have_value("Typed while offline")
+    expect(again.get_by_label("Expertise and services: 3.5", exact=True)).to_be_checked()
+    screenshot(again, "expert-restored-from-browser")
+
+    again.get_by_role("button", name="Discard it").click()
+    expect(comment).to_have_value("")
+    again.reload()
+    expect(again.get_by_text("We restored input that this browser kept")).to_be_hidden()

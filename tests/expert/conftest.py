@@ -113,3 +113,11 @@ def count_queries() -> Iterator[list[str]]:
 def audit_actions() -> list[str]:
     db.session.expire_all()
     return list(db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
+
+
+def is_checked(html: str, name: str, value: str) -> bool:
+    """Whether the radio ``name`` with ``value`` is checked in the page."""
+    for tag in re.findall(r"<input[^>]*>", html):
+        if f'name="{name}"' in tag and f'value="{value}"' in tag:
+            return " checked" in tag
+    return False

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal
 
 import pytest
@@ -19,7 +18,7 @@ from reviewer_app.expert.services import (
 from reviewer_app.extensions import db
 from reviewer_app.models import Assignment, AuditEvent, Phase, Review, ReviewStatus
 
-from .conftest import GOOD_COMMENT, Setup, audit_actions
+from .conftest import GOOD_COMMENT, Setup, audit_actions, is_checked
 
 
 def _review(setup: Setup) -> Review | None:
@@ -99,16 +98,9 @@ def test_submit_shows_every_error_at_once_and_keeps_the_input(declared: Setup, p
     assert "Please correct the marked fields." in html
     # What was typed is still there.
     assert "Too short." in html and GOOD_COMMENT in html
-    assert _checked(html, "score_expertise", "3")
-    assert not any(_checked(html, "score_compute", v) for v in ("0", "4.5", "5"))
+    assert is_checked(html, "score_expertise", "3")
+    assert not any(is_checked(html, "score_compute", v) for v in ("0", "4.5", "5"))
     assert _review(declared) is None
-
-
-def _checked(html: str, name: str, value: str) -> bool:
-    for tag in re.findall(r"<input[^>]*>", html):
-        if f'name="{name}"' in tag and f'value="{value}"' in tag:
-            return "checked" in tag
-    return False
 
 
 def test_submit_then_read_only(declared: Setup, post_review, client) -> None:

@@ -170,6 +170,11 @@
             } else {
               keepLocalCopy();
             }
+            var state = document.getElementById("review-state");
+            if (state) {
+              state.textContent = state.dataset.draft;
+              state.className = "badge text-bg-info";
+            }
             var when = new Date(data.saved_at);
             setStatus(form.dataset.textSaved.replace("{time}", when.toLocaleTimeString(lang, { hour: "2-digit", minute: "2-digit" })));
           } else if (data && response.status === 409) {

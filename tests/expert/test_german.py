@@ -1,0 +1,41 @@
+"""Every expert page in German: the user's choice, else the browser's language."""
+
+from __future__ import annotations
+
+from .conftest import Setup
+
+
+def test_pages_follow_the_browsers_language(declared: Setup, client) -> None:
+    german = {"Accept-Language": "de-DE,de;q=0.9"}
+    listing = client.get("/expert/", headers=german).get_data(as_text=True)
+    assert "Meine Zuweisungen" in listing and "Bewertung beginnen" in listing
+    assert "15.01.2030" in listing  # dates in the German format
+
+    page = client.get(declared.url, headers=german).get_data(as_text=True)
+    for text in (
+        "Ihre Bewertung",
+        "Beantragte Förderung",
+        "1.000.000,00\xa0€",  # money in the German format
+        "Spanien (ES)",
+        "Entwurf speichern",
+        "Einreichen",
+        '<span class="visually-hidden">Compute: </span>Kommentar</label>',
+        '<span class="visually-hidden">Compute: </span>4,5</label>',  # decimal comma
+    ):
+        assert text in page, text
+
+
+def test_validation_messages_in_german(declared: Setup, post_review, client) -> None:
+    client.post("/language", data={"language": "de"})
+    response = post_review("submit", score_compute=None, comment_funding="kurz")
+    html = response.get_data(as_text=True)
+    assert "Wählen Sie eine Bewertung für dieses Kriterium." in html
+    assert "Schreiben Sie mindestens 50 Zeichen (bisher 4)." in html
+
+
+def test_declaration_page_in_german(setup: Setup, login_as) -> None:
+    client = login_as(setup.expert)
+    client.post("/language", data={"language": "de"})
+    html = client.get(f"{setup.url}/declaration").get_data(as_text=True)
+    assert "Interessenkonflikt und Vertraulichkeit" in html
+    assert "Nein, ich habe keinen Interessenkonflikt" in html
