@@ -165,3 +165,35 @@ def test_unsaved_input_comes_back_from_the_browser_copy(live_server: str, page, 
     expect(comment).to_have_value("")
     again.reload()
     expect(again.get_by_text("We restored input that this browser kept")).to_be_hidden()
+
+
+def test_demo_expert_scores_the_open_proposal(live_server: str, page, app_ctx) -> None:
+    """Section 6 of the issue, on the seeded demo: the expert with work left does it."""
+    from reviewer_app.demo import seed_demo
+
+    seed = seed_demo()
+    db.session.commit()
+    login = next(entry for entry in seed.logins if entry.role == "expert")
+    page.goto(f"{live_server}/login")
+    page.get_by_label("E-mail").fill(login.email)
+    page.get_by_label("Password").fill(seed.password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{live_server}/expert/")
+    screenshot(page, "demo-expert-assignments")
+
+    page.get_by_role("link", name="Declare and open").first.click()
+    page.get_by_label("No, I have no conflict of interest").check()
+    page.get_by_label("I will keep the proposal").check()
+    page.get_by_role("button", name="Send declaration").click()
+    for title, value in (
+        ("Compute", "4"),
+        ("Expertise and services", "3.5"),
+        ("Funding and implementation", "3"),
+    ):
+        page.get_by_label(f"{title}: {value}", exact=True).check()
+        page.get_by_label(f"{title}: Comment").fill(COMMENT)
+    screenshot(page, "demo-expert-form")
+    page.get_by_role("button", name="Submit").click()
+    expect(page.get_by_text("Your review is submitted")).to_be_visible()
+    expect(page.get_by_text("The review is read-only")).to_be_visible()
+    screenshot(page, "demo-expert-submitted")
