@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -37,7 +37,10 @@ from .services import (
 
 @bp.context_processor
 def _helpers() -> dict[str, Any]:
-    return {"format_score": format_score, "view_functions_names": current_app.view_functions}
+    from ..coordinator.views import coordinator_helpers
+
+    # The call pages share the coordinator's breadcrumb and tabs, which need its helpers.
+    return {**coordinator_helpers(), "format_score": format_score}
 
 
 def _anonymous(letter: str) -> str:

@@ -18,7 +18,7 @@ from wtforms.validators import Length
 from ..auth.access import keeps_input_on_expiry, role_required
 from ..consensus.services import expert_labels
 from ..extensions import db
-from ..models import Assignment, Call, DecisionOutcome, Phase, Proposal, Role
+from ..models import Assignment, Call, DecisionOutcome, Phase, Proposal, Role, User
 from ..ranking import rank_call
 from ..scoring.numbers import format_money, format_score
 from . import bp
@@ -78,7 +78,6 @@ def _helpers(call: Call) -> dict[str, Any]:
         "outcome_labels": outcome_labels(),
         "flag_label": flag_label,
         "titles": {c.key: c.title for c in call.criteria},
-        "view_functions_names": current_app.view_functions,
         "reports": {
             name: name in current_app.view_functions
             for name in ("reports.decision_report", "reports.feedback_report")
@@ -235,6 +234,7 @@ def decisions(key: str) -> Any:
         form=form,
         editable=editable,
         missing=missing,
+        decided_by=db.session.get(User, call.decided_by_id) if call.decided_by_id else None,
         **_helpers(call),
     ), (400 if form.errors else 200)
 

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from reviewer_app.extensions import db
 from reviewer_app.models import (
     Assignment,
+    Call,
     ConflictDeclaration,
+    Phase,
+    Proposal,
     Review,
     ReviewStatus,
+    Role,
     Score,
+    User,
     utcnow,
 )
 
@@ -81,8 +88,6 @@ SCENARIO: dict[str, tuple[str | None, list[dict[str, str]]]] = {
 def build_scenario(make_call, make_proposal, make_user, make_assignment, **call_overrides):
     """Seven proposals around a 3.5 M EUR funding line: a tie, a disagreement, a proposal below
     threshold, an incomplete one and one without a funding amount."""
-    from reviewer_app.models import Phase, Role
-
     call_overrides.setdefault("phase", Phase.RANKING)
     call_overrides.setdefault("budget_eur", Decimal("3500000"))
     call = make_call(**call_overrides)
@@ -100,3 +105,42 @@ def build_scenario(make_call, make_proposal, make_user, make_assignment, **call_
             if index < len(reviews):
                 submit_review(assignment, reviews[index])
     return call, proposals
+
+
+@dataclass
+class Panel:
+    call: Call
+    proposal: Proposal
+    rapporteur: User
+    experts: list[User]  # the rapporteur first
+    assignments: list[Assignment]
+    coordinator: User
+
+
+def build_panel(
+    make_call,
+    make_proposal,
+    make_user,
+    make_assignment,
+    scores: list[dict[str, str]] | None = None,
+    *,
+    phase: Phase = Phase.CONSENSUS,
+    submit: tuple[bool, ...] = (True, True, True),
+    **call_overrides: Any,
+) -> Panel:
+    """A proposal of a call in ``phase`` with three experts (the first is the rapporteur)."""
+    call = make_call(phase=phase, **call_overrides)
+    proposal = make_proposal(call)
+    experts = [make_user(Role.EXPERT, name=n) for n in ("Ada Lovelace", "Bob Noyce", "Cy Ray")]
+    assignments = [
+        make_assignment(proposal, e, is_rapporteur=(i == 0)) for i, e in enumerate(experts)
+    ]
+    scores = scores or [
+        {"compute": "4", "expertise": "3.5", "funding": "3"},
+        {"compute": "4.5", "expertise": "3", "funding": "3"},
+        {"compute": "3", "expertise": "3", "funding": "4"},
+    ]
+    for assignment, values, done in zip(assignments, scores, submit, strict=False):
+        if done:
+            submit_review(assignment, values)
+    return Panel(call, proposal, experts[0], experts, assignments, make_user(Role.COORDINATOR))

@@ -173,7 +173,7 @@ def test_decisions_show_on_the_ranking(scenario, make_user, login_as) -> None:
         .get(f"/calls/{call.key}/ranking")
         .get_data(as_text=True)
     )
-    assert '<span class="badge text-bg-dark">Funded</span>' in html
+    assert 'title="Decision">Funded</span>' in html
 
 
 def test_experts_cannot_open_the_ranking(scenario, make_user, login_as) -> None:

@@ -1,0 +1,119 @@
+"""In chromium: the consensus of a proposal is drafted, approved and made final; the coordinator
+reads the ranking, records every decision and closes the call."""
+
+from __future__ import annotations
+
+import pytest
+
+from reviewer_app.extensions import db
+from reviewer_app.models import Call, ConsensusReport, ConsensusStatus, Decision, Phase, Role
+from tests.consensus.helpers import build_panel, build_scenario
+
+from .conftest import screenshot
+
+pytestmark = pytest.mark.browser
+
+
+def test_coordinator_ranks_decides_and_closes_the_call(
+    live_server, page, make_call, make_proposal, make_user, make_assignment
+) -> None:
+    call, proposals = build_scenario(make_call, make_proposal, make_user, make_assignment)
+    coordinator = make_user(Role.COORDINATOR)
+    page.goto(f"{live_server}/login")
+    page.get_by_label("E-mail").fill(coordinator.email)
+    page.get_by_label("Password").fill("correct horse battery")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{live_server}/calls/")
+
+    page.goto(f"{live_server}/calls/{call.key}/ranking")
+    assert page.get_by_role("heading", name="Ranking").is_visible()
+    assert page.locator("tr.funding-line").is_visible()
+    page.locator('tr[data-ref="AIF-04"]').get_by_role("button", name="Scores").click()
+    details = page.locator("#details-4")
+    details.wait_for(state="visible")
+    assert "Expert A" in details.inner_text()
+    screenshot(page, "decisions-flow-1-ranking")
+
+    page.get_by_role("link", name="Record decisions").click()
+    page.wait_for_url(f"{live_server}/calls/{call.key}/decisions")
+    # Funding the first reserve proposal departs from the ranking: the rationale is required.
+    page.get_by_label("Decision for AIF-04").select_option("funded")
+    page.get_by_label("Decision for AIF-06").select_option("rejected")
+    page.get_by_label("Rationale for AIF-06").fill("Only two reviews; the third expert withdrew.")
+    page.get_by_role("button", name="Save decisions").click()
+    assert page.get_by_text("Give a rationale: this outcome departs from the ranking.").is_visible()
+    screenshot(page, "decisions-flow-2-rationale-required")
+    page.get_by_label("Rationale for AIF-04").fill(
+        "The applicant confirmed extra national co-funding; the budget allows it."
+    )
+    page.get_by_role("button", name="Save decisions").click()
+    assert page.get_by_text("Decisions saved: 7 changed.").is_visible()
+    assert page.get_by_text("Every proposal has a decision.").is_visible()
+    screenshot(page, "decisions-flow-3-saved")
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Move to decided").click()
+    assert page.get_by_text(
+        "The call is decided. Decisions and scores are now read-only."
+    ).is_visible()
+    assert page.get_by_role("button", name="Save decisions").count() == 0
+    screenshot(page, "decisions-flow-4-decided")
+
+    db.session.expire_all()
+    closed = db.session.get(Call, call.id)
+    assert closed.phase is Phase.DECIDED and closed.decided_by_id == coordinator.id
+    funded = db.session.scalar(
+        db.select(Decision).where(Decision.proposal_id == proposals["AIF-04"].id)
+    )
+    assert funded.outcome.value == "funded" and "co-funding" in funded.rationale
+
+
+def sign_in(page, live_server: str, user) -> None:
+    page.goto(f"{live_server}/login")
+    page.get_by_label("E-mail").fill(user.email)
+    page.get_by_label("Password").fill("correct horse battery")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
+
+
+def sign_out(page) -> None:
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_load_state()
+
+
+def test_consensus_from_draft_to_final(
+    live_server, page, make_call, make_proposal, make_user, make_assignment
+) -> None:
+    p = build_panel(make_call, make_proposal, make_user, make_assignment)
+    url = f"{live_server}/consensus/proposals/{p.proposal.id}"
+
+    sign_in(page, live_server, p.rapporteur)
+    page.goto(f"{live_server}/consensus/")
+    page.get_by_role("link", name="Draft the consensus").click()
+    page.wait_for_url(url)
+    assert page.locator("#reviews-table").get_by_text("Expert B").is_visible()
+    screenshot(page, "consensus-1-prefilled-draft")
+    page.get_by_role("group", name="Funding and implementation").get_by_label(
+        "Score"
+    ).select_option("3")
+    page.get_by_role("button", name="Save draft").click()
+    assert page.get_by_text("The consensus draft is saved.").is_visible()
+    sign_out(page)
+
+    sign_in(page, live_server, p.experts[1])
+    page.goto(url)
+    page.get_by_label("I approve this consensus report").check()
+    page.get_by_role("button", name="Send").click()
+    assert page.get_by_text("Your approval is recorded.").is_visible()
+    sign_out(page)
+
+    sign_in(page, live_server, p.coordinator)
+    page.goto(url)
+    page.get_by_role("button", name="Mark final").click()
+    assert page.get_by_text("The consensus report is final.").is_visible()
+    screenshot(page, "consensus-2-final")
+
+    db.session.expire_all()
+    report = db.session.scalar(db.select(ConsensusReport))
+    assert report.status is ConsensusStatus.FINAL
+    assert {s.criterion.key: str(s.value) for s in report.scores}["funding"] == "3.00"
