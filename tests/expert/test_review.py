@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -209,3 +210,35 @@ def test_audit_events_name_the_review_and_the_call(declared: Setup, post_review)
     assert all(e.call_id == declared.call.id for e in events)
     assert all(e.actor_id == declared.expert.id for e in events)
     assert events[-1].data["scores"] == {"compute": "4.5", "expertise": "3", "funding": "2.5"}
+
+
+def test_query_count_of_the_page_does_not_grow_with_documents_or_scores(
+    declared: Setup, client, post_review
+) -> None:
+    from reviewer_app.models import Document
+
+    from .conftest import count_queries
+
+    url = declared.url
+    with count_queries() as empty:
+        client.get(url)
+    post_review("save")
+    for n in range(5):
+        db.session.add(
+            Document(
+                proposal_id=declared.proposal.id,
+                filename=f"annex-{n}.pdf",
+                content_type="application/pdf",
+                size_bytes=1,
+                sha256=f"{n}" * 64,
+                content=b"x",
+            )
+        )
+    db.session.commit()
+    with count_queries() as full:
+        html = client.get(url).get_data(as_text=True)
+    assert "annex-4.pdf" in html and GOOD_COMMENT in html
+    # The saved review adds its scores' query; documents and criteria come in fixed batches.
+    assert len(full) <= len(empty) + 1
+    # The files themselves stay in the database until someone downloads one.
+    assert not any(re.search(r"documents\.content(?!_)", statement) for statement in full)
