@@ -374,3 +374,11 @@ def test_call_progress_for_coordinators_and_observers_only(panel, make_user, log
     )
     assert login_as(p.rapporteur).get(f"/consensus/calls/{p.call.key}").status_code == 403
     assert login_as(p.coordinator).get("/consensus/calls/nope").status_code == 404
+
+
+def test_page_in_german(panel, login_as) -> None:
+    p = panel()
+    client = login_as(p.rapporteur)
+    client.post("/language", data={"language": "de", "next": url(p)})
+    html = client.get(url(p)).get_data(as_text=True)
+    assert "Einzelgutachten" in html and "Gutachter A" in html and "Entwurf speichern" in html

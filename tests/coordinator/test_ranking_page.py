@@ -226,3 +226,11 @@ def test_query_count_does_not_grow_with_proposals(
         for e in extra_experts:
             make_assignment(p, e)
     assert queries_for(small) == queries_for(large)
+
+
+def test_ranking_in_german(scenario, make_user, login_as) -> None:
+    call, _ = scenario
+    client = login_as(make_user(Role.COORDINATOR))
+    client.post("/language", data={"language": "de", "next": "/"})
+    html = client.get(f"/calls/{call.key}/ranking").get_data(as_text=True)
+    assert "Hauptliste" in html and "Förderlinie: Budget 3.500.000,00 EUR" in html
