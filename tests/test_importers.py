@@ -221,3 +221,36 @@ def test_consensus_import_only_in_the_consensus_phase(evaluation):
     call, proposal, _, _ = evaluation
     with pytest.raises(ImportRejected, match="only while the call is in the 'consensus' phase"):
         import_consensus(call, csv_table(CONSENSUS_HEADER, consensus_line(proposal, 4, 4, 4)))
+
+
+def test_reviews_import_reads_with_a_constant_number_of_queries(
+    make_call, make_proposal, make_user, make_assignment
+):
+    from sqlalchemy import event
+
+    def selects_for(proposals: int) -> int:
+        call = make_call(phase=Phase.EVALUATION)
+        expert = make_user("expert")
+        lines = []
+        for _ in range(proposals):
+            proposal = make_proposal(call)
+            make_assignment(proposal, expert)
+            lines.append(review_line(proposal, expert, 4, 4, 4))
+        table = csv_table(HEADER, *lines)
+        db.session.expire_all()
+        statements: list[str] = []
+
+        def listen(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+            statements.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", listen)
+        try:
+            call = db.session.get(type(call), call.id)
+            import_reviews(call, table)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listen)
+        db.session.rollback()
+        return sum(1 for s in statements if s.lstrip().upper().startswith("SELECT"))
+
+    one, five = selects_for(1), selects_for(5)
+    assert 0 < one == five
