@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -44,6 +45,7 @@ from .models.audit import record
 from .scoring.scheme import Scheme
 
 MAX_ROWS = 10_000
+DECIMAL_COMMA = re.compile(r"-?\d+,\d{1,2}")
 MAX_NUMBER = 10**12  # euros; far above any call, far below the cents column limit
 
 # Proposal columns that map to model fields, with their length limits (the model's columns).
@@ -123,9 +125,18 @@ def read_table(data: bytes, *, filename: str = "", fmt: str | None = None) -> Ta
     raise ImportRejected([RowError(None, None, f"unknown format {fmt!r}: use csv or json")])
 
 
+def _delimiter(text: str) -> str:
+    """``,`` unless the header line has more ``;`` or tabs: Excel in a German, French or Italian
+    locale saves "CSV" separated by semicolons, and coordinators should not have to care."""
+    header = text.split("\n", 1)[0]
+    counts = {d: header.count(d) for d in (",", ";", "\t")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] > counts[","] else ","
+
+
 def _read_csv(text: str) -> Table:
     try:
-        records = list(csv.reader(io.StringIO(text, newline="")))
+        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text)))
     except csv.Error as exc:
         raise ImportRejected([RowError(None, None, f"not valid CSV: {exc}")]) from None
     if not records or not any(cell.strip() for cell in records[0]):
@@ -249,7 +260,12 @@ class _Check:
             self.add(row, column, f"must be a number, got {raw!r}")
             return None
         try:
-            value = Decimal(str(raw).strip())
+            text = str(raw).strip()
+            # A decimal comma ("4,5", as a German spreadsheet writes it) is unambiguous with one
+            # or two digits after it; "1,500" could be a thousands separator and is refused.
+            if DECIMAL_COMMA.fullmatch(text):
+                text = text.replace(",", ".")
+            value = Decimal(text)
         except InvalidOperation:
             self.add(row, column, f"must be a number such as 1234.50, got {raw!r}")
             return None

@@ -254,3 +254,26 @@ def test_reviews_import_reads_with_a_constant_number_of_queries(
 
     one, five = selects_for(1), selects_for(5)
     assert 0 < one == five
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "reference,title,requested_funding_eur\r\nP1,Alpha,1500.5\r\n",
+        "reference;title;requested_funding_eur\nP1;Alpha;1500,5\n",  # Excel in a German locale
+        'reference,title,requested_funding_eur\nP1,Alpha,"1500,50"\n',
+        "reference\ttitle\trequested_funding_eur\nP1\tAlpha\t1500.50\n",
+    ],
+)
+def test_csv_dialects_that_spreadsheets_write(make_call, content):
+    call = make_call()
+    (proposal,) = import_proposals(call, read_table(content.encode(), filename="p.csv"))
+    assert (proposal.reference, proposal.title) == ("P1", "Alpha")
+    assert proposal.requested_funding_eur == Decimal("1500.50")
+
+
+def test_a_comma_that_may_separate_thousands_is_refused(make_call):
+    with pytest.raises(ImportRejected, match="row 2, column 'requested_funding_eur'"):
+        import_proposals(
+            make_call(), csv_table("reference;title;requested_funding_eur", "P1;Alpha;1,500")
+        )
