@@ -14,6 +14,7 @@ from fractions import Fraction
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -322,10 +323,11 @@ def _rapporteur_id(proposal: Proposal) -> int | None:
 
 
 def _flush() -> None:
+    """Flush, turning a lost race (a concurrent save, or a concurrent first draft hitting the
+    one-report-per-proposal constraint) into :class:`StaleReport`; the caller rolls back."""
     try:
         db.session.flush()
-    except StaleDataError:
-        db.session.rollback()
+    except (StaleDataError, IntegrityError):
         raise StaleReport(
             _l("Someone else saved this report at the same moment. Your changes were not saved.")
         ) from None

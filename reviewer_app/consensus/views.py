@@ -108,7 +108,14 @@ def proposal(proposal_id: int) -> Any:
             except StaleReport as exc:
                 db.session.rollback()
                 flash(str(exc), "error")
-                return redirect(url_for(".proposal", proposal_id=proposal.id))
+                # Keep the editor's text for merging by hand; the next save answers the
+                # version now shown beside it, so nothing is overwritten unseen.
+                proposal, access = _load(proposal_id)
+                report = proposal.consensus
+                form.version.data = str(report.version) if report is not None else ""
+                return _render(
+                    proposal, access, labels, suggested, form=form, conflict=True, status=409
+                )
             except ConsensusError as exc:
                 db.session.rollback()
                 flash(str(exc), "error")
@@ -139,6 +146,7 @@ def _render(
     *,
     form: Any = None,
     response_form: ResponseForm | None = None,
+    conflict: bool = False,
     status: int = 200,
 ) -> Any:
     report = proposal.consensus
@@ -178,6 +186,7 @@ def _render(
             response_form=response_form,
             version_form=VersionForm(data={"version": report.version if report else ""}),
             is_open=call.phase is Phase.CONSENSUS,
+            conflict=conflict,
         ),
         status,
     )

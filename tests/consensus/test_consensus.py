@@ -166,24 +166,34 @@ def test_a_stale_draft_is_refused_and_nothing_is_saved(panel, login_as) -> None:
     rapporteur.post(url(p), data=draft_data(compute="4"))
     first = report_of(p).version
     rapporteur.post(url(p), data=draft_data(str(first), compute="5"))
+    current = report_of(p).version
     # A second editor (the coordinator) still holds the first version.
     coordinator = login_as(p.coordinator)
-    response = coordinator.post(
-        url(p), data=draft_data(str(first), compute="1"), follow_redirects=True
-    )
-    assert "Someone else saved this report" in response.get_data(as_text=True)
-    report = report_of(p)
-    compute = next(s for s in report.scores if s.criterion.key == "compute")
+    data = draft_data(str(first), compute="1")
+    data["c_compute-comment"] = "My own careful wording."
+    response = coordinator.post(url(p), data=data)
+    assert response.status_code == 409
+    html = response.get_data(as_text=True)
+    assert "Someone else saved this report" in html
+    # The saved version is shown, the editor's text is kept, the form now answers the saved one.
+    assert 'id="saved-version"' in html and "5.00" in html
+    assert "My own careful wording." in html
+    assert f'name="version" type="hidden" value="{current}"' in html
+    compute = next(s for s in report_of(p).scores if s.criterion.key == "compute")
     assert compute.value == Decimal(5)
+    # Saving again after seeing the other version works.
+    response = coordinator.post(url(p), data=dict(data, version=str(current)))
+    assert response.status_code == 302
+    compute = next(s for s in report_of(p).scores if s.criterion.key == "compute")
+    assert compute.value == Decimal(1)
 
 
 def test_a_second_first_draft_is_refused(panel, login_as) -> None:
     p = panel()
     login_as(p.rapporteur).post(url(p), data=draft_data(compute="4"))
     # Someone who opened the page before any report existed posts an empty version.
-    response = login_as(p.coordinator).post(
-        url(p), data=draft_data(compute="1"), follow_redirects=True
-    )
+    response = login_as(p.coordinator).post(url(p), data=draft_data(compute="1"))
+    assert response.status_code == 409
     assert "Someone else saved this report" in response.get_data(as_text=True)
     compute = next(s for s in report_of(p).scores if s.criterion.key == "compute")
     assert compute.value == Decimal(4)
@@ -382,3 +392,23 @@ def test_page_in_german(panel, login_as) -> None:
     client.post("/language", data={"language": "de", "next": url(p)})
     html = client.get(url(p)).get_data(as_text=True)
     assert "Einzelgutachten" in html and "Gutachter A" in html and "Entwurf speichern" in html
+
+
+def test_a_save_racing_another_is_refused_at_flush(panel, login_as) -> None:
+    from sqlalchemy import text
+
+    from reviewer_app.consensus.services import StaleReport, load_proposal, save_draft
+
+    p = panel()
+    login_as(p.rapporteur).post(url(p), data=draft_data())
+    db.session.expire_all()
+    proposal = load_proposal(p.proposal.id)
+    loaded = proposal.consensus.version
+    # Another request commits between our version check and our flush.
+    with db.engine.begin() as conn:
+        conn.execute(text("UPDATE consensus_reports SET version = version + 1"))
+    values = {k: (Decimal(2), "Racing.") for k in ("compute", "expertise", "funding")}
+    with pytest.raises(StaleReport):
+        save_draft(proposal, p.coordinator, values, version=loaded)
+    db.session.rollback()
+    assert {s.value for s in report_of(p).scores} == {Decimal(3)}
