@@ -95,7 +95,7 @@ def evaluations(draw: st.DrawFn) -> EvaluationIn:
     )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(evaluations(), st.randoms(use_true_random=False))
 def test_the_result_does_not_depend_on_input_order(data: EvaluationIn, random: Any) -> None:
     def shuffled(items: tuple) -> tuple:
@@ -114,7 +114,7 @@ def test_the_result_does_not_depend_on_input_order(data: EvaluationIn, random: A
     assert evaluate(other) == evaluate(data)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(evaluations(), st.data())
 def test_a_draft_or_a_conflicted_review_changes_nothing(data: EvaluationIn, extra: Any) -> None:
     keys = data.scheme.criterion_keys
@@ -132,7 +132,7 @@ def test_a_draft_or_a_conflicted_review_changes_nothing(data: EvaluationIn, extr
     assert evaluate(dataclasses.replace(data, reviews=(*data.reviews, added))) == evaluate(data)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(evaluations(), st.data())
 def test_raising_one_score_never_lowers_the_weighted_total(data: EvaluationIn, extra: Any) -> None:
     counted = [i for i, r in enumerate(data.reviews) if r.submitted and not r.conflicted]
@@ -159,7 +159,7 @@ def test_raising_one_score_never_lowers_the_weighted_total(data: EvaluationIn, e
         assert after.total >= before.total
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(evaluations())
 def test_the_main_list_never_exceeds_the_budget(data: EvaluationIn) -> None:
     ranking = evaluate(data)
@@ -170,7 +170,7 @@ def test_the_main_list_never_exceeds_the_budget(data: EvaluationIn) -> None:
         assert ranking.main_total <= data.budget
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(evaluations())
 def test_the_shape_of_every_ranking(data: EvaluationIn) -> None:
     ranking = evaluate(data)
