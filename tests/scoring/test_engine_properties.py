@@ -29,16 +29,16 @@ def schemes(draw: st.DrawFn) -> Scheme:
     criteria: list[dict[str, Any]] = []
     for key in keys:
         item: dict[str, Any] = {"key": key, "title": key, "weight": draw(st.sampled_from(SCALE))}
-        if draw(st.booleans()):
-            item["threshold"] = draw(st.sampled_from(SCALE))
+        if draw(st.integers(0, 2)) == 0:
+            item["threshold"] = draw(st.sampled_from(SCALE[:8]))  # at most 3.5: many pass
         criteria.append(item)
     rules: dict[str, Any] = {
         "aggregate": draw(st.sampled_from(["mean", "median"])),
         "min_reviews": draw(st.integers(1, 3)),
         "tie_break": draw(st.permutations(keys).map(lambda p: list(p[: len(p) // 2 + 1]))),
     }
-    if draw(st.booleans()):
-        rules["overall_threshold"] = draw(st.sampled_from(SCALE)) * len(keys) / 2
+    if draw(st.integers(0, 2)) == 0:
+        rules["overall_threshold"] = draw(st.sampled_from(SCALE[:8])) * len(keys) / 2
     if draw(st.booleans()):
         rules["disagreement_spread"] = draw(st.sampled_from(SCALE[1:]))
     return scheme_from_mapping(
@@ -52,9 +52,11 @@ def schemes(draw: st.DrawFn) -> Scheme:
     )
 
 
-def score_tuples(keys: tuple[str, ...], draw: st.DrawFn, *, all_keys: bool) -> tuple:
+def score_tuples(
+    keys: tuple[str, ...], draw: st.DrawFn, palette: list[Decimal], *, all_keys: bool
+) -> tuple:
     chosen = keys if all_keys else tuple(k for k in keys if draw(st.booleans()))
-    return tuple((k, draw(st.sampled_from(SCALE))) for k in chosen)
+    return tuple((k, draw(st.sampled_from(palette))) for k in chosen)
 
 
 @st.composite
@@ -68,6 +70,9 @@ def evaluations(draw: st.DrawFn) -> EvaluationIn:
         ProposalIn(reference=f"P{i}", title=f"T{i}", requested_funding=draw(amounts))
         for i in range(count)
     )
+    # A few distinct scores per example make equal totals, ex aequo groups and tie groups at
+    # the funding line common instead of rare.
+    palette = draw(st.lists(st.sampled_from(SCALE[4:]), min_size=1, max_size=3, unique=True))
     reviews: list[ReviewIn] = []
     consensus: list[ConsensusIn] = []
     for p in proposals:
@@ -76,14 +81,16 @@ def evaluations(draw: st.DrawFn) -> EvaluationIn:
                 ReviewIn(
                     proposal=p.reference,
                     expert=f"e{e}",
-                    scores=score_tuples(keys, draw, all_keys=True),
+                    scores=score_tuples(keys, draw, palette, all_keys=True),
                     submitted=draw(st.booleans()) or draw(st.booleans()),
                     conflicted=draw(st.integers(0, 5)) == 0,
                 )
             )
         if draw(st.integers(0, 3)) == 0:
             consensus.append(
-                ConsensusIn(p.reference, score_tuples(keys, draw, all_keys=draw(st.booleans())))
+                ConsensusIn(
+                    p.reference, score_tuples(keys, draw, palette, all_keys=draw(st.booleans()))
+                )
             )
     budget = draw(st.none() | st.sampled_from([Decimal(v) for v in ("0", "300", "750", "1000")]))
     return EvaluationIn(
