@@ -17,7 +17,6 @@ from reviewer_app.models import (
     ConflictDeclaration,
     ConsensusReport,
     ConsensusStatus,
-    Phase,
     Proposal,
     Review,
     ReviewStatus,
@@ -383,4 +382,3 @@ def test_export_escapes_formulas(app, runner, tmp_path):
     titles = [row[2].value for row in sheet.iter_rows(min_row=2)]
     assert "'=cmd|' /C calc'!A0" in titles
     assert all(row[2].data_type == "s" for row in sheet.iter_rows(min_row=2))
-    assert Phase  # imported for the reader: the phases named in the commands above
