@@ -195,6 +195,8 @@ def ranking_json(ranking: Ranking) -> dict[str, Any]:
                 "total": format_score(row.total) or None,
                 "weighted_total": format_score(row.weighted_total) or None,
                 "passes": row.passes,
+                "meets_overall_threshold": row.meets_overall_threshold,
+                "has_full_consensus": row.has_full_consensus,
                 "requested_funding_eur": format_money(row.requested_funding) or None,
                 "cumulative_funding_eur": format_money(row.cumulative_funding) or None,
             }
