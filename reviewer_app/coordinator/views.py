@@ -64,6 +64,15 @@ def coordinator_helpers() -> dict[str, Any]:
     }
 
 
+@bp.app_template_filter("tie_title")
+def tie_title(key: str, scheme: Any) -> str:
+    """A criterion key of the scheme as its title, for rules that name criteria."""
+    try:
+        return str(scheme.criterion(key).title)
+    except KeyError:
+        return key
+
+
 def current_user_is_coordinator() -> bool:
     from flask_login import current_user
 

@@ -29,6 +29,18 @@ EXPERTS = [
 ]
 
 
+def _pdf() -> bytes:
+    import io
+
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
 def test_coordinator_sets_up_a_call(live_server: str, page, make_user) -> None:
     coordinator = make_user("coordinator", name="Clara Coordinator")
     page.goto(f"{live_server}/login")
@@ -65,6 +77,15 @@ def test_coordinator_sets_up_a_call(live_server: str, page, make_user) -> None:
     assert page.get_by_text("Proposals imported: 3.").is_visible()
     assert page.get_by_role("link", name="AIF-03").is_visible()
     screenshot(page, "coordinator-05-proposals")
+
+    page.get_by_role("link", name="AIF-01").click()
+    page.get_by_label("File").set_input_files(
+        {"name": "AIF-01 Part B.pdf", "mimeType": "application/pdf", "buffer": _pdf()}
+    )
+    page.get_by_role("button", name="Upload").click()
+    assert page.get_by_text("AIF-01 Part B.pdf is attached.").is_visible()
+    assert page.get_by_role("link", name="AIF-01 Part B.pdf").is_visible()
+    screenshot(page, "coordinator-05b-proposal")
 
     page.get_by_role("link", name="Experts and assignment").first.click()
     for name, email, organisation, country, keywords in EXPERTS:
