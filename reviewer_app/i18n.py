@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from flask import Flask, has_request_context, request, session
@@ -47,7 +48,8 @@ def compile_catalogs(force: bool = False) -> None:
             continue
         with po_path.open("rb") as fh:
             catalog = read_po(fh, locale=po_path.parent.parent.name, domain=po_path.stem)
-        tmp = mo_path.with_suffix(".mo.tmp")
+        # A name of its own per process: parallel test workers compile at the same moment.
+        tmp = mo_path.with_suffix(f".mo.{os.getpid()}.tmp")
         with tmp.open("wb") as fh:
             write_mo(fh, catalog)
         tmp.replace(mo_path)
