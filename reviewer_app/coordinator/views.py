@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from wtforms.fields.choices import SelectChoice
 
@@ -77,6 +79,21 @@ def current_user_is_coordinator() -> bool:
     from flask_login import current_user
 
     return bool(current_user.is_authenticated and current_user.role is Role.COORDINATOR)
+
+
+@bp.errorhandler(IntegrityError)
+def concurrent_change(_error: IntegrityError) -> Any:
+    """Two people saved the same thing at the same moment: the database kept the first."""
+    db.session.rollback()
+    flash(
+        _("Someone else changed the same data at the same moment. Nothing was saved; try again."),
+        "error",
+    )
+    back = urlsplit(request.referrer or "")
+    if back.netloc == request.host and back.path.startswith("/"):
+        return redirect(back.path + (f"?{back.query}" if back.query else ""))
+    key = (request.view_args or {}).get("key")
+    return redirect(url_for(".call_detail", key=key) if key else url_for(".calls"))
 
 
 def load_call(key: str) -> Call:

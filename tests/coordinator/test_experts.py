@@ -278,3 +278,33 @@ def test_auto_assign_refused_after_evaluation(client, coordinator, setup_call) -
     )
     assert "only during set-up and evaluation" in page
     assert _assignments() == set()
+
+
+def test_a_concurrent_duplicate_is_reported_not_a_server_error(
+    client, coordinator, setup_call, make_assignment, monkeypatch
+) -> None:
+    """Two coordinators toggle the same cell at once: the second insert hits the unique key."""
+    from reviewer_app.coordinator import expert_views
+
+    call, proposals, people = setup_call
+    pair = {"proposal_id": proposals[0].id, "expert_id": people[3].id}
+    make_assignment(proposals[0], people[3])
+
+    def insert_again(_call, proposal, expert) -> bool:
+        # What the second request does when it read "not assigned" before the first committed.
+        expert_views.db.session.add(Assignment(proposal_id=proposal.id, expert_id=expert.id))
+        expert_views.db.session.flush()
+        return True
+
+    monkeypatch.setattr(expert_views, "toggle_assignment", insert_again)
+    response = client.post(
+        f"/calls/{call.key}/assignments/toggle",
+        data=pair,
+        headers={"Referer": f"http://localhost/calls/{call.key}/assignments"},
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/calls/{call.key}/assignments")
+    monkeypatch.undo()
+    page = client.get(f"/calls/{call.key}/assignments").get_data(as_text=True)
+    assert "Someone else changed the same data at the same moment" in page
+    assert len(_assignments()) == 1
