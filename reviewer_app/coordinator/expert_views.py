@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -42,11 +43,16 @@ def _mail_failed(exc: MailError) -> str:
 def assignments(key: str) -> Any:
     """The assignment matrix: proposals x experts, loads, staffing, rapporteurs."""
     call = load_call(key)
-    matrix = assignment_matrix(call)
+    proposal_query = request.args.get("q", "").strip()
+    expert_query = request.args.get("expert", "").strip()
+    matrix = assignment_matrix(call, proposal_query=proposal_query, expert_query=expert_query)
     return render_template(
         "coordinator/assignments.html",
         call=call,
         matrix=matrix,
+        proposal_query=proposal_query,
+        expert_query=expert_query,
+        filtered=bool(proposal_query or expert_query),
         form=FlaskForm(),
         block_label=block_reason_label,
         editable=call.phase in ("setup", "evaluation"),
@@ -118,6 +124,14 @@ def reinvite(key: str, user_id: int) -> Any:
     return redirect(url_for(".assignments", key=call.key))
 
 
+def _back_to_matrix(key: str, anchor: str) -> Any:
+    """Back to the matrix, keeping the filter the coordinator was using."""
+    target = url_for(".assignments", key=key)
+    back = urlsplit(request.referrer or "")
+    query = back.query if back.netloc == request.host and back.path == target else ""
+    return redirect(f"{target}{'?' + query if query else ''}#{anchor}")
+
+
 def _pair(call_id: int) -> tuple[Proposal, User]:
     form = PairForm()
     if not form.validate_on_submit():
@@ -158,7 +172,7 @@ def toggle(key: str) -> Any:
             )
         )
         flash(message, "success")
-    return redirect(url_for(".assignments", key=call.key, _anchor=f"p{proposal.id}"))
+    return _back_to_matrix(call.key, f"p{proposal.id}")
 
 
 @bp.route("/<key>/assignments/rapporteur", methods=["POST"])
@@ -182,7 +196,7 @@ def rapporteur(key: str) -> Any:
             ),
             "success",
         )
-    return redirect(url_for(".assignments", key=call.key, _anchor=f"p{proposal.id}"))
+    return _back_to_matrix(call.key, f"p{proposal.id}")
 
 
 @bp.route("/<key>/assignments/auto", methods=["POST"])

@@ -181,27 +181,49 @@ def _planning_input(call: Call, proposals: list[Proposal], experts: list[User]) 
     )
 
 
-def assignment_matrix(call: Call) -> Matrix:
-    """Proposals x active experts: who is assigned, who is blocked and why, loads and staffing."""
+def _matches(query: str, *texts: str | None) -> bool:
+    words = query.casefold().split()
+    haystack = " ".join(t or "" for t in texts).casefold()
+    return all(word in haystack for word in words)
+
+
+def assignment_matrix(call: Call, *, proposal_query: str = "", expert_query: str = "") -> Matrix:
+    """Proposals x active experts: who is assigned, who is blocked and why, loads and staffing.
+
+    The queries narrow the rows and columns shown; loads and staffing always count everything.
+    """
     proposals = _call_proposals(call)
     experts = active_experts()
     data = _planning_input(call, proposals, experts)
-    cells: dict[tuple[int, int], Cell] = {}
     loads = {e.id: 0 for e in experts}
     staffed = {p.id: 0 for p in proposals}
+    for proposal in proposals:
+        for assignment in proposal.assignments:
+            if not assignment.has_conflict:
+                staffed[proposal.id] += 1
+                if assignment.expert_id in loads:
+                    loads[assignment.expert_id] += 1
+    shown_proposals = [
+        p
+        for p in proposals
+        if _matches(proposal_query, p.reference, p.acronym, p.title, p.applicant, p.country)
+    ]
+    shown_experts = [
+        e
+        for e in experts
+        if _matches(expert_query, e.name, e.email, e.organisation, e.country, *e.expertise)
+    ]
     slots_p = {s.id: s for s in data.proposals}
     slots_e = {s.id: s for s in data.experts}
-    for proposal in proposals:
+    cells: dict[tuple[int, int], Cell] = {}
+    for proposal in shown_proposals:
         by_expert = {a.expert_id: a for a in proposal.assignments}
-        for expert in experts:
-            assignment = by_expert.get(expert.id)
+        for expert in shown_experts:
             cells[proposal.id, expert.id] = Cell(
-                assignment, block_reason(data, slots_p[proposal.id], slots_e[expert.id])
+                by_expert.get(expert.id),
+                block_reason(data, slots_p[proposal.id], slots_e[expert.id]),
             )
-            if assignment is not None and not assignment.has_conflict:
-                loads[expert.id] += 1
-                staffed[proposal.id] += 1
-    return Matrix(proposals, experts, cells, loads, staffed, data.min_reviews)
+    return Matrix(shown_proposals, shown_experts, cells, loads, staffed, data.min_reviews)
 
 
 def _check_assignable_phase(call: Call) -> None:

@@ -308,3 +308,34 @@ def test_a_concurrent_duplicate_is_reported_not_a_server_error(
     page = client.get(f"/calls/{call.key}/assignments").get_data(as_text=True)
     assert "Someone else changed the same data at the same moment" in page
     assert len(_assignments()) == 1
+
+
+def test_matrix_filters_keep_counting_everything(client, coordinator, setup_call) -> None:
+    call, proposals, experts = setup_call
+    for expert in experts[2:]:
+        client.post(
+            f"/calls/{call.key}/assignments/toggle",
+            data={"proposal_id": proposals[0].id, "expert_id": expert.id},
+        )
+    page = client.get(f"/calls/{call.key}/assignments?expert=cnrs").get_data(as_text=True)
+    matrix = page[page.index("<table") : page.index("</table>")]
+    assert "Cy" in matrix and "Di" not in matrix and "Ed" not in matrix
+    assert "3 / 3" in matrix  # staffing counts the experts filtered out too
+    page = client.get(f"/calls/{call.key}/assignments?q={proposals[1].reference}").get_data(
+        as_text=True
+    )
+    matrix = page[page.index("<table") : page.index("</table>")]
+    assert proposals[1].reference in matrix and proposals[0].reference not in matrix
+    assert "Nothing matches" in client.get(f"/calls/{call.key}/assignments?q=zzz").get_data(
+        as_text=True
+    )
+    # A toggle made from a filtered matrix comes back to the same filter.
+    url = f"http://localhost/calls/{call.key}/assignments?expert=cnrs"
+    response = client.post(
+        f"/calls/{call.key}/assignments/toggle",
+        data={"proposal_id": proposals[1].id, "expert_id": experts[2].id},
+        headers={"Referer": url},
+    )
+    assert response.headers["Location"].endswith(
+        f"/calls/{call.key}/assignments?expert=cnrs#p{proposals[1].id}"
+    )
