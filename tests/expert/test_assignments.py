@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 from reviewer_app.models import ConflictDeclaration, Phase, Review, ReviewStatus
 
 from .conftest import Setup, count_queries
@@ -86,14 +88,19 @@ def test_signed_out_visitor_is_sent_to_sign_in(client) -> None:
 def test_consensus_link_only_in_consensus_phase_and_when_the_page_exists(
     declared: Setup, client, app
 ) -> None:
+    from flask import url_for
+
     from reviewer_app.extensions import db
 
-    has_page = "consensus.proposal" in app.view_functions
-    assert "Consensus</a>" not in client.get("/expert/").get_data(as_text=True)
+    if "consensus.proposal" not in app.view_functions:
+        pytest.skip("the consensus pages are not there yet")
+    with app.test_request_context():
+        link = f'href="{url_for("consensus.proposal", proposal_id=declared.proposal.id)}"'
+    assert link not in client.get("/expert/").get_data(as_text=True)
     declared.call.phase = Phase.CONSENSUS
     db.session.commit()
     html = client.get("/expert/").get_data(as_text=True)
-    assert ("Consensus</a>" in html) is has_page
+    assert link in html
     assert "View</a>" in html  # no more writing: the review opens read-only
 
 
