@@ -181,6 +181,7 @@ def test_overview_links_to_every_page_and_shows_why_the_next_step_is_blocked(
     for endpoint in ("proposals", "assignments", "progress", "scheme"):
         assert f"/calls/{call.key}/{endpoint}" in page
     assert "The call has no proposals yet" in page
+    assert "Add or import proposals" in page
 
 
 def test_phase_move_through_the_confirmation_page(
