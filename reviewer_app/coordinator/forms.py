@@ -177,3 +177,9 @@ class PairForm(FlaskForm):
 class ReminderForm(FlaskForm):
     expert_id = IntegerField(validators=[Optional()])
     submit = SubmitField(_l("Send reminders"))
+
+
+class DueDateForm(FlaskForm):
+    expert_id = IntegerField(validators=[DataRequired()])
+    due_date = DateField(_l("Due date"), validators=[Optional()])
+    submit = SubmitField(_l("Set"))

@@ -43,6 +43,7 @@ class ExpertProgress:
     last_activity: datetime | None = None
     overdue: list[Proposal] = field(default_factory=list)
     open: list[Proposal] = field(default_factory=list)
+    due: date | None = None  # the earliest due date of the open work
 
 
 @dataclass
@@ -127,6 +128,8 @@ def call_progress(call: Call, today: date | None = None) -> Progress:
             continue
         expert.open.append(row.proposal)
         due = due_date(assignment, call)
+        if due is not None and (expert.due is None or due < expert.due):
+            expert.due = due
         if due is not None and due < today:
             expert.overdue.append(row.proposal)
     if by_expert:
@@ -192,3 +195,28 @@ def send_reminders(call: Call, expert: User | None = None) -> int:
     db.session.flush()
     send_messages(messages)
     return len(messages)
+
+
+def set_due_date(call: Call, expert: User, due: date | None) -> int:
+    """Give ``expert`` until ``due`` for their open work in ``call`` (None: the call deadline).
+
+    Returns how many assignments changed.
+
+    :raises ReminderError: the call is not in set-up or evaluation, or the expert has no open work.
+    """
+    if call.phase not in (Phase.SETUP, Phase.EVALUATION):
+        raise ReminderError(_("Due dates can be changed only during set-up and evaluation."))
+    open_work = [a for a in _assignments(call) if a.expert_id == expert.id and _is_open(a)]
+    if not open_work:
+        raise ReminderError(_("%(name)s has no open reviews in this call.", name=expert.name))
+    for assignment in open_work:
+        assignment.due_date = due
+    record(
+        "assignment.due_date",
+        expert,
+        call_id=call.id,
+        due_date=due.isoformat() if due else None,
+        proposals=sorted(a.proposal.reference for a in open_work),
+    )
+    db.session.flush()
+    return len(open_work)

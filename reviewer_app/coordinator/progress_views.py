@@ -13,8 +13,8 @@ from ..extensions import db
 from ..mail import MailError
 from ..models import Role, User
 from . import bp
-from .forms import ReminderForm
-from .progress import ReminderError, call_progress, send_reminders
+from .forms import DueDateForm, ReminderForm
+from .progress import ReminderError, call_progress, send_reminders, set_due_date
 from .views import load_call
 
 
@@ -55,4 +55,34 @@ def remind(key: str) -> Any:
     else:
         db.session.commit()
         flash(_("Reminders sent: %(num)d.", num=sent), "success")
+    return redirect(url_for(".progress", key=call.key))
+
+
+@bp.route("/<key>/due-date", methods=["POST"])
+@role_required(Role.COORDINATOR)
+def due_date(key: str) -> Any:
+    """Set the due date of one expert's open reviews (empty: back to the call deadline)."""
+    call = load_call(key)
+    form = DueDateForm()
+    if not form.validate_on_submit():
+        flash(_("Enter the due date as a date, e.g. 2026-12-31."), "error")
+        return redirect(url_for(".progress", key=call.key))
+    expert = db.session.get(User, form.expert_id.data)
+    if expert is None:
+        abort(404)
+    try:
+        changed = set_due_date(call, expert, form.due_date.data)
+    except ReminderError as exc:
+        db.session.rollback()
+        flash(exc.message, "warning")
+    else:
+        db.session.commit()
+        flash(
+            _(
+                "New due date for %(name)s on %(num)d open reviews.",
+                name=expert.name,
+                num=changed,
+            ),
+            "success",
+        )
     return redirect(url_for(".progress", key=call.key))

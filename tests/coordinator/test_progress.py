@@ -143,3 +143,36 @@ def test_dashboard_queries_do_not_grow_with_the_call(
             for expert in experts[:3]:
                 make_review(make_assignment(proposal, expert))
     assert count_queries(small) == count_queries(large)
+
+
+def test_give_one_expert_more_time(client, coordinator, running_call) -> None:
+    call, (_p1, p2), (ada, bo, _cy) = running_call
+    later = date.today() + timedelta(days=20)
+    response = client.post(
+        f"/calls/{call.key}/due-date", data={"expert_id": bo.id, "due_date": later.isoformat()}
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    [open_assignment] = [a for a in p2.assignments if a.expert_id == bo.id]
+    assert open_assignment.due_date == later
+    page = client.get(f"/calls/{call.key}/progress").get_data(as_text=True)
+    bo_row = page[page.index("Bo Svensson", page.index("Per expert")) :].split("</tr>")[0]
+    assert "text-danger" not in bo_row  # no longer overdue
+    assert later.isoformat() in bo_row
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "assignment.due_date"))
+    assert event.data == {"due_date": later.isoformat(), "proposals": ["AIF-02"]}
+    # Ada has nothing open; a bad date is refused.
+    page = client.post(
+        f"/calls/{call.key}/due-date",
+        data={"expert_id": ada.id, "due_date": later.isoformat()},
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "has no open reviews" in page
+    page = client.post(
+        f"/calls/{call.key}/due-date",
+        data={"expert_id": bo.id, "due_date": "next week"},
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "Enter the due date as a date" in page
+    db.session.expire_all()
+    assert open_assignment.due_date == later
