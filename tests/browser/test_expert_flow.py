@@ -97,7 +97,7 @@ def test_scoring_form_in_german(live_server: str, page, assigned) -> None:
     expect(page.get_by_role("heading", name="Meine Zuweisungen")).to_be_visible()
     page.get_by_role("link", name="Erklären und öffnen").click()
     page.get_by_label("Nein, ich habe keinen Interessenkonflikt").check()
-    page.get_by_label("Ich behandle den Vorschlag").check()
+    page.get_by_label("Ich behandle den Antrag").check()
     screenshot(page, "expert-de-declaration")
     page.get_by_role("button", name="Erklärung absenden").click()
     page.get_by_label("Compute: 4,5", exact=True).check()

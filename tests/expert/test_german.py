@@ -8,12 +8,12 @@ from .conftest import Setup
 def test_pages_follow_the_browsers_language(declared: Setup, client) -> None:
     german = {"Accept-Language": "de-DE,de;q=0.9"}
     listing = client.get("/expert/", headers=german).get_data(as_text=True)
-    assert "Meine Zuweisungen" in listing and "Bewertung beginnen" in listing
+    assert "Meine Zuweisungen" in listing and "Gutachten beginnen" in listing
     assert "15.01.2030" in listing  # dates in the German format
 
     page = client.get(declared.url, headers=german).get_data(as_text=True)
     for text in (
-        "Ihre Bewertung",
+        "Ihr Gutachten",
         "Beantragte Förderung",
         "1.000.000,00\xa0€",  # money in the German format
         "Spanien (ES)",
@@ -29,7 +29,7 @@ def test_validation_messages_in_german(declared: Setup, post_review, client) -> 
     client.post("/language", data={"language": "de"})
     response = post_review("submit", score_compute=None, comment_funding="kurz")
     html = response.get_data(as_text=True)
-    assert "Wählen Sie eine Bewertung für dieses Kriterium." in html
+    assert "Wählen Sie eine Punktzahl für dieses Kriterium." in html
     assert "Schreiben Sie mindestens 50 Zeichen (bisher 4)." in html
 
 
