@@ -197,3 +197,34 @@ def test_demo_expert_scores_the_open_proposal(live_server: str, page, app_ctx) -
     expect(page.get_by_text("Your review is submitted")).to_be_visible()
     expect(page.get_by_text("The review is read-only")).to_be_visible()
     screenshot(page, "demo-expert-submitted")
+
+
+def test_a_save_from_a_stale_tab_is_refused(live_server: str, page, assigned) -> None:
+    expert, assignment = assigned
+    sign_in(page, live_server, expert.email)
+    page.get_by_role("link", name="Declare and open").click()
+    page.get_by_label("No, I have no conflict of interest").check()
+    page.get_by_label("I will keep the proposal").check()
+    page.get_by_role("button", name="Send declaration").click()
+    other_tab = page.context.new_page()
+    other_tab.goto(page.url)
+
+    other_tab.get_by_label("Compute: Comment").fill("Saved first, in the other tab")
+    other_tab.get_by_role("button", name="Save draft").click()
+    expect(other_tab.get_by_text("Draft saved.")).to_be_visible()
+
+    page.get_by_label("Compute: Comment").fill("Typed in the older tab")
+    page.get_by_role("button", name="Save draft").click()
+    expect(page.get_by_text("Not saved: a newer version exists.")).to_be_visible()
+    expect(page.get_by_label("Compute: Comment")).to_have_value("Typed in the older tab")
+    screenshot(page, "expert-stale-save")
+    # Autosave stays off on the refused page: only a click may replace the other tab's save.
+    page.get_by_label("Compute: Comment").fill("Typed in the older tab, more")
+    page.evaluate(
+        "Object.defineProperty(document, 'visibilityState', {value: 'hidden', configurable: true});"
+        "document.dispatchEvent(new Event('visibilitychange'))"
+    )
+    page.wait_for_timeout(500)
+    db.session.expire_all()
+    review = db.session.scalars(db.select(Review)).one()
+    assert "Saved first, in the other tab" in {s.comment for s in review.scores}

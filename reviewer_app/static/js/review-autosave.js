@@ -62,7 +62,8 @@
   var changes = 0;       // edits since the page loaded
   var savedChanges = 0;  // edits the server has
   var inflight = null;
-  var stopped = false;   // after a stale or locked answer: only a deliberate save may win
+  // After a stale or locked answer only a deliberate click may replace the other version.
+  var stopped = form.hasAttribute("data-autosave-paused");
   var submitting = false;
 
   function fields() {
