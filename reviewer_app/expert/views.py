@@ -132,6 +132,10 @@ def review(assignment_id: int) -> Any:
     except StaleReview:
         db.session.rollback()
         return _refuse_stale(assignment_id, form)
+    except ReviewLocked:
+        db.session.rollback()
+        flash(_("This review is submitted and can no longer be changed."), "warning")
+        return redirect(url_for(".review", assignment_id=assignment_id))
     if form.is_submit:
         flash(_("Your review is submitted. Thank you."), "success")
     else:
