@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -19,7 +19,7 @@ from ..auth.access import keeps_input_on_expiry, role_required
 from ..consensus.services import expert_labels
 from ..extensions import db
 from ..models import Assignment, Call, DecisionOutcome, Phase, Proposal, Role, User
-from ..ranking import rank_call
+from ..ranking import rank_call, ranking_csv
 from ..scoring.numbers import format_money, format_score
 from . import bp
 from .decisions import (
@@ -80,8 +80,13 @@ def _helpers(call: Call) -> dict[str, Any]:
         "titles": {c.key: c.title for c in call.criteria},
         "reports": {
             name: name in current_app.view_functions
-            for name in ("reports.decision_report", "reports.feedback_report")
+            for name in (
+                "reports.decision_report",
+                "reports.feedback_report",
+                "reports.feedback_reports_zip",
+            )
         },
+        "is_coordinator_user": current_user.role is Role.COORDINATOR,
     }
 
 
@@ -135,6 +140,17 @@ def ranking(key: str) -> Any:
         last_main=last_main,
         **_helpers(call),
     )
+
+
+@bp.route("/<key>/ranking.csv")
+@role_required(Role.COORDINATOR, Role.OBSERVER)
+def ranking_download(key: str) -> Any:
+    """The ranking as CSV: byte for byte what ``reviewer-app ranking KEY --format csv`` prints."""
+    call = _load_call(key)
+    response = Response(ranking_csv(rank_call(call)), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="{call.key}-ranking.csv"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 def _decision_form_class(rows: list[Any]) -> type[FlaskForm]:

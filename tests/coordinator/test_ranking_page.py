@@ -234,3 +234,28 @@ def test_ranking_in_german(scenario, make_user, login_as) -> None:
     client.post("/language", data={"language": "de", "next": "/"})
     html = client.get(f"/calls/{call.key}/ranking").get_data(as_text=True)
     assert "Hauptliste" in html and "Förderlinie: Budget 3.500.000,00 EUR" in html
+
+
+def test_csv_download_is_the_command_line_csv(scenario, make_user, login_as, runner) -> None:
+    call, _ = scenario
+    response = login_as(make_user(Role.OBSERVER)).get(f"/calls/{call.key}/ranking.csv")
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    assert response.get_data(as_text=True) == ranking_csv(rank_call(call))
+    result = runner.invoke(args=["ranking", call.key, "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    assert result.output == response.get_data(as_text=True)
+
+
+def test_feedback_links_only_for_coordinators(scenario, make_user, login_as) -> None:
+    call, _ = scenario
+    html = (
+        login_as(make_user(Role.OBSERVER)).get(f"/calls/{call.key}/ranking").get_data(as_text=True)
+    )
+    assert "feedback.pdf" not in html
+    html = (
+        login_as(make_user(Role.COORDINATOR))
+        .get(f"/calls/{call.key}/ranking")
+        .get_data(as_text=True)
+    )
+    assert "feedback.pdf" in html
