@@ -112,6 +112,10 @@ def test_consensus_from_draft_to_final(
     page.get_by_role("button", name="Mark final").click()
     assert page.get_by_text("The consensus report is final.").is_visible()
     screenshot(page, "consensus-2-final")
+    page.goto(f"{live_server}/consensus/calls/{p.call.key}")
+    row = page.locator(f'tr[data-ref="{p.proposal.reference}"]')
+    assert "Final" in row.inner_text() and "3 / 3" in row.inner_text()
+    screenshot(page, "consensus-3-progress")
 
     db.session.expire_all()
     report = db.session.scalar(db.select(ConsensusReport))
