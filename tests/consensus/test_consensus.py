@@ -7,6 +7,8 @@ from decimal import Decimal
 from fractions import Fraction
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from reviewer_app.consensus.services import letter, round_to_scale
@@ -412,3 +414,13 @@ def test_a_save_racing_another_is_refused_at_flush(panel, login_as) -> None:
         save_draft(proposal, p.coordinator, values, version=loaded)
     db.session.rollback()
     assert {s.value for s in report_of(p).scores} == {Decimal(3)}
+
+
+@given(
+    values=st.lists(st.sampled_from(HALF_POINTS.values()), min_size=1, max_size=7),
+)
+def test_rounded_aggregate_is_on_the_scale_and_nearest(values) -> None:
+    mean = sum((Fraction(v) for v in values), Fraction(0)) / len(values)
+    rounded = round_to_scale(mean, HALF_POINTS)
+    assert HALF_POINTS.contains(rounded)
+    assert abs(Fraction(rounded) - mean) <= Fraction(HALF_POINTS.step) / 2
