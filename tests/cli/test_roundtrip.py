@@ -382,3 +382,15 @@ def test_export_escapes_formulas(app, runner, tmp_path):
     titles = [row[2].value for row in sheet.iter_rows(min_row=2)]
     assert "'=cmd|' /C calc'!A0" in titles
     assert all(row[2].data_type == "s" for row in sheet.iter_rows(min_row=2))
+
+
+def test_ranking_and_export_of_an_unknown_call(runner):
+    assert "no call with key 'nope' (there are no calls yet)" in fails(runner, "ranking", "nope")
+    assert "no call with key 'nope'" in fails(runner, "export", "nope", "--what", "ranking")
+
+
+def test_xlsx_export_to_standard_output(runner):
+    set_up_call(runner)
+    result = runner.invoke(args=["export", KEY, "--what", "ranking", "--format", "xlsx"])
+    assert result.exit_code == 0
+    assert result.stdout_bytes.startswith(b"PK")  # a zip container, as XLSX is
