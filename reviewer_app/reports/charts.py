@@ -174,13 +174,14 @@ def totals_bar_chart(
     funding_line_label: str,
     axis_label: str,
     tick_text: Callable[[Decimal], str],
+    legend: Sequence[tuple[str, str]] = (),
 ) -> Markup:
     """The weighted totals as horizontal bars in ranking order, the funding line drawn after
     the last proposal of the main list."""
     width, left, right = 640.0, 190.0, 580.0
     bar_h, gap, top = 15.0, 6.0, 8.0
     plot_h = (bar_h + gap) * len(bars)
-    height = top + plot_h + 38
+    height = top + plot_h + (52 if legend else 38)
     span = float(maximum) or 1.0
 
     def x(value: Number) -> float:
@@ -209,6 +210,15 @@ def totals_bar_chart(
         )
     )
     colours = {"main": ACCENT, "reserve": RESERVE}
+    # Legend: one swatch per status shown, under the axis label.
+    lx = left
+    for status, label in legend:
+        parts.append(
+            f'<rect x="{_n(lx)}" y="{_n(top + plot_h + 38)}" width="9" height="9" '
+            f'fill="{colours.get(status, FAILED)}"/>'
+        )
+        parts.append(_text(lx + 13, top + plot_h + 46, label, size=8.5, fill=MUTED))
+        lx += 26 + 5.6 * len(label)
     for index, bar in enumerate(bars):
         y = top + index * (bar_h + gap) + gap / 2
         parts.append(_text(left - 8, y + bar_h - 4, _clip(bar.label, 30), size=9.5, anchor="end"))
@@ -242,8 +252,9 @@ def totals_bar_chart(
 
 
 def _tick_step(maximum: Decimal) -> Decimal:
-    """A round step that gives at most about eight grid lines."""
-    for step in (Decimal(1), Decimal(2), Decimal(5), Decimal(10), Decimal(20), Decimal(50)):
-        if maximum / step <= 8:
-            return step
-    return (maximum / 8).to_integral_value()
+    """A round step that divides the axis evenly into at most eight parts."""
+    for step in (1, 2, "2.5", 5, 10, 20, 25, 50, 100):
+        value = Decimal(step)
+        if maximum % value == 0 and maximum / value <= 8:
+            return value
+    return maximum / 8

@@ -326,6 +326,9 @@ class Formatter:
             return "–"
         return babel_format_decimal(value, format="0.##", locale=self.lang)
 
+    def count(self, value: int) -> str:
+        return babel_format_decimal(value, format="#,##0", locale=self.lang)
+
     def money(self, value: Decimal | None) -> str:
         if value is None:
             return "–"
@@ -604,6 +607,11 @@ def _decision_report(records: CallRecords, fmt: Formatter) -> DecisionReport:
         funding_line_label=_("Funding line"),
         axis_label=_("Weighted total"),
         tick_text=fmt.plain,
+        legend=[
+            (status, status_label(status))
+            for status in ("main", "reserve", "below_threshold", "incomplete")
+            if any(bar.status == status for bar in shown)
+        ],
     )
     note = ""
     if len(bars) > len(shown):
@@ -619,14 +627,14 @@ def _decision_report(records: CallRecords, fmt: Formatter) -> DecisionReport:
     )
     stats = records.stats
     figures = (
-        Figure(_("Proposals"), str(len(records.proposals))),
-        Figure(_("Experts"), str(stats.experts)),
-        Figure(_("Assignments"), str(stats.assignments)),
-        Figure(_("Reviews submitted"), str(stats.reviews_submitted)),
-        Figure(_("Reviews still in draft"), str(stats.reviews_draft)),
-        Figure(_("Conflicts of interest declared"), str(stats.conflicts)),
-        Figure(_("Consensus reports (final)"), str(stats.consensus_final)),
-        Figure(_("Decisions recorded"), str(stats.decisions)),
+        Figure(_("Proposals"), fmt.count(len(records.proposals))),
+        Figure(_("Experts"), fmt.count(stats.experts)),
+        Figure(_("Assignments"), fmt.count(stats.assignments)),
+        Figure(_("Reviews submitted"), fmt.count(stats.reviews_submitted)),
+        Figure(_("Reviews still in draft"), fmt.count(stats.reviews_draft)),
+        Figure(_("Conflicts of interest declared"), fmt.count(stats.conflicts)),
+        Figure(_("Consensus reports (final)"), fmt.count(stats.consensus_final)),
+        Figure(_("Decisions recorded"), fmt.count(stats.decisions)),
     )
     moves = [(fmt.short_date(records.created_at), "", phase_label("setup"))]
     moves += [

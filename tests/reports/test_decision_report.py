@@ -134,3 +134,13 @@ def test_experts_are_anonymous_unless_the_call_names_them(rendered: Rendered, sc
     db.session.commit()
     text = "\n".join(pdf_text(decision_report_pdf(scene.call, "en").content))
     assert "Secret Name 2" in text
+
+
+def test_a_call_without_proposals_or_budget_still_reports(make_call, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from reviewer_app.reports.verify import verify_report
+
+    call = make_call(key="empty", title="Nothing yet")
+    report = decision_report_pdf(call, "en")
+    text = "\n".join(pdf_text(report.content))
+    assert "no budget set" in text and "Funding line ·" not in text
+    assert verify_report(report.content, against=call).ok
