@@ -30,14 +30,16 @@ PASSWORD = "correct horse battery"
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
 
 
-def _database_url(tmp_root: Path) -> str:
+def _database_url(tmp_root: Path, prefix: str = "test") -> str:
+    """A fresh, empty database: a SQLite file under ``tmp_root``, or a new PostgreSQL schema."""
     url = os.environ.get("TEST_DATABASE_URL")
     if not url:
-        return f"sqlite:///{tmp_root / 'test.db'}"
+        return f"sqlite:///{tmp_root / f'{prefix}.db'}"
     from reviewer_app.config import normalise_database_url
 
     url = normalise_database_url(url)
-    schema = f"test_{WORKER}"
+    # Per process, so that two runs at once (two developers, or CI beside a developer) never meet.
+    schema = f"{prefix}_{WORKER}_{os.getpid()}"
     engine = create_engine(url)
     with engine.begin() as conn:
         conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
@@ -84,6 +86,17 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     yield app
     with app.app_context():
         _db.engine.dispose()
+    drop_schema(app.config["SQLALCHEMY_DATABASE_URI"])
+
+
+def drop_schema(url: str) -> None:
+    if "search_path%3D" not in url:
+        return
+    schema = url.rsplit("%3D", 1)[1]
+    engine = create_engine(url.split("?")[0])
+    with engine.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    engine.dispose()
 
 
 @pytest.fixture(autouse=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from flask_migrate import check, downgrade, upgrade
@@ -11,23 +10,12 @@ from sqlalchemy import inspect
 from reviewer_app import create_app
 from reviewer_app.extensions import db
 
-from .conftest import _database_url
+from .conftest import _database_url, drop_schema
 
 
 def test_upgrade_check_downgrade(tmp_path: Path) -> None:
-    os.environ.setdefault("PYTEST_XDIST_WORKER", "main")
-    url = _database_url(tmp_path)
-    # A schema of its own on PostgreSQL, so the session database is untouched.
-    url = url.replace("search_path%3Dtest_", "search_path%3Dmig_") if "search_path" in url else url
-    if "search_path%3Dmig_" in url:
-        from sqlalchemy import create_engine, text
-
-        schema = url.rsplit("%3D", 1)[1]
-        engine = create_engine(url.split("?")[0])
-        with engine.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        engine.dispose()
+    # A database (or PostgreSQL schema) of its own, so the session database is untouched.
+    url = _database_url(tmp_path, prefix="migrations")
     app = create_app({"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": url, "TESTING": True})
     with app.app_context():
         upgrade()
@@ -37,6 +25,7 @@ def test_upgrade_check_downgrade(tmp_path: Path) -> None:
         downgrade(revision="base")
         assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
         db.engine.dispose()
+    drop_schema(url)
 
 
 def test_migration_files_are_named_by_date_and_have_downgrades() -> None:
