@@ -95,21 +95,29 @@ def build_report(key: str, output: Path, lang: str) -> None:
 @report_group.command("verify")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--against", "against", metavar="KEY", help="Also compare with call KEY's data.")
-@with_appcontext
-def verify_report_command(file: Path, against: str | None) -> None:
+@click.pass_context
+def verify_report_command(ctx: click.Context, file: Path, against: str | None) -> None:
     """Check a decision report: fingerprint, recomputed ranking, and optionally the database.
 
-    Exits with status 1 when any check fails.
+    Without --against it needs no database or configuration: anyone holding the PDF can run
+    it. Exits with status 1 when any check fails.
     """
+    from flask.cli import ScriptInfo
+
     from ..reports.verify import NotAReport, verify_report
 
-    call = _call(against) if against else None
     try:
-        result = verify_report(file.read_bytes(), against=call)
-    except NotAReport as exc:
-        _fail(f"{file}: {exc}")
+        content = file.read_bytes()
     except OSError as exc:
         _fail(f"cannot read {file}: {exc.strerror or exc}")
+    try:
+        if against:
+            with ctx.ensure_object(ScriptInfo).load_app().app_context():
+                result = verify_report(content, against=_call(against))
+        else:
+            result = verify_report(content)
+    except NotAReport as exc:
+        _fail(f"{file}: {exc}")
     for check in result.checks:
         mark = "ok  " if check.ok else "FAIL"
         click.echo(f"[{mark}] {check.name}" + (f": {check.detail}" if check.detail else ""))
