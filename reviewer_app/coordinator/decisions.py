@@ -191,10 +191,25 @@ def record_decision(
 def close_call(call: Call, actor: User) -> None:
     """Move the call to ``decided`` (everything becomes read-only), recording who and when.
 
-    :raises PhaseError: the move is refused (wrong phase, decisions missing); nothing changed.
+    :raises PhaseError: the move is refused (wrong phase, decisions missing, a decision that now
+        departs from the ranking without a rationale); nothing changed.
     """
-    from .phases import move_phase
+    from .phases import PhaseError, move_phase
 
+    if call.phase is Phase.RANKING:
+        # The ranking may have moved since a decision was recorded (a corrected funding amount
+        # shifts the funding line): every departure must still be explained when it is signed.
+        unexplained = unexplained_departures(call)
+        if unexplained:
+            raise PhaseError(
+                str(
+                    _l(
+                        "These decisions now depart from the ranking without a rationale: "
+                        "%(list)s. Give a rationale or change the decision first.",
+                        list=", ".join(p.reference for p in unexplained),
+                    )
+                )
+            )
     move_phase(call, Phase.DECIDED)
     # move_phase knows the signed-in user only in a request; the actor is explicit here.
     call.decided_by_id = actor.id
@@ -209,6 +224,18 @@ def close_call(call: Call, actor: User) -> None:
         },
     )
     db.session.flush()
+
+
+def unexplained_departures(call: Call, ranking: Ranking | None = None) -> list[Proposal]:
+    """Proposals whose recorded decision departs from the current ranking without a rationale."""
+    ranking = ranking or rank_call(call)
+    return [
+        row.proposal
+        for row in decision_rows(call, ranking)
+        if row.decision is not None
+        and needs_rationale(row.result.status, row.decision.outcome)
+        and not row.decision.rationale.strip()
+    ]
 
 
 def _outcome_counts(call: Call) -> dict[DecisionOutcome, int]:

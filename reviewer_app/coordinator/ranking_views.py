@@ -28,6 +28,7 @@ from .decisions import (
     DecisionsInvalid,
     close_call,
     decision_rows,
+    needs_rationale,
     record_decisions,
 )
 
@@ -242,6 +243,13 @@ def decisions(key: str) -> Any:
                 )
                 return redirect(url_for(".decisions", key=call.key))
     missing = [row for row in rows if row.decision is None]
+    unexplained = [
+        row
+        for row in rows
+        if row.decision is not None
+        and needs_rationale(row.result.status, row.decision.outcome)
+        and not row.decision.rationale.strip()
+    ]
     return render_template(
         "coordinator/decisions.html",
         call=call,
@@ -250,6 +258,7 @@ def decisions(key: str) -> Any:
         form=form,
         editable=editable,
         missing=missing,
+        unexplained=unexplained,
         decided_by=db.session.get(User, call.decided_by_id) if call.decided_by_id else None,
         **_helpers(call),
     ), (400 if form.errors else 200)

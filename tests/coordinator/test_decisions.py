@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from sqlalchemy import select
 
@@ -260,3 +262,26 @@ def test_close_call_service_refuses_outside_ranking(
     with pytest.raises(PhaseError):
         close_call(call, coordinator)
     assert call.decided_by_id is None
+
+
+def test_closing_refuses_a_decision_the_ranking_no_longer_backs(
+    scenario, coordinator, login_as
+) -> None:
+    call, proposals = scenario
+    client = login_as(coordinator)
+    outcomes = dict(SUGGESTED, **{"AIF-06": "rejected"})
+    client.post(
+        f"/calls/{call.key}/decisions",
+        data=form_data(proposals, outcomes, {"AIF-06": "Incomplete evaluation."}),
+    )
+    # A corrected funding amount pushes AIF-03 (funded) below the funding line.
+    proposals["AIF-03"].requested_funding_eur = Decimal("2000000")
+    db.session.commit()
+    response = client.post(f"/calls/{call.key}/decide", follow_redirects=True)
+    assert "now depart from the ranking without a rationale: AIF-02, AIF-03" in response.get_data(
+        as_text=True
+    )
+    db.session.expire_all()
+    assert db.session.get(Call, call.id).phase is Phase.RANKING
+    html = client.get(f"/calls/{call.key}/decisions").get_data(as_text=True)
+    assert 'text-danger">These decisions now depart from the ranking' in html
