@@ -206,6 +206,8 @@ def _check(data: EvaluationIn) -> None:
             seen.add(key)
 
     for review in data.reviews:
+        if not review.counts:
+            continue  # drafts and conflicted reviews never count, so they never block a ranking
         check_scores(
             f"review of {review.proposal} by {review.expert}", review.proposal, review.scores
         )

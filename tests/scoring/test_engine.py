@@ -370,8 +370,6 @@ def test_flags_come_in_a_fixed_order():
             "unknown criterion 'impact'",
         ),
         ([], [consensus("A", "-1", "3", "3")], "compute = -1 is off the scale"),
-        # a draft with a bad score is still bad data
-        ([review("A", "1", "9", "3", "3", submitted=False)], [], "compute = 9"),
     ],
 )
 def test_scores_off_the_scale_or_unknown_are_refused(reviews, consensus_, message):
@@ -394,3 +392,16 @@ def test_main_and_reserve_totals():
     assert ranking.main_total == Decimal("70")
     assert ranking.reserve_total == Decimal("50.50")
     assert [r.reference for r in ranking.with_status(Status.RESERVE)] == ["B"]
+
+
+def test_an_off_scale_draft_or_conflicted_review_never_blocks_the_ranking() -> None:
+    scheme = make_scheme()
+    counted = [review("P1", f"e{i}", "4", "4", "4") for i in range(3)]
+    noise = [
+        review("P1", "draft", "4.2", "9", "4", submitted=False),
+        review("P1", "conflicted", "4.2", "9", "4", conflicted=True),
+    ]
+    plain = evaluate(data(scheme, [proposal("P1")], counted))
+    assert evaluate(data(scheme, [proposal("P1")], counted + noise)) == plain
+    with pytest.raises(EvaluationError, match="off the scale"):
+        evaluate(data(scheme, [proposal("P1")], [*counted, review("P1", "s", "4.2", "4", "4")]))
