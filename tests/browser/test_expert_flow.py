@@ -228,3 +228,28 @@ def test_a_save_from_a_stale_tab_is_refused(live_server: str, page, assigned) ->
     db.session.expire_all()
     review = db.session.scalars(db.select(Review)).one()
     assert "Saved first, in the other tab" in {s.comment for s in review.scores}
+
+
+def test_input_sent_after_the_session_expired_comes_back(live_server: str, page, assigned) -> None:
+    expert, assignment = assigned
+    sign_in(page, live_server, expert.email)
+    page.get_by_role("link", name="Declare and open").click()
+    page.get_by_label("No, I have no conflict of interest").check()
+    page.get_by_label("I will keep the proposal").check()
+    page.get_by_role("button", name="Send declaration").click()
+    page.get_by_label("Funding and implementation: 2", exact=True).check()
+    page.get_by_label("Funding and implementation: Comment").fill(COMMENT)
+    page.context.clear_cookies()  # the session expires while the expert writes
+
+    page.get_by_role("button", name="Save draft").click()
+    expect(page.get_by_text("Your session had expired")).to_be_visible()
+    page.get_by_label("E-mail").fill(expert.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{live_server}/expert/assignments/{assignment.id}")
+    expect(page.get_by_text("We restored your unsaved input.")).to_be_visible()
+    expect(page.get_by_label("Funding and implementation: Comment")).to_have_value(COMMENT)
+    expect(page.get_by_label("Funding and implementation: 2", exact=True)).to_be_checked()
+    screenshot(page, "expert-restored-after-sign-in")
+    page.get_by_role("button", name="Save draft").click()
+    expect(page.get_by_text("Draft saved.")).to_be_visible()

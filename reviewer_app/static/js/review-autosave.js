@@ -59,7 +59,8 @@
   var descriptors = JSON.parse(document.getElementById("scale-descriptors").textContent);
   var minChars = parseInt(form.dataset.minChars || "0", 10);
 
-  var changes = 0;       // edits since the page loaded
+  // Edits since the page loaded; input restored after a sign-in is not on the server yet.
+  var changes = form.hasAttribute("data-unsaved") ? 1 : 0;
   var savedChanges = 0;  // edits the server has
   var inflight = null;
   // After a stale or locked answer only a deliberate click may replace the other version.
