@@ -78,6 +78,16 @@ def _missing_decisions(call: Call) -> list[Proposal]:
     return missing_decisions(call)
 
 
+def _unexplained_departures(call: Call) -> list[Proposal]:
+    # The ranking may have moved since a decision was recorded; whoever closes the call (web
+    # page or command line) must not sign a departure from it that nobody explained.
+    try:
+        from .decisions import unexplained_departures
+    except ImportError:
+        return []
+    return unexplained_departures(call)
+
+
 def check_move(call: Call, target: Phase, *, confirm_open_reviews: bool = False) -> None:
     """Refuse a move that makes no sense, without changing anything.
 
@@ -133,6 +143,15 @@ def check_move(call: Call, target: Phase, *, confirm_open_reviews: bool = False)
                 _(
                     "Proposals without a decision: %(list)s.",
                     list=", ".join(p.reference for p in missing),
+                )
+            )
+        departures = _unexplained_departures(call)
+        if departures:
+            raise PhaseError(
+                _(
+                    "These decisions now depart from the ranking without a rationale: "
+                    "%(list)s. Give a rationale or change the decision first.",
+                    list=", ".join(p.reference for p in departures),
                 )
             )
 

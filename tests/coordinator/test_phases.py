@@ -129,6 +129,14 @@ def test_decided_needs_a_decision_for_every_proposal(staffed_call, make_user) ->
     assert first.reference not in excinfo.value.message
     db.session.add(Decision(proposal=second, outcome=DecisionOutcome.REJECTED, rationale="x"))
     db.session.commit()
+    # Without reviews both proposals are incomplete: funding one departs from the ranking and
+    # needs a rationale before the call can be closed (from the web page and the CLI alike).
+    with pytest.raises(PhaseError) as excinfo:
+        move_phase(staffed_call, Phase.DECIDED)
+    assert "depart from the ranking" in excinfo.value.message
+    assert first.reference in excinfo.value.message
+    first.decision.rationale = "Strategic priority agreed by the board."
+    db.session.commit()
     move_phase(staffed_call, Phase.DECIDED)
     db.session.commit()
     assert staffed_call.phase is Phase.DECIDED
