@@ -152,7 +152,9 @@ def seed_synthetic_call(proposals: int, reviews: int, experts: int = 60) -> str:
     return call.key
 
 
-def measure(key: str, lang: str = "en", repeat: int = 1, quick: bool = False) -> dict[str, float]:
+def measure(
+    key: str, lang: str = "en", repeat: int = 1, quick: bool | str = False
+) -> dict[str, float]:
     """The fastest of ``repeat`` runs of each step (the machine's noise only adds time).
 
     ``quick``: one WeasyPrint run only (bare); for calls where each run takes many minutes.
@@ -161,7 +163,7 @@ def measure(key: str, lang: str = "en", repeat: int = 1, quick: bool = False) ->
     return {k: min(r[k] for r in runs) for k in runs[0]}
 
 
-def _measure_once(key: str, lang: str, quick: bool) -> dict[str, float]:
+def _measure_once(key: str, lang: str, quick: bool | str) -> dict[str, float]:
     from flask_babel import force_locale
     from sqlalchemy import select
     from weasyprint import HTML
@@ -196,6 +198,18 @@ def _measure_once(key: str, lang: str, quick: bool) -> dict[str, float]:
         EmbeddedFile("evaluation.json", records.evaluation_json, "evaluation"),
         EmbeddedFile("ranking.csv", records.ranking_csv.encode(), "ranking"),
     )
+    if quick == "no-pdf":
+        return {
+            "proposals": len(records.proposals),
+            "reviews": records.stats.reviews_submitted,
+            "pages": float("nan"),
+            "data": t_data,
+            "html": t_html,
+            "pdf": float("nan"),
+            "bare": float("nan"),
+            "full": float("nan"),
+            "bytes": len(html.encode()),
+        }
     bare, t_bare = timed(
         lambda: HTML(
             string=html, url_fetcher=PackageAssetFetcher(), base_url=ASSET_SCHEME
@@ -240,11 +254,12 @@ def report(name: str, m: dict[str, float]) -> None:
     print(f"  WeasyPrint, PDF/A-3b + attachments               {m['pdf']:8.2f} s")
     print(f"  bare WeasyPrint, same HTML                       {m['bare']:8.2f} s")
     print(f"  decision_report_pdf end to end                   {m['full']:8.2f} s")
+    print(f"  HTML size                                        {m['bytes'] / 1e6:8.1f} MB")
     print(f"  data + templates / bare                          {ours / m['bare']:8.1%}")
     print(f"  all overhead (incl. PDF/A, attachments) / bare   {overhead / m['bare']:8.1%}")
 
 
-def run(name: str, seed: Callable[[], str], repeat: int = 1, quick: bool = False) -> None:
+def run(name: str, seed: Callable[[], str], repeat: int = 1, quick: bool | str = False) -> None:
     from flask_migrate import upgrade
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -268,6 +283,9 @@ def main() -> None:
     parser.add_argument(
         "--quick", action="store_true", help="synthetic call: one WeasyPrint run (bare) only"
     )
+    parser.add_argument(
+        "--no-pdf", action="store_true", help="synthetic call: time data and templates only"
+    )
     args = parser.parse_args()
     import logging
 
@@ -278,7 +296,7 @@ def main() -> None:
         run(  # one run: WeasyPrint alone takes minutes here
             f"synthetic call {args.proposals} x {args.reviews}",
             lambda: seed_synthetic_call(args.proposals, args.reviews),
-            quick=args.quick,
+            quick="no-pdf" if args.no_pdf else args.quick,
         )
 
 

@@ -10,10 +10,12 @@ number: every score comes from ``ranking.Ranking`` and is shown rounded half-up 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from fractions import Fraction
+from functools import partial
 from typing import Any
 
 from babel.dates import format_date as babel_format_date
@@ -308,23 +310,45 @@ def load_records(call: Call) -> CallRecords:
 
 
 class Formatter:
-    """Numbers, money and dates written the way ``lang`` writes them."""
+    """Numbers, money, dates and fixed labels written the way ``lang`` writes them.
+
+    A large call formats tens of thousands of numbers, nearly all of them repeats (scores are
+    on a half-point scale), and Babel's formatting dominated the report's own time; so every
+    formatted text is remembered per input.
+    """
 
     def __init__(self, lang: str) -> None:
         self.lang = lang
+        self._memo: dict[tuple[str, object], str] = {}
+
+    def _remember(self, kind: str, key: object, make: Callable[[], str]) -> str:
+        try:
+            return self._memo[(kind, key)]
+        except KeyError:
+            text = self._memo[(kind, key)] = make()
+            return text
+
+    def label(self, kind: str, value: object, make: Callable[[], str]) -> str:
+        """A translated label (status, outcome, flag ...), looked up once per value."""
+        return self._remember(kind, value, make)
 
     def score(self, value: Fraction | Decimal | None) -> str:
+        if value is None:
+            return "–"
+        return self._remember("score", value, lambda: self._score(value))
+
+    def _score(self, value: Fraction | Decimal) -> str:
         # format_score rounds half-up exactly like the CSV; Babel only localises the digits.
         text = format_score(value)
-        if not text:
-            return "–"
         return babel_format_decimal(Decimal(text), format="0.00", locale=self.lang)
 
     def plain(self, value: Decimal | None) -> str:
         """A weight, threshold or scale value: as few decimals as it needs."""
         if value is None:
             return "–"
-        return babel_format_decimal(value, format="0.##", locale=self.lang)
+        return self._remember(
+            "plain", value, lambda: babel_format_decimal(value, format="0.##", locale=self.lang)
+        )
 
     def count(self, value: int) -> str:
         return babel_format_decimal(value, format="#,##0", locale=self.lang)
@@ -333,7 +357,9 @@ class Formatter:
         if value is None:
             return "–"
         pattern = "#,##0" if value == value.to_integral_value() else "#,##0.00"
-        return babel_format_decimal(value, format=pattern, locale=self.lang)
+        return self._remember(
+            "money", value, lambda: babel_format_decimal(value, format=pattern, locale=self.lang)
+        )
 
     def money_eur(self, value: Decimal | None) -> str:
         if value is None:
@@ -396,6 +422,10 @@ def flag_label(flag: str, scheme: Scheme) -> str:
             title = key
         return _("disagreement on %(criterion)s", criterion=title)
     return flag
+
+
+def _expert_name(index: int) -> str:
+    return _("Expert %(letter)s", letter=expert_letter(index))
 
 
 def expert_letter(index: int) -> str:
@@ -575,9 +605,9 @@ def _decision_report(records: CallRecords, fmt: Formatter) -> DecisionReport:
                 requested=fmt.money(result.requested_funding),
                 cumulative=fmt.money(result.cumulative_funding) if result.rank else "",
                 status=result.status.value,
-                status_label=status_label(result.status.value),
-                decision=outcome_label(decision.outcome if decision else None),
-                flags=tuple(flag_label(f, scheme) for f in result.flags),
+                status_label=_status(fmt, result.status.value),
+                decision=_outcome(fmt, decision),
+                flags=_flags(result, scheme, fmt),
                 funding_line_before=before,
             )
         )
@@ -673,6 +703,27 @@ def _decision_report(records: CallRecords, fmt: Formatter) -> DecisionReport:
     )
 
 
+def _status(fmt: Formatter, status: str) -> str:
+    return fmt.label("status", status, partial(status_label, status))
+
+
+def _outcome(fmt: Formatter, decision: DecisionFacts | None) -> str:
+    outcome = decision.outcome if decision else None
+    return fmt.label("outcome", outcome, partial(outcome_label, outcome))
+
+
+def _flags(result: ProposalResult, scheme: Scheme, fmt: Formatter) -> tuple[str, ...]:
+    return tuple(fmt.label("flag", f, partial(flag_label, f, scheme)) for f in result.flags)
+
+
+def _source_label(source: str | None, scheme: Scheme) -> str:
+    if source is None:
+        return "–"
+    if source == SOURCE_CONSENSUS:
+        return _("consensus")
+    return _("mean") if scheme.rules.aggregate == "mean" else _("median")
+
+
 def _rank_text(result: ProposalResult) -> str:
     if result.rank is None:
         return "–"
@@ -689,7 +740,7 @@ def _proposal_section(
         key=lambda e: records.pseudonyms.get(e, e),
     )
     if records.anonymise_experts:
-        names = [_("Expert %(letter)s", letter=expert_letter(i)) for i in range(len(expert_ids))]
+        names = [fmt.label("expert", i, partial(_expert_name, i)) for i in range(len(expert_ids))]
     else:
         names = [records.expert_names.get(e, e) for e in expert_ids]
     label = dict(zip(expert_ids, names, strict=True))
@@ -718,13 +769,7 @@ def _proposal_section(
                 ),
                 stdev=fmt.score(c.stdev),
                 score=fmt.score(c.score),
-                source=(
-                    _("consensus")
-                    if c.source == SOURCE_CONSENSUS
-                    else (_("mean") if scheme.rules.aggregate == "mean" else _("median"))
-                    if c.source
-                    else "–"
-                ),
+                source=fmt.label("source", c.source, partial(_source_label, c.source, scheme)),
                 meets_threshold=c.meets_threshold,
                 disagreement=c.disagreement,
                 consensus_comment=consensus.get(c.key, ""),
@@ -751,14 +796,14 @@ def _proposal_section(
         requested=fmt.money_eur(result.requested_funding),
         rank=_rank_text(result),
         status=result.status.value,
-        status_label=status_label(result.status.value),
-        flags=tuple(flag_label(f, scheme) for f in result.flags),
+        status_label=_status(fmt, result.status.value),
+        flags=_flags(result, scheme, fmt),
         experts=tuple(names),
         criteria=tuple(details),
         total=fmt.score(result.total),
         weighted_total=fmt.score(result.weighted_total),
         meets_overall=result.meets_overall_threshold,
-        decision=outcome_label(decision.outcome if decision else None),
+        decision=_outcome(fmt, decision),
         rationale=decision.rationale if decision else "",
         chart=charts.score_dots_chart(
             dots,
