@@ -43,6 +43,9 @@ def test_form_is_built_from_the_criteria_with_real_labels(declared: Setup, clien
     assert html.count('<span class="visually-hidden">Compute: </span>') == 11 + 1
     assert "Does the proposed AI-optimised supercomputer" in html  # the guiding question
     assert "Excellent: addresses all aspects" in html  # descriptors of the scale
+    # ... which screen readers announce with each whole score.
+    assert 'aria-describedby="scale-label-4" autocomplete="off" id="score_compute-8"' in html
+    assert '<span id="scale-label-4">Very good: addresses the criterion very well' in html
     assert 'name="version" type="hidden" value="0"' in html
 
 
