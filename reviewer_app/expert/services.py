@@ -190,7 +190,11 @@ def scores_by_key(assignment: Assignment) -> dict[str, Score]:
 
 
 def save_draft(
-    assignment: Assignment, expected_version: int, scores: Mapping[str, ScoreInput]
+    assignment: Assignment,
+    expected_version: int,
+    scores: Mapping[str, ScoreInput],
+    *,
+    autosave: bool = False,
 ) -> Review:
     """Keep the expert's input as a draft; partial input is fine, given values must be on the scale.
 
@@ -205,6 +209,7 @@ def save_draft(
         call_id=assignment.proposal.call_id,
         proposal_id=assignment.proposal_id,
         scores=_summary(scores),
+        autosave=autosave,
     )
     return review
 

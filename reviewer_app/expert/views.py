@@ -1,3 +1,5 @@
+"""The expert's pages: assignments, declaration, proposal and scoring form, downloads."""
+
 from __future__ import annotations
 
 from io import BytesIO
@@ -156,7 +158,7 @@ def autosave_review(assignment_id: int) -> Any:
         errors = {name: [str(e) for e in errs] for name, errs in form.errors.items()}
         return jsonify(ok=False, message=_("The draft could not be saved."), errors=errors), 422
     try:
-        review = save_draft(assignment, form.version.data or 0, form.score_inputs())
+        review = save_draft(assignment, form.version.data or 0, form.score_inputs(), autosave=True)
         db.session.commit()
     except StaleReview:
         db.session.rollback()

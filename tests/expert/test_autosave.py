@@ -7,7 +7,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from reviewer_app.extensions import db
-from reviewer_app.models import Phase, Review, ReviewStatus
+from reviewer_app.models import AuditEvent, Phase, Review, ReviewStatus
 
 from .conftest import GOOD_COMMENT, Setup, audit_actions, csrf_token, scores
 
@@ -28,6 +28,8 @@ def test_autosave_answers_json_with_the_new_version(declared: Setup, client) -> 
     assert review.status is ReviewStatus.DRAFT
     assert {s.criterion.key: s.value for s in review.scores}["funding"] is None
     assert audit_actions()[-1] == "review.save_draft"
+    event = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+    assert event.data["autosave"] is True  # auditors can tell typing from a deliberate save
 
     again = client.post(
         f"{declared.url}/autosave", data=scores(version=str(body["version"]), score_funding="1")

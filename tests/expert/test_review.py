@@ -213,6 +213,7 @@ def test_audit_events_name_the_review_and_the_call(declared: Setup, post_review)
     assert all(e.call_id == declared.call.id for e in events)
     assert all(e.actor_id == declared.expert.id for e in events)
     assert events[-1].data["scores"] == {"compute": "4.5", "expertise": "3", "funding": "2.5"}
+    assert events[0].data["autosave"] is False
 
 
 def test_query_count_of_the_page_does_not_grow_with_documents_or_scores(
