@@ -28,7 +28,9 @@ def test_coordinator_ranks_decides_and_closes_the_call(
     page.goto(f"{live_server}/calls/{call.key}/ranking")
     assert page.get_by_role("heading", name="Ranking").is_visible()
     assert page.locator("tr.funding-line").is_visible()
-    page.locator('tr[data-ref="AIF-04"]').get_by_role("button", name="Individual scores of AIF-04").click()
+    page.locator('tr[data-ref="AIF-04"]').get_by_role(
+        "button", name="Individual scores of AIF-04"
+    ).click()
     details = page.locator("#details-4")
     details.wait_for(state="visible")
     assert "Expert A" in details.inner_text()
