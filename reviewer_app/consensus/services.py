@@ -160,6 +160,7 @@ class CriterionDraft:
     value: Decimal | None
     comment: str
     aggregate: Fraction | None = None
+    disagreement: bool = False  # the individual scores spread at least rules.disagreement_spread
 
 
 @dataclass(frozen=True)
@@ -197,7 +198,8 @@ def prefill(proposal: Proposal, labels: dict[int, str]) -> Prefill:
     ).rows[0]
     drafts = []
     for criterion in call.criteria:
-        aggregate = result.criterion(criterion.key).score
+        computed = result.criterion(criterion.key)
+        aggregate = computed.score
         comments = []
         for a in reviews:
             score = next(
@@ -212,6 +214,7 @@ def prefill(proposal: Proposal, labels: dict[int, str]) -> Prefill:
                 value=None if aggregate is None else round_to_scale(aggregate, scheme.scale),
                 comment="\n\n".join(comments),
                 aggregate=aggregate,
+                disagreement=computed.disagreement,
             )
         )
     return Prefill(tuple(drafts))

@@ -424,3 +424,20 @@ def test_rounded_aggregate_is_on_the_scale_and_nearest(values) -> None:
     rounded = round_to_scale(mean, HALF_POINTS)
     assert HALF_POINTS.contains(rounded)
     assert abs(Fraction(rounded) - mean) <= Fraction(HALF_POINTS.step) / 2
+
+
+def test_disagreement_and_aggregate_are_shown_beside_the_consensus(panel, login_as) -> None:
+    # compute 1, 4, 4.5: a spread of 3.5 (the scheme flags 2 or more)
+    p = panel(
+        [
+            {"compute": "1", "expertise": "3", "funding": "3"},
+            {"compute": "4", "expertise": "3", "funding": "3"},
+            {"compute": "4.5", "expertise": "3", "funding": "3"},
+        ]
+    )
+    client = login_as(p.rapporteur)
+    html = client.get(url(p)).get_data(as_text=True)
+    assert html.count("experts disagree") == 1
+    client.post(url(p), data=draft_data(compute="3.5"))
+    html = login_as(p.experts[1]).get(url(p)).get_data(as_text=True)
+    assert "reviews: 3.17" in html  # the mean (1 + 4 + 4.5) / 3 beside the consensus 3.50
