@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 from ..auth.services import create_invitation, invitation_url
 from ..extensions import db
 from ..mail import build_message, send_messages
-from ..models import Assignment, Call, Phase, Proposal, Role, User
+from ..models import Assignment, Call, Phase, Proposal, Review, Role, User
 from ..models.audit import record
 from .assignment import (
     AssignmentInput,
@@ -358,3 +358,27 @@ def auto_assign(call: Call) -> AssignmentPlan:
     )
     db.session.flush()
     return plan
+
+
+def notify_reopened(review: Review, reason: str) -> None:
+    """Tell the expert their review is open again, and why.
+
+    :raises MailError: the mail could not be sent (roll back: the review stays submitted).
+    """
+    assignment = review.assignment
+    expert, proposal = assignment.expert, assignment.proposal
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    with force_locale(expert.language or current_app.config["BABEL_DEFAULT_LOCALE"]):
+        subject = _("Your review of %(proposal)s is open again", proposal=proposal.label)
+        body = _(
+            "Dear %(name)s,\n\n"
+            "the coordinator of the call “%(call)s” has reopened your review of %(proposal)s, "
+            "for this reason:\n\n%(reason)s\n\n"
+            "Please correct it and submit it again: %(link)s\n",
+            name=expert.name,
+            call=proposal.call.title,
+            proposal=proposal.label,
+            reason=reason.strip(),
+            link=f"{base}/",
+        )
+    send_messages([build_message(expert.email, subject, body, to_name=expert.name)])

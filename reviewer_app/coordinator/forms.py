@@ -102,7 +102,7 @@ class ReopenForm(FlaskForm):
             Length(max=2000),
         ],
         filters=[_strip],
-        description=_l("The expert and the audit log see why the review was reopened."),
+        description=_l("The expert receives the reason by e-mail; the audit log keeps it."),
     )
     submit = SubmitField(_l("Reopen the review"))
 

@@ -15,9 +15,11 @@ from wtforms.fields.choices import SelectChoice
 
 from ..auth.access import role_required
 from ..extensions import db
+from ..mail import MailError
 from ..models import Assignment, Call, Phase, Proposal, Review, Role
 from ..scoring.scheme import SchemeError
 from . import bp
+from .experts import notify_reopened
 from .forms import CallCreateForm, CallSettingsForm, PhaseForm, ReopenForm
 from .phases import PhaseError, ReopenError, check_move, move_phase, next_phase, reopen_review
 from .services import (
@@ -283,9 +285,17 @@ def reopen(key: str, review_id: int) -> Any:
     if form.validate_on_submit():
         try:
             reopen_review(review, form.reason.data)
+            notify_reopened(review, form.reason.data)
         except ReopenError as exc:
             db.session.rollback()
             error = exc.message
+        except MailError as exc:
+            db.session.rollback()
+            error = _(
+                "The e-mail to the expert could not be sent (%(error)s). The review stays "
+                "submitted; try again later.",
+                error=str(exc),
+            )
         else:
             db.session.commit()
             flash(

@@ -225,10 +225,18 @@ def test_phase_refused_without_enough_experts_shows_the_reason(
 
 
 def test_reopen_a_review_with_a_reason(
-    client, coordinator, make_call, make_proposal, make_user, make_assignment, make_review
+    client,
+    coordinator,
+    make_call,
+    make_proposal,
+    make_user,
+    make_assignment,
+    make_review,
+    smtp_inbox,
 ) -> None:
     call = make_call(phase=Phase.EVALUATION)
-    review = make_review(make_assignment(make_proposal(call), make_user("expert")))
+    expert = make_user("expert", name="Eva Expert")
+    review = make_review(make_assignment(make_proposal(call, acronym="HELIX"), expert))
     url = f"/calls/{call.key}/reviews/{review.id}/reopen"
     response = client.post(url, data={"reason": "  "})
     assert response.status_code == 400
@@ -237,8 +245,33 @@ def test_reopen_a_review_with_a_reason(
     assert response.status_code == 302
     db.session.expire_all()
     assert review.status is ReviewStatus.DRAFT
+    [message] = smtp_inbox.messages
+    assert message["To"].addresses[0].addr_spec == expert.email
+    assert "HELIX" in message["Subject"]
+    assert "Wrong proposal scored" in message.get_content()
     other = make_call()
     assert client.post(f"/calls/{other.key}/reviews/{review.id}/reopen").status_code == 404
+
+
+def test_reopen_keeps_the_review_submitted_when_the_mail_fails(
+    app, client, coordinator, make_call, make_proposal, make_user, make_assignment, make_review
+) -> None:
+    from tests.coordinator.conftest import _free_port
+
+    call = make_call(phase=Phase.EVALUATION)
+    review = make_review(make_assignment(make_proposal(call), make_user("expert")))
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=_free_port())
+    try:
+        response = client.post(
+            f"/calls/{call.key}/reviews/{review.id}/reopen", data={"reason": "Typo"}
+        )
+    finally:
+        app.config.update(MAIL_SERVER=None, MAIL_PORT=25)
+    assert response.status_code == 400
+    assert "could not be sent" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert review.status is ReviewStatus.SUBMITTED
+    assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "review.reopen")) is None
 
 
 def test_unknown_call_is_404(client, coordinator) -> None:
