@@ -253,3 +253,27 @@ def test_input_sent_after_the_session_expired_comes_back(live_server: str, page,
     screenshot(page, "expert-restored-after-sign-in")
     page.get_by_role("button", name="Save draft").click()
     expect(page.get_by_text("Draft saved.")).to_be_visible()
+
+
+def test_declaring_a_conflict_closes_the_proposal(live_server: str, page, assigned) -> None:
+    expert, assignment = assigned
+    sign_in(page, live_server, expert.email)
+    page.get_by_role("link", name="Declare and open").click()
+    reason = page.get_by_label("Reason for the conflict")
+    confidentiality = page.get_by_label("I will keep the proposal")
+    page.get_by_label("Yes, I have a conflict of interest").check()
+    expect(reason).to_be_visible()
+    expect(confidentiality).to_be_hidden()
+    page.get_by_label("No, I have no conflict of interest").check()
+    expect(reason).to_be_hidden()
+    expect(confidentiality).to_be_visible()
+    page.get_by_label("Yes, I have a conflict of interest").check()
+    reason.fill("I advised the applicant on its hosting bid in 2023.")
+    screenshot(page, "expert-conflict-declaration")
+    page.get_by_role("button", name="Send declaration").click()
+    page.wait_for_url(f"{live_server}/expert/")
+    expect(page.get_by_text("Your conflict of interest is recorded.")).to_be_visible()
+    expect(page.get_by_text("Conflict declared")).to_be_visible()
+    expect(page.get_by_role("link", name="Declare and open")).to_have_count(0)
+    response = page.goto(f"{live_server}/expert/assignments/{assignment.id}")
+    assert response.status == 404

@@ -1,0 +1,17 @@
+/* The declaration form asks for a reason only with a conflict, and for confidentiality only
+ * without one. Without this script both stay visible and the server checks the same rules. */
+(function () {
+  "use strict";
+  var form = document.getElementById("declaration-form");
+  if (!form) {
+    return;
+  }
+  function update() {
+    var chosen = form.querySelector("input[name=has_conflict]:checked");
+    form.querySelectorAll("[data-shown-for]").forEach(function (group) {
+      group.hidden = !!chosen && group.dataset.shownFor !== chosen.value;
+    });
+  }
+  form.addEventListener("change", update);
+  update();
+})();
