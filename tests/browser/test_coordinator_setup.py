@@ -116,6 +116,14 @@ def test_coordinator_sets_up_a_call(live_server: str, page, make_user) -> None:
     assert page.get_by_role("button", name="Remind every expert with open reviews").is_visible()
     screenshot(page, "coordinator-10-progress")
 
+    # The same page in German, reached with the keyboard-usable language switch.
+    page.get_by_label("Language").select_option("de")
+    page.get_by_role("heading", name="Pro Gutachter").wait_for()
+    assert page.get_by_role(
+        "button", name="Alle Gutachter mit offenen Gutachten erinnern"
+    ).is_visible()
+    screenshot(page, "coordinator-11-progress-de")
+
     db.session.expire_all()
     call = db.session.scalar(select(Call).where(Call.key == "aif-2024"))
     assert call.phase is Phase.EVALUATION
