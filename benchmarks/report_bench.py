@@ -247,14 +247,13 @@ def report(name: str, m: dict[str, float]) -> None:
     ours = m["data"] + m["html"]
     print(
         f"\n{name}: {m['proposals']:,} proposals, {m['reviews']:,} reviews, {m['pages']:,} pages, "
-        f"{m['bytes'] / 1e6:.1f} MB"
+        f"{m['bytes'] / 1e6:.1f} MB (PDF; HTML with --no-pdf)"
     )
     print(f"  data (queries, engine, evaluation.json, charts) {m['data']:8.2f} s")
     print(f"  templates                                        {m['html']:8.2f} s")
     print(f"  WeasyPrint, PDF/A-3b + attachments               {m['pdf']:8.2f} s")
     print(f"  bare WeasyPrint, same HTML                       {m['bare']:8.2f} s")
     print(f"  decision_report_pdf end to end                   {m['full']:8.2f} s")
-    print(f"  HTML size                                        {m['bytes'] / 1e6:8.1f} MB")
     print(f"  data + templates / bare                          {ours / m['bare']:8.1%}")
     print(f"  all overhead (incl. PDF/A, attachments) / bare   {overhead / m['bare']:8.1%}")
 

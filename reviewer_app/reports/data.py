@@ -366,7 +366,7 @@ class Formatter:
             return "–"
         return _("%(amount)s EUR", amount=self.money(value))
 
-    def date(self, value: date | datetime | None) -> str:
+    def long_date(self, value: date | datetime | None) -> str:
         if value is None:
             return "–"
         day = value.date() if isinstance(value, datetime) else value
@@ -678,7 +678,7 @@ def _decision_report(records: CallRecords, fmt: Formatter) -> DecisionReport:
         scheme_title=scheme.title,
         phase=phase_label(records.phase),
         is_draft=not records.is_decided,
-        as_of=fmt.date(records.as_of),
+        as_of=fmt.long_date(records.as_of),
         as_of_iso=records.as_of.replace(microsecond=0).isoformat() + "Z",
         budget=fmt.money_eur(records.budget) if has_budget else _("no budget set"),
         main_total=fmt.money_eur(ranking.main_total),
@@ -1032,7 +1032,7 @@ def _feedback_report(
         call_key=records.key,
         call_title=records.title,
         is_draft=not records.is_decided,
-        as_of=fmt.date(records.as_of),
+        as_of=fmt.long_date(records.as_of),
         as_of_iso=records.as_of.replace(microsecond=0).isoformat() + "Z",
         reference=result.reference,
         acronym=info.acronym,

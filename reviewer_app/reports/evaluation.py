@@ -96,7 +96,7 @@ def evaluation_document(
         for r in data.reviews
         if r.submitted
     ]
-    reviews.sort(key=lambda r: (r["proposal"], r["expert"]))
+    reviews.sort(key=lambda r: (str(r["proposal"]), str(r["expert"])))
     consensus = sorted(
         (
             {
@@ -106,7 +106,7 @@ def evaluation_document(
             }
             for c in data.consensus
         ),
-        key=lambda c: c["proposal"],
+        key=lambda c: str(c["proposal"]),
     )
     return {
         "format": FORMAT,

@@ -118,11 +118,13 @@ def html_to_pdf(
         for f in attachments
     ]
     document = HTML(string=html, url_fetcher=fetcher, base_url=ASSET_SCHEME)
-    return document.write_pdf(
-        pdf_variant=PDF_VARIANT,
-        attachments=files,
-        pdf_identifier=identifier.encode("ascii")[:32] or b"reviewer-app",
-        uncompressed_pdf=False,
+    return bytes(
+        document.write_pdf(
+            pdf_variant=PDF_VARIANT,
+            attachments=files,
+            pdf_identifier=identifier.encode("ascii")[:32] or b"reviewer-app",
+            uncompressed_pdf=False,
+        )
     )
 
 
