@@ -77,3 +77,7 @@ class VersionForm(FlaskForm):
     """Finalise or reopen: just the version the coordinator looked at."""
 
     version = HiddenField(validators=[DataRequired()])
+
+
+class VersionlessForm(FlaskForm):
+    """A button that acts on a whole call: only the CSRF token."""

@@ -397,14 +397,7 @@ def finalise(proposal: Proposal, actor: User, *, version: int) -> ConsensusRepor
         raise ConsensusClosed(_l("The report is already final."))
     if version != report.version:
         raise StaleReport(_l("The report changed since you opened it: check it again."))
-    by_criterion = {s.criterion_id: s for s in report.scores}
-    missing = [
-        c.title
-        for c in proposal.call.criteria
-        if c.id not in by_criterion
-        or by_criterion[c.id].value is None
-        or not by_criterion[c.id].comment.strip()
-    ]
+    missing = _incomplete_criteria(report, proposal)
     if missing:
         raise ConsensusError(
             _l(
@@ -413,12 +406,82 @@ def finalise(proposal: Proposal, actor: User, *, version: int) -> ConsensusRepor
                 criteria=", ".join(missing),
             )
         )
+    _mark_final(report, proposal, actor)
+    return report
+
+
+def _incomplete_criteria(report: ConsensusReport, proposal: Proposal) -> list[str]:
+    by_criterion = {s.criterion_id: s for s in report.scores}
+    return [
+        c.title
+        for c in proposal.call.criteria
+        if c.id not in by_criterion
+        or by_criterion[c.id].value is None
+        or not by_criterion[c.id].comment.strip()
+    ]
+
+
+def _mark_final(report: ConsensusReport, proposal: Proposal, actor: User, **data: object) -> None:
     report.status = ConsensusStatus.FINAL
     report.finalised_at = utcnow()
     report.finalised_by_id = actor.id
     _flush()
-    record("consensus.finalise", report, call_id=proposal.call_id, proposal=proposal.reference)
-    return report
+    record(
+        "consensus.finalise", report, call_id=proposal.call_id, proposal=proposal.reference, **data
+    )
+
+
+def approved_by_everyone(proposal: Proposal) -> bool:
+    """Every other expert with a submitted review approves the current draft (and there is at
+    least one), and the draft is complete: it can be made final without another look."""
+    report = proposal.consensus
+    if report is None or report.is_final or _incomplete_criteria(report, proposal):
+        return False
+    others = {a.expert_id for a in submitted_reviews(proposal) if not a.is_rapporteur}
+    approving = {
+        a.expert_id for a in report.approvals if a.approved and approval_is_current(a, report)
+    }
+    return bool(others) and others <= approving
+
+
+def finalise_approved(call: Call, actor: User) -> list[Proposal]:
+    """Mark final every draft of the call that all its other experts approved as it stands.
+
+    :raises NotAllowed: the actor is not a coordinator.
+    :raises ConsensusClosed: the call is not in the consensus phase.
+    """
+    if actor.role is not Role.COORDINATOR:
+        raise NotAllowed(_l("Only a coordinator marks a consensus report final."))
+    if call.phase is not Phase.CONSENSUS:
+        raise ConsensusClosed(
+            _l("The call is not in the consensus phase: the report is read-only.")
+        )
+    done = []
+    for proposal in _call_proposals(call):
+        if approved_by_everyone(proposal):
+            assert proposal.consensus is not None
+            _mark_final(proposal.consensus, proposal, actor, all_approved=True)
+            done.append(proposal)
+    return done
+
+
+def _call_proposals(call: Call) -> list[Proposal]:
+    """The call's proposals with panels, reviews and consensus, in a fixed number of queries."""
+    proposals = db.session.scalars(
+        select(Proposal)
+        .where(Proposal.call_id == call.id)
+        .order_by(Proposal.reference)
+        .options(
+            selectinload(Proposal.assignments).joinedload(Assignment.expert),
+            selectinload(Proposal.assignments).joinedload(Assignment.declaration),
+            selectinload(Proposal.assignments).joinedload(Assignment.review),
+            selectinload(Proposal.consensus).selectinload(ConsensusReport.approvals),
+            selectinload(Proposal.consensus).selectinload(ConsensusReport.scores),
+        )
+    ).all()
+    for proposal in proposals:
+        proposal.call = call  # already loaded: spares one query per proposal
+    return list(proposals)
 
 
 def reopen(proposal: Proposal, actor: User, *, version: int) -> ConsensusReport:
@@ -457,6 +520,7 @@ class ProgressRow:
     report: ConsensusReport | None
     approvals: int  # current approvals of the draft
     objections: int  # current comments asking for changes
+    ready: bool = False  # a complete draft every other expert approved
 
     @property
     def state(self) -> str:
@@ -467,19 +531,8 @@ class ProgressRow:
 
 def call_progress(call: Call) -> list[ProgressRow]:
     """Per proposal of the call: rapporteur, reviews in, consensus state and approvals."""
-    proposals = db.session.scalars(
-        select(Proposal)
-        .where(Proposal.call_id == call.id)
-        .order_by(Proposal.reference)
-        .options(
-            selectinload(Proposal.assignments).joinedload(Assignment.expert),
-            selectinload(Proposal.assignments).joinedload(Assignment.declaration),
-            selectinload(Proposal.assignments).joinedload(Assignment.review),
-            selectinload(Proposal.consensus).selectinload(ConsensusReport.approvals),
-        )
-    ).all()
     rows = []
-    for proposal in proposals:
+    for proposal in _call_proposals(call):
         members = [a for a in proposal.assignments if not a.has_conflict]
         report = proposal.consensus
         current = [a for a in report.approvals if approval_is_current(a, report)] if report else []
@@ -496,6 +549,7 @@ def call_progress(call: Call) -> list[ProgressRow]:
                 report=report,
                 approvals=sum(1 for a in current if a.approved),
                 objections=sum(1 for a in current if not a.approved),
+                ready=approved_by_everyone(proposal),
             )
         )
     return rows

@@ -14,7 +14,7 @@ from ..extensions import db
 from ..models import Call, Phase, Proposal, Role
 from ..scoring.numbers import format_score
 from . import bp
-from .forms import ResponseForm, VersionForm, draft_form_class, draft_values
+from .forms import ResponseForm, VersionForm, VersionlessForm, draft_form_class, draft_values
 from .services import (
     ConsensusError,
     Part,
@@ -25,6 +25,7 @@ from .services import (
     expert_labels,
     expert_work,
     finalise,
+    finalise_approved,
     load_proposal,
     panel,
     prefill,
@@ -71,6 +72,32 @@ def call_progress_page(key: str) -> Any:
     """Consensus progress of a call, per proposal."""
     call = db.session.scalar(select(Call).where(Call.key == key)) or abort(404)
     return render_template("consensus/call.html", call=call, rows=call_progress(call))
+
+
+@bp.route("/calls/<key>/finalise-approved", methods=["POST"])
+@role_required(Role.COORDINATOR)
+def finalise_approved_reports(key: str) -> Any:
+    """Mark final every draft of the call that all its other experts approved."""
+    call = db.session.scalar(select(Call).where(Call.key == key)) or abort(404)
+    if not VersionlessForm().validate_on_submit():
+        abort(400)
+    try:
+        done = finalise_approved(call, current_user)
+    except ConsensusError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+        flash(
+            _(
+                "Consensus reports made final: %(list)s.",
+                list=", ".join(p.reference for p in done),
+            )
+            if done
+            else _("No draft is approved by all its experts yet."),
+            "success" if done else "info",
+        )
+    return redirect(url_for(".call_progress_page", key=call.key))
 
 
 @bp.route("/proposals/<int:proposal_id>", methods=["GET", "POST"])

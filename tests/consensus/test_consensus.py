@@ -441,3 +441,44 @@ def test_disagreement_and_aggregate_are_shown_beside_the_consensus(panel, login_
     client.post(url(p), data=draft_data(compute="3.5"))
     html = login_as(p.experts[1]).get(url(p)).get_data(as_text=True)
     assert "reviews: 3.17" in html  # the mean (1 + 4 + 4.5) / 3 beside the consensus 3.50
+
+
+def test_coordinator_finalises_every_draft_all_experts_approved(
+    panel, make_proposal, make_user, make_assignment, login_as
+) -> None:
+    p = panel()
+    login_as(p.rapporteur).post(url(p), data=draft_data())
+    # Approved by one of two: not ready.
+    login_as(p.experts[1]).post(f"{url(p)}/respond", data={"approved": "yes"})
+    coordinator = login_as(p.coordinator)
+    progress = f"/consensus/calls/{p.call.key}"
+    assert "Mark these final" not in coordinator.get(progress).get_data(as_text=True)
+    response = coordinator.post(f"{progress}/finalise-approved", follow_redirects=True)
+    assert "No draft is approved by all its experts yet." in response.get_data(as_text=True)
+    assert report_of(p).status is ConsensusStatus.DRAFT
+    # Both approve, then the rapporteur edits again: the approvals no longer cover the draft.
+    login_as(p.experts[2]).post(f"{url(p)}/respond", data={"approved": "yes"})
+    assert "Mark these final" in login_as(p.coordinator).get(progress).get_data(as_text=True)
+    login_as(p.rapporteur).post(url(p), data=draft_data(str(report_of(p).version), compute="5"))
+    assert "Mark these final" not in login_as(p.coordinator).get(progress).get_data(as_text=True)
+    for expert in p.experts[1:]:
+        login_as(expert).post(f"{url(p)}/respond", data={"approved": "yes"})
+    response = login_as(p.coordinator).post(f"{progress}/finalise-approved", follow_redirects=True)
+    assert f"Consensus reports made final: {p.proposal.reference}." in response.get_data(
+        as_text=True
+    )
+    assert report_of(p).status is ConsensusStatus.FINAL
+    event = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "consensus.finalise")
+    ).one()
+    assert event.data["all_approved"] is True
+
+
+def test_bulk_finalise_refused_for_experts_and_outside_the_phase(panel, login_as) -> None:
+    p = panel()
+    progress = f"/consensus/calls/{p.call.key}"
+    assert login_as(p.rapporteur).post(f"{progress}/finalise-approved").status_code == 403
+    p.call.phase = Phase.RANKING
+    db.session.commit()
+    response = login_as(p.coordinator).post(f"{progress}/finalise-approved", follow_redirects=True)
+    assert "not in the consensus phase" in response.get_data(as_text=True)
