@@ -118,3 +118,20 @@ def test_query_count_does_not_grow_with_the_assignments(
         html = client.get("/expert/").get_data(as_text=True)
     assert html.count("Declaration needed") == 7
     assert len(many) == len(few)
+
+
+def test_overdue_assignments_are_marked_until_submitted(setup: Setup, login_as) -> None:
+    from reviewer_app.extensions import db
+
+    setup.assignment.due_date = date(2020, 1, 1)
+    db.session.commit()
+    client = login_as(setup.expert)
+    assert "overdue" in client.get("/expert/").get_data(as_text=True)
+    db.session.add(
+        ConflictDeclaration(
+            assignment_id=setup.assignment.id, has_conflict=False, confidentiality_accepted=True
+        )
+    )
+    db.session.add(Review(assignment_id=setup.assignment.id, status=ReviewStatus.SUBMITTED))
+    db.session.commit()
+    assert "overdue" not in client.get("/expert/").get_data(as_text=True)
