@@ -244,3 +244,22 @@ def import_proposals(key: str) -> Any:
     return render_template(
         "coordinator/proposals_import.html", call=call, form=form, errors=errors
     ), (400 if form.errors or errors else 200)
+
+
+SAMPLE_CSV = (
+    "reference,acronym,title,applicant,country,requested_funding_eur,summary\r\n"
+    "AIF-01,JUPITER-AI,Jupiter AI Factory,Forschungszentrum Jülich,DE,40000000.00,"
+    '"An AI-optimised supercomputer, services and training."\r\n'
+)
+
+
+@bp.route("/<key>/proposals/import/sample.csv")
+@role_required(Role.COORDINATOR)
+def sample_csv(key: str) -> Any:
+    """A CSV file with the expected columns and one example row, to fill in."""
+    load_call(key)
+    return current_app.response_class(
+        "\ufeff" + SAMPLE_CSV,
+        mimetype="text/csv",
+        headers={"Content-Disposition": "attachment; filename=proposals-sample.csv"},
+    )

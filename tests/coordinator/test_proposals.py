@@ -282,3 +282,12 @@ def test_import_without_a_file_and_after_setup(client, coordinator, make_call) -
     response = _import(client, call, CSV_GOOD.encode(), "proposals.csv")
     assert response.status_code == 400
     assert _count(call) == 0
+
+
+def test_the_sample_csv_imports_as_it_is(client, coordinator, make_call) -> None:
+    call = make_call()
+    sample = client.get(f"/calls/{call.key}/proposals/import/sample.csv")
+    assert sample.mimetype == "text/csv"
+    assert _import(client, call, sample.data, "proposals-sample.csv").status_code == 302
+    proposal = db.session.scalar(select(Proposal).where(Proposal.call_id == call.id))
+    assert (proposal.reference, proposal.applicant) == ("AIF-01", "Forschungszentrum Jülich")
