@@ -18,11 +18,11 @@ from ..models import Invitation, StashedForm, User, utcnow
 from ..models.audit import record
 
 
-
 def _hasher() -> PasswordHasher:
     """argon2id; the profile is configuration so that the test suite can use the cheapest one."""
     profile = current_app.config.get("PASSWORD_HASH_PROFILE", "RFC_9106_LOW_MEMORY")
     return PasswordHasher.from_parameters(getattr(profiles, profile))
+
 
 MIN_PASSWORD_LENGTH = 10
 
