@@ -28,6 +28,7 @@ from wtforms.validators import (
     NumberRange,
     Optional,
     Regexp,
+    StopValidation,
     ValidationError,
 )
 
@@ -38,6 +39,17 @@ def _strip(value: Any) -> Any:
 
 def _upper(value: Any) -> Any:
     return value.strip().upper() if isinstance(value, str) else value
+
+
+MAX_EUR = Decimal("999999999999.99")  # far above any call; keeps cents inside a BIGINT
+AMOUNT_RANGE = _l("The amount must be 0 or more, and less than a trillion euros.")
+
+
+def _amount(_form: Any, field: Any) -> None:
+    """A finite amount in euros: ``NaN`` or ``Infinity`` would fail every later comparison."""
+    value = field.data
+    if isinstance(value, Decimal) and not value.is_finite():
+        raise StopValidation(_l("Enter an amount in euros, e.g. 1500000.00."))
 
 
 def _two_decimals(_form: Any, field: Any) -> None:
@@ -55,7 +67,12 @@ class CallSettingsForm(FlaskForm):
     budget_eur = DecimalField(
         _l("Budget (EUR)"),
         places=2,
-        validators=[Optional(), NumberRange(min=0), _two_decimals],
+        validators=[
+            Optional(),
+            _amount,
+            NumberRange(min=0, max=MAX_EUR, message=AMOUNT_RANGE),
+            _two_decimals,
+        ],
         description=_l(
             "Leave empty when the call has no budget: every passing proposal is then funded."
         ),
@@ -128,7 +145,12 @@ class ProposalForm(FlaskForm):
     requested_funding_eur = DecimalField(
         _l("Requested funding (EUR)"),
         places=2,
-        validators=[Optional(), NumberRange(min=0), _two_decimals],
+        validators=[
+            Optional(),
+            _amount,
+            NumberRange(min=0, max=MAX_EUR, message=AMOUNT_RANGE),
+            _two_decimals,
+        ],
     )
     summary = TextAreaField(_l("Summary"), filters=[_strip])
     submit = SubmitField(_l("Save proposal"))

@@ -120,7 +120,7 @@ def test_create_refuses_missing_scheme_taken_key_and_bad_fields(client, coordina
     assert response.status_code == 400
     assert "Use letters, digits" in page
     assert "This field is required." in page
-    assert "Number must be at least 0" in page
+    assert "The amount must be 0 or more" in page
     response = client.post(
         "/calls/new", data={"key": "x", "title": "T", "scheme_file": "../pyproject.toml"}
     )
@@ -151,6 +151,9 @@ def test_edit_refuses_bad_budget_and_decided_calls(client, coordinator, make_cal
     response = client.post(f"/calls/{call.key}/edit", data={"title": "T", "budget_eur": "1.001"})
     assert response.status_code == 400
     assert "at most two decimals" in response.get_data(as_text=True)
+    for amount in ("Infinity", "-NaN", "99999999999999999999"):
+        response = client.post(f"/calls/{call.key}/edit", data={"title": "T", "budget_eur": amount})
+        assert response.status_code == 400, amount
     call.phase = Phase.DECIDED
     db.session.commit()
     response = client.post(f"/calls/{call.key}/edit", data={"title": "Changed"})

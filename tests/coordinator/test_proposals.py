@@ -106,9 +106,11 @@ def test_add_and_edit_a_proposal(client, coordinator, make_call) -> None:
     [
         ({"reference": "", "title": "T"}, "This field is required."),
         ({"reference": "R", "title": "T", "country": "Germany"}, "two-letter country code"),
-        ({"reference": "R", "title": "T", "requested_funding_eur": "-1"}, "at least 0"),
+        ({"reference": "R", "title": "T", "requested_funding_eur": "-1"}, "0 or more"),
         ({"reference": "R", "title": "T", "requested_funding_eur": "1.005"}, "two decimals"),
         ({"reference": "R", "title": "T", "requested_funding_eur": "lots"}, "Not a valid decimal"),
+        ({"reference": "R", "title": "T", "requested_funding_eur": "NaN"}, "amount in euros"),
+        ({"reference": "R", "title": "T", "requested_funding_eur": "1e15"}, "less than a trillion"),
         ({"reference": "TAKEN", "title": "T"}, "Another proposal of this call has this reference."),
     ],
 )
