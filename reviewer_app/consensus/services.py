@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -421,7 +422,7 @@ def _incomplete_criteria(report: ConsensusReport, proposal: Proposal) -> list[st
     ]
 
 
-def _mark_final(report: ConsensusReport, proposal: Proposal, actor: User, **data: object) -> None:
+def _mark_final(report: ConsensusReport, proposal: Proposal, actor: User, **data: Any) -> None:
     report.status = ConsensusStatus.FINAL
     report.finalised_at = utcnow()
     report.finalised_by_id = actor.id

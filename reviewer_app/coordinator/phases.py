@@ -8,6 +8,8 @@ call :func:`move_phase`, so they refuse the same moves with the same reasons.
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import has_request_context
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -163,7 +165,7 @@ def move_phase(call: Call, target: Phase, *, confirm_open_reviews: bool = False)
     """
     check_move(call, target, confirm_open_reviews=confirm_open_reviews)
     source = call.phase
-    extra: dict[str, object] = {}
+    extra: dict[str, Any] = {}
     if target is Phase.CONSENSUS:
         extra["open_reviews"] = open_review_count(call)
     call.phase = target
@@ -172,7 +174,7 @@ def move_phase(call: Call, target: Phase, *, confirm_open_reviews: bool = False)
         if has_request_context() and current_user.is_authenticated:
             call.decided_by_id = current_user.id
     record(
-        "call.phase", call, call_id=call.id, **{"from": source.value, "to": target.value}, **extra
+        "call.phase", call, call_id=call.id, **{"from": source.value, "to": target.value, **extra}
     )
     db.session.flush()
 
