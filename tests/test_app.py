@@ -92,3 +92,27 @@ def test_help_lists_commands_without_configuration(tmp_path) -> None:
     for command in ("criteria", "db", "demo", "run"):
         assert f"  {command} " in result.stdout
     assert "Error" not in result.stderr
+
+
+def test_an_unexpected_error_is_one_line_with_the_details_in_a_file(tmp_path) -> None:
+    # A database URL that SQLAlchemy cannot parse fails inside the command, not in click.
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "REVIEWER_APP_MODE": "development",
+        "HOME": str(tmp_path),
+        "DATABASE_URL": "nosuchdriver://x",
+        "TMPDIR": str(tmp_path),
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "reviewer_app.cli", "db", "upgrade"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 70, result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("Error: an unexpected")
+    details = list(tmp_path.glob("reviewer-app-error-*.txt"))
+    assert len(details) == 1 and "Traceback" in details[0].read_text()

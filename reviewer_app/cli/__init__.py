@@ -40,6 +40,34 @@ def main() -> None:
 
 main.add_command(db_group)
 
+
+def run() -> None:
+    """The console script: a bug shows as one line, its traceback goes to a file for us.
+
+    Set REVIEWER_APP_TRACEBACK=1 to see the traceback itself.
+    """
+    import os
+    import sys
+    import tempfile
+    import traceback
+
+    try:
+        main(prog_name="reviewer-app")
+    except Exception as exc:
+        if os.environ.get("REVIEWER_APP_TRACEBACK"):
+            raise
+        with tempfile.NamedTemporaryFile(
+            "w", prefix="reviewer-app-error-", suffix=".txt", delete=False
+        ) as fh:
+            traceback.print_exc(file=fh)
+        click.echo(
+            f"Error: an unexpected {type(exc).__name__} stopped the command; nothing more was "
+            f"done. The details are in {fh.name}: please send them to the maintainers.",
+            err=True,
+        )
+        sys.exit(70)
+
+
 for _info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
     if _info.name.startswith("_"):
         continue
