@@ -62,6 +62,19 @@ CALL_KEY = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 COUNTRY = r"^[A-Z]{2}$"
 
 
+def country_field(description: Any) -> StringField:
+    """An optional ISO 3166 alpha-2 code, upper-cased as typed (proposals and experts alike)."""
+    return StringField(
+        _l("Country"),
+        validators=[
+            Optional(),
+            Regexp(COUNTRY, message=_l("Use the two-letter country code, e.g. DE.")),
+        ],
+        filters=[_upper],
+        description=description,
+    )
+
+
 class CallSettingsForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)], filters=[_strip])
     budget_eur = DecimalField(
@@ -133,15 +146,7 @@ class ProposalForm(FlaskForm):
     applicant = StringField(
         _l("Applicant (organisation)"), validators=[Length(max=300)], filters=[_strip]
     )
-    country = StringField(
-        _l("Country"),
-        validators=[
-            Optional(),
-            Regexp(COUNTRY, message=_l("Use the two-letter country code, e.g. DE.")),
-        ],
-        filters=[_upper],
-        description=_l("Two-letter code (ISO 3166), e.g. DE, FR, IT."),
-    )
+    country = country_field(_l("Two-letter code (ISO 3166), e.g. DE, FR, IT."))
     requested_funding_eur = DecimalField(
         _l("Requested funding (EUR)"),
         places=2,
@@ -167,15 +172,7 @@ class InviteForm(FlaskForm):
         _l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)], filters=[_strip]
     )
     organisation = StringField(_l("Organisation"), validators=[Length(max=300)], filters=[_strip])
-    country = StringField(
-        _l("Country"),
-        validators=[
-            Optional(),
-            Regexp(COUNTRY, message=_l("Use the two-letter country code, e.g. DE.")),
-        ],
-        filters=[_upper],
-        description=_l("Two-letter code (ISO 3166); used by the automatic conflict rules."),
-    )
+    country = country_field(_l("Two-letter code (ISO 3166); used by the automatic conflict rules."))
     expertise = StringField(
         _l("Expertise keywords"),
         validators=[Length(max=1000)],

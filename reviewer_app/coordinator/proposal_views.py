@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
@@ -14,7 +15,7 @@ from sqlalchemy.orm import selectinload, undefer
 
 from ..auth.access import role_required
 from ..extensions import db
-from ..models import Assignment, Document, Proposal, Role
+from ..models import Assignment, Call, Document, Proposal, Role
 from . import bp
 from .forms import ProposalForm, UploadForm
 from .proposals import (
@@ -69,16 +70,18 @@ def _proposal_values(form: ProposalForm) -> dict[str, Any]:
     return {name: getattr(form, name).data for name in PROPOSAL_FIELDS}
 
 
-@bp.route("/<key>/proposals/new", methods=["GET", "POST"])
-@role_required(Role.COORDINATOR)
-def new_proposal(key: str) -> Any:
-    """Add one proposal by hand."""
-    call = load_call(key)
-    form = ProposalForm()
+def _proposal_form_page(
+    call: Call,
+    form: ProposalForm,
+    proposal: Proposal | None,
+    save: Callable[[dict[str, Any]], Proposal],
+    saved_message: Callable[[Proposal], str],
+) -> Any:
+    """Validate, save through ``save``, commit and redirect; else the form with its errors."""
     error = None
     if form.validate_on_submit():
         try:
-            proposal = create_proposal(call, **_proposal_values(form))
+            saved = save(_proposal_values(form))
         except ProposalError as exc:
             db.session.rollback()
             if exc.field:
@@ -87,11 +90,25 @@ def new_proposal(key: str) -> Any:
                 error = exc.message
         else:
             db.session.commit()
-            flash(_("Proposal %(ref)s is added.", ref=proposal.reference), "success")
-            return redirect(url_for(".proposal_detail", key=call.key, proposal_id=proposal.id))
+            flash(saved_message(saved), "success")
+            return redirect(url_for(".proposal_detail", key=call.key, proposal_id=saved.id))
     return render_template(
-        "coordinator/proposal_form.html", call=call, form=form, proposal=None, error=error
+        "coordinator/proposal_form.html", call=call, form=form, proposal=proposal, error=error
     ), (400 if form.errors or error else 200)
+
+
+@bp.route("/<key>/proposals/new", methods=["GET", "POST"])
+@role_required(Role.COORDINATOR)
+def new_proposal(key: str) -> Any:
+    """Add one proposal by hand."""
+    call = load_call(key)
+    return _proposal_form_page(
+        call,
+        ProposalForm(),
+        None,
+        lambda values: create_proposal(call, **values),
+        lambda saved: _("Proposal %(ref)s is added.", ref=saved.reference),
+    )
 
 
 @bp.route("/<key>/proposals/<int:proposal_id>/edit", methods=["GET", "POST"])
@@ -100,24 +117,18 @@ def edit_proposal(key: str, proposal_id: int) -> Any:
     """Edit the fields of a proposal."""
     call = load_call(key)
     proposal = _load_proposal(call.id, proposal_id)
-    form = ProposalForm(obj=proposal)
-    error = None
-    if form.validate_on_submit():
-        try:
-            update_proposal(proposal, **_proposal_values(form))
-        except ProposalError as exc:
-            db.session.rollback()
-            if exc.field:
-                getattr(form, exc.field).errors.append(exc.message)
-            else:
-                error = exc.message
-        else:
-            db.session.commit()
-            flash(_("Proposal %(ref)s is saved.", ref=proposal.reference), "success")
-            return redirect(url_for(".proposal_detail", key=call.key, proposal_id=proposal.id))
-    return render_template(
-        "coordinator/proposal_form.html", call=call, form=form, proposal=proposal, error=error
-    ), (400 if form.errors or error else 200)
+
+    def save(values: dict[str, Any]) -> Proposal:
+        update_proposal(proposal, **values)
+        return proposal
+
+    return _proposal_form_page(
+        call,
+        ProposalForm(obj=proposal),
+        proposal,
+        save,
+        lambda saved: _("Proposal %(ref)s is saved.", ref=saved.reference),
+    )
 
 
 @bp.route("/<key>/proposals/<int:proposal_id>")
