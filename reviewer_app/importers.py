@@ -24,6 +24,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
+from .coordinator.assignment import BlockReason, ExpertSlot, ProposalSlot, pair_block_reason
 from .extensions import db
 from .models import (
     Assignment,
@@ -510,18 +511,20 @@ def import_assignments(call: Call, table: Table) -> list[Assignment]:
         check.unique(row, "expert", f"{proposal.reference} / {email}", seen)
         if (proposal.id, expert.id) in assigned:
             check.add(row, "expert", f"{email} is already assigned to {proposal.reference}")
-        if conflicts.same_country and expert.country and expert.country == proposal.country:
+        blocked = pair_block_reason(
+            ProposalSlot(proposal.id, proposal.country, proposal.applicant),
+            ExpertSlot(expert.id, expert.country, expert.organisation),
+            same_country=conflicts.same_country,
+            same_organisation=conflicts.same_organisation,
+        )
+        if blocked is BlockReason.SAME_COUNTRY:
             check.add(
                 row,
                 "expert",
                 f"{email} is from the applicant's country ({proposal.country}): "
                 "the call's conflict rules exclude it",
             )
-        if (
-            conflicts.same_organisation
-            and expert.organisation.strip()
-            and expert.organisation.strip().lower() == proposal.applicant.strip().lower()
-        ):
+        elif blocked is BlockReason.SAME_ORGANISATION:
             check.add(
                 row,
                 "expert",
@@ -538,7 +541,7 @@ def import_assignments(call: Call, table: Table) -> list[Assignment]:
     db.session.flush()
     for assignment in assignments:
         record(
-            "assignment.create",
+            "assignment.add",  # the same action as an assignment made in the matrix
             assignment,
             call_id=call.id,
             proposal_id=assignment.proposal_id,

@@ -99,6 +99,8 @@ def test_proposals_only_in_setup(make_call):
     ("expert", "message"),
     [
         ({"country": "ES"}, "is from the applicant's country (ES)"),
+        # The same rule as the assignment matrix: codes compared regardless of case.
+        ({"country": "es"}, "is from the applicant's country (ES)"),
         ({"organisation": " applicant 7 "}, "works for the applicant (Applicant 7)"),
     ],
 )

@@ -99,6 +99,20 @@ def block_reason(
     return None
 
 
+def pair_block_reason(
+    proposal: ProposalSlot, expert: ExpertSlot, *, same_country: bool, same_organisation: bool
+) -> BlockReason | None:
+    """The automatic conflict rules for one pair: the web toggle and the CSV import ask here."""
+    data = AssignmentInput(
+        proposals=(proposal,),
+        experts=(expert,),
+        min_reviews=1,
+        same_country=same_country,
+        same_organisation=same_organisation,
+    )
+    return block_reason(data, proposal, expert)
+
+
 def plan_assignments(data: AssignmentInput) -> AssignmentPlan:
     """New assignments and rapporteurs that satisfy the rules above, and what falls short."""
     proposals = sorted(data.proposals, key=lambda p: p.id)

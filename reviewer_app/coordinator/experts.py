@@ -26,6 +26,7 @@ from .assignment import (
     ExpertSlot,
     ProposalSlot,
     block_reason,
+    pair_block_reason,
     plan_assignments,
 )
 
@@ -265,14 +266,13 @@ def toggle_assignment(call: Call, proposal: Proposal, expert: User) -> bool:
         db.session.delete(assignment)
         db.session.flush()
         return False
-    data = AssignmentInput(
-        proposals=(ProposalSlot(proposal.id, proposal.country, proposal.applicant),),
-        experts=(ExpertSlot(expert.id, expert.country, expert.organisation),),
-        min_reviews=1,
-        same_country=call.scheme.conflicts.same_country,
-        same_organisation=call.scheme.conflicts.same_organisation,
+    rules = call.scheme.conflicts
+    reason = pair_block_reason(
+        ProposalSlot(proposal.id, proposal.country, proposal.applicant),
+        ExpertSlot(expert.id, expert.country, expert.organisation),
+        same_country=rules.same_country,
+        same_organisation=rules.same_organisation,
     )
-    reason = block_reason(data, data.proposals[0], data.experts[0])
     if reason is not None:
         raise ExpertError(
             _(

@@ -111,9 +111,7 @@ def test_round_trip_ends_in_the_expected_ranking(app, runner):
         actions = db.session.scalars(select(AuditEvent.action)).all()
         assert actions.count("review.import") == 14
         assert actions.count("consensus.import") == 1
-        assert {"call.create", "proposal.import", "user.create", "assignment.create"} <= set(
-            actions
-        )
+        assert {"call.create", "proposal.import", "user.create", "assignment.add"} <= set(actions)
 
 
 def test_call_create_refuses_bad_options(runner):
