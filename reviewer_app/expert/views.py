@@ -62,13 +62,18 @@ def assignments() -> Any:
 
 
 @bp.route("/assignments/<int:assignment_id>/declaration", methods=["GET", "POST"])
+@keeps_input_on_expiry
 @role_required(Role.EXPERT)
 def declare_conflict(assignment_id: int) -> Any:
     """Declare conflicts of interest and accept confidentiality before the proposal opens."""
     assignment = _visible_assignment(assignment_id)
     if assignment.declaration is not None:
         return redirect(url_for(".review", assignment_id=assignment.id))
-    form = DeclarationForm()
+    # A reason typed before the session expired comes back, to be checked and sent again.
+    stashed = pop_stashed_form(request.path) if request.method == "GET" else None
+    if stashed is not None:
+        db.session.commit()  # the stash is handed out once
+    form = DeclarationForm(formdata=MultiDict(stashed)) if stashed else DeclarationForm()
     if form.validate_on_submit():
         has_conflict = form.has_conflict.data == "yes"
         try:
@@ -99,6 +104,7 @@ def declare_conflict(assignment_id: int) -> Any:
         "expert/declaration.html",
         assignment=assignment,
         form=form,
+        restored=stashed is not None,
         extra_fields=_extra_fields(partners),
         country_name=_country_name,
     )

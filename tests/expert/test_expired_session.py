@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from reviewer_app.extensions import db
-from reviewer_app.models import Review, StashedForm
+from reviewer_app.models import ConflictDeclaration, Review, StashedForm
 
 from ..conftest import PASSWORD
 from .conftest import Setup, csrf_token, is_checked, scores
@@ -71,3 +71,23 @@ def test_a_stash_is_only_restored_on_its_own_page(
     page = expired.get(f"/expert/assignments/{other.id}/declaration").get_data(as_text=True)
     assert LONG_TEXT not in page
     assert LONG_TEXT in expired.get(declared.url).get_data(as_text=True)
+
+
+def test_a_conflict_reason_posted_after_expiry_comes_back_after_signing_in(
+    setup: Setup, app
+) -> None:
+    reason = "My institute is a partner of the applicant; I co-wrote a letter of support for it."
+    expired = app.test_client()
+    url = f"{setup.url}/declaration"
+    response = expired.post(url, data={"has_conflict": "yes", "reason": reason})
+    assert response.status_code == 302 and "kept=1" in response.headers["Location"]
+    db.session.expire_all()
+    assert db.session.scalar(select(ConflictDeclaration)) is None  # nothing half-saved
+
+    login = {"email": setup.expert.email, "password": PASSWORD, "next": url}
+    assert expired.post("/login", data=login).headers["Location"].endswith(url)
+    page = expired.get(url).get_data(as_text=True)
+    assert "We restored your unsaved input." in page
+    assert reason in page
+    assert is_checked(page, "has_conflict", "yes")
+    assert reason not in expired.get(url).get_data(as_text=True)  # handed out once
