@@ -21,6 +21,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -68,9 +69,10 @@ class RowError:
     message: str
 
     def __str__(self) -> str:
-        where = [] if self.row is None else [f"row {self.row}"]
+        # Translated when shown: the web upload says it in the user's language.
+        where = [] if self.row is None else [gettext("row %(num)s", num=self.row)]
         if self.column:
-            where.append(f"column '{self.column}'")
+            where.append(gettext("column '%(name)s'", name=self.column))
         return f"{', '.join(where)}: {self.message}" if where else self.message
 
 
@@ -109,7 +111,13 @@ def read_table(data: bytes, *, filename: str = "", fmt: str | None = None) -> Ta
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ImportRejected(
-            [RowError(None, None, f"the file is not UTF-8 text (byte {exc.start + 1})")]
+            [
+                RowError(
+                    None,
+                    None,
+                    gettext("the file is not UTF-8 text (byte %(num)s)", num=exc.start + 1),
+                )
+            ]
         ) from None
     if fmt is None:
         lowered = filename.lower()
@@ -123,7 +131,9 @@ def read_table(data: bytes, *, filename: str = "", fmt: str | None = None) -> Ta
         return _read_json(text)
     if fmt == "csv":
         return _read_csv(text)
-    raise ImportRejected([RowError(None, None, f"unknown format {fmt!r}: use csv or json")])
+    raise ImportRejected(
+        [RowError(None, None, gettext("unknown format %(fmt)s: use csv or json", fmt=repr(fmt)))]
+    )
 
 
 def _delimiter(text: str) -> str:
@@ -139,7 +149,9 @@ def _read_csv(text: str) -> Table:
     try:
         records = list(csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text)))
     except csv.Error as exc:
-        raise ImportRejected([RowError(None, None, f"not valid CSV: {exc}")]) from None
+        raise ImportRejected(
+            [RowError(None, None, gettext("not valid CSV: %(error)s", error=str(exc)))]
+        ) from None
     if not records or not any(cell.strip() for cell in records[0]):
         raise ImportRejected([RowError(None, None, "the file is empty: no header row")])
     header = tuple(cell.strip() for cell in records[0])
@@ -150,7 +162,15 @@ def _read_csv(text: str) -> Table:
             continue  # blank lines, typically at the end of a hand-edited file
         if len(cells) > len(header):
             errors.append(
-                RowError(number, None, f"{len(cells)} cells but the header has {len(header)}")
+                RowError(
+                    number,
+                    None,
+                    gettext(
+                        "%(cells)s cells but the header has %(header)s",
+                        cells=len(cells),
+                        header=len(header),
+                    ),
+                )
             )
             continue
         values = {
@@ -169,7 +189,15 @@ def _read_json(text: str) -> Table:
         items = json.loads(text, parse_float=Decimal)
     except json.JSONDecodeError as exc:
         raise ImportRejected(
-            [RowError(None, None, f"not valid JSON: {exc.msg} (line {exc.lineno})")]
+            [
+                RowError(
+                    None,
+                    None,
+                    gettext(
+                        "not valid JSON: %(error)s (line %(line)s)", error=exc.msg, line=exc.lineno
+                    ),
+                )
+            ]
         ) from None
     if not isinstance(items, list):
         raise ImportRejected([RowError(None, None, "the JSON file must be a list of objects")])
@@ -201,7 +229,17 @@ def _header_errors(header: Sequence[str], *, row: int) -> list[RowError]:
 def _limited(table: Table) -> Table:
     if len(table.rows) > MAX_ROWS:
         raise ImportRejected(
-            [RowError(None, None, f"{len(table.rows)} rows; at most {MAX_ROWS} per file")]
+            [
+                RowError(
+                    None,
+                    None,
+                    gettext(
+                        "%(rows)s rows; at most %(max)s per file",
+                        rows=len(table.rows),
+                        max=MAX_ROWS,
+                    ),
+                )
+            ]
         )
     return table
 
@@ -222,7 +260,13 @@ class _Check:
         missing = [c for c in required if c not in table.columns]
         if missing:
             listed = ", ".join(f"'{c}'" for c in missing)
-            self.add(None, None, f"missing column{'s' if len(missing) > 1 else ''}: {listed}")
+            self.add(
+                None,
+                None,
+                gettext("missing column: %(names)s", names=listed)
+                if len(missing) == 1
+                else gettext("missing columns: %(names)s", names=listed),
+            )
 
     def refuse_unknown_columns(self, table: Table, allowed: Iterable[str]) -> None:
         allowed = set(allowed)
@@ -241,13 +285,17 @@ class _Check:
         if value is None:
             value = ""
         elif isinstance(value, bool) or not isinstance(value, str | int | Decimal):
-            self.add(row, column, "must be text")
+            self.add(row, column, gettext("must be text"))
             return ""
         value = str(value).strip()
         if required and not value:
-            self.add(row, column, "must not be empty")
+            self.add(row, column, gettext("must not be empty"))
         elif max_length is not None and len(value) > max_length:
-            self.add(row, column, f"at most {max_length} characters, got {len(value)}")
+            self.add(
+                row,
+                column,
+                gettext("at most %(max)s characters, got %(num)s", max=max_length, num=len(value)),
+            )
         return value
 
     def number(self, row: Row, column: str, *, required: bool = False) -> Decimal | None:
@@ -255,10 +303,10 @@ class _Check:
         raw = row.values.get(column)
         if raw is None or raw == "":
             if required:
-                self.add(row, column, "must not be empty")
+                self.add(row, column, gettext("must not be empty"))
             return None
         if isinstance(raw, bool) or not isinstance(raw, str | int | Decimal):
-            self.add(row, column, f"must be a number, got {raw!r}")
+            self.add(row, column, gettext("must be a number, got %(value)s", value=repr(raw)))
             return None
         try:
             text = str(raw).strip()
@@ -268,17 +316,31 @@ class _Check:
                 text = text.replace(",", ".")
             value = Decimal(text)
         except InvalidOperation:
-            self.add(row, column, f"must be a number such as 1234.50, got {raw!r}")
+            self.add(
+                row,
+                column,
+                gettext("must be a number such as 1234.50, got %(value)s", value=repr(raw)),
+            )
             return None
         if not value.is_finite():
-            self.add(row, column, f"must be a number, got {raw!r}")
+            self.add(row, column, gettext("must be a number, got %(value)s", value=repr(raw)))
             return None
         exponent = value.normalize().as_tuple().exponent
         if isinstance(exponent, int) and exponent < -2:
-            self.add(row, column, f"at most two decimals, got {raw}")
+            self.add(
+                row,
+                column,
+                gettext("at most two decimals, got %(value)s", value=raw),
+            )
             return None
         if abs(value) >= MAX_NUMBER:
-            self.add(row, column, f"must be less than {MAX_NUMBER:,}, got {raw}")
+            self.add(
+                row,
+                column,
+                gettext(
+                    "must be less than %(max)s, got %(value)s", max=f"{MAX_NUMBER:,}", value=raw
+                ),
+            )
             return None
         return value
 
@@ -289,7 +351,13 @@ class _Check:
             self.add(
                 row,
                 column,
-                f"{value} is off the scale: {scale.min} to {scale.max} in steps of {scale.step}",
+                gettext(
+                    "%(value)s is off the scale: %(min)s to %(max)s in steps of %(step)s",
+                    value=value,
+                    min=scale.min,
+                    max=scale.max,
+                    step=scale.step,
+                ),
             )
             return None
         return value
@@ -300,9 +368,11 @@ class _Check:
             self.add(
                 row,
                 column,
-                "a comment is required"
+                gettext("a comment is required")
                 if not comment
-                else f"at least {minimum} characters, got {len(comment)}",
+                else gettext(
+                    "at least %(min)s characters, got %(num)s", min=minimum, num=len(comment)
+                ),
             )
         return comment
 
@@ -314,16 +384,28 @@ class _Check:
         if word in TRUE_WORDS:
             return True
         if word not in FALSE_WORDS:
-            self.add(row, column, f"must be yes or no, got {raw!r}")
+            self.add(
+                row,
+                column,
+                gettext("must be yes or no, got %(value)s", value=repr(raw)),
+            )
         return False
 
     def unique(self, row: Row, column: str, value: str, seen: dict[str, int | None]) -> None:
         """Report ``value`` when an earlier row of the same file already had it."""
         if value in seen:
             first = seen[value]
-            self.add(row, column, f"'{value}' already appears in row {first}")
+            self.add(
+                row,
+                column,
+                gettext("'%(value)s' already appears in row %(num)s", value=value, num=first),
+            )
         else:
             seen[value] = row.number
+
+
+def _country_message(country: object) -> str:
+    return str(gettext("a two-letter country code such as DE, got %(value)s", value=repr(country)))
 
 
 def _check_phase(call: Call, allowed: tuple[Phase, ...], what: str) -> None:
@@ -334,8 +416,14 @@ def _check_phase(call: Call, allowed: tuple[Phase, ...], what: str) -> None:
                 RowError(
                     None,
                     None,
-                    f"{what} can be imported only while the call is in the {phases} phase; "
-                    f"call '{call.key}' is in '{call.phase.value}'",
+                    gettext(
+                        "%(what)s can be imported only while the call is in the %(phases)s "
+                        "phase; call '%(key)s' is in '%(phase)s'",
+                        what=what,
+                        phases=phases,
+                        key=call.key,
+                        phase=call.phase.value,
+                    ),
                 )
             ]
         )
@@ -348,7 +436,13 @@ def _normalise_email(check: _Check, row: Row, column: str) -> str:
     try:
         return validate_email(raw, check_deliverability=False).normalized.lower()
     except EmailNotValidError as exc:
-        check.add(row, column, f"'{raw}' is not a valid e-mail address: {exc}")
+        check.add(
+            row,
+            column,
+            gettext(
+                "'%(value)s' is not a valid e-mail address: %(error)s", value=raw, error=str(exc)
+            ),
+        )
         return ""
 
 
@@ -382,13 +476,21 @@ def import_proposals(call: Call, table: Table) -> list[Proposal]:
         if reference:
             check.unique(row, "reference", reference, seen)
             if reference in existing:
-                check.add(row, "reference", f"'{reference}' is already a proposal of this call")
+                check.add(
+                    row,
+                    "reference",
+                    gettext("'%(ref)s' is already a proposal of this call", ref=reference),
+                )
         country = check.text(row, "country").upper() or None
         if country is not None and not (len(country) == 2 and country.isalpha()):
-            check.add(row, "country", f"a two-letter country code such as DE, got {country!r}")
+            check.add(row, "country", _country_message(country))
         funding = check.number(row, "requested_funding_eur")
         if funding is not None and funding < 0:
-            check.add(row, "requested_funding_eur", f"must not be negative, got {funding}")
+            check.add(
+                row,
+                "requested_funding_eur",
+                gettext("must not be negative, got %(value)s", value=funding),
+            )
         extra = {
             k: str(v) if isinstance(v, Decimal) else v
             for k, v in row.values.items()
@@ -405,7 +507,7 @@ def import_proposals(call: Call, table: Table) -> list[Proposal]:
             )
         )
     if not table.rows:
-        check.add(None, None, "the file has no proposals")
+        check.add(None, None, gettext("the file has no proposals"))
     check.raise_if_any()
     db.session.add_all(proposals)
     db.session.flush()
@@ -440,15 +542,25 @@ def import_users(table: Table) -> list[User]:
         if email:
             check.unique(row, "email", email, seen)
             if email in registered:
-                check.add(row, "email", f"{email} already has an account")
+                check.add(
+                    row,
+                    "email",
+                    gettext("%(email)s already has an account", email=email),
+                )
         name = check.text(row, "name", required=True, max_length=200)
         role_name = check.text(row, "role", required=True).lower()
         role = Role(role_name) if role_name in {r.value for r in IMPORTABLE_ROLES} else None
         if role is None and role_name:
-            check.add(row, "role", f"must be expert, coordinator or observer, got {role_name!r}")
+            check.add(
+                row,
+                "role",
+                gettext(
+                    "must be expert, coordinator or observer, got %(value)s", value=repr(role_name)
+                ),
+            )
         country = check.text(row, "country").upper() or None
         if country is not None and not (len(country) == 2 and country.isalpha()):
-            check.add(row, "country", f"a two-letter country code such as DE, got {country!r}")
+            check.add(row, "country", _country_message(country))
         language = check.text(row, "language", max_length=5).lower() or None
         if role is not None:
             users.append(
@@ -462,7 +574,7 @@ def import_users(table: Table) -> list[User]:
                 )
             )
     if not table.rows:
-        check.add(None, None, "the file has no users")
+        check.add(None, None, gettext("the file has no users"))
     check.raise_if_any()
     db.session.add_all(users)
     db.session.flush()
@@ -510,7 +622,13 @@ def import_assignments(call: Call, table: Table) -> list[Assignment]:
             continue
         check.unique(row, "expert", f"{proposal.reference} / {email}", seen)
         if (proposal.id, expert.id) in assigned:
-            check.add(row, "expert", f"{email} is already assigned to {proposal.reference}")
+            check.add(
+                row,
+                "expert",
+                gettext(
+                    "%(email)s is already assigned to %(ref)s", email=email, ref=proposal.reference
+                ),
+            )
         blocked = pair_block_reason(
             ProposalSlot(proposal.id, proposal.country, proposal.applicant),
             ExpertSlot(expert.id, expert.country, expert.organisation),
@@ -521,21 +639,29 @@ def import_assignments(call: Call, table: Table) -> list[Assignment]:
             check.add(
                 row,
                 "expert",
-                f"{email} is from the applicant's country ({proposal.country}): "
-                "the call's conflict rules exclude it",
+                gettext(
+                    "%(email)s is from the applicant's country (%(country)s): the call's "
+                    "conflict rules exclude it",
+                    email=email,
+                    country=proposal.country,
+                ),
             )
         elif blocked is BlockReason.SAME_ORGANISATION:
             check.add(
                 row,
                 "expert",
-                f"{email} works for the applicant ({proposal.applicant}): "
-                "the call's conflict rules exclude it",
+                gettext(
+                    "%(email)s works for the applicant (%(applicant)s): the call's conflict "
+                    "rules exclude it",
+                    email=email,
+                    applicant=proposal.applicant,
+                ),
             )
         assignments.append(
             Assignment(proposal_id=proposal.id, expert_id=expert.id, is_rapporteur=rapporteur)
         )
     if not table.rows:
-        check.add(None, None, "the file has no assignments")
+        check.add(None, None, gettext("the file has no assignments"))
     check.raise_if_any()
     db.session.add_all(assignments)
     db.session.flush()
@@ -566,7 +692,11 @@ def _users_by_email(emails: set[str]) -> dict[str, User]:
 def _known_proposal(check: _Check, row: Row, proposals: Mapping[str, Proposal]) -> Proposal | None:
     reference = check.text(row, "proposal", required=True)
     if reference and reference not in proposals:
-        check.add(row, "proposal", f"'{reference}' is not a proposal of this call")
+        check.add(
+            row,
+            "proposal",
+            gettext("'%(ref)s' is not a proposal of this call", ref=reference),
+        )
     return proposals.get(reference)
 
 
@@ -577,12 +707,24 @@ def _known_expert(
         return None
     expert = experts.get(email)
     if expert is None:
-        check.add(row, column, f"no user with e-mail {email}")
+        check.add(
+            row,
+            column,
+            gettext("no user with e-mail %(email)s", email=email),
+        )
     elif expert.role is not Role.EXPERT:
-        check.add(row, column, f"{email} is a {expert.role.value}, not an expert")
+        check.add(
+            row,
+            column,
+            gettext("%(email)s is a %(role)s, not an expert", email=email, role=expert.role.value),
+        )
         return None
     elif not expert.active:
-        check.add(row, column, f"{email} is deactivated")
+        check.add(
+            row,
+            column,
+            gettext("%(email)s is deactivated", email=email),
+        )
         return None
     return expert
 
@@ -637,7 +779,11 @@ def import_reviews(call: Call, table: Table, *, replace: bool = False) -> list[R
     for row, email in rows:
         reference = check.text(row, "proposal", required=True)
         if reference and reference not in proposals:
-            check.add(row, "proposal", f"'{reference}' is not a proposal of this call")
+            check.add(
+                row,
+                "proposal",
+                gettext("'%(ref)s' is not a proposal of this call", ref=reference),
+            )
             reference = ""
         expert = _known_expert(check, row, experts, email)
         values = _scores_of(check, row, scheme)
@@ -646,22 +792,38 @@ def import_reviews(call: Call, table: Table, *, replace: bool = False) -> list[R
         check.unique(row, "expert", f"{reference} / {email}", seen)
         assignment = assignments.get((reference, email))
         if assignment is None:
-            check.add(row, "expert", f"{email} is not assigned to {reference}")
+            check.add(
+                row,
+                "expert",
+                gettext("%(email)s is not assigned to %(ref)s", email=email, ref=reference),
+            )
             continue
         if assignment.has_conflict:
-            check.add(row, "expert", f"{email} declared a conflict of interest on {reference}")
+            check.add(
+                row,
+                "expert",
+                gettext(
+                    "%(email)s declared a conflict of interest on %(ref)s",
+                    email=email,
+                    ref=reference,
+                ),
+            )
             continue
         review = assignment.review
         if review is not None and review.is_submitted and not replace:
             check.add(
                 row,
                 "expert",
-                f"{email} already submitted a review of {reference} (use --replace to overwrite)",
+                gettext(
+                    "%(email)s already submitted a review of %(ref)s (use --replace to overwrite)",
+                    email=email,
+                    ref=reference,
+                ),
             )
         if values is not None:
             planned.append((assignment, values))
     if not table.rows:
-        check.add(None, None, "the file has no reviews")
+        check.add(None, None, gettext("the file has no reviews"))
     check.raise_if_any()
 
     now = utcnow()
@@ -766,12 +928,15 @@ def import_consensus(call: Call, table: Table, *, replace: bool = False) -> list
             check.add(
                 row,
                 "proposal",
-                f"{proposal.reference} already has a final consensus (use --replace to overwrite)",
+                gettext(
+                    "%(ref)s already has a final consensus (use --replace to overwrite)",
+                    ref=proposal.reference,
+                ),
             )
         if values is not None:
             planned.append((proposal, values))
     if not table.rows:
-        check.add(None, None, "the file has no consensus scores")
+        check.add(None, None, gettext("the file has no consensus scores"))
     check.raise_if_any()
 
     now = utcnow()

@@ -169,6 +169,23 @@ def test_attach_download_and_remove_a_pdf(client, coordinator, make_call, make_p
     assert db.session.scalar(select(func.count(Document.id))) == 0
 
 
+def test_import_errors_are_in_the_coordinators_language(
+    client, coordinator, make_call, make_proposal
+) -> None:
+    call = make_call()
+    make_proposal(call, reference="AIF-09")
+    client.post("/language", data={"language": "de", "next": "/"})
+    bad = CSV_GOOD + "AIF-09,Duplicate of an existing one,,,,,,\nAIF-03,,,,Germany,-5,,\n"
+    page = _import(client, call, bad.encode(), "proposals.csv").get_data(as_text=True)
+    assert (
+        "Zeile 4, Spalte „reference“: „AIF-09“ ist bereits ein Antrag dieser Ausschreibung" in page
+    )
+    assert "Zeile 5, Spalte „title“: darf nicht leer sein" in page
+    assert "darf nicht negativ sein, erhalten: -5" in page
+    assert "row 4" not in page
+    assert _count(call) == 1
+
+
 @pytest.mark.parametrize(
     ("content", "name", "message"),
     [
