@@ -128,12 +128,22 @@
     form.querySelectorAll("textarea").forEach(refreshCounter);
   }
 
+  // The copy is written a moment after the last keystroke (not on every one), and at once when
+  // the page is hidden or left: a tab closed inside that moment must not lose the input.
   var keepTimer = null;
+  function writeLocalCopy() {
+    clearTimeout(keepTimer);
+    keepTimer = null;
+    storageSet(key, { base: versionInput.value, at: Date.now(), fields: fields() });
+  }
   function keepLocalCopy() {
     clearTimeout(keepTimer);
-    keepTimer = setTimeout(function () {
-      storageSet(key, { base: versionInput.value, at: Date.now(), fields: fields() });
-    }, 300);
+    keepTimer = setTimeout(writeLocalCopy, 300);
+  }
+  function flushLocalCopy() {
+    if (keepTimer !== null) {
+      writeLocalCopy();
+    }
   }
 
   function onEdit(event) {
@@ -168,6 +178,8 @@
             versionInput.value = data.version;
             savedChanges = sentChanges;
             if (changes === savedChanges) {
+              clearTimeout(keepTimer);
+              keepTimer = null;
               storageRemove(key);
             } else {
               keepLocalCopy();
@@ -242,10 +254,12 @@
   setInterval(autosave, AUTOSAVE_MS);
   document.addEventListener("visibilitychange", function () {
     if (document.visibilityState === "hidden") {
+      flushLocalCopy();
       autosave(true);
     }
   });
   window.addEventListener("pagehide", function () {
+    flushLocalCopy();
     autosave(true);
   });
 })();
