@@ -15,7 +15,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     from . import models  # noqa: F401  (registers every table with the metadata)
     from .config import load_config
-    from .extensions import babel, bootstrap, csrf, db, login_manager, migrate
+    from .extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
     from .web import register_web
 
     app = Flask(__name__, instance_relative_config=True)
@@ -26,6 +26,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
     csrf.init_app(app)
     bootstrap.init_app(app)
+    limiter.init_app(app)
     from .i18n import init_i18n
 
     init_i18n(app, babel)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, render_template, request
+from flask import Flask, g, render_template, request
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 
 from .extensions import db, login_manager
 from .models import User
+from .security import register_security
 
 
 def register_web(app: Flask) -> None:
@@ -20,6 +21,7 @@ def register_web(app: Flask) -> None:
     from .expert import bp as expert_bp
     from .reports import bp as reports_bp
 
+    register_security(app)  # first: the id converter must be in place before any route
     for blueprint in (auth_bp, expert_bp, coordinator_bp, consensus_bp, reports_bp):
         app.register_blueprint(blueprint)
 
@@ -28,19 +30,32 @@ def register_web(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
-        user = db.session.get(User, int(user_id))
-        return user if user is not None and user.active else None
+        # The server-side session decides (auth.sessions); it is checked once per request, in
+        # before_request, and only looked up here if something asks for the user earlier.
+        if "session_user" not in g:
+            from .auth.sessions import load_session_user
+
+            g.session_user = load_session_user()
+        user: User | None = g.session_user
+        return user if user is not None and str(user.id) == user_id else None
 
     @login_manager.unauthorized_handler
     def unauthorized() -> Any:
-        from flask import redirect, url_for
+        from flask import flash, redirect, url_for
 
-        from .auth.services import stash_expired_post
+        from .auth.stash import stash_expired_post
 
-        # A form posted after sign-out keeps its input too (the CSRF token may still be valid).
+        # A form posted after sign-out keeps its input, if it carries its user's ticket.
         stashed = stash_expired_post(request)
         if stashed is not None:
             return stashed
+        if g.get("session_ended"):
+            flash(
+                _("Your session ended after a while without activity. Please sign in again."),
+                "info",
+            )
+        if request.method != "GET":
+            return redirect(url_for("auth.login"))
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
     @app.template_filter("role_label")
@@ -53,7 +68,10 @@ def register_web(app: Flask) -> None:
 
     @app.context_processor
     def template_helpers() -> dict[str, Any]:
+        from .auth.stash import stash_field
+
         return {
+            "stash_field": stash_field,
             "current_locale": str(get_locale() or "en"),
             "format_date": format_date,
             "format_datetime": format_datetime,
@@ -75,9 +93,17 @@ def register_web(app: Flask) -> None:
     def too_large(_e: Exception) -> tuple[str, int]:
         return error_page(413, _("File too large"), _("The upload is larger than allowed."))
 
+    @app.errorhandler(429)
+    def too_many(_e: Exception) -> tuple[str, int]:
+        return error_page(
+            429,
+            _("Too many attempts"),
+            _("Too many attempts from this address. Please wait a few minutes and try again."),
+        )
+
     @app.errorhandler(CSRFError)
     def csrf_error(_e: CSRFError) -> Any:
-        from .auth.services import stash_expired_post
+        from .auth.stash import stash_expired_post
 
         # A form posted after the session expired carries a stale CSRF token: keep the input.
         stashed = stash_expired_post(request)

@@ -76,6 +76,9 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
             "SERVER_NAME": None,
             # Strong hashing costs ~0.4 s a password; the suite checks behaviour, not strength.
             "PASSWORD_HASH_PROFILE": "CHEAPEST",
+            # Most tests sign in with a password alone; tests/auth/ switch the rule on.
+            "TWO_FACTOR_REQUIRED_FOR": "none",
+            "RATELIMIT_STORAGE_URI": "memory://",
         }
     )
     app.test_client_class = Client
@@ -106,7 +109,10 @@ def _empty_database(request: pytest.FixtureRequest) -> Iterator[None]:
     if "app" not in request.fixturenames:
         return
     app: Flask = request.getfixturevalue("app")
+    from reviewer_app.extensions import limiter
+
     with app.app_context():
+        limiter.reset()  # sign-in failures counted in one test must not lock the next one out
         _db.session.remove()
         with _db.engine.begin() as conn:
             for table in reversed(_db.metadata.sorted_tables):

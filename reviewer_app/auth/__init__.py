@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("auth", __name__, template_folder="templates")
 
-from . import views  # noqa: E402,F401
+from . import account_views, views  # noqa: E402,F401

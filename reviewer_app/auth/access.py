@@ -28,9 +28,3 @@ def role_required(*roles: Role) -> Callable[[F], F]:
         return wrapped  # type: ignore[return-value]
 
     return decorator
-
-
-def keeps_input_on_expiry(view: F) -> F:
-    """Mark a form view whose posted input is stashed when the session has expired."""
-    view.keeps_input_on_expiry = True  # type: ignore[attr-defined]
-    return view

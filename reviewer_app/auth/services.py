@@ -1,136 +1,164 @@
-"""Sign-in, passwords, invitations, and keeping input posted after a session expired."""
+"""Sign-in, password changes and resets: the verbs the auth views and the CLI call.
+
+Views commit; these functions add and flush. Every outcome that matters to an auditor (a sign-in,
+a failed one, a lock, a password change or reset, two-factor changes) is recorded.
+"""
 
 from __future__ import annotations
 
-import hashlib
-import secrets
-from datetime import timedelta
-from typing import Any
+from dataclasses import dataclass
+from enum import StrEnum
 
-from argon2 import PasswordHasher, profiles
-from argon2.exceptions import InvalidHashError, VerificationError
-from flask import Request, current_app, redirect, session, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Invitation, StashedForm, User, utcnow
+from ..models import LinkPurpose, User, utcnow
 from ..models.audit import record
+from . import throttle, two_factor
+from .links import find_link, use_link
+from .passwords import hash_password, needs_rehash, password_problem, verify_password
+from .sessions import EndReason, end_other_sessions
 
 
-def _hasher() -> PasswordHasher:
-    """argon2id; the profile is configuration so that the test suite can use the cheapest one."""
-    profile = current_app.config.get("PASSWORD_HASH_PROFILE", "RFC_9106_LOW_MEMORY")
-    return PasswordHasher.from_parameters(getattr(profiles, profile))
+class PasswordRefused(Exception):
+    """The new password breaks a rule, or the current one is wrong; the message says which."""
+
+    def __init__(self, message: str, field: str = "password") -> None:
+        super().__init__(message)
+        self.field = field  # the form field the message belongs beside
 
 
-MIN_PASSWORD_LENGTH = 10
+class SignInRefusal(StrEnum):
+    WRONG = "wrong"  # e-mail or password (never which)
+    LOCKED = "locked"  # too many failures: refused whatever the password
 
 
-class InvitationError(Exception):
-    """The invitation link is unknown, used or expired."""
+@dataclass(frozen=True)
+class SignInAttempt:
+    """The outcome of checking an e-mail and password."""
+
+    user: User | None
+    refusal: SignInRefusal | None
 
 
-def hash_password(password: str) -> str:
-    return _hasher().hash(password)
+def find_user(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == email.strip().lower()))
 
 
 def set_password(user: User, password: str) -> None:
     user.password_hash = hash_password(password)
+    user.password_changed_at = utcnow()
 
 
-def authenticate(email: str, password: str) -> User | None:
-    """The active user with this e-mail and password, else None (same answer for every miss)."""
-    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
-    if user is None or user.password_hash is None or not user.active:
-        _hasher().hash(password)  # same work either way: no timing hint that the e-mail exists
-        return None
-    try:
-        _hasher().verify(user.password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return None
-    if _hasher().check_needs_rehash(user.password_hash):
+def check_new_password(user: User | None, password: str) -> None:
+    """:raises PasswordRefused: the password breaks a rule."""
+    inputs = (user.email, user.name) if user is not None else ()
+    problem = password_problem(password, user_inputs=inputs)
+    if problem is not None:
+        raise PasswordRefused(problem.message)
+
+
+def check_password(email: str, password: str) -> SignInAttempt:
+    """The first factor: the account's password, behind the per-account lock.
+
+    A wrong password and an unknown e-mail get the same answer after the same work, and both
+    count towards the lock, so neither the answer nor its timing tells whether an account exists.
+    """
+    email = email.strip().lower()
+    if throttle.account_locked(email):
+        record("user.login_failed", find_user(email), email=email, reason="locked")
+        return SignInAttempt(None, SignInRefusal.LOCKED)
+    user = find_user(email)
+    usable = user is not None and user.active and user.password_hash is not None
+    if not verify_password(user.password_hash if usable and user else None, password):
+        locked = throttle.note_failure(email)
+        record("user.login_failed", user, email=email, reason="password", locked_now=locked)
+        return SignInAttempt(None, SignInRefusal.LOCKED if locked else SignInRefusal.WRONG)
+    assert user is not None and user.password_hash is not None
+    if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
+    return SignInAttempt(user, None)
+
+
+def check_second_factor(user: User, code: str) -> SignInRefusal | None:
+    """A TOTP code or a recovery code; failures count towards the same lock as passwords."""
+    if throttle.account_locked(user.email):
+        record("user.login_failed", user, email=user.email, reason="locked")
+        return SignInRefusal.LOCKED
+    if two_factor.verify_code(user, code):
+        return None
+    if two_factor.use_recovery_code(user, code):
+        record("user.recovery_code_used", user, left=two_factor.recovery_codes_left(user))
+        return None
+    locked = throttle.note_failure(user.email)
+    record("user.login_failed", user, email=user.email, reason="code", locked_now=locked)
+    return SignInRefusal.LOCKED if locked else SignInRefusal.WRONG
+
+
+def signed_in(user: User) -> None:
+    """Book-keeping of a completed sign-in (the view starts the session)."""
+    throttle.clear_failures(user.email)
     user.last_seen_at = utcnow()
-    return user
+    record("user.login", user, actor_id=user.id, two_factor=user.has_two_factor)
 
 
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+def change_password(user: User, current: str, new: str) -> None:
+    """Change the signed-in user's password; every other session of theirs ends.
 
-
-def create_invitation(user: User, created_by: User | None = None) -> str:
-    """Make a single-use invitation for ``user``; returns the token (only its hash is kept)."""
-    token = secrets.token_urlsafe(32)
-    days = current_app.config["INVITATION_VALID_DAYS"]
-    db.session.add(
-        Invitation(
-            user=user,
-            token_hash=_token_hash(token),
-            expires_at=utcnow() + timedelta(days=days),
-            created_by_id=created_by.id if created_by else None,
-        )
-    )
-    record("user.invite", user, email=user.email)
-    return token
-
-
-def invitation_url(token: str) -> str:
-    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-    return f"{base}/invitation/{token}"
-
-
-def find_invitation(token: str) -> Invitation:
-    """:raises InvitationError: unknown, used or expired."""
-    invitation = db.session.scalar(
-        select(Invitation).where(Invitation.token_hash == _token_hash(token))
-    )
-    if invitation is None:
-        raise InvitationError(_("This invitation link is not valid."))
-    if invitation.used_at is not None:
-        raise InvitationError(_("This invitation link has already been used."))
-    if invitation.expires_at < utcnow():
-        raise InvitationError(
-            _("This invitation link has expired. Ask the coordinator for a new one.")
-        )
-    return invitation
+    :raises PasswordRefused: the current password is wrong, or the new one breaks a rule.
+    """
+    if not verify_password(user.password_hash, current):
+        raise PasswordRefused(_("The current password is not right."), field="current")
+    if verify_password(user.password_hash, new):
+        raise PasswordRefused(_("The new password is the one you have now."))
+    check_new_password(user, new)
+    set_password(user, new)
+    ended = end_other_sessions(user, EndReason.PASSWORD_CHANGED, keep_current=True)
+    record("user.password_change", user, actor_id=user.id, other_sessions_ended=ended)
 
 
 def accept_invitation(token: str, password: str) -> User:
-    """:raises InvitationError: unknown, used or expired."""
-    invitation = find_invitation(token)
-    invitation.used_at = utcnow()
-    set_password(invitation.user, password)
-    record("user.accept_invitation", invitation.user, actor_id=invitation.user_id)
-    return invitation.user
+    """Set the first password through an invitation link (which ends every other link).
 
-
-def stash_expired_post(request: Request) -> Any | None:
-    """Keep the input of a form posted without a valid session; send the user to sign in.
-
-    Only views marked ``keeps_input_on_expiry`` qualify. The stash is bound to this browser's
-    session and handed back only after sign-in, to the page it came from.
+    :raises LinkError: the link is unknown, used, replaced or expired.
+    :raises PasswordRefused: the password breaks a rule.
     """
-    view = current_app.view_functions.get(request.endpoint or "")
-    if request.method != "POST" or not getattr(view, "keeps_input_on_expiry", False):
-        return None
-    data = {k: v for k, v in request.form.items(multi=False) if k != "csrf_token"}
-    token = secrets.token_urlsafe(24)
-    db.session.add(StashedForm(token=token, path=request.path, data=data))
-    db.session.commit()
-    session["stashed_form"] = token
-    return redirect(url_for("auth.login", next=request.path, kept="1"))
+    user = _user_of_link(token, LinkPurpose.INVITATION)
+    check_new_password(user, password)
+    use_link(token, LinkPurpose.INVITATION)
+    set_password(user, password)
+    record("user.accept_invitation", user, actor_id=user.id)
+    return user
 
 
-def pop_stashed_form(path: str) -> dict[str, Any] | None:
-    """The input stashed for ``path`` in this browser session, once (and then forgotten)."""
-    token = session.get("stashed_form")
-    if not token:
-        return None
-    stash = db.session.scalar(select(StashedForm).where(StashedForm.token == token))
-    if stash is None or stash.path != path:
-        return None
-    session.pop("stashed_form", None)
-    data = dict(stash.data)
-    db.session.delete(stash)
-    return data
+def reset_password(token: str, password: str) -> User:
+    """Set a new password through a reset link; every session of the account ends.
+
+    :raises LinkError: the link is unknown, used, replaced or expired.
+    :raises PasswordRefused: the password breaks a rule.
+    """
+    user = _user_of_link(token, LinkPurpose.PASSWORD_RESET)
+    check_new_password(user, password)
+    use_link(token, LinkPurpose.PASSWORD_RESET)
+    set_password(user, password)
+    ended = end_other_sessions(user, EndReason.PASSWORD_CHANGED)
+    record("user.password_reset", user, actor_id=user.id, sessions_ended=ended)
+    return user
+
+
+def _user_of_link(token: str, purpose: LinkPurpose) -> User:
+    return find_link(token, purpose).user
+
+
+def reset_two_factor(user: User, actor: User | None = None) -> int:
+    """Turn two-factor sign-in off for a locked-out user and end their sessions (CLI)."""
+    two_factor.disable(user)
+    ended = end_other_sessions(user, EndReason.TWO_FACTOR_RESET)
+    record(
+        "user.two_factor_reset",
+        user,
+        actor_id=actor.id if actor else None,
+        sessions_ended=ended,
+    )
+    return ended

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import click
 from flask.cli import AppGroup
+from sqlalchemy import select
 
 from ..extensions import db
 from ..importers import Row, Table, import_users
-from ..models import User
+from ..models import LinkPurpose, User
 from ._common import FORMAT_OPTION, commit_import, fail, load_table
 
 
@@ -34,13 +35,10 @@ def add(
     email: str, name: str, role: str, organisation: str, country: str, password_stdin: bool
 ) -> None:
     """Add a user. Without --password-stdin, print a one-time invitation link to set one."""
-    from ..auth.services import MIN_PASSWORD_LENGTH
-
     password = None
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
-        if len(password) < MIN_PASSWORD_LENGTH:
-            fail(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+        _check_password(email, name, password)
     values = {
         "email": email,
         "name": name,
@@ -59,6 +57,14 @@ def add(
         click.echo(url)
 
 
+def _check_password(email: str, name: str, password: str) -> None:
+    from ..auth.passwords import password_problem
+
+    problem = password_problem(password, user_inputs=(email, name))
+    if problem is not None:
+        fail(f"the password is refused: {problem.message}")
+
+
 def _create(table: Table, password: str | None) -> list[User]:
     from ..auth.services import set_password
 
@@ -69,9 +75,54 @@ def _create(table: Table, password: str | None) -> list[User]:
 
 
 def _invite(user: User) -> str:
-    from ..auth.services import create_invitation, invitation_url
+    from ..auth.links import issue_link, link_url
 
-    return invitation_url(create_invitation(user))
+    return link_url(issue_link(user, LinkPurpose.INVITATION), LinkPurpose.INVITATION)
+
+
+def _find_user(email: str) -> User:
+    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        fail(f"no user with the e-mail {email.strip().lower()!r}")
+    return user
+
+
+@users_group.command("invite")
+@click.argument("email")
+def invite(email: str) -> None:
+    """Print a fresh one-time link for EMAIL to set a password.
+
+    Every earlier invitation or reset link of the account stops working. For an account that
+    already has a password, the link sets a new one (the old one works until then).
+    """
+    user = _find_user(email)
+    if not user.active:
+        fail(f"{user.email} is deactivated; a link would not work")
+    url = _invite(user)
+    db.session.commit()
+    click.echo(f"One-time link for {user.email} (earlier links no longer work):")
+    click.echo(url)
+
+
+@users_group.command("reset-2fa")
+@click.argument("email")
+def reset_two_factor_command(email: str) -> None:
+    """Turn two-factor sign-in off for EMAIL (a lost phone and lost recovery codes).
+
+    Every session of the account ends. Where two-factor sign-in is required for the account's
+    role, the user sets it up again at the next sign-in.
+    """
+    from ..auth.services import reset_two_factor
+
+    user = _find_user(email)
+    if not user.has_two_factor:
+        fail(f"{user.email} has no two-factor sign-in to reset")
+    ended = reset_two_factor(user)
+    db.session.commit()
+    click.echo(
+        f"Two-factor sign-in of {user.email} is reset; {ended} session(s) ended. "
+        "They set it up again at their next sign-in if their role requires it."
+    )
 
 
 @users_group.command("import")

@@ -8,8 +8,10 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
 
-from ..auth.access import keeps_input_on_expiry, role_required
+from ..auth.access import role_required
+from ..auth.stash import keeps_input_on_expiry, pop_stashed_form
 from ..extensions import db
 from ..models import Call, Phase, Proposal, Role
 from ..scoring.numbers import format_score
@@ -102,7 +104,7 @@ def finalise_approved_reports(key: str) -> Any:
 
 @bp.route("/proposals/<int:proposal_id>", methods=["GET", "POST"])
 @role_required(Role.EXPERT, Role.COORDINATOR, Role.OBSERVER)
-@keeps_input_on_expiry
+@keeps_input_on_expiry()
 def proposal(proposal_id: int) -> Any:
     """The individual reviews side by side and the consensus report (draft form for editors)."""
     proposal, access = _load(proposal_id)
@@ -122,12 +124,21 @@ def proposal(proposal_id: int) -> Any:
         abort(403)
     labels = expert_labels(proposal, _anonymous)
     suggested = prefill(proposal, labels)
+    # Input sent after the session had expired comes back once, into the form it came from.
+    respond_path = url_for(".respond_to_draft", proposal_id=proposal.id)
+    restored = pop_stashed_form(request.path, respond_path) if request.method == "GET" else None
+    if restored is not None:
+        db.session.commit()  # the stash is handed out once
+        flash(_("We restored your unsaved input. Check it and send it again."), "warning")
     form = None
     if editable:
         form_class = draft_form_class(call)
-        form = form_class(
-            data=None if request.method == "POST" else _form_data(proposal, suggested)
-        )
+        if restored is not None and restored[0] == request.path:
+            form = form_class(formdata=MultiDict(restored[1]))
+        else:
+            form = form_class(
+                data=None if request.method == "POST" else _form_data(proposal, suggested)
+            )
         if form.validate_on_submit():
             version = int(form.version.data) if form.version.data else None
             try:
@@ -150,7 +161,10 @@ def proposal(proposal_id: int) -> Any:
                 db.session.commit()
                 flash(_("The consensus draft is saved."), "success")
                 return redirect(url_for(".proposal", proposal_id=proposal.id))
-    return _render(proposal, access, labels, suggested, form=form)
+    response_form = None
+    if restored is not None and restored[0] == respond_path:
+        response_form = ResponseForm(formdata=MultiDict(restored[1]))
+    return _render(proposal, access, labels, suggested, form=form, response_form=response_form)
 
 
 def _form_data(proposal: Proposal, suggested: Any) -> dict[str, Any]:
@@ -221,7 +235,7 @@ def _render(
 
 @bp.route("/proposals/<int:proposal_id>/respond", methods=["POST"])
 @role_required(Role.EXPERT)
-@keeps_input_on_expiry
+@keeps_input_on_expiry(back_to=lambda proposal_id: url_for(".proposal", proposal_id=proposal_id))
 def respond_to_draft(proposal_id: int) -> Any:
     """Another expert of the proposal approves the draft or asks for changes."""
     proposal, access = _load(proposal_id)

@@ -14,10 +14,10 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from ..auth.services import create_invitation, invitation_url
+from ..auth.links import issue_link, link_url
 from ..extensions import db
 from ..mail import build_message, send_messages
-from ..models import Assignment, Call, Phase, Proposal, Review, Role, User
+from ..models import Assignment, Call, LinkPurpose, Phase, Proposal, Review, Role, User
 from ..models.audit import record
 from .assignment import (
     AssignmentInput,
@@ -73,7 +73,7 @@ def _invitation_message(user: User, token: str, call: Call | None):  # type: ign
             "coordinator for a new one.\n",
             name=user.name,
             for_call=(" " + _("for the call “%(call)s”", call=call.title)) if call else "",
-            link=invitation_url(token),
+            link=link_url(token, LinkPurpose.INVITATION),
             days=days,
         )
     return build_message(user.email, subject, body, to_name=user.name)
@@ -109,7 +109,7 @@ def invite_expert(
     )
     db.session.add(user)
     db.session.flush()
-    token = create_invitation(user, invited_by)
+    token = issue_link(user, LinkPurpose.INVITATION, invited_by)
     record("expert.invite", user, call_id=call.id if call else None, email=email)
     db.session.flush()
     send_messages([_invitation_message(user, token, call)])
@@ -124,7 +124,7 @@ def resend_invitation(user: User, invited_by: User, call: Call | None = None) ->
     """
     if user.password_hash is not None:
         raise ExpertError(_("%(name)s has already set a password.", name=user.name))
-    token = create_invitation(user, invited_by)
+    token = issue_link(user, LinkPurpose.INVITATION, invited_by)
     db.session.flush()
     send_messages([_invitation_message(user, token, call)])
 

@@ -31,7 +31,8 @@ class ProposalProgress:
     proposal: Proposal
     assigned: int = 0
     submitted: int = 0
-    conflicts: list[tuple[User, str]] = field(default_factory=list)
+    # (expert, reason); the reason is None where the reader may not see it (observers).
+    conflicts: list[tuple[User, str | None]] = field(default_factory=list)
     disagreements: list[str] = field(default_factory=list)  # criterion titles
 
 
@@ -99,7 +100,9 @@ def _disagreements(call: Call) -> dict[str, list[str]] | None:
     return flagged
 
 
-def call_progress(call: Call, today: date | None = None) -> Progress:
+def call_progress(
+    call: Call, today: date | None = None, *, with_conflict_reasons: bool = False
+) -> Progress:
     """Per proposal and per expert: what is done, what is open, what is late."""
     today = today or utcnow().date()
     proposals = list(
@@ -113,7 +116,8 @@ def call_progress(call: Call, today: date | None = None) -> Progress:
         row = by_proposal[assignment.proposal_id]
         expert = by_expert.setdefault(assignment.expert_id, ExpertProgress(assignment.expert))
         if assignment.has_conflict:
-            row.conflicts.append((assignment.expert, assignment.declaration.reason))
+            reason = assignment.declaration.reason if with_conflict_reasons else None
+            row.conflicts.append((assignment.expert, reason))
             continue
         row.assigned += 1
         expert.assigned += 1

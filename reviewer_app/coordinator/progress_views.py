@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from ..auth.access import role_required
@@ -23,8 +24,10 @@ from .views import load_call
 def progress(key: str) -> Any:
     """Reviews submitted, conflicts, disagreements and late work, per proposal and per expert."""
     call = load_call(key)
+    # Experts are told that only the coordinator reads their reason (expert/declaration.html).
+    progress = call_progress(call, with_conflict_reasons=current_user.role is Role.COORDINATOR)
     return render_template(
-        "coordinator/progress.html", call=call, progress=call_progress(call), form=FlaskForm()
+        "coordinator/progress.html", call=call, progress=progress, form=FlaskForm()
     )
 
 

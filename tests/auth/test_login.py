@@ -81,10 +81,11 @@ def test_browser_language_is_used_when_nothing_chosen(client: FlaskClient) -> No
 
 
 def test_invitation_sets_password_once(client: FlaskClient, make_user, app_ctx) -> None:
-    from reviewer_app.auth.services import create_invitation
+    from reviewer_app.auth.links import issue_link
+    from reviewer_app.models import LinkPurpose
 
     user = make_user("expert", password=None)
-    token = create_invitation(user)
+    token = issue_link(user, LinkPurpose.INVITATION)
     db.session.commit()
     response = client.post(
         f"/invitation/{token}",

@@ -63,10 +63,25 @@ def page(browser: object, request: pytest.FixtureRequest) -> Iterator[object]:
     # Generous: a loaded CI machine (two xdist workers, PostgreSQL) must not turn slowness into
     # a failure; a real fault still fails, only later.
     page.set_default_timeout(30_000)
+    # Every page runs under the Content-Security-Policy: a refused script or style, or a script
+    # error, fails the test that caused it.
+    refused: list[str] = []
+    context.on(
+        "console",
+        lambda message: (
+            refused.append(message.text)
+            if "Content Security Policy" in message.text or "Refused to" in message.text
+            else None
+        ),
+    )
+    context.on("weberror", lambda error: refused.append(str(error.error)))
     yield page
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{request.node.name}-final.png"), full_page=True)
     context.close()
+    assert not refused, (
+        "refused by the Content-Security-Policy or failed in the page:\n" + "\n".join(refused)
+    )
 
 
 def screenshot(page: object, name: str) -> Path:

@@ -25,7 +25,7 @@ def test_decision_report_download(
         assert response.mimetype == "application/pdf"
         assert response.data.startswith(b"%PDF")
         assert "aif-test-decision-report-de.pdf" in response.headers["Content-Disposition"]
-        assert response.headers["Cache-Control"] == "private, no-store"
+        assert response.headers["Cache-Control"] == "no-store"
 
 
 def test_feedback_downloads_are_for_coordinators(scene: Scene, make_user, login_as) -> None:  # type: ignore[no-untyped-def]

@@ -70,7 +70,7 @@
   function fields() {
     var values = {};
     new FormData(form).forEach(function (value, name) {
-      if (name !== "csrf_token" && name !== "version") {
+      if (name !== "csrf_token" && name !== "version" && name !== "_stash") {
         values[name] = value;
       }
     });

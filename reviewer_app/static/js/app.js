@@ -1,0 +1,34 @@
+/* Behaviour every page shares. The Content-Security-Policy allows no inline script or style,
+ * so what used to be an inline handler or a style attribute is declared with a data attribute
+ * and wired here.
+ *
+ * - data-submit-on-change on a form control: send its form when the value changes.
+ * - data-confirm="question" on a form: ask before sending it (irreversible steps).
+ * - data-width="42" on an element: its width in percent (progress bars).
+ */
+(function () {
+  "use strict";
+
+  document.querySelectorAll("[data-submit-on-change]").forEach(function (control) {
+    control.addEventListener("change", function () {
+      if (control.form) {
+        control.form.requestSubmit ? control.form.requestSubmit() : control.form.submit();
+      }
+    });
+  });
+
+  document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      if (!window.confirm(form.dataset.confirm)) {
+        event.preventDefault();
+      }
+    });
+  });
+
+  document.querySelectorAll("[data-width]").forEach(function (el) {
+    var value = parseFloat(el.dataset.width);
+    if (!isNaN(value)) {
+      el.style.width = Math.max(0, Math.min(100, value)) + "%";
+    }
+  });
+})();
