@@ -8,8 +8,11 @@ every test also exercises them.
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Callable, Iterator
 from decimal import Decimal
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -243,3 +246,37 @@ def login_as(client: FlaskClient) -> Callable[[User], FlaskClient]:
         return client
 
     return login
+
+
+class Inbox:
+    """The messages an aiosmtpd server on 127.0.0.1 received, parsed."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+
+    async def handle_DATA(self, _server: object, _session: object, envelope: object) -> str:
+        raw = envelope.original_content or envelope.content  # type: ignore[attr-defined]
+        self.messages.append(message_from_bytes(raw, policy=policy.default))  # type: ignore[arg-type]
+        return "250 Message accepted for delivery"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def smtp_inbox(app: Flask) -> Iterator[Inbox]:
+    """A real SMTP server for the test; the app sends its mail there."""
+    from aiosmtpd.controller import Controller
+
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port)
+    try:
+        yield inbox
+    finally:
+        app.config.update(MAIL_SERVER=None, MAIL_PORT=25)
+        controller.stop()

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from reviewer_app.mail import MailError, build_message, send_mail, send_messages
-from tests.coordinator.conftest import _free_port, smtp_inbox  # noqa: F401  (fixture)
+from tests.conftest import _free_port
 
 
-def test_mail_goes_through_smtp(app_ctx, smtp_inbox) -> None:  # noqa: F811
+def test_mail_goes_through_smtp(app_ctx, smtp_inbox) -> None:
     send_mail("anna@example.org", "Hello Ünïcode", "Line one\nGrüße", to_name="Anna Berg")
     send_mail("b@example.org", "Hi", "Body", to_name="Müller, Jörg")
     message, second = smtp_inbox.messages
@@ -21,7 +21,7 @@ def test_mail_goes_through_smtp(app_ctx, smtp_inbox) -> None:  # noqa: F811
     assert "Grüße" in message.get_content()
 
 
-def test_several_messages_over_one_connection(app_ctx, smtp_inbox) -> None:  # noqa: F811
+def test_several_messages_over_one_connection(app_ctx, smtp_inbox) -> None:
     sent = send_messages([build_message(f"e{i}@example.org", "Reminder", "Body") for i in range(3)])
     assert sent == 3
     assert sorted(m["To"] for m in smtp_inbox.messages) == [

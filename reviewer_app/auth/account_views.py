@@ -152,19 +152,26 @@ def disable_two_factor() -> Any:
 def _notify(user: User, what: str) -> None:
     """Tell the account's owner by e-mail that a sign-in factor changed (ASVS 2.2.3)."""
     with force_locale(user.language or current_app.config["BABEL_DEFAULT_LOCALE"]):
-        subjects = {
-            "password": _("Your password was changed"),
-            "two_factor_on": _("Two-factor sign-in is on"),
-            "two_factor_off": _("Two-factor sign-in is off"),
-        }
+        subject, event = {
+            "password": (
+                _("Your password was changed"),
+                _("The password of %(email)s was changed.", email=user.email),
+            ),
+            "two_factor_on": (
+                _("Two-factor sign-in is on"),
+                _("Two-factor sign-in was turned on for %(email)s.", email=user.email),
+            ),
+            "two_factor_off": (
+                _("Two-factor sign-in is off"),
+                _("Two-factor sign-in was turned off for %(email)s.", email=user.email),
+            ),
+        }[what]
         body = _(
-            "Hello %(name)s,\n\n%(what)s for %(email)s.\n\nIf this was not you, write to the "
-            "coordinator of your call at once.",
+            "Hello %(name)s,\n\n%(event)s\n\nIf this was not you, tell the coordinator of "
+            "your call at once.",
             name=user.name,
-            what=subjects[what],
-            email=user.email,
+            event=event,
         )
-        subject = subjects[what]
     try:
         send_mail(user.email, subject, body, to_name=user.name)
     except MailError:

@@ -52,7 +52,14 @@ def absolute_timeout() -> timedelta:
 
 
 def start_session(user: User) -> None:
-    """Sign ``user`` in with a new session id (what the old cookie held is dropped)."""
+    """Sign ``user`` in with a new session id (what the old cookie held is dropped).
+
+    A session this browser still had ends first: a cookie someone planted or copied before the
+    sign-in never becomes a signed-in one (session fixation).
+    """
+    previous = _current_row()
+    if previous is not None and previous.ended_at is None:
+        previous.ended_at, previous.end_reason = utcnow(), EndReason.SIGNED_OUT
     kept = {key: session[key] for key in KEPT_AT_SIGN_IN if key in session}
     session.clear()
     session.update(kept)

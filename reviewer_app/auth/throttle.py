@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from flask import Response, current_app, g
 from limits import RateLimitItem, parse
@@ -81,21 +81,23 @@ def _failed(_response: Response) -> bool:
 
 def limit_failures_per_address(view: F) -> F:
     """Answer 429 once an address has had too many failed attempts (POST only)."""
-    return limiter.limit(
+    limited = limiter.limit(
         lambda: str(current_app.config["SIGN_IN_ADDRESS_LIMIT"]),
         methods=["POST"],
         deduct_when=_failed,
         scope="sign-in-address",
     )(view)
+    return cast(F, limited)
 
 
 def limit_requests_per_address(limit_key: str) -> Callable[[F], F]:
     """A plain per-address limit on POSTs (forgotten-password mails), read from the config."""
 
     def decorator(view: F) -> F:
-        return limiter.limit(
+        limited = limiter.limit(
             lambda: str(current_app.config[limit_key]), methods=["POST"], scope=limit_key
         )(view)
+        return cast(F, limited)
 
     return decorator
 

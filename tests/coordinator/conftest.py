@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from decimal import Decimal
-from email import message_from_bytes, policy
-from email.message import EmailMessage
 
 import pytest
 from flask import Flask
@@ -57,37 +54,3 @@ def declare_conflict(app_ctx: Flask) -> Callable[..., ConflictDeclaration]:
         return declaration
 
     return declare
-
-
-class Inbox:
-    """The messages an aiosmtpd server on 127.0.0.1 received, parsed."""
-
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-
-    async def handle_DATA(self, _server: object, _session: object, envelope: object) -> str:
-        raw = envelope.original_content or envelope.content  # type: ignore[attr-defined]
-        self.messages.append(message_from_bytes(raw, policy=policy.default))  # type: ignore[arg-type]
-        return "250 Message accepted for delivery"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture
-def smtp_inbox(app: Flask) -> Iterator[Inbox]:
-    """A real SMTP server for the test; the app sends its mail there."""
-    from aiosmtpd.controller import Controller
-
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port)
-    try:
-        yield inbox
-    finally:
-        app.config.update(MAIL_SERVER=None, MAIL_PORT=25)
-        controller.stop()

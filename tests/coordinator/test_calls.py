@@ -259,7 +259,7 @@ def test_reopen_a_review_with_a_reason(
 def test_reopen_keeps_the_review_submitted_when_the_mail_fails(
     app, client, coordinator, make_call, make_proposal, make_user, make_assignment, make_review
 ) -> None:
-    from tests.coordinator.conftest import _free_port
+    from tests.conftest import _free_port
 
     call = make_call(phase=Phase.EVALUATION)
     review = make_review(make_assignment(make_proposal(call), make_user("expert")))

@@ -84,7 +84,7 @@ def test_invitation_refuses_a_known_email_and_bad_fields(
 
 
 def test_invitation_not_kept_when_the_mail_server_is_down(app, client, coordinator, make_call):
-    from tests.coordinator.conftest import _free_port
+    from tests.conftest import _free_port
 
     call = make_call()
     app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=_free_port())

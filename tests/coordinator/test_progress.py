@@ -141,3 +141,27 @@ def test_give_one_expert_more_time(client, coordinator, running_call) -> None:
     assert "Enter the due date as a date" in page
     db.session.expire_all()
     assert open_assignment.due_date == later
+
+
+def test_observers_see_that_a_conflict_exists_but_not_why(
+    client, make_user, login_as, running_call
+) -> None:
+    call, _proposals, _experts = running_call
+    login_as(make_user("observer"))
+    page = client.get(f"/calls/{call.key}/progress").get_data(as_text=True)
+    assert "Cy Young" in page
+    assert "Former employer of the coordinator" not in page
+
+
+def test_the_declaration_form_says_who_reads_the_reason(client, login_as, running_call) -> None:
+    from reviewer_app.models import Assignment
+
+    _call, (_p1, p2), (_ada, bo, _cy) = running_call
+    fresh = db.session.scalar(
+        select(Assignment).where(Assignment.expert_id == bo.id, Assignment.proposal_id == p2.id)
+    )
+    login_as(bo)
+    page = client.get(f"/expert/assignments/{fresh.id}/declaration").get_data(as_text=True)
+    assert (
+        "Only coordinators read it; observers and other experts see at most that a conflict" in page
+    )
