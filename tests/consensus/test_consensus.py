@@ -482,3 +482,55 @@ def test_bulk_finalise_refused_for_experts_and_outside_the_phase(panel, login_as
     db.session.commit()
     response = login_as(p.coordinator).post(f"{progress}/finalise-approved", follow_redirects=True)
     assert "not in the consensus phase" in response.get_data(as_text=True)
+
+
+def _ticket(page: str, action: str | None = None) -> str:
+    """The stash ticket of the form that posts to ``action`` (None: to the page itself)."""
+    forms = re.findall(r"<form[^>]*>.*?</form>", page, re.S)
+    for form in forms:
+        posts_to = re.search(r'action="([^"]*)"', form.split(">", 1)[0])
+        if (posts_to.group(1) if posts_to else None) == action:
+            found = re.search(r'name="_stash" value="([^"]+)"', form)
+            if found:
+                return found.group(1)
+    raise AssertionError(f"no form posting to {action!r} carries a stash ticket")
+
+
+def test_a_draft_sent_after_the_session_expired_comes_back(panel, login_as, app) -> None:
+    from ..conftest import PASSWORD
+
+    p = panel()
+    ticket = _ticket(login_as(p.rapporteur).get(url(p)).get_data(as_text=True))
+    data = draft_data(compute="4.5")
+    data["c_compute-comment"] = "Typed for an hour while the session quietly ran out."
+    expired = app.test_client()
+    response = expired.post(url(p), data={**data, "_stash": ticket})
+    assert "kept=1" in response.headers["Location"]
+    assert report_of(p) is None  # nothing saved without a session
+    expired.post("/login", data={"email": p.rapporteur.email, "password": PASSWORD})
+    page = expired.get(url(p)).get_data(as_text=True)
+    assert "We restored your unsaved input." in page
+    assert "Typed for an hour while the session quietly ran out." in page
+    assert selected(page, "compute") == "4.5"
+
+
+def test_a_response_sent_after_the_session_expired_comes_back_on_the_page(
+    panel, login_as, app
+) -> None:
+    from ..conftest import PASSWORD
+
+    p = panel()
+    login_as(p.rapporteur).post(url(p), data=draft_data())
+    respond = f"{url(p)}/respond"
+    client = login_as(p.experts[1])
+    ticket = _ticket(client.get(url(p)).get_data(as_text=True), respond)
+    expired = app.test_client()
+    response = expired.post(
+        respond, data={"approved": "no", "comment": "Funding is too generous.", "_stash": ticket}
+    )
+    # Back to the proposal's page (the respond address has no page of its own).
+    assert response.headers["Location"].startswith("/login?next=" + url(p))
+    expired.post("/login", data={"email": p.experts[1].email, "password": PASSWORD})
+    page = expired.get(url(p)).get_data(as_text=True)
+    assert "We restored your unsaved input." in page
+    assert "Funding is too generous." in page

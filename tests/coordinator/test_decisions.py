@@ -285,3 +285,27 @@ def test_closing_refuses_a_decision_the_ranking_no_longer_backs(
     assert db.session.get(Call, call.id).phase is Phase.RANKING
     html = client.get(f"/calls/{call.key}/decisions").get_data(as_text=True)
     assert 'text-danger">These decisions now depart from the ranking' in html
+
+
+def test_rationales_sent_after_the_session_expired_come_back(
+    scenario, coordinator, login_as, app
+) -> None:
+    import re
+
+    from ..conftest import PASSWORD
+
+    call, proposals = scenario
+    page = login_as(coordinator).get(f"/calls/{call.key}/decisions").get_data(as_text=True)
+    ticket = re.search(r'name="_stash" value="([^"]+)"', page).group(1)
+    reason = {"AIF-04": "The panel weighed the national co-funding; written over a long hour."}
+    expired = app.test_client()
+    response = expired.post(
+        f"/calls/{call.key}/decisions",
+        data={**form_data(proposals, {"AIF-04": "funded"}, reason), "_stash": ticket},
+    )
+    assert "kept=1" in response.headers["Location"]
+    assert decisions() == {}
+    expired.post("/login", data={"email": coordinator.email, "password": PASSWORD})
+    restored = expired.get(f"/calls/{call.key}/decisions").get_data(as_text=True)
+    assert "We restored your unsaved input." in restored
+    assert reason["AIF-04"] in restored
