@@ -153,15 +153,14 @@ def test_observers_see_that_a_conflict_exists_but_not_why(
     assert "Former employer of the coordinator" not in page
 
 
-def test_the_declaration_form_says_who_reads_the_reason(client, login_as, running_call) -> None:
-    from reviewer_app.models import Assignment
-
-    _call, (_p1, p2), (_ada, bo, _cy) = running_call
-    fresh = db.session.scalar(
-        select(Assignment).where(Assignment.expert_id == bo.id, Assignment.proposal_id == p2.id)
-    )
-    login_as(bo)
-    page = client.get(f"/expert/assignments/{fresh.id}/declaration").get_data(as_text=True)
+def test_the_declaration_form_says_who_reads_the_reason(
+    client, login_as, make_user, make_assignment, running_call
+) -> None:
+    _call, (_p1, p2), _experts = running_call
+    expert = make_user("expert")
+    assignment = make_assignment(p2, expert)
+    login_as(expert)
+    page = client.get(f"/expert/assignments/{assignment.id}/declaration").get_data(as_text=True)
     assert (
         "Only coordinators read it; observers and other experts see at most that a conflict" in page
     )
