@@ -15,6 +15,7 @@ import csv
 import io
 import json
 import re
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -25,6 +26,7 @@ from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
+from . import limits
 from .coordinator.assignment import BlockReason, ExpertSlot, ProposalSlot, pair_block_reason
 from .extensions import db
 from .models import (
@@ -46,13 +48,18 @@ from .models import (
 from .models.audit import record
 from .scoring.scheme import Scheme
 
-MAX_ROWS = 10_000
 DECIMAL_COMMA = re.compile(r"-?\d+,\d{1,2}")
-MAX_NUMBER = 10**12  # euros; far above any call, far below the cents column limit
+CENT = Decimal("0.01")
 
-# Proposal columns that map to model fields, with their length limits (the model's columns).
-PROPOSAL_TEXT_COLUMNS = {"reference": 64, "title": 500, "acronym": 100, "applicant": 300}
-PROPOSAL_COLUMNS = (*PROPOSAL_TEXT_COLUMNS, "country", "requested_funding_eur", "summary")
+# Proposal columns that map to model fields, with their length limits (the forms' too).
+PROPOSAL_TEXT_COLUMNS = {
+    "reference": limits.PROPOSAL_REFERENCE,
+    "title": limits.PROPOSAL_TITLE,
+    "acronym": limits.PROPOSAL_ACRONYM,
+    "applicant": limits.PROPOSAL_APPLICANT,
+    "summary": limits.PROPOSAL_SUMMARY,
+}
+PROPOSAL_COLUMNS = (*PROPOSAL_TEXT_COLUMNS, "country", "requested_funding_eur")
 USER_COLUMNS = ("email", "name", "role", "organisation", "country", "language")
 IMPORTABLE_ROLES = (Role.EXPERT, Role.COORDINATOR, Role.OBSERVER)
 TRUE_WORDS = {"1", "true", "yes", "y", "x"}
@@ -72,7 +79,7 @@ class RowError:
         # Translated when shown: the web upload says it in the user's language.
         where = [] if self.row is None else [gettext("row %(num)s", num=self.row)]
         if self.column:
-            where.append(gettext("column '%(name)s'", name=self.column))
+            where.append(gettext("column '%(name)s'", name=limits.excerpt(self.column)))
         return f"{', '.join(where)}: {self.message}" if where else self.message
 
 
@@ -105,8 +112,22 @@ def read_table(data: bytes, *, filename: str = "", fmt: str | None = None) -> Ta
     The format is ``fmt`` ("csv" or "json"), else the file name's extension, else JSON when the
     content starts with ``[``.
 
-    :raises ImportRejected: not UTF-8, not CSV/JSON of the expected shape, duplicate columns.
+    :raises ImportRejected: larger than ``limits.IMPORT_BYTES``, not UTF-8, not CSV/JSON of the
+        expected shape, nested too deeply, duplicate columns.
     """
+    if len(data) > limits.IMPORT_BYTES:
+        raise ImportRejected(
+            [
+                RowError(
+                    None,
+                    None,
+                    gettext(
+                        "the file is larger than %(max)s MB; split it into smaller files",
+                        max=limits.IMPORT_BYTES // (1024 * 1024),
+                    ),
+                )
+            ]
+        )
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -119,6 +140,18 @@ def read_table(data: bytes, *, filename: str = "", fmt: str | None = None) -> Ta
                 )
             ]
         ) from None
+    if "\x00" in text:
+        # PostgreSQL cannot store it in text (SQLite can): refuse it here, with its line.
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise ImportRejected(
+            [
+                RowError(
+                    line,
+                    None,
+                    gettext("a NUL character (byte 0): is this really a text file?"),
+                )
+            ]
+        )
     if fmt is None:
         lowered = filename.lower()
         if lowered.endswith(".json"):
@@ -184,9 +217,45 @@ def _read_csv(text: str) -> Table:
     return _limited(Table(tuple(c for c in header if c), tuple(rows)))
 
 
+def _json_int(text: str) -> int | Decimal:
+    """An integer of a JSON file; one too long for ``int()`` (4,300 digits) as a Decimal, which
+    the checks of its column then refuse as too large or too long."""
+    digits = sys.get_int_max_str_digits()
+    return int(text) if not digits or len(text.lstrip("-")) <= digits else Decimal(text)
+
+
+# Strings are skipped, so that brackets inside them do not count.
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}\n]')
+
+
+def _too_deep(text: str) -> RowError:
+    """The error for a file whose lists and objects nest deeper than ``limits.NESTING``, with the
+    line where they first do (found by a scan that runs only for such a file)."""
+    depth, line = 0, 1
+    for match in _JSON_TOKEN.finditer(text):
+        token = match.group()
+        if token in ("[", "{"):
+            depth += 1
+            if depth > limits.NESTING:
+                break
+        elif token in ("]", "}"):
+            depth -= 1
+        else:
+            line += token.count("\n")
+    return RowError(
+        None,
+        None,
+        gettext(
+            "line %(num)s: lists and objects nest more than %(max)s levels deep",
+            num=line,
+            max=limits.NESTING,
+        ),
+    )
+
+
 def _read_json(text: str) -> Table:
     try:
-        items = json.loads(text, parse_float=Decimal)
+        items = json.loads(text, parse_float=Decimal, parse_int=_json_int)
     except json.JSONDecodeError as exc:
         raise ImportRejected(
             [
@@ -199,6 +268,10 @@ def _read_json(text: str) -> Table:
                 )
             ]
         ) from None
+    except RecursionError:
+        raise ImportRejected([_too_deep(text)]) from None
+    if limits.nesting_depth(items) > limits.NESTING:
+        raise ImportRejected([_too_deep(text)])
     if not isinstance(items, list):
         raise ImportRejected([RowError(None, None, "the JSON file must be a list of objects")])
     errors: list[RowError] = []
@@ -227,7 +300,7 @@ def _header_errors(header: Sequence[str], *, row: int) -> list[RowError]:
 
 
 def _limited(table: Table) -> Table:
-    if len(table.rows) > MAX_ROWS:
+    if len(table.rows) > limits.IMPORT_ROWS:
         raise ImportRejected(
             [
                 RowError(
@@ -236,7 +309,7 @@ def _limited(table: Table) -> Table:
                     gettext(
                         "%(rows)s rows; at most %(max)s per file",
                         rows=len(table.rows),
-                        max=MAX_ROWS,
+                        max=limits.IMPORT_ROWS,
                     ),
                 )
             ]
@@ -281,6 +354,11 @@ class _Check:
     def text(
         self, row: Row, column: str, *, required: bool = False, max_length: int | None = None
     ) -> str:
+        """The cell as text; "" when it is refused, so that no later check repeats a bad value.
+
+        Free text passes its limit from ``limits`` as ``max_length``; a code (a country, a role)
+        passes none, its own check follows.
+        """
         value = row.values.get(column)
         if value is None:
             value = ""
@@ -296,6 +374,7 @@ class _Check:
                 column,
                 gettext("at most %(max)s characters, got %(num)s", max=max_length, num=len(value)),
             )
+            return ""
         return value
 
     def number(self, row: Row, column: str, *, required: bool = False) -> Decimal | None:
@@ -306,40 +385,46 @@ class _Check:
                 self.add(row, column, gettext("must not be empty"))
             return None
         if isinstance(raw, bool) or not isinstance(raw, str | int | Decimal):
-            self.add(row, column, gettext("must be a number, got %(value)s", value=repr(raw)))
+            shown = limits.excerpt(repr(raw))
+            self.add(row, column, gettext("must be a number, got %(value)s", value=shown))
             return None
+        text = str(raw).strip()
         try:
-            text = str(raw).strip()
             # A decimal comma ("4,5", as a German spreadsheet writes it) is unambiguous with one
             # or two digits after it; "1,500" could be a thousands separator and is refused.
-            if DECIMAL_COMMA.fullmatch(text):
-                text = text.replace(",", ".")
-            value = Decimal(text)
+            value = Decimal(text.replace(",", ".") if DECIMAL_COMMA.fullmatch(text) else text)
         except InvalidOperation:
             self.add(
                 row,
                 column,
-                gettext("must be a number such as 1234.50, got %(value)s", value=repr(raw)),
+                gettext(
+                    "must be a number such as 1234.50, got %(value)s",
+                    value=limits.excerpt(repr(raw)),
+                ),
             )
             return None
         if not value.is_finite():
-            self.add(row, column, gettext("must be a number, got %(value)s", value=repr(raw)))
+            shown = limits.excerpt(repr(raw))
+            self.add(row, column, gettext("must be a number, got %(value)s", value=shown))
             return None
-        exponent = value.normalize().as_tuple().exponent
-        if isinstance(exponent, int) and exponent < -2:
-            self.add(
-                row,
-                column,
-                gettext("at most two decimals, got %(value)s", value=raw),
-            )
-            return None
-        if abs(value) >= MAX_NUMBER:
+        # The size before the decimals: 1e26 cannot even be rounded to cents.
+        if not -limits.MAX_EUR <= value <= limits.MAX_EUR:
+            bound = format(limits.MAX_EUR + CENT, ",.0f")  # 1,000,000,000,000
             self.add(
                 row,
                 column,
                 gettext(
-                    "must be less than %(max)s, got %(value)s", max=f"{MAX_NUMBER:,}", value=raw
+                    "must be less than %(max)s, got %(value)s",
+                    max=bound,
+                    value=limits.excerpt(text),
                 ),
+            )
+            return None
+        if value != value.quantize(CENT):
+            self.add(
+                row,
+                column,
+                gettext("at most two decimals, got %(value)s", value=limits.excerpt(text)),
             )
             return None
         return value
@@ -363,8 +448,9 @@ class _Check:
         return value
 
     def comment(self, row: Row, column: str, minimum: int) -> str:
-        comment = self.text(row, column)
-        if len(comment) < max(minimum, 1):
+        before = len(self.errors)
+        comment = self.text(row, column, max_length=limits.COMMENT)
+        if len(self.errors) == before and len(comment) < max(minimum, 1):
             self.add(
                 row,
                 column,
@@ -387,7 +473,7 @@ class _Check:
             self.add(
                 row,
                 column,
-                gettext("must be yes or no, got %(value)s", value=repr(raw)),
+                gettext("must be yes or no, got %(value)s", value=limits.excerpt(repr(raw))),
             )
         return False
 
@@ -405,7 +491,12 @@ class _Check:
 
 
 def _country_message(country: object) -> str:
-    return str(gettext("a two-letter country code such as DE, got %(value)s", value=repr(country)))
+    return str(
+        gettext(
+            "a two-letter country code such as DE, got %(value)s",
+            value=limits.excerpt(repr(country)),
+        )
+    )
 
 
 def _check_phase(call: Call, allowed: tuple[Phase, ...], what: str) -> None:
@@ -430,7 +521,7 @@ def _check_phase(call: Call, allowed: tuple[Phase, ...], what: str) -> None:
 
 
 def _normalise_email(check: _Check, row: Row, column: str) -> str:
-    raw = check.text(row, column, required=True)
+    raw = check.text(row, column, required=True, max_length=limits.USER_EMAIL)
     if not raw:
         return ""
     try:
@@ -440,7 +531,9 @@ def _normalise_email(check: _Check, row: Row, column: str) -> str:
             row,
             column,
             gettext(
-                "'%(value)s' is not a valid e-mail address: %(error)s", value=raw, error=str(exc)
+                "'%(value)s' is not a valid e-mail address: %(error)s",
+                value=limits.excerpt(raw),
+                error=str(exc),
             ),
         )
         return ""
@@ -461,6 +554,18 @@ def import_proposals(call: Call, table: Table) -> list[Proposal]:
     _check_phase(call, (Phase.SETUP,), "proposals")
     check = _Check()
     check.require_columns(table, ("reference", "title"))
+    extra_columns = [c for c in table.columns if c not in PROPOSAL_COLUMNS]
+    for column in extra_columns:
+        if len(column) > limits.EXTRA_FIELD_NAME:
+            check.add(
+                None,
+                column,
+                gettext(
+                    "the name of an extra column has at most %(max)s characters, got %(num)s",
+                    max=limits.EXTRA_FIELD_NAME,
+                    num=len(column),
+                ),
+            )
     check.raise_if_any()
     existing = set(
         db.session.scalars(select(Proposal.reference).where(Proposal.call_id == call.id))
@@ -491,17 +596,30 @@ def import_proposals(call: Call, table: Table) -> list[Proposal]:
                 "requested_funding_eur",
                 gettext("must not be negative, got %(value)s", value=funding),
             )
-        extra = {
-            k: str(v) if isinstance(v, Decimal) else v
-            for k, v in row.values.items()
-            if k not in PROPOSAL_COLUMNS and v not in ("", None)
-        }
+        extra = {}
+        for column in extra_columns:
+            value = row.values.get(column)
+            if value in ("", None):
+                continue
+            value = str(value) if isinstance(value, Decimal) else value
+            # Measured as stored (a list or an object of a JSON file as JSON text).
+            length = len(value if isinstance(value, str) else json.dumps(value, default=str))
+            if length > limits.EXTRA_FIELD_VALUE:
+                check.add(
+                    row,
+                    column,
+                    gettext(
+                        "at most %(max)s characters, got %(num)s",
+                        max=limits.EXTRA_FIELD_VALUE,
+                        num=length,
+                    ),
+                )
+            extra[column] = value
         proposals.append(
             Proposal(
                 call_id=call.id,
                 country=country,
                 requested_funding_eur=funding,
-                summary=check.text(row, "summary"),
                 extra=extra,
                 **fields,
             )
@@ -547,7 +665,7 @@ def import_users(table: Table) -> list[User]:
                     "email",
                     gettext("%(email)s already has an account", email=email),
                 )
-        name = check.text(row, "name", required=True, max_length=200)
+        name = check.text(row, "name", required=True, max_length=limits.USER_NAME)
         role_name = check.text(row, "role", required=True).lower()
         role = Role(role_name) if role_name in {r.value for r in IMPORTABLE_ROLES} else None
         if role is None and role_name:
@@ -555,7 +673,8 @@ def import_users(table: Table) -> list[User]:
                 row,
                 "role",
                 gettext(
-                    "must be expert, coordinator or observer, got %(value)s", value=repr(role_name)
+                    "must be expert, coordinator or observer, got %(value)s",
+                    value=limits.excerpt(repr(role_name)),
                 ),
             )
         country = check.text(row, "country").upper() or None
@@ -568,7 +687,9 @@ def import_users(table: Table) -> list[User]:
                     email=email,
                     name=name,
                     role=role,
-                    organisation=check.text(row, "organisation", max_length=300),
+                    organisation=check.text(
+                        row, "organisation", max_length=limits.USER_ORGANISATION
+                    ),
                     country=country,
                     language=language,
                 )
@@ -690,7 +811,7 @@ def _users_by_email(emails: set[str]) -> dict[str, User]:
 
 
 def _known_proposal(check: _Check, row: Row, proposals: Mapping[str, Proposal]) -> Proposal | None:
-    reference = check.text(row, "proposal", required=True)
+    reference = check.text(row, "proposal", required=True, max_length=limits.PROPOSAL_REFERENCE)
     if reference and reference not in proposals:
         check.add(
             row,
@@ -777,7 +898,7 @@ def import_reviews(call: Call, table: Table, *, replace: bool = False) -> list[R
     seen: dict[str, int | None] = {}
     planned: list[tuple[Assignment, dict[str, tuple[Decimal, str]]]] = []
     for row, email in rows:
-        reference = check.text(row, "proposal", required=True)
+        reference = check.text(row, "proposal", required=True, max_length=limits.PROPOSAL_REFERENCE)
         if reference and reference not in proposals:
             check.add(
                 row,

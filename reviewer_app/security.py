@@ -19,7 +19,10 @@ from flask import Flask, request
 from werkzeug.routing import IntegerConverter
 from werkzeug.wrappers import Response
 
-MAX_ID = 2**31 - 1  # INTEGER on PostgreSQL; ids beyond it cannot exist
+MAX_ID = 2**31 - 1
+SAFE_METHODS = frozenset(
+    {"GET", "HEAD", "OPTIONS"}
+)  # INTEGER on PostgreSQL; ids beyond it cannot exist
 
 CONTENT_SECURITY_POLICY = "; ".join(
     (
@@ -64,6 +67,32 @@ def register_security(app: Flask) -> None:
         hops = int(app.config["TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     secure = bool(app.config.get("SESSION_COOKIE_SECURE"))
+
+    def refuse_cross_site_writes() -> Response | None:
+        # A form on another site posting here: the browser sends no session cookie (SameSite),
+        # so the answer would be a fresh session whose cookie replaces the user's own and signs
+        # them out. A bare 403, before anything touches the session, writes no cookie.
+        if request.method in SAFE_METHODS:
+            return None
+        if request.headers.get("Sec-Fetch-Site") != "cross-site":
+            return None
+        return Response("Cross-site request refused.", status=403, mimetype="text/plain")
+
+    def refuse_nul_characters() -> Response | None:
+        # No form field or address may carry a NUL: PostgreSQL cannot store it in text and would
+        # answer the write with an error (SQLite would store it).
+        values = [*request.args.values(), *request.form.values(), request.path]
+        if not any("\x00" in value for value in values):
+            return None
+        return Response(
+            "The request holds a NUL character (byte 0), which no field accepts.",
+            status=400,
+            mimetype="text/plain",
+        )
+
+    # First of all hooks: before CSRFProtect's, whose error page would write the session.
+    app.before_request_funcs.setdefault(None, []).insert(0, refuse_cross_site_writes)
+    app.before_request_funcs[None].insert(1, refuse_nul_characters)
 
     @app.after_request
     def _security_headers(response: Response) -> Response:

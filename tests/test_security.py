@@ -140,3 +140,24 @@ def test_headers_survive_a_server_error(tmp_path) -> None:
     assert "Something went wrong" in response.get_data(as_text=True)
     assert response.headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
     assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_a_post_from_another_site_is_refused_without_touching_the_session(
+    client: FlaskClient, make_user, login_as
+) -> None:
+    login_as(make_user("expert"))
+    # The browser sends no cookie with another site's POST (SameSite=Lax): a client without one.
+    response = client.application.test_client().post(
+        "/password/forgot",
+        data={"email": "x@example.org"},
+        headers={"Sec-Fetch-Site": "cross-site"},
+    )
+    assert response.status_code == 403
+    assert "Set-Cookie" not in response.headers
+    assert client.get("/expert/").status_code == 200  # still signed in
+    same_site = client.post(
+        "/password/forgot",
+        data={"email": "x@example.org"},
+        headers={"Sec-Fetch-Site": "same-origin"},
+    )
+    assert same_site.status_code == 302

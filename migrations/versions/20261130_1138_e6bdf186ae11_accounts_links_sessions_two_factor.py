@@ -62,6 +62,7 @@ def upgrade():
     sa.Column('token_hash', sa.String(length=64), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('last_seen_at', sa.DateTime(), nullable=False),
+    sa.Column('two_factor_passed', sa.Boolean(), nullable=False),
     sa.Column('ended_at', sa.DateTime(), nullable=True),
     sa.Column('end_reason', sa.String(length=20), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_user_sessions_user_id_users'), ondelete='CASCADE'),

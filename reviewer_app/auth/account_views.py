@@ -14,10 +14,15 @@ from ..mail import MailError, send_mail
 from ..models import User
 from ..models.audit import record
 from . import bp, two_factor
-from .forms import ChangePasswordForm, CodeForm, ConfirmPasswordForm
-from .passwords import verify_password
-from .services import PasswordRefused, change_password
-from .sessions import EndReason, end_other_sessions
+from .forms import ChangePasswordForm, CodeForm, ConfirmFactorsForm
+from .services import (
+    PasswordRefused,
+    SignInRefusal,
+    change_password,
+    confirm_identity,
+    locked_message,
+)
+from .sessions import EndReason, end_other_sessions, mark_two_factor_passed
 
 SETUP_SECRET_KEY = "two_factor_setup_secret"
 
@@ -32,7 +37,7 @@ def _account_page(**forms: Any) -> Any:
     return render_template(
         "auth/account.html",
         password_form=forms.get("password_form") or ChangePasswordForm(),
-        confirm_form=forms.get("confirm_form") or ConfirmPasswordForm(),
+        confirm_form=forms.get("confirm_form") or ConfirmFactorsForm(),
         two_factor_required=two_factor.is_required_for(user),
         codes_left=two_factor.recovery_codes_left(user) if user.has_two_factor else 0,
     )
@@ -94,7 +99,10 @@ def two_factor_setup() -> Any:
         step = two_factor.enrolment_step(secret, form.code.data or "")
         if step is not None:
             codes = two_factor.enable(user, secret, step)
-            record("user.two_factor_enable", user, actor_id=user.id)
+            # Sessions signed in with the password alone end; this one has shown the code.
+            ended = end_other_sessions(user, EndReason.TWO_FACTOR_CHANGED, keep_current=True)
+            mark_two_factor_passed()
+            record("user.two_factor_enable", user, actor_id=user.id, other_sessions_ended=ended)
             db.session.commit()
             session.pop(SETUP_SECRET_KEY, None)
             _notify(user, "two_factor_on")
@@ -112,20 +120,37 @@ def two_factor_setup() -> Any:
     )
 
 
+def _confirmed(form: ConfirmFactorsForm) -> bool:
+    """Password and a current code, counted towards the sign-in lock; errors go on the form."""
+    if not form.validate_on_submit():
+        return False
+    refusal = confirm_identity(_user(), form.password.data or "", form.code.data or "")
+    if refusal is None:
+        return True
+    db.session.commit()  # the failure's audit and count
+    if refusal is SignInRefusal.LOCKED:
+        form.password.errors.append(locked_message())
+    else:
+        form.code.errors.append(
+            _("The password or the code is not right, or the code was used already.")
+        )
+    return False
+
+
 @bp.route("/account/two-factor/recovery-codes", methods=["POST"])
 @login_required
 def new_recovery_codes() -> Any:
-    """Replace the recovery codes (the password confirms it is the user)."""
+    """Replace the recovery codes (password and a current code confirm it is the user)."""
     user = _user()
-    form = ConfirmPasswordForm()
     if not user.has_two_factor:
         return redirect(url_for("auth.account"))
-    if form.validate_on_submit() and verify_password(user.password_hash, form.password.data or ""):
+    form = ConfirmFactorsForm()
+    if _confirmed(form):
         codes = two_factor.new_recovery_codes(user)
         record("user.recovery_codes_renewed", user, actor_id=user.id)
         db.session.commit()
+        _notify(user, "recovery_codes")
         return render_template("auth/recovery_codes.html", codes=codes, first_time=False)
-    form.password.errors.append(_("The password is not right."))
     return _account_page(confirm_form=form), 422
 
 
@@ -134,18 +159,20 @@ def new_recovery_codes() -> Any:
 def disable_two_factor() -> Any:
     """Turn two-factor sign-in off, where the server does not require it."""
     user = _user()
-    form = ConfirmPasswordForm()
     if two_factor.is_required_for(user):
         flash(_("Two-factor sign-in is required for your role and stays on."), "warning")
         return redirect(url_for("auth.account"))
-    if form.validate_on_submit() and verify_password(user.password_hash, form.password.data or ""):
+    if not user.has_two_factor:
+        return redirect(url_for("auth.account"))
+    form = ConfirmFactorsForm()
+    if _confirmed(form):
         two_factor.disable(user)
-        record("user.two_factor_disable", user, actor_id=user.id)
+        ended = end_other_sessions(user, EndReason.TWO_FACTOR_CHANGED, keep_current=True)
+        record("user.two_factor_disable", user, actor_id=user.id, other_sessions_ended=ended)
         db.session.commit()
         _notify(user, "two_factor_off")
         flash(_("Two-factor sign-in is off."), "info")
         return redirect(url_for("auth.account"))
-    form.password.errors.append(_("The password is not right."))
     return _account_page(confirm_form=form), 422
 
 
@@ -164,6 +191,13 @@ def _notify(user: User, what: str) -> None:
             "two_factor_off": (
                 _("Two-factor sign-in is off"),
                 _("Two-factor sign-in was turned off for %(email)s.", email=user.email),
+            ),
+            "recovery_codes": (
+                _("New recovery codes"),
+                _(
+                    "New recovery codes were made for %(email)s; the earlier ones no longer work.",
+                    email=user.email,
+                ),
             ),
         }[what]
         body = _(

@@ -4,6 +4,7 @@ from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringF
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
+from .. import limits
 from .passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 
 
@@ -14,7 +15,7 @@ def _strip(value: str | None) -> str | None:
 class LoginForm(FlaskForm):
     email = EmailField(
         _l("E-mail"),
-        validators=[DataRequired(), Length(max=254), Email()],
+        validators=[DataRequired(), Length(max=limits.USER_EMAIL), Email()],
         filters=[_strip],
     )
     password = PasswordField(
@@ -63,16 +64,26 @@ class ChangePasswordForm(SetPasswordForm):
 
 class ForgotPasswordForm(FlaskForm):
     email = EmailField(
-        _l("E-mail"), validators=[DataRequired(), Length(max=254), Email()], filters=[_strip]
+        _l("E-mail"),
+        validators=[DataRequired(), Length(max=limits.USER_EMAIL), Email()],
+        filters=[_strip],
     )
     submit = SubmitField(_l("Send me a link"))
 
 
-class ConfirmPasswordForm(FlaskForm):
+class ConfirmFactorsForm(FlaskForm):
+    """Both factors again, before a change to how the account signs in."""
+
     password = PasswordField(
-        _l("Password"),
+        _l("Your password, to confirm"),
         validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)],
         render_kw={"autocomplete": "current-password"},
+    )
+    code = StringField(
+        _l("Code from your app"),
+        validators=[DataRequired(), Length(max=40)],
+        filters=[_strip],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
     )
 
 

@@ -65,11 +65,18 @@ def password_problem(password: str, *, user_inputs: tuple[str, ...] = ()) -> Pas
         return PasswordProblem(_("Use at most %(count)d characters.", count=MAX_PASSWORD_LENGTH))
     words = tuple(part for value in user_inputs for part in _parts(value))
     result = zxcvbn(password, user_inputs=list(words))
+    own = sum(
+        len(match["token"])
+        for match in result["sequence"]
+        if match.get("dictionary_name") == "user_inputs"
+    )
+    # Whoever knows the person knows these words: half the password made of them is too much,
+    # whatever the estimator thinks of the rest.
+    if own * 2 >= len(password):
+        return PasswordProblem(_("Do not build the password from your name or e-mail address."))
     if result["score"] >= MIN_GUESS_SCORE:
         return None
     patterns = {match["pattern"] for match in result["sequence"]}
-    if any(match.get("dictionary_name") == "user_inputs" for match in result["sequence"]):
-        return PasswordProblem(_("Do not build the password from your name or e-mail address."))
     if "repeat" in patterns:
         return PasswordProblem(_("Repeated characters or words are easy to guess."))
     if "sequence" in patterns or "spatial" in patterns:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -27,6 +28,16 @@ class PasswordRefused(Exception):
     def __init__(self, message: str, field: str = "password") -> None:
         super().__init__(message)
         self.field = field  # the form field the message belongs beside
+
+
+def locked_message() -> str:
+    return str(
+        _(
+            "Too many failed sign-ins for this account. Sign-in is paused for %(minutes)d minutes, "
+            "whatever the password. If you forgot it, ask for a new one below.",
+            minutes=int(current_app.config["LOGIN_LOCK_MINUTES"]),
+        )
+    )
 
 
 class SignInRefusal(StrEnum):
@@ -96,6 +107,23 @@ def check_second_factor(user: User, code: str) -> SignInRefusal | None:
     return SignInRefusal.LOCKED if locked else SignInRefusal.WRONG
 
 
+def confirm_identity(user: User, password: str, code: str | None = None) -> SignInRefusal | None:
+    """A signed-in user proves again who they are before changing how they sign in: the
+    password, and a current code where ``code`` is asked for. Failures count towards the same
+    lock as sign-ins, so a session left open is no tool for guessing the password."""
+    if throttle.account_locked(user.email):
+        record("user.reauth_failed", user, actor_id=user.id, reason="locked")
+        return SignInRefusal.LOCKED
+    confirmed = verify_password(user.password_hash, password)
+    if confirmed and code is not None:
+        confirmed = two_factor.verify_code(user, code)
+    if confirmed:
+        return None
+    locked = throttle.note_failure(user.email)
+    record("user.reauth_failed", user, actor_id=user.id, reason="wrong", locked_now=locked)
+    return SignInRefusal.LOCKED if locked else SignInRefusal.WRONG
+
+
 def signed_in(user: User) -> None:
     """Book-keeping of a completed sign-in (the view starts the session)."""
     throttle.clear_failures(user.email)
@@ -108,7 +136,10 @@ def change_password(user: User, current: str, new: str) -> None:
 
     :raises PasswordRefused: the current password is wrong, or the new one breaks a rule.
     """
-    if not verify_password(user.password_hash, current):
+    refusal = confirm_identity(user, current)
+    if refusal is SignInRefusal.LOCKED:
+        raise PasswordRefused(locked_message(), field="current")
+    if refusal is not None:
         raise PasswordRefused(_("The current password is not right."), field="current")
     if verify_password(user.password_hash, new):
         raise PasswordRefused(_("The new password is the one you have now."))
@@ -127,8 +158,11 @@ def accept_invitation(token: str, password: str) -> User:
     user = _user_of_link(token, LinkPurpose.INVITATION)
     check_new_password(user, password)
     use_link(token, LinkPurpose.INVITATION)
+    had_password = user.password_hash is not None
     set_password(user, password)
-    record("user.accept_invitation", user, actor_id=user.id)
+    # A link for an account that had a password replaces it: its sessions end, as on a reset.
+    ended = end_other_sessions(user, EndReason.PASSWORD_CHANGED) if had_password else 0
+    record("user.accept_invitation", user, actor_id=user.id, sessions_ended=ended)
     return user
 
 
@@ -154,7 +188,7 @@ def _user_of_link(token: str, purpose: LinkPurpose) -> User:
 def reset_two_factor(user: User, actor: User | None = None) -> int:
     """Turn two-factor sign-in off for a locked-out user and end their sessions (CLI)."""
     two_factor.disable(user)
-    ended = end_other_sessions(user, EndReason.TWO_FACTOR_RESET)
+    ended = end_other_sessions(user, EndReason.TWO_FACTOR_CHANGED)
     record(
         "user.two_factor_reset",
         user,

@@ -33,7 +33,7 @@ class EndReason(StrEnum):
     IDLE = "idle"
     EXPIRED = "expired"
     PASSWORD_CHANGED = "password"
-    TWO_FACTOR_RESET = "two_factor"
+    TWO_FACTOR_CHANGED = "two_factor"  # turned on, off or reset
     DEACTIVATED = "deactivated"
 
 
@@ -51,7 +51,7 @@ def absolute_timeout() -> timedelta:
     return timedelta(hours=int(current_app.config["SESSION_MAX_HOURS"]))
 
 
-def start_session(user: User) -> None:
+def start_session(user: User, *, two_factor_passed: bool = False) -> None:
     """Sign ``user`` in with a new session id (what the old cookie held is dropped).
 
     A session this browser still had ends first: a cookie someone planted or copied before the
@@ -64,7 +64,9 @@ def start_session(user: User) -> None:
     session.clear()
     session.update(kept)
     token = secrets.token_urlsafe(32)
-    db.session.add(UserSession(user_id=user.id, token_hash=_hash(token)))
+    db.session.add(
+        UserSession(user_id=user.id, token_hash=_hash(token), two_factor_passed=two_factor_passed)
+    )
     session[SESSION_ID_KEY] = token
     session.permanent = True
     login_user(user)
@@ -90,6 +92,9 @@ def load_session_user() -> User | None:
         return None
     now = utcnow()
     reason = _timed_out(row, now)
+    if reason is None and row.user.has_two_factor and not row.two_factor_passed:
+        # Signed in with the password alone before two-factor sign-in was turned on.
+        reason = EndReason.TWO_FACTOR_CHANGED
     if reason is not None:
         row.ended_at, row.end_reason = now, reason
         db.session.commit()
@@ -107,6 +112,13 @@ def _timed_out(row: UserSession, now: datetime) -> EndReason | None:
     if now - row.last_seen_at > idle_timeout(row.user.role):
         return EndReason.IDLE
     return None
+
+
+def mark_two_factor_passed() -> None:
+    """This browser's session has passed a second factor (it set two-factor sign-in up)."""
+    row = _current_row()
+    if row is not None:
+        row.two_factor_passed = True
 
 
 def end_session(reason: EndReason = EndReason.SIGNED_OUT) -> None:

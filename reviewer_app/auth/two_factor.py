@@ -18,7 +18,7 @@ import qrcode
 import qrcode.image.svg
 from flask import current_app
 from markupsafe import Markup
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select, update
 
 from ..extensions import db
 from ..models import RecoveryCode, Role, User, utcnow
@@ -68,9 +68,16 @@ def _normalise(code: str) -> str:
     return "".join(code.split()).replace("-", "").lower()
 
 
+def is_code_shaped(code: str) -> bool:
+    """Six ASCII digits (an authenticator's code) rather than a recovery code."""
+    code = _normalise(code)
+    return len(code) == 6 and code.isascii() and code.isdigit()
+
+
 def _matching_step(secret: str, code: str, after_step: int | None) -> int | None:
     code = _normalise(code)
-    if len(code) != 6 or not code.isdigit():
+    # ASCII only: str.isdigit() also accepts "١٢٣٤٥٦" or "１２３４５６", which compare_digest refuses.
+    if len(code) != 6 or not (code.isascii() and code.isdigit()):
         return None
     totp = pyotp.TOTP(secret)
     now_step = int(time.time()) // totp.interval
@@ -94,8 +101,18 @@ def verify_code(user: User, code: str) -> bool:
     step = _matching_step(user.totp_secret, code, user.totp_last_step)
     if step is None:
         return False
-    user.totp_last_step = step
-    return True
+    # Guarded: of two requests racing with one code, only one moves the step on.
+    claimed = db.session.execute(
+        update(User)
+        .where(
+            User.id == user.id,
+            or_(User.totp_last_step.is_(None), User.totp_last_step < step),
+        )
+        .values(totp_last_step=step)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expire(user, ["totp_last_step"])
+    return getattr(claimed, "rowcount", 0) == 1
 
 
 def _code_hash(code: str) -> str:
@@ -126,8 +143,15 @@ def use_recovery_code(user: User, code: str) -> bool:
     )
     if row is None:
         return False
-    row.used_at = utcnow()
-    return True
+    # Guarded: of two requests racing with one code, only one uses it.
+    claimed = db.session.execute(
+        update(RecoveryCode)
+        .where(RecoveryCode.id == row.id, RecoveryCode.used_at.is_(None))
+        .values(used_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expire(row)
+    return getattr(claimed, "rowcount", 0) == 1
 
 
 def recovery_codes_left(user: User) -> int:

@@ -36,6 +36,7 @@ from .services import (
     check_password,
     check_second_factor,
     find_user,
+    locked_message,
     reset_password,
     signed_in,
 )
@@ -74,17 +75,11 @@ def home_for(role: Role) -> str:
     return url_for("coordinator.calls")
 
 
-def _locked_message() -> str:
-    return _(
-        "Too many failed sign-ins for this account. Sign-in is paused for %(minutes)d minutes, "
-        "whatever the password. If you forgot it, ask for a new one below.",
-        minutes=int(current_app.config["LOGIN_LOCK_MINUTES"]),
-    )
-
-
-def _complete_sign_in(user: User, next_target: str | None) -> Response:
+def _complete_sign_in(
+    user: User, next_target: str | None, *, two_factor_passed: bool = False
+) -> Response:
     signed_in(user)
-    start_session(user)
+    start_session(user, two_factor_passed=two_factor_passed)
     db.session.commit()
     if two_factor.is_required_for(user) and not user.has_two_factor:
         return redirect(url_for("auth.two_factor_setup"))
@@ -132,7 +127,7 @@ def login() -> Any:
         "auth/login.html",
         form=form,
         kept=request.args.get("kept") == "1",
-        locked_message=_locked_message() if locked else None,
+        locked_message=locked_message() if locked else None,
         two_factor_rule=two_factor.requirement().value,
     ), (429 if locked else 200)
 
@@ -152,7 +147,7 @@ def login_code() -> Any:
     if form.validate_on_submit():
         refusal = check_second_factor(user, form.code.data or "")
         if refusal is None:
-            return _complete_sign_in(user, pending.get("n"))
+            return _complete_sign_in(user, pending.get("n"), two_factor_passed=True)
         mark_failed()
         db.session.commit()
         locked = refusal is SignInRefusal.LOCKED
@@ -161,7 +156,7 @@ def login_code() -> Any:
         else:
             form.code.errors.append(_("This code is not right, or it was used already."))
     return render_template(
-        "auth/code.html", form=form, locked_message=_locked_message() if locked else None
+        "auth/code.html", form=form, locked_message=locked_message() if locked else None
     ), (429 if locked else 200)
 
 

@@ -15,6 +15,7 @@ import click
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
+from .. import limits
 from ..extensions import db
 from ..importers import ImportRejected, Table, read_table
 from ..models import Call
@@ -48,8 +49,13 @@ def find_call(key: str) -> Call:
 
 def load_table(path: Path, fmt: str | None) -> Table:
     """The file as a table; ``-`` reads standard input."""
+    size = limits.IMPORT_BYTES + 1  # one byte more than allowed tells "too large"
     try:
-        data = sys.stdin.buffer.read() if str(path) == "-" else path.read_bytes()
+        if str(path) == "-":
+            data = sys.stdin.buffer.read(size)
+        else:
+            with path.open("rb") as fh:
+                data = fh.read(size)
     except OSError as exc:
         fail(f"{path}: {exc.strerror or exc}")
     try:

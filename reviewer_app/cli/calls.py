@@ -11,6 +11,7 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
+from .. import limits
 from ..extensions import db
 from ..models import Call, Phase, Proposal
 from ..scoring.scheme import SchemeError, load_scheme_file
@@ -35,7 +36,7 @@ def _budget(value: str | None) -> Decimal | None:
     exponent = budget.as_tuple().exponent
     if not budget.is_finite() or budget < 0 or (isinstance(exponent, int) and exponent < -2):
         fail(f"--budget: a non-negative amount with at most two decimals, got {value!r}")
-    if budget >= 10**12:
+    if budget > limits.MAX_EUR:
         fail(f"--budget: {value} is implausibly large")
     return budget
 
@@ -66,8 +67,8 @@ def create(
     key, title = key.strip(), title.strip()
     if not CALL_KEY.fullmatch(key):
         fail(f"--key: letters, digits, '-', '_' or '.', at most 64 characters, got {key!r}")
-    if not title or len(title) > 300:
-        fail("--title: 1 to 300 characters")
+    if not title or len(title) > limits.CALL_TITLE:
+        fail(f"--title: 1 to {limits.CALL_TITLE} characters")
     try:
         scheme = load_scheme_file(criteria_file)
     except SchemeError as exc:

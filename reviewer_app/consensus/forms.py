@@ -6,11 +6,25 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import Form, FormField, HiddenField, RadioField, SelectField, TextAreaField
+from wtforms import Form, FormField, IntegerField, RadioField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import HiddenInput
 
+from .. import limits
 from ..models import Call
+from ..security import MAX_ID
+
+
+def version_field(*, required: bool) -> IntegerField:
+    """The report version the page was loaded with, in a hidden input (empty: no report yet).
+
+    A whole number up to ``MAX_ID``; anything else is a form error, not a server error.
+    """
+    return IntegerField(
+        widget=HiddenInput(),
+        validators=[InputRequired() if required else Optional(), NumberRange(min=1, max=MAX_ID)],
+    )
 
 
 def draft_form_class(call: Call) -> type[FlaskForm]:
@@ -26,7 +40,7 @@ def draft_form_class(call: Call) -> type[FlaskForm]:
         return out
 
     class DraftForm(FlaskForm):
-        version = HiddenField()
+        version = version_field(required=False)
 
     for criterion in call.criteria:
 
@@ -36,7 +50,7 @@ def draft_form_class(call: Call) -> type[FlaskForm]:
                 choices=choices(),
                 validators=[InputRequired(_l("Choose a score."))],
             )
-            comment = TextAreaField(_l("Comment"), validators=[Length(max=20_000)])
+            comment = TextAreaField(_l("Comment"), validators=[Length(max=limits.COMMENT)])
 
         setattr(DraftForm, f"c_{criterion.key}", FormField(CriterionForm, label=criterion.title))
     return DraftForm
@@ -63,7 +77,9 @@ class ResponseForm(FlaskForm):
         ],
         validators=[InputRequired(_l("Choose whether you approve the report."))],
     )
-    comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=5_000)])
+    comment = TextAreaField(
+        _l("Comment"), validators=[Optional(), Length(max=limits.APPROVAL_COMMENT)]
+    )
 
     def validate(self, extra_validators=None) -> bool:  # type: ignore[no-untyped-def]
         ok = super().validate(extra_validators)
@@ -76,7 +92,7 @@ class ResponseForm(FlaskForm):
 class VersionForm(FlaskForm):
     """Finalise or reopen: just the version the coordinator looked at."""
 
-    version = HiddenField(validators=[DataRequired()])
+    version = version_field(required=True)
 
 
 class VersionlessForm(FlaskForm):

@@ -140,9 +140,10 @@ def proposal(proposal_id: int) -> Any:
                 data=None if request.method == "POST" else _form_data(proposal, suggested)
             )
         if form.validate_on_submit():
-            version = int(form.version.data) if form.version.data else None
             try:
-                save_draft(proposal, current_user, draft_values(form, call), version=version)
+                save_draft(
+                    proposal, current_user, draft_values(form, call), version=form.version.data
+                )
             except StaleReport as exc:
                 db.session.rollback()
                 flash(str(exc), "error")
@@ -150,7 +151,8 @@ def proposal(proposal_id: int) -> Any:
                 # version now shown beside it, so nothing is overwritten unseen.
                 proposal, access = _load(proposal_id)
                 report = proposal.consensus
-                form.version.data = str(report.version) if report is not None else ""
+                form.version.data = report.version if report is not None else None
+                form.version.raw_data = [str(form.version.data or "")]
                 return _render(
                     proposal, access, labels, suggested, form=form, conflict=True, status=409
                 )
@@ -170,7 +172,7 @@ def proposal(proposal_id: int) -> Any:
 def _form_data(proposal: Proposal, suggested: Any) -> dict[str, Any]:
     report = proposal.consensus
     source = report_values(report, proposal) if report is not None else suggested
-    data: dict[str, Any] = {"version": str(report.version) if report is not None else ""}
+    data: dict[str, Any] = {"version": report.version if report is not None else None}
     for item in source.criteria:
         data[f"c_{item.key}"] = {
             "score": "" if item.value is None else f"{item.value.normalize():f}",
@@ -225,7 +227,7 @@ def _render(
             approval_is_current=approval_is_current,
             form=form,
             response_form=response_form,
-            version_form=VersionForm(data={"version": report.version if report else ""}),
+            version_form=VersionForm(data={"version": report.version if report else None}),
             is_open=call.phase is Phase.CONSENSUS,
             conflict=conflict,
         ),
@@ -285,10 +287,10 @@ def reopen_report(proposal_id: int) -> Any:
 def _version_action(proposal_id: int, action: Any, done: str) -> Any:
     proposal, _access = _load(proposal_id)
     form = VersionForm()
-    if not form.validate_on_submit() or not form.version.data.isdigit():
+    if not form.validate_on_submit():
         abort(400)
     try:
-        action(proposal, current_user, version=int(form.version.data))
+        action(proposal, current_user, version=form.version.data)
     except ConsensusError as exc:
         db.session.rollback()
         flash(str(exc), "error")

@@ -24,13 +24,16 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
     Email,
+    InputRequired,
     Length,
     NumberRange,
     Optional,
     Regexp,
     StopValidation,
-    ValidationError,
 )
+
+from .. import limits
+from ..security import MAX_ID
 
 
 def _strip(value: Any) -> Any:
@@ -41,21 +44,40 @@ def _upper(value: Any) -> Any:
     return value.strip().upper() if isinstance(value, str) else value
 
 
-MAX_EUR = Decimal("999999999999.99")  # far above any call; keeps cents inside a BIGINT
-AMOUNT_RANGE = _l("The amount must be 0 or more, and less than a trillion euros.")
+CENT = Decimal("0.01")
 
 
 def _amount(_form: Any, field: Any) -> None:
-    """A finite amount in euros: ``NaN`` or ``Infinity`` would fail every later comparison."""
+    """A finite amount in euros from 0 to ``limits.MAX_EUR``, in whole cents.
+
+    Checked in this order, stopping at the first problem: ``NaN`` fails every comparison, and
+    ``1e26`` cannot even be rounded to cents.
+    """
     value = field.data
-    if isinstance(value, Decimal) and not value.is_finite():
+    if not isinstance(value, Decimal):
+        return
+    if not value.is_finite():
         raise StopValidation(_l("Enter an amount in euros, e.g. 1500000.00."))
+    if not 0 <= value <= limits.MAX_EUR:
+        raise StopValidation(_l("The amount must be 0 or more, and less than a trillion euros."))
+    if value != value.quantize(CENT):
+        raise StopValidation(_l("Use at most two decimals (cents)."))
 
 
-def _two_decimals(_form: Any, field: Any) -> None:
-    value = field.data
-    if isinstance(value, Decimal) and value != value.quantize(Decimal("0.01")):
-        raise ValidationError(_l("Use at most two decimals (cents)."))
+def amount_field(label: Any, **kwargs: Any) -> DecimalField:
+    """An optional amount in euros (see :func:`_amount`)."""
+    return DecimalField(label, places=2, validators=[Optional(), _amount], **kwargs)
+
+
+def id_field(*, required: bool = True) -> IntegerField:
+    """The id of a row that a page posts in a hidden input (an expert, a proposal).
+
+    A whole number from 1 to ``MAX_ID``, as in URLs: a 25-digit or negative id is a form error
+    (it names no row, and SQLite could not even compare it: OverflowError).
+    """
+    return IntegerField(
+        validators=[InputRequired() if required else Optional(), NumberRange(min=1, max=MAX_ID)]
+    )
 
 
 CALL_KEY = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
@@ -76,16 +98,11 @@ def country_field(description: Any) -> StringField:
 
 
 class CallSettingsForm(FlaskForm):
-    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)], filters=[_strip])
-    budget_eur = DecimalField(
+    title = StringField(
+        _l("Title"), validators=[DataRequired(), Length(max=limits.CALL_TITLE)], filters=[_strip]
+    )
+    budget_eur = amount_field(
         _l("Budget (EUR)"),
-        places=2,
-        validators=[
-            Optional(),
-            _amount,
-            NumberRange(min=0, max=MAX_EUR, message=AMOUNT_RANGE),
-            _two_decimals,
-        ],
         description=_l(
             "Leave empty when the call has no budget: every passing proposal is then funded."
         ),
@@ -129,7 +146,7 @@ class ReopenForm(FlaskForm):
         _l("Reason"),
         validators=[
             DataRequired(message=_l("Give a reason for reopening the review.")),
-            Length(max=2000),
+            Length(max=limits.REOPEN_REASON),
         ],
         filters=[_strip],
         description=_l("The expert receives the reason by e-mail; the audit log keeps it."),
@@ -139,25 +156,28 @@ class ReopenForm(FlaskForm):
 
 class ProposalForm(FlaskForm):
     reference = StringField(
-        _l("Reference"), validators=[DataRequired(), Length(max=64)], filters=[_strip]
+        _l("Reference"),
+        validators=[DataRequired(), Length(max=limits.PROPOSAL_REFERENCE)],
+        filters=[_strip],
     )
-    acronym = StringField(_l("Acronym"), validators=[Length(max=100)], filters=[_strip])
-    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=500)], filters=[_strip])
+    acronym = StringField(
+        _l("Acronym"), validators=[Length(max=limits.PROPOSAL_ACRONYM)], filters=[_strip]
+    )
+    title = StringField(
+        _l("Title"),
+        validators=[DataRequired(), Length(max=limits.PROPOSAL_TITLE)],
+        filters=[_strip],
+    )
     applicant = StringField(
-        _l("Applicant (organisation)"), validators=[Length(max=300)], filters=[_strip]
+        _l("Applicant (organisation)"),
+        validators=[Length(max=limits.PROPOSAL_APPLICANT)],
+        filters=[_strip],
     )
     country = country_field(_l("Two-letter code (ISO 3166), e.g. DE, FR, IT."))
-    requested_funding_eur = DecimalField(
-        _l("Requested funding (EUR)"),
-        places=2,
-        validators=[
-            Optional(),
-            _amount,
-            NumberRange(min=0, max=MAX_EUR, message=AMOUNT_RANGE),
-            _two_decimals,
-        ],
+    requested_funding_eur = amount_field(_l("Requested funding (EUR)"))
+    summary = TextAreaField(
+        _l("Summary"), validators=[Length(max=limits.PROPOSAL_SUMMARY)], filters=[_strip]
     )
-    summary = TextAreaField(_l("Summary"), filters=[_strip])
     submit = SubmitField(_l("Save proposal"))
 
 
@@ -167,15 +187,21 @@ class UploadForm(FlaskForm):
 
 
 class InviteForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)], filters=[_strip])
-    email = EmailField(
-        _l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)], filters=[_strip]
+    name = StringField(
+        _l("Name"), validators=[DataRequired(), Length(max=limits.USER_NAME)], filters=[_strip]
     )
-    organisation = StringField(_l("Organisation"), validators=[Length(max=300)], filters=[_strip])
+    email = EmailField(
+        _l("E-mail"),
+        validators=[DataRequired(), Email(), Length(max=limits.USER_EMAIL)],
+        filters=[_strip],
+    )
+    organisation = StringField(
+        _l("Organisation"), validators=[Length(max=limits.USER_ORGANISATION)], filters=[_strip]
+    )
     country = country_field(_l("Two-letter code (ISO 3166); used by the automatic conflict rules."))
     expertise = StringField(
         _l("Expertise keywords"),
-        validators=[Length(max=1000)],
+        validators=[Length(max=limits.EXPERTISE)],
         filters=[_strip],
         description=_l("Separated by commas, e.g. HPC, machine learning, procurement."),
     )
@@ -189,16 +215,16 @@ class InviteForm(FlaskForm):
 class PairForm(FlaskForm):
     """One cell of the assignment matrix."""
 
-    proposal_id = IntegerField(validators=[DataRequired()])
-    expert_id = IntegerField(validators=[DataRequired()])
+    proposal_id = id_field()
+    expert_id = id_field()
 
 
 class ReminderForm(FlaskForm):
-    expert_id = IntegerField(validators=[Optional()])
+    expert_id = id_field(required=False)  # none: every expert with open work
     submit = SubmitField(_l("Send reminders"))
 
 
 class DueDateForm(FlaskForm):
-    expert_id = IntegerField(validators=[DataRequired()])
+    expert_id = id_field()
     due_date = DateField(_l("Due date"), validators=[Optional()])
     submit = SubmitField(_l("Set"))

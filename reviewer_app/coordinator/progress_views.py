@@ -68,6 +68,8 @@ def due_date(key: str) -> Any:
     call = load_call(key)
     form = DueDateForm()
     if not form.validate_on_submit():
+        if form.expert_id.errors:
+            abort(400)  # the page always posts a valid expert id
         flash(_("Enter the due date as a date, e.g. 2026-12-31."), "error")
         return redirect(url_for(".progress", key=call.key))
     expert = db.session.get(User, form.expert_id.data)

@@ -16,6 +16,7 @@ from wtforms import Form, FormField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
+from .. import limits
 from ..auth.access import role_required
 from ..auth.stash import keeps_input_on_expiry, pop_stashed_form
 from ..consensus.services import expert_labels
@@ -166,7 +167,9 @@ def _decision_form_class(rows: list[Any]) -> type[FlaskForm]:
 
         class RowForm(Form):  # the enclosing form carries the CSRF token
             outcome = SelectField(_l("Decision"), choices=choices)
-            rationale = TextAreaField(_l("Rationale"), validators=[Length(max=10_000)])
+            rationale = TextAreaField(
+                _l("Rationale"), validators=[Length(max=limits.DECISION_RATIONALE)]
+            )
 
         setattr(DecisionsForm, f"d_{row.proposal.id}", FormField(RowForm))
     return DecisionsForm

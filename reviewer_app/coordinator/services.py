@@ -13,6 +13,7 @@ from pathlib import Path
 from sqlalchemy import distinct, func, select
 from werkzeug.datastructures import FileStorage
 
+from .. import limits
 from ..extensions import db
 from ..models import (
     Assignment,
@@ -31,6 +32,7 @@ from ..scoring.scheme import (
     SchemeError,
     load_scheme_file,
     parse_scheme,
+    parse_scheme_bytes,
     sha256_text,
 )
 
@@ -128,16 +130,13 @@ def read_scheme_source(
 ) -> tuple[Scheme, str]:
     """The scheme and its text, from an uploaded TOML file or else a file of ``directory``.
 
-    :raises SchemeError: the file is missing, not UTF-8 or not a valid scheme; the problems read
-        exactly as ``reviewer-app criteria check`` prints them.
+    :raises SchemeError: the file is missing, too large, not UTF-8 or not a valid scheme; the
+        problems read exactly as ``reviewer-app criteria check`` prints them.
     """
     if upload is not None and upload.filename:
-        source = Path(upload.filename).name
-        try:
-            text = upload.read().decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise SchemeError([Problem(source, "", "not UTF-8 text")]) from None
-        return parse_scheme(text, source), text
+        data = upload.read(limits.SCHEME_BYTES + 1)  # one byte more than allowed tells "too large"
+        scheme = parse_scheme_bytes(data, Path(upload.filename).name)
+        return scheme, data.decode("utf-8-sig")
     if not name:
         raise SchemeError([Problem("", "", "choose a scheme file or upload one")])
     path = Path(directory) / name

@@ -22,11 +22,11 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange
 
+from .. import limits
 from ..models import Criterion
 from ..scoring.scheme import Scale
+from ..security import MAX_ID
 from .services import ScoreInput
-
-COMMENT_MAX_CHARS = 20_000
 
 
 class DeclarationForm(FlaskForm):
@@ -40,7 +40,7 @@ class DeclarationForm(FlaskForm):
     )
     reason = TextAreaField(
         _l("Reason for the conflict"),
-        validators=[Length(max=2000)],
+        validators=[Length(max=limits.CONFLICT_REASON)],
         filters=[lambda v: v.strip() if v else ""],
     )
     confidentiality = BooleanField(
@@ -81,7 +81,7 @@ class ReviewForm(FlaskForm):
     """Base of the runtime-built scoring forms; see :func:`make_review_form`."""
 
     # Optimistic locking: the review's version when the page was loaded (0: no review yet).
-    version = IntegerField(widget=HiddenField.widget, validators=[NumberRange(min=0)])
+    version = IntegerField(widget=HiddenField.widget, validators=[NumberRange(min=0, max=MAX_ID)])
     save = SubmitField(_l("Save draft"))
     submit = SubmitField(_l("Submit"))
 
@@ -169,6 +169,6 @@ def make_review_form(
         )
         attrs[f"comment_{criterion.key}"] = TextAreaField(
             _l("Comment"),
-            validators=[Length(max=COMMENT_MAX_CHARS)],
+            validators=[Length(max=limits.COMMENT)],
         )
     return type("ScoringForm", (ReviewForm,), attrs)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from .. import limits
 from ..extensions import db
 from .types import Cents, Hundredths, utcnow
 from .users import enum_column
@@ -32,8 +33,8 @@ class Call(db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "calls"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(64), unique=True)
-    title: Mapped[str] = mapped_column(String(300))
+    key: Mapped[str] = mapped_column(String(limits.CALL_KEY), unique=True)
+    title: Mapped[str] = mapped_column(String(limits.CALL_TITLE))
     # A snapshot of the criteria file: later edits of the file never change a running call.
     scheme_json: Mapped[dict[str, Any]] = mapped_column(JSON)
     scheme_sha256: Mapped[str] = mapped_column(String(64))
@@ -69,7 +70,7 @@ class Criterion(db.Model):  # type: ignore[name-defined,misc]
     id: Mapped[int] = mapped_column(primary_key=True)
     call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
     key: Mapped[str] = mapped_column(String(64))
-    title: Mapped[str] = mapped_column(String(300))
+    title: Mapped[str] = mapped_column(String(limits.CRITERION_TITLE))
     question: Mapped[str] = mapped_column(Text, default="")
     weight: Mapped[Decimal] = mapped_column(Hundredths, default=Decimal(1))
     threshold: Mapped[Decimal | None] = mapped_column(Hundredths)

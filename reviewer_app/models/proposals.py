@@ -15,6 +15,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
+from .. import limits
 from ..extensions import db
 from .types import Cents, utcnow
 
@@ -35,10 +36,10 @@ class Proposal(db.Model):  # type: ignore[name-defined,misc]
 
     id: Mapped[int] = mapped_column(primary_key=True)
     call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
-    reference: Mapped[str] = mapped_column(String(64))
-    acronym: Mapped[str] = mapped_column(String(100), default="")
-    title: Mapped[str] = mapped_column(String(500))
-    applicant: Mapped[str] = mapped_column(String(300), default="")
+    reference: Mapped[str] = mapped_column(String(limits.PROPOSAL_REFERENCE))
+    acronym: Mapped[str] = mapped_column(String(limits.PROPOSAL_ACRONYM), default="")
+    title: Mapped[str] = mapped_column(String(limits.PROPOSAL_TITLE))
+    applicant: Mapped[str] = mapped_column(String(limits.PROPOSAL_APPLICANT), default="")
     country: Mapped[str | None] = mapped_column(String(2))  # ISO 3166 alpha-2
     requested_funding_eur: Mapped[Decimal | None] = mapped_column(Cents)
     summary: Mapped[str] = mapped_column(Text, default="")

@@ -8,6 +8,7 @@ from flask_login import UserMixin
 from sqlalchemy import JSON, BigInteger, CheckConstraint, Enum, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from .. import limits
 from ..extensions import db
 from .types import utcnow
 
@@ -42,9 +43,9 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(254), unique=True)
-    name: Mapped[str] = mapped_column(String(200))
-    organisation: Mapped[str] = mapped_column(String(300), default="")
+    email: Mapped[str] = mapped_column(String(limits.USER_EMAIL), unique=True)
+    name: Mapped[str] = mapped_column(String(limits.USER_NAME))
+    organisation: Mapped[str] = mapped_column(String(limits.USER_ORGANISATION), default="")
     country: Mapped[str | None] = mapped_column(String(2))
     expertise: Mapped[list[str]] = mapped_column(JSON, default=list)
     password_hash: Mapped[str | None] = mapped_column(String(255))
@@ -120,6 +121,9 @@ class UserSession(db.Model):  # type: ignore[name-defined,misc]
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Whether this session passed a second factor (a code at sign-in, or the set-up itself):
+    # once the account has two-factor sign-in, a session without it opens nothing.
+    two_factor_passed: Mapped[bool] = mapped_column(default=False)
     ended_at: Mapped[datetime | None]
     end_reason: Mapped[str | None] = mapped_column(String(20))
 

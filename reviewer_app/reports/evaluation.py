@@ -173,6 +173,8 @@ def evaluation_in_from_json(data: bytes | str | Mapping[str, Any]) -> Evaluation
             document = json.loads(data)
         except (ValueError, UnicodeDecodeError) as exc:
             raise EvaluationFormatError(f"not valid JSON: {exc}") from exc
+        except RecursionError:  # '[' * 100000: json reads nesting by recursion
+            raise EvaluationFormatError("not valid JSON: nested too deeply") from None
     else:
         document = data
     if not isinstance(document, Mapping) or document.get("format") != FORMAT:

@@ -138,6 +138,10 @@ def _canonical_check(evaluation: bytes) -> Check:
         canonical = canonical_json(document) == evaluation
     except (ValueError, UnicodeDecodeError) as exc:
         return Check("evaluation.json is canonical JSON", False, f"not valid JSON: {exc}")
+    except RecursionError:  # '[' * 100000: json reads and writes nesting by recursion
+        return Check(
+            "evaluation.json is canonical JSON", False, "not valid JSON: nested too deeply"
+        )
     return Check(
         "evaluation.json is canonical JSON",
         canonical,
@@ -178,7 +182,7 @@ def _first_difference(expected: str, actual: str) -> str:
 def _changed_sections(embedded: bytes, current: bytes) -> str:
     try:
         old, new = json.loads(embedded), json.loads(current)
-    except ValueError:
+    except (ValueError, RecursionError):
         return "the embedded evaluation.json is not valid JSON"
     changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
     return "changed since the report: " + ", ".join(changed) if changed else "bytes differ"

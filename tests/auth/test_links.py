@@ -180,3 +180,13 @@ def test_only_the_hash_of_a_link_is_stored(app_ctx, make_user, purpose: LinkPurp
     stored = db.session.scalar(select(AccountLink))
     assert stored.purpose is purpose
     assert token not in {stored.token_hash} and len(stored.token_hash) == 64
+
+
+def test_an_invitation_for_an_account_with_a_password_ends_its_sessions(
+    app, client: FlaskClient, runner, make_user, login_as
+) -> None:
+    user = make_user("expert")
+    login_as(user)
+    token = link_token(runner.invoke(args=["users", "invite", user.email]).output)
+    assert set_password(app.test_client(), f"/invitation/{token}").status_code == 302
+    assert client.get("/expert/").status_code == 302

@@ -27,6 +27,8 @@ GOOD = "orbit lantern pickle"
         ("qwertyuiop12", (), "Sequences"),
         ("123456789012", (), "Sequences"),
         ("erikamustermann", ("erika.mustermann@example.org", "Erika Mustermann"), "your name"),
+        ("Expert2Example!", ("expert2@example.org", "Jan de Vries"), "your name"),
+        ("vries.jan.expert2", ("expert2@example.org", "Jan de Vries"), "your name"),
         ("x" * 201, (), "at most 200 characters"),
     ],
 )

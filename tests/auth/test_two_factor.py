@@ -168,22 +168,26 @@ def test_turning_it_off_needs_the_password_and_is_refused_where_required(
 ) -> None:
     user = make_user("coordinator")
     login_as(user)
-    enrol(client)
-    refused = client.post("/account/two-factor/disable", data={"password": "wrong"})
-    assert refused.status_code == 422 and "The password is not right." in refused.get_data(
-        as_text=True
+    secret, _codes = enrol(client)
+    refused = client.post(
+        "/account/two-factor/disable", data={"password": "wrong", "code": next_code(secret)}
     )
+    assert refused.status_code == 422
+    assert "The password or the code is not right" in refused.get_data(as_text=True)
     required_for("coordinator")
     kept = client.post(
-        "/account/two-factor/disable", data={"password": PASSWORD}, follow_redirects=True
+        "/account/two-factor/disable",
+        data={"password": PASSWORD, "code": next_code(secret)},
+        follow_redirects=True,
     )
     assert "required for your role" in kept.get_data(as_text=True)
     db.session.refresh(user)
     assert user.has_two_factor
     required_for("none")
-    assert (
-        client.post("/account/two-factor/disable", data={"password": PASSWORD}).status_code == 302
+    turned_off = client.post(
+        "/account/two-factor/disable", data={"password": PASSWORD, "code": next_code(secret)}
     )
+    assert turned_off.status_code == 302
     db.session.refresh(user)
     assert not user.has_two_factor
     assert db.session.scalar(select(RecoveryCode)) is None
@@ -192,8 +196,11 @@ def test_turning_it_off_needs_the_password_and_is_refused_where_required(
 def test_new_recovery_codes_replace_the_old_ones(client: FlaskClient, make_user, login_as) -> None:
     user = make_user("expert")
     login_as(user)
-    _secret, old = enrol(client)
-    page = client.post("/account/two-factor/recovery-codes", data={"password": PASSWORD})
+    secret, old = enrol(client)
+    page = client.post(
+        "/account/two-factor/recovery-codes",
+        data={"password": PASSWORD, "code": next_code(secret)},
+    )
     new = re.findall(r'<li class="col mb-1">([a-z2-9-]+)</li>', page.get_data(as_text=True))
     assert len(new) == 10 and not set(new) & set(old)
     client.post("/logout")
@@ -283,3 +290,144 @@ def test_the_demo_sign_in_page_says_two_factor_is_off(
     )
     page = app.test_client().get("/login").get_data(as_text=True)
     assert "Demo: two-factor sign-in is not required here (TWO_FACTOR_REQUIRED_FOR=none)" in page
+
+
+def test_a_session_signed_in_before_the_set_up_ends_with_it(
+    app: Flask, client: FlaskClient, make_user, login_as, required_for
+) -> None:
+    """Someone with the password alone keeps no session once the owner turns two factors on."""
+    required_for("coordinator")
+    user = make_user("coordinator")
+    intruder = app.test_client()
+    intruder.post("/login", data={"email": user.email, "password": PASSWORD})
+    assert intruder.get("/calls/").headers["Location"].endswith("/account/two-factor")
+    password_step(client, user)
+    enrol(client)
+    assert client.get("/calls/").status_code == 200
+    response = intruder.get("/calls/")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    assert intruder.get("/account/two-factor").headers["Location"].startswith("/login")
+
+
+def test_a_code_claimed_meanwhile_by_another_request_is_refused(
+    app: Flask, client: FlaskClient, make_user, login_as
+) -> None:
+    """Two requests with one code at once: the step is claimed by a guarded update, so the one
+    that reads the old step but writes second gets nothing."""
+    from sqlalchemy import update
+
+    from reviewer_app.auth import two_factor
+
+    user = make_user("expert")
+    login_as(user)
+    secret, _codes = enrol(client)
+    code = next_code(secret)
+    db.session.expire_all()
+    stale = db.session.get(User, user.id)
+    step = int(time.time() + 30) // 30
+    with db.engine.begin() as other_request:
+        other_request.execute(update(User).where(User.id == user.id).values(totp_last_step=step))
+    assert stale.totp_last_step is not None and stale.totp_last_step < step  # what this one read
+    with app.test_request_context():
+        assert two_factor.verify_code(stale, code) is False
+
+
+def test_a_recovery_code_used_meanwhile_by_another_request_is_refused(
+    app: Flask, client: FlaskClient, make_user, login_as
+) -> None:
+    from sqlalchemy import event, update
+
+    from reviewer_app.auth import two_factor
+
+    user = make_user("expert")
+    login_as(user)
+    _secret, codes = enrol(client)
+    db.session.expire_all()
+    fired = []
+
+    def the_other_request_uses_it(conn, cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        # Right after this request has read the code as unused, another one uses it.
+        if (
+            not fired
+            and statement.lstrip().upper().startswith("SELECT")
+            and "recovery_codes" in statement
+        ):
+            fired.append(True)
+            with db.engine.begin() as other:
+                other.execute(update(RecoveryCode).values(used_at=db.func.now()))
+
+    event.listen(db.engine, "after_cursor_execute", the_other_request_uses_it)
+    try:
+        with app.test_request_context():
+            assert two_factor.use_recovery_code(db.session.get(User, user.id), codes[0]) is False
+    finally:
+        event.remove(db.engine, "after_cursor_execute", the_other_request_uses_it)
+    assert fired
+
+
+@pytest.mark.parametrize("code", ["١٢٣٤٥٦", "１２３４５６", "¹²³⁴⁵⁶", "12345６"])
+def test_codes_in_other_scripts_are_wrong_codes_not_errors(
+    client: FlaskClient, make_user, login_as, code: str
+) -> None:
+    user = make_user("expert")
+    login_as(user)
+    client.get("/account/two-factor")
+    assert client.post("/account/two-factor", data={"code": code}).status_code == 200
+    secret, _codes = enrol(client)
+    client.post("/logout")
+    password_step(client, user)
+    response = client.post("/login/code", data={"code": code})
+    assert response.status_code == 200 and "This code is not right" in response.get_data(
+        as_text=True
+    )
+    failures = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "user.login_failed")
+    )
+    assert [e.data["reason"] for e in failures] == ["code"]
+
+
+def test_renewing_codes_and_turning_off_need_the_password_and_a_code(
+    client: FlaskClient, make_user, login_as, smtp_inbox
+) -> None:
+    user = make_user("expert")
+    login_as(user)
+    secret, _codes = enrol(client)
+    without_code = client.post("/account/two-factor/recovery-codes", data={"password": PASSWORD})
+    assert without_code.status_code == 422
+    wrong_code = client.post(
+        "/account/two-factor/disable", data={"password": PASSWORD, "code": "000000"}
+    )
+    assert wrong_code.status_code == 422
+    assert "The password or the code is not right" in wrong_code.get_data(as_text=True)
+    renewed = client.post(
+        "/account/two-factor/recovery-codes",
+        data={"password": PASSWORD, "code": next_code(secret)},
+    )
+    assert renewed.status_code == 200 and "Your recovery codes" in renewed.get_data(as_text=True)
+    assert smtp_inbox.messages[-1]["Subject"] == "New recovery codes"
+
+
+def test_guessing_the_password_from_an_open_session_hits_the_lock(
+    client: FlaskClient, make_user, login_as
+) -> None:
+    user = make_user("expert")
+    login_as(user)
+    secret, _codes = enrol(client)
+    for _ in range(5):
+        client.post("/account/two-factor/disable", data={"password": "guess", "code": "000000"})
+    locked = client.post(
+        "/account/two-factor/disable", data={"password": PASSWORD, "code": next_code(secret)}
+    )
+    assert locked.status_code == 422 and "Too many failed sign-ins" in locked.get_data(as_text=True)
+    db.session.refresh(user)
+    assert user.has_two_factor
+    for _ in range(2):
+        response = client.post(
+            "/account/password",
+            data={
+                "current": "guess",
+                "password": "orbit lantern pickle",
+                "confirm": "orbit lantern pickle",
+            },
+        )
+        assert "Too many failed sign-ins" in response.get_data(as_text=True)

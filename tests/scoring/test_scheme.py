@@ -181,3 +181,139 @@ def test_criteria_check_command(runner, tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "scale.step: 0.7 does not divide the range 0 to 5 evenly" in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            ("weight = 1.5", "weight = 1e26"),
+            "bad.toml: criteria[1] (a).weight: must be between -1,000,000 and 1,000,000, got 1E+26",
+        ),
+        (
+            ("weight = 1.5", "weight = 1e-999999999"),
+            "bad.toml: criteria[1] (a).weight: at most 2 decimals are supported, got 1E-999999999",
+        ),
+        (
+            ("max = 5", "max = 1e999999999"),
+            "bad.toml: scale.max: must be between -1,000,000 and 1,000,000, got 1E+999999999",
+        ),
+        (
+            ("step = 0.5", "step = 0.01"),
+            "bad.toml: scale.step: the scale 0 to 5 in steps of 0.01 has 501 values; at most 101",
+        ),
+        (
+            ("min_reviews = 3", "min_reviews = 1" + "0" * 60),
+            "bad.toml: rules.min_reviews: must be at most 100, got 1" + "0" * 38 + "…",
+        ),
+        (
+            ("comment_min_chars = 20", "comment_min_chars = 20001"),
+            "bad.toml: rules.comment_min_chars: must be at most 20000, got 20001",
+        ),
+        (
+            ('title = "T"', f'title = "{"T" * 301}"'),
+            "bad.toml: title: at most 300 characters, got 301",
+        ),
+        (
+            ('question = "Q?"', f'question = "{"Q" * 2001}"'),
+            "bad.toml: criteria[1] (a).question: at most 2000 characters, got 2001",
+        ),
+        (
+            ('title = "A"', f'title = "{"A" * 301}"'),
+            "bad.toml: criteria[1] (a).title: at most 300 characters, got 301",
+        ),
+        (
+            ('0 = "Fails"', f'0 = "{"F" * 301}"'),
+            "bad.toml: scale.labels.0: at most 300 characters, got 301",
+        ),
+        (
+            ('0 = "Fails"', f'{"9" * 5000} = "Fails"'),
+            f"bad.toml: scale.labels.{'9' * 39}…: label keys must be whole scores such as 0, 1, 2",
+        ),
+        (
+            ('aggregate = "median"', f'aggregate = "{"m" * 100}"'),
+            f'bad.toml: rules.aggregate: must be "mean" or "median", got \'{"m" * 38}…',
+        ),
+    ],
+)
+def test_absurd_values_are_named_with_their_limit(change: tuple[str, str], expected: str) -> None:
+    old, new = change
+    assert old in VALID
+    assert expected in _problems(VALID.replace(old, new, 1))
+
+
+def test_at_most_fifty_criteria() -> None:
+    extra = "".join(f'\n[[criteria]]\nkey = "c{n}"\ntitle = "C{n}"\n' for n in range(49))
+    assert "bad.toml: criteria: at most 50 criteria, got 51" in _problems(VALID + extra)
+    assert len(parse_scheme(VALID + extra.rsplit("\n[[criteria]]", 1)[0]).criteria) == 50
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "a = " + "[" * 100_000,
+            "bad.toml: line 1: lists and tables nest more than 20 levels deep",
+        ),
+        (
+            "a = " + "{b = " * 5_000,
+            "bad.toml: line 1: lists and tables nest more than 20 levels deep",
+        ),
+        (
+            VALID + "x = [\n" + "[" * 20 + "\n]",
+            f"bad.toml: line {VALID.count(chr(10)) + 2}: lists and tables nest more than 20 "
+            "levels deep",
+        ),
+        ("a" + ".a" * 100_000 + " = 1", "bad.toml: line 1: a key has more than 20 dotted parts"),
+        (
+            '"a"' + '. "a"' * 100_000 + " = 1",
+            "bad.toml: line 1: a key has more than 20 dotted parts",
+        ),
+        ("[" + "a." * 100_000 + "a]", "bad.toml: line 1: a key has more than 20 dotted parts"),
+        ("a = 1" + "0" * 5000, "bad.toml: not valid TOML: a number has more than 4300 digits"),
+        ("# " + "x" * 1024 * 1024, "bad.toml: the file is larger than 1 MB; a scheme has a few KB"),
+    ],
+)
+def test_absurd_files_are_one_clear_problem(text: str, expected: str) -> None:
+    assert _problems(text) == [expected]
+
+
+def test_brackets_and_dots_inside_strings_and_comments_do_not_count() -> None:
+    deep = "[" * 50 + "]" * 50
+    source = VALID.replace(
+        'question = "Q?"', f'question = "{deep} a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p.q.r.s.t.u.v"'
+    )
+    source = source.replace('title = "B"', f"title = '''{deep}\n{deep}'''  # {deep}")
+    scheme = parse_scheme(source, "ok.toml")
+    assert scheme.criterion("a").question.startswith(deep)
+    assert scheme.criterion("b").title == f"{deep}\n{deep}"
+
+
+def test_a_folder_or_a_huge_file_is_one_problem(tmp_path: Path) -> None:
+    with pytest.raises(SchemeError) as info:
+        load_scheme_file(tmp_path)
+    assert [str(p) for p in info.value.problems] == [f"{tmp_path}: Is a directory"]
+    big = tmp_path / "big.toml"
+    big.write_bytes(VALID.encode() + b"#" * (1024 * 1024))
+    with pytest.raises(SchemeError) as info:
+        load_scheme_file(big)
+    assert [str(p) for p in info.value.problems] == [
+        f"{big}: the file is larger than 1 MB; a scheme has a few KB"
+    ]
+
+
+def test_a_stored_scheme_beyond_todays_limits_still_loads() -> None:
+    """A call created before a limit existed keeps working: its stored scheme is not refused."""
+    data = parse_scheme(VALID, "t.toml").to_json()
+    data["scale"]["step"] = "0.01"  # 501 values
+    data["criteria"][0]["question"] = "Q" * 3000
+    data["rules"]["comment_min_chars"] = 30_000
+    scheme = Scheme.from_json(data)
+    assert len(scheme.scale.values()) == 501
+    assert len(scheme.criterion("a").question) == 3000
+    assert scheme.rules.comment_min_chars == 30_000
+    source = VALID.replace("step = 0.5", "step = 0.01")
+    assert (
+        "bad.toml: scale.step: the scale 0 to 5 in steps of 0.01 has 501 values; at most 101"
+        in (_problems(source))
+    )
