@@ -77,6 +77,11 @@ def test_the_sign_in_pages_on_a_phone_in_german(live_server: str, browser, make_
         screenshot(phone, "sign-in-390-de")
         phone.get_by_label("E-Mail").fill(user.email)
         phone.get_by_label("Passwort").fill(PASSWORD)
+        # What was typed can be shown, and hidden again (OWASP ASVS 2.1.12).
+        phone.get_by_role("button", name="Passwort anzeigen").click()
+        expect(phone.get_by_label("Passwort")).to_have_attribute("type", "text")
+        phone.get_by_role("button", name="Passwort verbergen").click()
+        expect(phone.get_by_label("Passwort")).to_have_attribute("type", "password")
         phone.get_by_role("button", name="Anmelden").click()
         phone.wait_for_url(f"{live_server}/expert/")
         phone.goto(f"{live_server}/account")

@@ -5,6 +5,7 @@
  * - data-submit-on-change on a form control: send its form when the value changes.
  * - data-confirm="question" on a form: ask before sending it (irreversible steps).
  * - data-width="42" on an element: its width in percent (progress bars).
+ * - every password field gets a button that shows what was typed (OWASP ASVS 2.1.12).
  */
 (function () {
   "use strict";
@@ -23,6 +24,25 @@
         event.preventDefault();
       }
     });
+  });
+
+  var texts = document.body.dataset;
+  document.querySelectorAll("input[type=password]").forEach(function (input) {
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "btn btn-link btn-sm px-0 password-toggle";
+    button.textContent = texts.textShowPassword;
+    button.setAttribute("aria-pressed", "false");
+    if (input.id) {
+      button.setAttribute("aria-controls", input.id);
+    }
+    button.addEventListener("click", function () {
+      var shown = input.type === "text";
+      input.type = shown ? "password" : "text";
+      button.textContent = shown ? texts.textShowPassword : texts.textHidePassword;
+      button.setAttribute("aria-pressed", shown ? "false" : "true");
+    });
+    input.insertAdjacentElement("afterend", button);
   });
 
   document.querySelectorAll("[data-width]").forEach(function (el) {
