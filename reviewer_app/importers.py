@@ -27,7 +27,21 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from . import limits
+from .audit.events import (
+    AssignmentAdded,
+    ConsensusImported,
+    ProposalsImported,
+    ReviewImported,
+    UserCreated,
+)
 from .coordinator.assignment import BlockReason, ExpertSlot, ProposalSlot, pair_block_reason
+from .coordinator.decisions import (
+    DecisionEntry,
+    DecisionError,
+    check_decisions_open,
+    decision_problems,
+    record_decisions,
+)
 from .extensions import db
 from .models import (
     Assignment,
@@ -36,6 +50,8 @@ from .models import (
     ConsensusReport,
     ConsensusScore,
     ConsensusStatus,
+    Decision,
+    DecisionOutcome,
     Phase,
     Proposal,
     Review,
@@ -46,6 +62,7 @@ from .models import (
     utcnow,
 )
 from .models.audit import record
+from .ranking import rank_call
 from .scoring.scheme import Scheme
 
 DECIMAL_COMMA = re.compile(r"-?\d+,\d{1,2}")
@@ -630,11 +647,9 @@ def import_proposals(call: Call, table: Table) -> list[Proposal]:
     db.session.add_all(proposals)
     db.session.flush()
     record(
-        "proposal.import",
+        ProposalsImported(count=len(proposals), references=[p.reference for p in proposals]),
         call,
         call_id=call.id,
-        count=len(proposals),
-        references=[p.reference for p in proposals],
     )
     return proposals
 
@@ -700,7 +715,7 @@ def import_users(table: Table) -> list[User]:
     db.session.add_all(users)
     db.session.flush()
     for user in users:
-        record("user.create", user, email=user.email, role=user.role.value)
+        record(UserCreated(email=user.email, role=user.role.value), user)
     return users
 
 
@@ -787,12 +802,10 @@ def import_assignments(call: Call, table: Table) -> list[Assignment]:
     db.session.add_all(assignments)
     db.session.flush()
     for assignment in assignments:
-        record(
-            "assignment.add",  # the same action as an assignment made in the matrix
+        record(  # the same event as an assignment made in the matrix
+            AssignmentAdded(proposal=assignment.proposal.reference, expert_id=assignment.expert_id),
             assignment,
             call_id=call.id,
-            proposal_id=assignment.proposal_id,
-            expert_id=assignment.expert_id,
         )
     return assignments
 
@@ -977,13 +990,14 @@ def import_reviews(call: Call, table: Table, *, replace: bool = False) -> list[R
     db.session.flush()
     for review, assignment, replaced, values in reviews:
         record(
-            "review.import",
+            ReviewImported(
+                proposal=assignment.proposal.reference,
+                expert_id=assignment.expert_id,
+                replaced=replaced,
+                scores={k: str(v) for k, (v, _) in values.items()},
+            ),
             review,
             call_id=call.id,
-            proposal=assignment.proposal.reference,
-            expert_id=assignment.expert_id,
-            replaced=replaced,
-            scores={k: str(v) for k, (v, _) in values.items()},
         )
     return [review for review, *_ in reviews]
 
@@ -1085,11 +1099,93 @@ def import_consensus(call: Call, table: Table, *, replace: bool = False) -> list
     db.session.flush()
     for report, proposal, replaced, values in reports:
         record(
-            "consensus.import",
+            ConsensusImported(
+                proposal=proposal.reference,
+                replaced=replaced,
+                scores={k: str(v) for k, (v, _) in values.items()},
+            ),
             report,
             call_id=call.id,
-            proposal=proposal.reference,
-            replaced=replaced,
-            scores={k: str(v) for k, (v, _) in values.items()},
         )
     return [report for report, *_ in reports]
+
+
+# --- decisions ----------------------------------------------------------------------------------
+
+DECISION_COLUMNS = ("reference", "outcome", "amount_eur", "rationale")
+
+
+def import_decisions(call: Call, table: Table, actor: User) -> list[Decision]:
+    """Record decisions (call in ``ranking``) with the rules of the decisions page, which this
+    import reaches through the same service (:func:`~.coordinator.decisions.record_decisions`).
+
+    Columns ``reference`` and ``outcome`` (funded, reserve, rejected or ineligible) are required;
+    ``amount_eur`` (the granted amount of a funded proposal; empty: the requested funding) and
+    ``rationale`` (required where the outcome departs from the ranking) are optional. Proposals
+    missing from the file keep their decision. ``actor`` is recorded as the decision maker.
+
+    :raises ImportRejected: a bad row (every one is listed), the wrong phase, or funded decisions
+        above the call's budget; nothing is written.
+    """
+    try:
+        check_decisions_open(call)
+    except DecisionError as exc:
+        raise ImportRejected([RowError(None, None, str(exc))]) from None
+    check = _Check()
+    check.require_columns(table, ("reference", "outcome"))
+    check.refuse_unknown_columns(table, DECISION_COLUMNS)
+    check.raise_if_any()
+    proposals = {
+        p.reference: p
+        for p in db.session.scalars(
+            select(Proposal)
+            .where(Proposal.call_id == call.id)
+            .options(selectinload(Proposal.decision))
+        )
+    }
+    outcomes = {o.value: o for o in DecisionOutcome}
+    seen: dict[str, int | None] = {}
+    planned: list[tuple[Row, DecisionEntry]] = []
+    for row in table.rows:
+        reference = check.text(
+            row, "reference", required=True, max_length=limits.PROPOSAL_REFERENCE
+        )
+        proposal = proposals.get(reference)
+        if reference and proposal is None:
+            check.add(
+                row,
+                "reference",
+                gettext("'%(ref)s' is not a proposal of this call", ref=reference),
+            )
+        elif proposal is not None:
+            check.unique(row, "reference", reference, seen)
+        word = check.text(row, "outcome", required=True).lower()
+        outcome = outcomes.get(word)
+        if word and outcome is None:
+            check.add(
+                row,
+                "outcome",
+                gettext(
+                    "must be one of %(choices)s, got %(value)s",
+                    choices=", ".join(outcomes),
+                    value=limits.excerpt(repr(word)),
+                ),
+            )
+        amount = check.number(row, "amount_eur")
+        rationale = check.text(row, "rationale", max_length=limits.DECISION_RATIONALE)
+        if proposal is not None and outcome is not None:
+            planned.append((row, DecisionEntry(proposal, outcome, rationale, amount)))
+    if not table.rows:
+        check.add(None, None, gettext("the file has no decisions"))
+    # The rules of the decisions page, row by row, reported with the rows' own problems.
+    ranking = rank_call(call)
+    entries = [entry for _row, entry in planned]
+    rows = {entry.proposal.id: row for row, entry in planned}
+    for proposal_id, problems in decision_problems(call, entries, ranking).items():
+        for column, message in problems.items():
+            check.add(rows[proposal_id], column, message)
+    check.raise_if_any()
+    try:
+        return record_decisions(call, entries, actor, ranking)
+    except DecisionError as exc:  # the phase, or the funded total above the budget
+        raise ImportRejected([RowError(None, None, str(exc))]) from None

@@ -280,3 +280,21 @@ def smtp_inbox(app: Flask) -> Iterator[Inbox]:
     finally:
         app.config.update(MAIL_SERVER=None, MAIL_PORT=25)
         controller.stop()
+
+
+@pytest.fixture
+def evaluated_call(app_ctx: Flask, make_call, make_user, make_proposal) -> Call:
+    """A call set up and moved to evaluation by the services (the real writers of its log):
+    one proposal, three experts assigned."""
+    from reviewer_app.coordinator.experts import toggle_assignment
+    from reviewer_app.coordinator.phases import move_phase
+    from reviewer_app.models import Phase
+
+    call = make_call(phase=Phase.SETUP)
+    proposal = make_proposal(call)
+    for _ in range(3):
+        toggle_assignment(call, proposal, make_user("expert"))
+    _db.session.commit()
+    move_phase(call, Phase.EVALUATION)
+    _db.session.commit()
+    return call

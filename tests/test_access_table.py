@@ -44,6 +44,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
+from reviewer_app.expert.services import declare
 from reviewer_app.extensions import db
 from reviewer_app.models import (
     Call,
@@ -188,7 +189,9 @@ TABLE: dict[str, dict[str, Row]] = {
     "coordinator.ranking": {"GET": STAFF},
     "coordinator.ranking_download": {"GET": STAFF},
     "coordinator.decisions": {"GET": STAFF, "POST": COORDINATOR},
-    "coordinator.decide": {"POST": COORDINATOR},
+    "coordinator.audit": {"GET": STAFF},
+    "coordinator.audit_download": {"GET": STAFF},
+    "coordinator.decide": {"GET": COORDINATOR, "POST": COORDINATOR},
     # Reports: the decision report for staff, applicants' summaries for the coordinator.
     "reports.decision_report": {"GET": STAFF},
     "reports.feedback_report": {"GET": COORDINATOR},
@@ -253,6 +256,8 @@ SENT_ON: dict[str, frozenset[str]] = {
 SHOWN: dict[tuple[str, Actor], tuple[str, ...]] = {
     ("coordinator.progress", Actor.COORDINATOR): (REASON, X_NAME),
     ("coordinator.progress", Actor.OBSERVER): (X_NAME,),
+    ("coordinator.audit", Actor.COORDINATOR): (REASON,),
+    ("coordinator.audit_download", Actor.COORDINATOR): (REASON,),
     ("coordinator.proposal_detail", Actor.COORDINATOR): (P_TITLE, REASON, DOCUMENT_NAME),
     ("coordinator.download_document", Actor.COORDINATOR): (DOCUMENT_TEXT,),
     ("coordinator.decisions", Actor.OBSERVER): (P_TITLE, RATIONALE),
@@ -346,7 +351,9 @@ def plant_world(make_user: Any, make_call: Any, make_proposal: Any, make_assignm
     with db.session.no_autoflush:
         for assignment in (a, r, d, n):
             _declare(assignment)
-        _declare(x, REASON)
+    # Through the real writer, so that the reason is in the audit log too (coordinators only).
+    declare(x, has_conflict=True, reason=REASON, confidentiality_accepted=False)
+    with db.session.no_autoflush:
         review = _review(a, criteria, A_COMMENT)
         _review(r, criteria, R_COMMENT)
         _review(n, criteria, N_COMMENT)

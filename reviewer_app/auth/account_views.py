@@ -9,6 +9,12 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from ..audit.events import (
+    OtherSessionsEnded,
+    RecoveryCodesRenewed,
+    TwoFactorDisabled,
+    TwoFactorEnabled,
+)
 from ..extensions import db
 from ..mail import MailError, send_mail
 from ..models import User
@@ -77,7 +83,7 @@ def change_own_password() -> Any:
 def end_other_own_sessions() -> Any:
     """Sign out every other browser of this account."""
     ended = end_other_sessions(_user(), EndReason.SIGNED_OUT, keep_current=True)
-    record("user.sessions_ended", _user(), actor_id=current_user.id, count=ended)
+    record(OtherSessionsEnded(count=ended), _user(), actor_id=current_user.id)
     db.session.commit()
     flash(_("Signed out elsewhere: %(count)d other sessions.", count=ended), "success")
     return redirect(url_for("auth.account"))
@@ -102,7 +108,7 @@ def two_factor_setup() -> Any:
             # Sessions signed in with the password alone end; this one has shown the code.
             ended = end_other_sessions(user, EndReason.TWO_FACTOR_CHANGED, keep_current=True)
             mark_two_factor_passed()
-            record("user.two_factor_enable", user, actor_id=user.id, other_sessions_ended=ended)
+            record(TwoFactorEnabled(other_sessions_ended=ended), user, actor_id=user.id)
             db.session.commit()
             session.pop(SETUP_SECRET_KEY, None)
             _notify(user, "two_factor_on")
@@ -147,7 +153,7 @@ def new_recovery_codes() -> Any:
     form = ConfirmFactorsForm()
     if _confirmed(form):
         codes = two_factor.new_recovery_codes(user)
-        record("user.recovery_codes_renewed", user, actor_id=user.id)
+        record(RecoveryCodesRenewed(), user, actor_id=user.id)
         db.session.commit()
         _notify(user, "recovery_codes")
         return render_template("auth/recovery_codes.html", codes=codes, first_time=False)
@@ -168,7 +174,7 @@ def disable_two_factor() -> Any:
     if _confirmed(form):
         two_factor.disable(user)
         ended = end_other_sessions(user, EndReason.TWO_FACTOR_CHANGED, keep_current=True)
-        record("user.two_factor_disable", user, actor_id=user.id, other_sessions_ended=ended)
+        record(TwoFactorDisabled(other_sessions_ended=ended), user, actor_id=user.id)
         db.session.commit()
         _notify(user, "two_factor_off")
         flash(_("Two-factor sign-in is off."), "info")

@@ -15,6 +15,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
+from ..audit.events import ResetLinkSent, UserInvited
 from ..extensions import db
 from ..models import AccountLink, LinkPurpose, User, utcnow
 from ..models.audit import record
@@ -64,13 +65,11 @@ def issue_link(user: User, purpose: LinkPurpose, created_by: User | None = None)
             created_by_id=created_by.id if created_by else None,
         )
     )
-    action = "user.invite" if purpose is LinkPurpose.INVITATION else "user.password_reset_link"
+    kind = UserInvited if purpose is LinkPurpose.INVITATION else ResetLinkSent
     record(
-        action,
+        kind(email=user.email, earlier_links_ended=ended),
         user,
         actor_id=created_by.id if created_by else None,
-        email=user.email,
-        earlier_links_ended=ended,
     )
     return token
 

@@ -13,6 +13,17 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from ..audit.events import (
+    InvitationAccepted,
+    PasswordChanged,
+    PasswordReset,
+    ReauthenticationFailed,
+    RecoveryCodeUsed,
+    SignedIn,
+    SignInFailed,
+    SignInFailure,
+    TwoFactorReset,
+)
 from ..extensions import db
 from ..models import LinkPurpose, User, utcnow
 from ..models.audit import record
@@ -78,13 +89,13 @@ def check_password(email: str, password: str) -> SignInAttempt:
     """
     email = email.strip().lower()
     if throttle.account_locked(email):
-        record("user.login_failed", find_user(email), email=email, reason="locked")
+        record(SignInFailed(email=email, reason=SignInFailure.LOCKED), find_user(email))
         return SignInAttempt(None, SignInRefusal.LOCKED)
     user = find_user(email)
     usable = user is not None and user.active and user.password_hash is not None
     if not verify_password(user.password_hash if usable and user else None, password):
         locked = throttle.note_failure(email)
-        record("user.login_failed", user, email=email, reason="password", locked_now=locked)
+        record(SignInFailed(email=email, reason=SignInFailure.PASSWORD, locked_now=locked), user)
         return SignInAttempt(None, SignInRefusal.LOCKED if locked else SignInRefusal.WRONG)
     assert user is not None and user.password_hash is not None
     if needs_rehash(user.password_hash):
@@ -95,15 +106,15 @@ def check_password(email: str, password: str) -> SignInAttempt:
 def check_second_factor(user: User, code: str) -> SignInRefusal | None:
     """A TOTP code or a recovery code; failures count towards the same lock as passwords."""
     if throttle.account_locked(user.email):
-        record("user.login_failed", user, email=user.email, reason="locked")
+        record(SignInFailed(email=user.email, reason=SignInFailure.LOCKED), user)
         return SignInRefusal.LOCKED
     if two_factor.verify_code(user, code):
         return None
     if two_factor.use_recovery_code(user, code):
-        record("user.recovery_code_used", user, left=two_factor.recovery_codes_left(user))
+        record(RecoveryCodeUsed(left=two_factor.recovery_codes_left(user)), user)
         return None
     locked = throttle.note_failure(user.email)
-    record("user.login_failed", user, email=user.email, reason="code", locked_now=locked)
+    record(SignInFailed(email=user.email, reason=SignInFailure.CODE, locked_now=locked), user)
     return SignInRefusal.LOCKED if locked else SignInRefusal.WRONG
 
 
@@ -112,7 +123,7 @@ def confirm_identity(user: User, password: str, code: str | None = None) -> Sign
     password, and a current code where ``code`` is asked for. Failures count towards the same
     lock as sign-ins, so a session left open is no tool for guessing the password."""
     if throttle.account_locked(user.email):
-        record("user.reauth_failed", user, actor_id=user.id, reason="locked")
+        record(ReauthenticationFailed(reason=SignInFailure.LOCKED), user, actor_id=user.id)
         return SignInRefusal.LOCKED
     confirmed = verify_password(user.password_hash, password)
     if confirmed and code is not None:
@@ -120,7 +131,11 @@ def confirm_identity(user: User, password: str, code: str | None = None) -> Sign
     if confirmed:
         return None
     locked = throttle.note_failure(user.email)
-    record("user.reauth_failed", user, actor_id=user.id, reason="wrong", locked_now=locked)
+    record(
+        ReauthenticationFailed(reason=SignInFailure.WRONG, locked_now=locked),
+        user,
+        actor_id=user.id,
+    )
     return SignInRefusal.LOCKED if locked else SignInRefusal.WRONG
 
 
@@ -128,7 +143,7 @@ def signed_in(user: User) -> None:
     """Book-keeping of a completed sign-in (the view starts the session)."""
     throttle.clear_failures(user.email)
     user.last_seen_at = utcnow()
-    record("user.login", user, actor_id=user.id, two_factor=user.has_two_factor)
+    record(SignedIn(two_factor=user.has_two_factor), user, actor_id=user.id)
 
 
 def change_password(user: User, current: str, new: str) -> None:
@@ -146,7 +161,7 @@ def change_password(user: User, current: str, new: str) -> None:
     check_new_password(user, new)
     set_password(user, new)
     ended = end_other_sessions(user, EndReason.PASSWORD_CHANGED, keep_current=True)
-    record("user.password_change", user, actor_id=user.id, other_sessions_ended=ended)
+    record(PasswordChanged(other_sessions_ended=ended), user, actor_id=user.id)
 
 
 def accept_invitation(token: str, password: str) -> User:
@@ -162,7 +177,7 @@ def accept_invitation(token: str, password: str) -> User:
     set_password(user, password)
     # A link for an account that had a password replaces it: its sessions end, as on a reset.
     ended = end_other_sessions(user, EndReason.PASSWORD_CHANGED) if had_password else 0
-    record("user.accept_invitation", user, actor_id=user.id, sessions_ended=ended)
+    record(InvitationAccepted(sessions_ended=ended), user, actor_id=user.id)
     return user
 
 
@@ -177,7 +192,7 @@ def reset_password(token: str, password: str) -> User:
     use_link(token, LinkPurpose.PASSWORD_RESET)
     set_password(user, password)
     ended = end_other_sessions(user, EndReason.PASSWORD_CHANGED)
-    record("user.password_reset", user, actor_id=user.id, sessions_ended=ended)
+    record(PasswordReset(sessions_ended=ended), user, actor_id=user.id)
     return user
 
 
@@ -189,10 +204,5 @@ def reset_two_factor(user: User, actor: User | None = None) -> int:
     """Turn two-factor sign-in off for a locked-out user and end their sessions (CLI)."""
     two_factor.disable(user)
     ended = end_other_sessions(user, EndReason.TWO_FACTOR_CHANGED)
-    record(
-        "user.two_factor_reset",
-        user,
-        actor_id=actor.id if actor else None,
-        sessions_ended=ended,
-    )
+    record(TwoFactorReset(sessions_ended=ended), user, actor_id=actor.id if actor else None)
     return ended

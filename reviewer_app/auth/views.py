@@ -22,6 +22,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
+from ..audit.events import ResetLinkRefused, SignedOut
 from ..extensions import db
 from ..mail import MailError, send_mail
 from ..models import LinkPurpose, Role, User
@@ -173,7 +174,7 @@ def _pending_user(pending: Any) -> User | None:
 @login_required
 def logout() -> Any:
     """Sign out: the session ends on the server too."""
-    record("user.logout", current_user._get_current_object(), actor_id=current_user.id)
+    record(SignedOut(), current_user._get_current_object(), actor_id=current_user.id)
     end_session(EndReason.SIGNED_OUT)
     db.session.commit()
     flash(_("You are signed out."), "info")
@@ -241,7 +242,7 @@ def forgot_password() -> Any:
         if user is not None and user.active and allow_mail_to(email):
             _send_reset_link(user)
         else:
-            record("user.password_reset_refused", user, email=email)
+            record(ResetLinkRefused(email=email), user)
             db.session.commit()
         hours = int(current_app.config["PASSWORD_RESET_VALID_HOURS"])
         flash(

@@ -19,6 +19,12 @@ from ._common import fail, find_call
 
 # The key appears in commands, file names and URLs: keep it to characters that need no quoting.
 CALL_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+# The option that gives each confirmation a refused move asks for (PhaseError.confirm).
+CONFIRM_OPTIONS = {
+    "open_reviews": "--confirm-open-reviews",
+    "unfinished_consensus": "--confirm-unfinished-consensus",
+    "close": "--confirm-close",
+}
 
 
 @click.group("call", cls=AppGroup)
@@ -117,20 +123,47 @@ def list_calls() -> None:
     is_flag=True,
     help="Close the evaluation although some reviews are not submitted (they will not count).",
 )
-def phase(key: str, phase: str, confirm_open_reviews: bool) -> None:
+@click.option(
+    "--confirm-unfinished-consensus",
+    is_flag=True,
+    help="Move to ranking although some consensus reports are not final (those proposals are "
+    "ranked on their individual reviews).",
+)
+@click.option(
+    "--confirm-close",
+    is_flag=True,
+    help="Move to decided: close the call for good. Without it, the decisions, the funded "
+    "total and the budget are shown and nothing changes.",
+)
+def phase(
+    key: str,
+    phase: str,
+    confirm_open_reviews: bool,
+    confirm_unfinished_consensus: bool,
+    confirm_close: bool,
+) -> None:
     """Move call KEY to PHASE: setup, evaluation, consensus, ranking or decided.
 
     A call moves one step at a time and never back; a move that makes no sense (no proposals,
-    too few experts, open reviews, missing decisions) is refused with the reason.
+    too few experts, missing decisions, funded decisions above the budget) is refused with the
+    reason. Open reviews, consensus reports that are not final and closing the call for good
+    each need their --confirm-... option.
     """
     from ..coordinator.phases import PhaseError, move_phase
 
     call = find_call(key)
     source = call.phase
     try:
-        move_phase(call, Phase(phase), confirm_open_reviews=confirm_open_reviews)
+        move_phase(
+            call,
+            Phase(phase),
+            confirm_open_reviews=confirm_open_reviews,
+            confirm_unfinished_consensus=confirm_unfinished_consensus,
+            confirm_close=confirm_close,
+        )
     except PhaseError as exc:
-        fail(str(exc.message))
+        option = CONFIRM_OPTIONS.get(exc.confirm or "")
+        fail(str(exc.message) + (f" Add {option} to go ahead." if option else ""))
     db.session.commit()
     click.echo(f"Call '{key}' moved from {source.value} to {phase}.")
 

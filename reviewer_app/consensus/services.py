@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
-from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -19,6 +18,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
+from ..audit.events import (
+    ConsensusApproved,
+    ConsensusCommented,
+    ConsensusFinalised,
+    ConsensusReopened,
+    ConsensusSaved,
+)
 from ..extensions import db
 from ..models import (
     Assignment,
@@ -312,12 +318,13 @@ def save_draft(
     report.updated_at = utcnow()
     _flush()
     record(
-        "consensus.save",
+        ConsensusSaved(
+            proposal=proposal.reference,
+            version=report.version,
+            scores={k: None if v is None else str(v) for k, (v, _c) in values.items()},
+        ),
         report,
         call_id=proposal.call_id,
-        proposal=proposal.reference,
-        version=report.version,
-        scores={k: v for k, (v, _c) in values.items()},
     )
     return report
 
@@ -364,13 +371,11 @@ def respond(proposal: Proposal, expert: User, *, approved: bool, comment: str) -
     approval.comment = comment
     approval.at = utcnow()
     db.session.flush()
+    kind = ConsensusApproved if approved else ConsensusCommented
     record(
-        "consensus.approve" if approved else "consensus.comment",
+        kind(proposal=proposal.reference, version=report.version, comment=comment),
         report,
         call_id=proposal.call_id,
-        proposal=proposal.reference,
-        version=report.version,
-        comment=comment,
     )
     return approval
 
@@ -422,13 +427,17 @@ def _incomplete_criteria(report: ConsensusReport, proposal: Proposal) -> list[st
     ]
 
 
-def _mark_final(report: ConsensusReport, proposal: Proposal, actor: User, **data: Any) -> None:
+def _mark_final(
+    report: ConsensusReport, proposal: Proposal, actor: User, *, all_approved: bool = False
+) -> None:
     report.status = ConsensusStatus.FINAL
     report.finalised_at = utcnow()
     report.finalised_by_id = actor.id
     _flush()
     record(
-        "consensus.finalise", report, call_id=proposal.call_id, proposal=proposal.reference, **data
+        ConsensusFinalised(proposal=proposal.reference, all_approved=all_approved),
+        report,
+        call_id=proposal.call_id,
     )
 
 
@@ -505,7 +514,7 @@ def reopen(proposal: Proposal, actor: User, *, version: int) -> ConsensusReport:
     report.finalised_by_id = None
     report.updated_at = utcnow()
     _flush()
-    record("consensus.reopen", report, call_id=proposal.call_id, proposal=proposal.reference)
+    record(ConsensusReopened(proposal=proposal.reference), report, call_id=proposal.call_id)
     return report
 
 

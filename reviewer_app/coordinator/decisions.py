@@ -7,12 +7,17 @@ caller commits once. Every decision is audited.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 
+from flask_babel import format_decimal
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from ..audit.events import CallDecided, DecisionRecorded
 from ..extensions import db
 from ..models import Call, Decision, DecisionOutcome, Phase, Proposal, User, utcnow
 from ..models.audit import record
@@ -38,11 +43,36 @@ class DecisionsClosed(DecisionError):
 
 
 class DecisionsInvalid(DecisionError):
-    """Some entries are refused; ``errors`` maps proposal id -> message. Nothing was saved."""
+    """Some entries are refused; ``errors`` maps proposal id -> field (``outcome``,
+    ``amount_eur`` or ``rationale``) -> message. Nothing was saved."""
 
-    def __init__(self, errors: dict[int, str]) -> None:
+    def __init__(self, errors: dict[int, dict[str, str]]) -> None:
         self.errors = errors
         super().__init__(_l("Some decisions need correcting: nothing was saved."))
+
+
+class DecisionsOverBudget(DecisionError):
+    """The funded decisions would cost more than the call's budget. Nothing was saved."""
+
+    def __init__(self, funding: FundingSummary) -> None:
+        self.funding = funding
+        super().__init__(over_budget_message(funding))
+
+
+def format_eur(amount: Decimal) -> str:
+    """An amount for a message, grouped in the user's language: 3,500,000.00 or 3.500.000,00."""
+    return str(format_decimal(amount, format="#,##0.00"))
+
+
+def over_budget_message(funding: FundingSummary) -> str:
+    return str(
+        _(
+            "The funded decisions total %(total)s EUR, more than the call's budget of "
+            "%(budget)s EUR. Lower a granted amount or change a decision.",
+            total=format_eur(funding.total),
+            budget=format_eur(funding.budget or Decimal(0)),
+        )
+    )
 
 
 def prefill_outcome(status: Status) -> DecisionOutcome | None:
@@ -71,6 +101,112 @@ class DecisionEntry:
     proposal: Proposal
     outcome: DecisionOutcome
     rationale: str = ""
+    amount_eur: Decimal | None = None  # the granted amount; None: the requested funding
+
+
+@dataclass(frozen=True)
+class FundingSummary:
+    """What the funded decisions cost against the call's budget. A funded decision costs its
+    granted amount, or the requested funding when no amount was granted."""
+
+    total: Decimal
+    budget: Decimal | None
+    funded: int  # how many decisions are "funded"
+
+    @property
+    def over_budget(self) -> bool:
+        return self.budget is not None and self.total > self.budget
+
+    @property
+    def remaining(self) -> Decimal | None:
+        return None if self.budget is None else self.budget - self.total
+
+
+def granted_amount(proposal: Proposal, amount_eur: Decimal | None) -> Decimal | None:
+    """What funding ``proposal`` costs: the granted amount, else the requested funding."""
+    return amount_eur if amount_eur is not None else proposal.requested_funding_eur
+
+
+def funding_summary(call: Call, entries: Iterable[DecisionEntry] = ()) -> FundingSummary:
+    """The funded total of the call's decisions, ``entries`` taking the place of the recorded
+    decisions of their proposals (to check a change before it is saved)."""
+    planned = {e.proposal.id: (e.outcome, e.amount_eur) for e in entries}
+    total, funded = Decimal(0), 0
+    for proposal in db.session.scalars(
+        select(Proposal).where(Proposal.call_id == call.id).options(selectinload(Proposal.decision))
+    ):
+        decision = proposal.decision
+        outcome, amount = planned.get(
+            proposal.id, (decision.outcome, decision.amount_eur) if decision else (None, None)
+        )
+        if outcome is DecisionOutcome.FUNDED:
+            funded += 1
+            total += granted_amount(proposal, amount) or Decimal(0)
+    return FundingSummary(total=total, budget=call.budget_eur, funded=funded)
+
+
+def check_decisions_open(call: Call) -> None:
+    """:raises DecisionsClosed: the call is not in the ranking phase."""
+    if call.phase is not Phase.RANKING:
+        raise DecisionsClosed(
+            _l("Decisions are recorded only while the call is in the ranking phase.")
+        )
+
+
+def _amount_problem(call: Call, entry: DecisionEntry) -> str | None:
+    """Why the entry's granted amount is refused, if it is. Grants may be cut, never raised."""
+    requested = entry.proposal.requested_funding_eur
+    amount = entry.amount_eur
+    problem = None
+    if amount is None:
+        if (
+            entry.outcome is DecisionOutcome.FUNDED
+            and requested is None
+            and call.budget_eur is not None
+        ):
+            problem = _(
+                "Give the granted amount: the proposal requests no amount and the call has a "
+                "budget."
+            )
+    elif entry.outcome is not DecisionOutcome.FUNDED:
+        problem = _("Only a funded decision has a granted amount.")
+    elif amount <= 0:
+        problem = _("The granted amount must be more than zero.")
+    elif requested is not None and amount > requested:
+        problem = _(
+            "The granted amount is more than the requested funding of %(requested)s EUR.",
+            requested=format_eur(requested),
+        )
+    return None if problem is None else str(problem)
+
+
+def decision_problems(
+    call: Call, entries: Iterable[DecisionEntry], ranking: Ranking | None = None
+) -> dict[int, dict[str, str]]:
+    """What the rules refuse in ``entries``: proposal id -> field -> message (empty: none).
+
+    The rules of every entry on its own; :func:`record_decisions` adds the budget of them all.
+    """
+    ranking = ranking or rank_call(call)
+    errors: dict[int, dict[str, str]] = {}
+    for entry in entries:
+        problems: dict[str, str] = {}
+        if entry.proposal.call_id != call.id:
+            problems["outcome"] = str(_l("This proposal belongs to another call."))
+        else:
+            status = ranking.row(entry.proposal.reference).status
+            if needs_rationale(status, entry.outcome) and not entry.rationale.strip():
+                problems["rationale"] = str(
+                    _l("Give a rationale: this outcome departs from the ranking.")
+                    if prefill_outcome(status) is not None
+                    else _l("Give a rationale: the evaluation of this proposal is incomplete.")
+                )
+            amount_problem = _amount_problem(call, entry)
+            if amount_problem:
+                problems["amount_eur"] = amount_problem
+        if problems:
+            errors[entry.proposal.id] = problems
+    return errors
 
 
 @dataclass(frozen=True)
@@ -110,40 +246,32 @@ def record_decisions(
 ) -> list[Decision]:
     """Record or change the decisions of ``entries``, all of them or none.
 
-    An entry that repeats the recorded decision changes nothing and is not audited again.
+    An entry that repeats the recorded decision changes nothing and is not audited again. The
+    web page and ``reviewer-app decisions import`` both come here, so they refuse the same.
 
     :raises DecisionsClosed: the call is not in the ranking phase.
-    :raises DecisionsInvalid: an entry departs from the ranking without a rationale, or belongs
-        to another call; ``errors`` says which.
+    :raises DecisionsInvalid: an entry departs from the ranking without a rationale, has a
+        granted amount it cannot have, or belongs to another call; ``errors`` says which.
+    :raises DecisionsOverBudget: the funded decisions would cost more than the budget.
     """
-    if call.phase is not Phase.RANKING:
-        raise DecisionsClosed(
-            _l("Decisions are recorded only while the call is in the ranking phase.")
-        )
+    check_decisions_open(call)
     ranking = ranking or rank_call(call)
-    errors: dict[int, str] = {}
-    for entry in entries:
-        if entry.proposal.call_id != call.id:
-            errors[entry.proposal.id] = str(_l("This proposal belongs to another call."))
-            continue
-        status = ranking.row(entry.proposal.reference).status
-        if needs_rationale(status, entry.outcome) and not entry.rationale.strip():
-            errors[entry.proposal.id] = str(
-                _l("Give a rationale: this outcome departs from the ranking.")
-                if prefill_outcome(status) is not None
-                else _l("Give a rationale: the evaluation of this proposal is incomplete.")
-            )
+    errors = decision_problems(call, entries, ranking)
     if errors:
         raise DecisionsInvalid(errors)
+    funding = funding_summary(call, entries)
+    if funding.over_budget:
+        raise DecisionsOverBudget(funding)
     written = []
     for entry in entries:
         status = ranking.row(entry.proposal.reference).status
         rationale = entry.rationale.strip()
         decision = entry.proposal.decision
-        if decision is not None and (decision.outcome, decision.rationale) == (
-            entry.outcome,
-            rationale,
-        ):
+        if decision is not None and (
+            decision.outcome,
+            decision.rationale,
+            decision.amount_eur,
+        ) == (entry.outcome, rationale, entry.amount_eur):
             continue
         previous = decision.outcome.value if decision is not None else None
         if decision is None:
@@ -151,20 +279,23 @@ def record_decisions(
             db.session.add(decision)
         decision.outcome = entry.outcome
         decision.rationale = rationale
+        decision.amount_eur = entry.amount_eur
         decision.decided_by_id = actor.id
         decision.decided_at = utcnow()
         db.session.flush()
         record(
-            "decision.record",
+            DecisionRecorded(
+                proposal=entry.proposal.reference,
+                outcome=entry.outcome,
+                previous=previous,
+                status=status.value,
+                suggested=(s.value if (s := prefill_outcome(status)) else None),
+                rationale=rationale,
+                amount_eur=None if entry.amount_eur is None else str(entry.amount_eur),
+            ),
             decision,
             call_id=call.id,
             actor_id=actor.id,
-            proposal=entry.proposal.reference,
-            outcome=entry.outcome.value,
-            previous=previous,
-            status=status.value,
-            suggested=(s.value if (s := prefill_outcome(status)) else None),
-            rationale=rationale,
         )
         written.append(decision)
     return written
@@ -188,11 +319,15 @@ def record_decision(
     return written[0] if written else proposal.decision
 
 
-def close_call(call: Call, actor: User) -> None:
+def close_call(call: Call, actor: User, *, confirmed: bool = False) -> None:
     """Move the call to ``decided`` (everything becomes read-only), recording who and when.
 
+    ``confirmed``: the actor saw the decisions, the funded total and the budget, and confirmed
+    that the call closes for good.
+
     :raises PhaseError: the move is refused (wrong phase, decisions missing, a decision that now
-        departs from the ranking without a rationale); nothing changed.
+        departs from the ranking without a rationale, funded decisions above the budget, not
+        confirmed); nothing changed.
     """
     from .phases import PhaseError, move_phase
 
@@ -210,18 +345,22 @@ def close_call(call: Call, actor: User) -> None:
                     )
                 )
             )
-    move_phase(call, Phase.DECIDED)
+    move_phase(call, Phase.DECIDED, confirm_close=confirmed)
     # move_phase knows the signed-in user only in a request; the actor is explicit here.
     call.decided_by_id = actor.id
     call.decided_at = call.decided_at or utcnow()
+    funding = funding_summary(call)
     record(
-        "call.decide",
+        CallDecided(
+            decisions={
+                outcome.value: count for outcome, count in _outcome_counts(call).items() if count
+            },
+            funded_total_eur=str(funding.total),
+            budget_eur=None if funding.budget is None else str(funding.budget),
+        ),
         call,
         call_id=call.id,
         actor_id=actor.id,
-        decisions={
-            outcome.value: count for outcome, count in _outcome_counts(call).items() if count
-        },
     )
     db.session.flush()
 
@@ -236,6 +375,11 @@ def unexplained_departures(call: Call, ranking: Ranking | None = None) -> list[P
         and needs_rationale(row.result.status, row.decision.outcome)
         and not row.decision.rationale.strip()
     ]
+
+
+def outcome_counts(call: Call) -> dict[DecisionOutcome, int]:
+    """How many of the call's decisions have each outcome (every outcome, zeros included)."""
+    return _outcome_counts(call)
 
 
 def _outcome_counts(call: Call) -> dict[DecisionOutcome, int]:

@@ -14,6 +14,13 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from ..audit.events import (
+    AssignmentAdded,
+    AssignmentRemoved,
+    AutoAssigned,
+    ExpertInvited,
+    RapporteurChosen,
+)
 from ..auth.links import issue_link, link_url
 from ..extensions import db
 from ..mail import build_message, send_messages
@@ -110,7 +117,7 @@ def invite_expert(
     db.session.add(user)
     db.session.flush()
     token = issue_link(user, LinkPurpose.INVITATION, invited_by)
-    record("expert.invite", user, call_id=call.id if call else None, email=email)
+    record(ExpertInvited(email=email), user, call_id=call.id if call else None)
     db.session.flush()
     send_messages([_invitation_message(user, token, call)])
     return user
@@ -257,11 +264,9 @@ def toggle_assignment(call: Call, proposal: Proposal, expert: User) -> bool:
                 )
             )
         record(
-            "assignment.remove",
+            AssignmentRemoved(proposal=proposal.reference, expert_id=expert.id),
             assignment,
             call_id=call.id,
-            proposal=proposal.reference,
-            expert_id=expert.id,
         )
         db.session.delete(assignment)
         db.session.flush()
@@ -286,11 +291,9 @@ def toggle_assignment(call: Call, proposal: Proposal, expert: User) -> bool:
     db.session.add(assignment)
     db.session.flush()
     record(
-        "assignment.add",
+        AssignmentAdded(proposal=proposal.reference, expert_id=expert.id),
         assignment,
         call_id=call.id,
-        proposal=proposal.reference,
-        expert_id=expert.id,
     )
     return True
 
@@ -318,11 +321,9 @@ def set_rapporteur(call: Call, proposal: Proposal, expert: User) -> None:
     for assignment in assignments:
         assignment.is_rapporteur = assignment is chosen
     record(
-        "assignment.rapporteur",
+        RapporteurChosen(proposal=proposal.reference, expert_id=expert.id),
         chosen,
         call_id=call.id,
-        proposal=proposal.reference,
-        expert_id=expert.id,
     )
     db.session.flush()
 
@@ -349,12 +350,13 @@ def auto_assign(call: Call) -> AssignmentPlan:
             if (assignment.proposal_id, assignment.expert_id) in wanted:
                 assignment.is_rapporteur = True
     record(
-        "assignment.auto",
+        AutoAssigned(
+            new=[list(pair) for pair in plan.new],
+            rapporteurs=[list(pair) for pair in plan.rapporteurs],
+            shortfalls=[s.proposal_id for s in plan.shortfalls],
+        ),
         call,
         call_id=call.id,
-        new=[list(pair) for pair in plan.new],
-        rapporteurs=[list(pair) for pair in plan.rapporteurs],
-        shortfalls=[s.proposal_id for s in plan.shortfalls],
     )
     db.session.flush()
     return plan

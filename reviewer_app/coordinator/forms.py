@@ -138,7 +138,22 @@ class PhaseForm(FlaskForm):
     confirm_open_reviews = BooleanField(
         _l("Close the evaluation although some reviews are still open")
     )
+    confirm_unfinished_consensus = BooleanField(
+        _l("Move to ranking although some consensus reports are not final")
+    )
     submit = SubmitField(_l("Move the call"))
+
+
+class CloseCallForm(FlaskForm):
+    """Closing the call is confirmed in the form itself: no script, no dialog."""
+
+    confirm = BooleanField(
+        _l("I have checked these decisions and close the call for good."),
+        validators=[
+            DataRequired(message=_l("Tick the box to confirm that the call closes for good."))
+        ],
+    )
+    submit = SubmitField(_l("Close the call"))
 
 
 class ReopenForm(FlaskForm):

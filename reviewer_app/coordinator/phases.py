@@ -8,24 +8,39 @@ call :func:`move_phase`, so they refuse the same moves with the same reasons.
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import has_request_context
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from ..audit.events import PhaseMoved, ReviewReopened
 from ..extensions import db
-from ..models import PHASE_ORDER, Assignment, Call, Phase, Proposal, Review, ReviewStatus, utcnow
+from ..models import (
+    PHASE_ORDER,
+    Assignment,
+    Call,
+    ConsensusReport,
+    ConsensusStatus,
+    Phase,
+    Proposal,
+    Review,
+    ReviewStatus,
+    utcnow,
+)
 from ..models.audit import record
 
 
 class PhaseError(Exception):
-    """The move makes no sense now; the message says why, for the coordinator to act on."""
+    """The move makes no sense now; the message says why, for the coordinator to act on.
 
-    def __init__(self, message: str) -> None:
+    ``confirm`` names the confirmation that lets the move go ahead (``open_reviews``,
+    ``unfinished_consensus`` or ``close``); None when the move is refused whatever is confirmed.
+    """
+
+    def __init__(self, message: str, *, confirm: str | None = None) -> None:
         self.message = message
+        self.confirm = confirm
         super().__init__(message)
 
 
@@ -46,6 +61,21 @@ def open_review_count(call: Call) -> int:
         1
         for a in assignments
         if not a.has_conflict and (a.review is None or not a.review.is_submitted)
+    )
+
+
+def unfinished_consensus(call: Call) -> list[Proposal]:
+    """Proposals without a final consensus report, by reference: the ranking scores them on
+    their individual reviews, and nobody can finish their consensus after ``consensus``."""
+    return list(
+        db.session.scalars(
+            select(Proposal)
+            .where(
+                Proposal.call_id == call.id,
+                ~Proposal.consensus.has(ConsensusReport.status == ConsensusStatus.FINAL),
+            )
+            .order_by(Proposal.reference)
+        )
     )
 
 
@@ -90,10 +120,21 @@ def _unexplained_departures(call: Call) -> list[Proposal]:
     return unexplained_departures(call)
 
 
-def check_move(call: Call, target: Phase, *, confirm_open_reviews: bool = False) -> None:
+def check_move(
+    call: Call,
+    target: Phase,
+    *,
+    confirm_open_reviews: bool = False,
+    confirm_unfinished_consensus: bool = False,
+    confirm_close: bool = False,
+) -> None:
     """Refuse a move that makes no sense, without changing anything.
 
-    :raises PhaseError: with the reason.
+    Three moves need a confirmation that the coordinator saw what they leave behind: closing the
+    evaluation with reviews still open, moving to ranking with consensus reports that are not
+    final, and closing the call (``decided`` cannot be undone).
+
+    :raises PhaseError: with the reason; ``confirm`` says which confirmation would let it pass.
     """
     expected = next_phase(call.phase)
     if target == call.phase:
@@ -136,7 +177,22 @@ def check_move(call: Call, target: Phase, *, confirm_open_reviews: bool = False)
                     "Reviews still open: %(num)d. Confirm that you want to close the "
                     "evaluation anyway: open reviews will not count.",
                     num=still_open,
-                )
+                ),
+                confirm="open_reviews",
+            )
+    if target is Phase.RANKING and not confirm_unfinished_consensus:
+        unfinished = unfinished_consensus(call)
+        if unfinished:
+            raise PhaseError(
+                _(
+                    "Consensus reports not final: %(list)s (%(final)d of %(total)d final). "
+                    "These proposals are ranked on their individual reviews. Confirm that you "
+                    "want to move to ranking anyway.",
+                    list=", ".join(p.reference for p in unfinished),
+                    final=proposal_count - len(unfinished),
+                    total=proposal_count,
+                ),
+                confirm="unfinished_consensus",
             )
     if target is Phase.DECIDED:
         missing = _missing_decisions(call)
@@ -156,25 +212,69 @@ def check_move(call: Call, target: Phase, *, confirm_open_reviews: bool = False)
                     list=", ".join(p.reference for p in departures),
                 )
             )
+        from .decisions import format_eur, funding_summary, outcome_counts, over_budget_message
+
+        funding = funding_summary(call)
+        if funding.over_budget:
+            raise PhaseError(over_budget_message(funding))
+        if not confirm_close:
+            counts = ", ".join(
+                f"{outcome.value} {count}"
+                for outcome, count in outcome_counts(call).items()
+                if count
+            )
+            raise PhaseError(
+                _(
+                    "Closing the call cannot be undone. Decisions: %(counts)s; funded total "
+                    "%(total)s EUR, budget %(budget)s. Confirm that you want to close the call.",
+                    counts=counts,
+                    total=format_eur(funding.total),
+                    budget=(
+                        f"{format_eur(funding.budget)} EUR"
+                        if funding.budget is not None
+                        else _("none")
+                    ),
+                ),
+                confirm="close",
+            )
 
 
-def move_phase(call: Call, target: Phase, *, confirm_open_reviews: bool = False) -> None:
+def move_phase(
+    call: Call,
+    target: Phase,
+    *,
+    confirm_open_reviews: bool = False,
+    confirm_unfinished_consensus: bool = False,
+    confirm_close: bool = False,
+) -> None:
     """Move ``call`` one step forward to ``target`` and record the move in the audit log.
 
     :raises PhaseError: the move is refused; nothing is changed.
     """
-    check_move(call, target, confirm_open_reviews=confirm_open_reviews)
+    check_move(
+        call,
+        target,
+        confirm_open_reviews=confirm_open_reviews,
+        confirm_unfinished_consensus=confirm_unfinished_consensus,
+        confirm_close=confirm_close,
+    )
     source = call.phase
-    extra: dict[str, Any] = {}
-    if target is Phase.CONSENSUS:
-        extra["open_reviews"] = open_review_count(call)
+    open_reviews = open_review_count(call) if target is Phase.CONSENSUS else None
+    unfinished = len(unfinished_consensus(call)) if target is Phase.RANKING else None
     call.phase = target
     if target is Phase.DECIDED:
         call.decided_at = utcnow()
         if has_request_context() and current_user.is_authenticated:
             call.decided_by_id = current_user.id
     record(
-        "call.phase", call, call_id=call.id, **{"from": source.value, "to": target.value, **extra}
+        PhaseMoved(
+            from_phase=source,
+            to_phase=target,
+            open_reviews=open_reviews,
+            unfinished_consensus=unfinished,
+        ),
+        call,
+        call_id=call.id,
     )
     db.session.flush()
 
@@ -206,11 +306,12 @@ def reopen_review(review: Review, reason: str) -> None:
     review.submitted_at = None
     review.updated_at = utcnow()
     record(
-        "review.reopen",
+        ReviewReopened(
+            proposal=review.assignment.proposal.reference,
+            expert_id=review.assignment.expert_id,
+            reason=reason,
+        ),
         review,
         call_id=call.id,
-        proposal=review.assignment.proposal.reference,
-        expert_id=review.assignment.expert_id,
-        reason=reason,
     )
     db.session.flush()

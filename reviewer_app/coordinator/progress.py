@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from ..audit.events import DueDateSet, ReminderSent
 from ..extensions import db
 from ..mail import build_message, send_messages
 from ..models import Assignment, AuditEvent, Call, Phase, Proposal, User, utcnow
@@ -191,10 +192,9 @@ def send_reminders(call: Call, expert: User | None = None) -> int:
     for item in targets:
         messages.append(_reminder(call, item.expert, item.open))
         record(
-            "reminder.send",
+            ReminderSent(proposals=[p.reference for p in item.open]),
             item.expert,
             call_id=call.id,
-            proposals=[p.reference for p in item.open],
         )
     db.session.flush()
     send_messages(messages)
@@ -216,11 +216,12 @@ def set_due_date(call: Call, expert: User, due: date | None) -> int:
     for assignment in open_work:
         assignment.due_date = due
     record(
-        "assignment.due_date",
+        DueDateSet(
+            due_date=due.isoformat() if due else None,
+            proposals=sorted(a.proposal.reference for a in open_work),
+        ),
         expert,
         call_id=call.id,
-        due_date=due.isoformat() if due else None,
-        proposals=sorted(a.proposal.reference for a in open_work),
     )
     db.session.flush()
     return len(open_work)

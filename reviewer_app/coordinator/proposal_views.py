@@ -13,9 +13,11 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload, undefer
 
+from ..audit.events import DocumentDownloaded
 from ..auth.access import role_required
 from ..extensions import db
 from ..models import Assignment, Call, Document, Proposal, Role
+from ..models.audit import record
 from . import bp
 from .forms import ProposalForm, UploadForm
 from .proposals import (
@@ -200,6 +202,12 @@ def download_document(key: str, document_id: int) -> Any:
     """Download a document of a proposal of this call."""
     call = load_call(key)
     document = _load_document(call.id, document_id, with_content=True)
+    record(
+        DocumentDownloaded(proposal=document.proposal.reference, filename=document.filename),
+        document,
+        call_id=call.id,
+    )
+    db.session.commit()
     return send_file(
         io.BytesIO(document.content),
         mimetype="application/pdf",

@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
+from ..audit.events import DocumentDeleted, DocumentUploaded, ProposalCreated, ProposalUpdated
 from ..extensions import db
 from ..models import Call, Document, Phase, Proposal, User
 from ..models.audit import record
@@ -134,7 +135,7 @@ def create_proposal(call: Call, **values: Any) -> Proposal:
     proposal.country = proposal.country or None
     db.session.add(proposal)
     db.session.flush()
-    record("proposal.create", proposal, call_id=call.id, reference=proposal.reference)
+    record(ProposalCreated(reference=proposal.reference), proposal, call_id=call.id)
     return proposal
 
 
@@ -158,7 +159,11 @@ def update_proposal(proposal: Proposal, **values: Any) -> dict[str, tuple[str, s
             setattr(proposal, name, new)
     if changes:
         db.session.flush()
-        record("proposal.update", proposal, call_id=call.id, changes=changes)
+        record(
+            ProposalUpdated(changes={k: list(v) for k, v in changes.items()}),
+            proposal,
+            call_id=call.id,
+        )
     return changes
 
 
@@ -215,12 +220,11 @@ def attach_document(
     db.session.add(document)
     db.session.flush()
     record(
-        "document.upload",
+        DocumentUploaded(
+            proposal=proposal.reference, filename=document.filename, sha256=document.sha256
+        ),
         document,
         call_id=proposal.call_id,
-        proposal=proposal.reference,
-        filename=document.filename,
-        sha256=document.sha256,
     )
     return document
 
@@ -231,11 +235,9 @@ def remove_document(document: Document) -> None:
     if proposal.call.phase not in (Phase.SETUP, Phase.EVALUATION):
         raise DocumentError(_("Documents can be changed only during set-up and evaluation."))
     record(
-        "document.delete",
+        DocumentDeleted(proposal=proposal.reference, filename=document.filename),
         document,
         call_id=proposal.call_id,
-        proposal=proposal.reference,
-        filename=document.filename,
     )
     db.session.delete(document)
     db.session.flush()

@@ -17,11 +17,13 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
 from .. import limits
+from ..audit.events import ExportDownloaded
 from ..auth.access import role_required
 from ..auth.stash import keeps_input_on_expiry, pop_stashed_form
 from ..consensus.services import expert_labels
 from ..extensions import db
 from ..models import Assignment, Call, DecisionOutcome, Phase, Proposal, Role, User
+from ..models.audit import record
 from ..ranking import rank_call, ranking_csv
 from ..scoring.numbers import format_money, format_score
 from . import bp
@@ -29,11 +31,15 @@ from .decisions import (
     DecisionEntry,
     DecisionError,
     DecisionsInvalid,
+    DecisionsOverBudget,
     close_call,
     decision_rows,
+    funding_summary,
     needs_rationale,
+    outcome_counts,
     record_decisions,
 )
+from .forms import CloseCallForm, amount_field
 
 
 def _load_call(key: str) -> Call:
@@ -151,7 +157,10 @@ def ranking(key: str) -> Any:
 def ranking_download(key: str) -> Any:
     """The ranking as CSV: byte for byte what ``reviewer-app ranking KEY --format csv`` prints."""
     call = _load_call(key)
-    response = Response(ranking_csv(rank_call(call)), mimetype="text/csv")
+    text = ranking_csv(rank_call(call))
+    record(ExportDownloaded(what="ranking", format="csv"), call, call_id=call.id)
+    db.session.commit()
+    response = Response(text, mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{call.key}-ranking.csv"'
     return response
 
@@ -170,6 +179,7 @@ def _decision_form_class(rows: list[Any]) -> type[FlaskForm]:
             rationale = TextAreaField(
                 _l("Rationale"), validators=[Length(max=limits.DECISION_RATIONALE)]
             )
+            amount_eur = amount_field(_l("Granted amount (EUR)"))
 
         setattr(DecisionsForm, f"d_{row.proposal.id}", FormField(RowForm))
     return DecisionsForm
@@ -211,10 +221,12 @@ def decisions(key: str) -> Any:
                     else (row.suggested.value if row.suggested else "")
                 ),
                 "rationale": row.decision.rationale if row.decision else "",
+                "amount_eur": row.decision.amount_eur if row.decision else None,
             }
             for row in rows
         },
     )
+    over_budget = False
     if form.is_submitted():
         if not editable:
             if current_user.role is not Role.COORDINATOR:
@@ -233,14 +245,20 @@ def decisions(key: str) -> Any:
                             row.proposal,
                             DecisionOutcome(sub.outcome.data),
                             sub.rationale.data or "",
+                            sub.amount_eur.data,
                         )
                     )
             try:
                 written = record_decisions(call, entries, current_user, result)
             except DecisionsInvalid as exc:
                 db.session.rollback()
-                for proposal_id, message in exc.errors.items():
-                    form[f"d_{proposal_id}"].rationale.errors = [message]
+                for proposal_id, problems in exc.errors.items():
+                    for name, message in problems.items():
+                        form[f"d_{proposal_id}"][name].errors = [message]
+                flash(str(exc), "error")
+            except DecisionsOverBudget as exc:
+                db.session.rollback()
+                over_budget = True
                 flash(str(exc), "error")
             except DecisionError as exc:
                 db.session.rollback()
@@ -271,26 +289,45 @@ def decisions(key: str) -> Any:
         editable=editable,
         missing=missing,
         unexplained=unexplained,
+        funding=funding_summary(call),
         decided_by=db.session.get(User, call.decided_by_id) if call.decided_by_id else None,
         **_helpers(call),
-    ), (400 if form.errors else 200)
+    ), (400 if form.errors or over_budget else 200)
 
 
-@bp.route("/<key>/decide", methods=["POST"])
+@bp.route("/<key>/decide", methods=["GET", "POST"])
 @role_required(Role.COORDINATOR)
 def decide(key: str) -> Any:
-    """Close the call: every proposal has a decision; from now on everything is read-only."""
-    from .phases import PhaseError
+    """Close the call after confirming its decisions, funded total and budget on this page."""
+    from .phases import PhaseError, check_move
 
     call = _load_call(key)
-    if not FlaskForm().validate_on_submit():
-        abort(400)
+    if call.phase is Phase.DECIDED:
+        flash(_("The call is already in the phase “%(phase)s”.", phase=call.phase.value), "info")
+        return redirect(url_for(".decisions", key=call.key))
+    form = CloseCallForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            close_call(call, current_user, confirmed=form.confirm.data)
+        except PhaseError as exc:
+            db.session.rollback()
+            error = exc.message
+        else:
+            db.session.commit()
+            flash(_("The call is decided. Decisions and scores are now read-only."), "success")
+            return redirect(url_for(".decisions", key=call.key))
     try:
-        close_call(call, current_user)
+        check_move(call, Phase.DECIDED, confirm_close=True)
     except PhaseError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        db.session.commit()
-        flash(_("The call is decided. Decisions and scores are now read-only."), "success")
-    return redirect(url_for(".decisions", key=call.key))
+        error = exc.message
+    return render_template(
+        "coordinator/decide.html",
+        call=call,
+        rows=decision_rows(call),
+        counts=outcome_counts(call),
+        funding=funding_summary(call),
+        form=form,
+        error=error,
+        **_helpers(call),
+    ), (400 if form.is_submitted() else 200)

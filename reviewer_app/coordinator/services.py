@@ -14,6 +14,7 @@ from sqlalchemy import distinct, func, select
 from werkzeug.datastructures import FileStorage
 
 from .. import limits
+from ..audit.events import CallCreated, CallUpdated
 from ..extensions import db
 from ..models import (
     Assignment,
@@ -82,12 +83,9 @@ def create_call(
     db.session.add(call)
     db.session.flush()
     record(
-        "call.create",
+        CallCreated(key=key, scheme=scheme.key, scheme_sha256=call.scheme_sha256),
         call,
         call_id=call.id,
-        key=key,
-        scheme=scheme.key,
-        scheme_sha256=call.scheme_sha256,
     )
     return call
 
@@ -174,7 +172,7 @@ def update_call(
     for name in changes:
         setattr(call, name, new[name])
     if changes:
-        record("call.update", call, call_id=call.id, changes=changes)
+        record(CallUpdated(changes={k: list(v) for k, v in changes.items()}), call, call_id=call.id)
         db.session.flush()
     return changes
 

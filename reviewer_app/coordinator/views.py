@@ -21,7 +21,15 @@ from ..scoring.scheme import SchemeError
 from . import bp
 from .experts import notify_reopened
 from .forms import CallCreateForm, CallSettingsForm, PhaseForm, ReopenForm
-from .phases import PhaseError, ReopenError, check_move, move_phase, next_phase, reopen_review
+from .phases import (
+    PhaseError,
+    ReopenError,
+    check_move,
+    move_phase,
+    next_phase,
+    reopen_review,
+    unfinished_consensus,
+)
 from .services import (
     CallFrozen,
     CallKeyTaken,
@@ -167,7 +175,13 @@ def call_detail(key: str) -> Any:
     blocker = None
     if target is not None:
         try:
-            check_move(call, target, confirm_open_reviews=True)
+            check_move(
+                call,
+                target,
+                confirm_open_reviews=True,
+                confirm_unfinished_consensus=True,
+                confirm_close=True,
+            )
         except PhaseError as exc:
             blocker = exc.message
     return render_template(
@@ -222,13 +236,18 @@ def change_phase(key: str) -> Any:
     """Confirm and make the move of a call to its next phase."""
     call = load_call(key)
     target = next_phase(call.phase)
+    if target is Phase.DECIDED:
+        # Closing the call has a page of its own: the decisions, the funded total, the budget.
+        return redirect(url_for(".decide", key=call.key))
     form = PhaseForm()
     error = None
     if request.method == "GET":
         form.target.data = target.value if target else ""
         if target is not None:
             try:
-                check_move(call, target, confirm_open_reviews=True)
+                check_move(
+                    call, target, confirm_open_reviews=True, confirm_unfinished_consensus=True
+                )
             except PhaseError as exc:
                 error = exc.message
     elif form.validate_on_submit():
@@ -237,7 +256,12 @@ def change_phase(key: str) -> Any:
         except ValueError:
             abort(400)
         try:
-            move_phase(call, wanted, confirm_open_reviews=form.confirm_open_reviews.data)
+            move_phase(
+                call,
+                wanted,
+                confirm_open_reviews=form.confirm_open_reviews.data,
+                confirm_unfinished_consensus=form.confirm_unfinished_consensus.data,
+            )
         except PhaseError as exc:
             db.session.rollback()
             error = exc.message
@@ -255,6 +279,7 @@ def change_phase(key: str) -> Any:
         from .phases import open_review_count
 
         open_reviews = open_review_count(call)
+    unfinished = unfinished_consensus(call) if target is Phase.RANKING else []
     return render_template(
         "coordinator/phase.html",
         call=call,
@@ -263,6 +288,7 @@ def change_phase(key: str) -> Any:
         error=error,
         effect=PHASE_EFFECTS.get(target) if target else None,
         open_reviews=open_reviews,
+        unfinished=unfinished,
     ), (400 if request.method == "POST" else 200)
 
 

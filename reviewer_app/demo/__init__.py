@@ -16,6 +16,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from ..audit.events import DemoSeeded, PhaseMoved
 from ..auth.passwords import hash_password
 from ..coordinator.services import create_call
 from ..extensions import db
@@ -287,12 +288,10 @@ def seed_demo(*, reset: bool = False, today: date | None = None) -> DemoSeed:
     call.phase = Phase.EVALUATION
     db.session.flush()
     record(
-        "call.phase",
+        PhaseMoved(from_phase=Phase.SETUP, to_phase=Phase.EVALUATION),
         call,
         call_id=call.id,
         actor_id=coordinator.id,
-        from_phase=Phase.SETUP.value,
-        to_phase=Phase.EVALUATION.value,
     )
 
     rng = random.Random(2024)  # the same demo every time
@@ -336,7 +335,7 @@ def seed_demo(*, reset: bool = False, today: date | None = None) -> DemoSeed:
                 review.submitted_at = utcnow()
             db.session.add(review)
     db.session.flush()
-    record("demo.seed", call, call_id=call.id, actor_id=coordinator.id)
+    record(DemoSeeded(), call, call_id=call.id, actor_id=coordinator.id)
 
     logins = [
         DemoLogin(coordinator.email, "coordinator", coordinator.name, "runs the call"),

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, undefer
 from sqlalchemy.orm.exc import StaleDataError
 
+from ..audit.events import ConflictDeclared, ReviewDraftSaved, ReviewSubmitted
 from ..extensions import db
 from ..models import (
     Assignment,
@@ -154,13 +155,14 @@ def declare(
     db.session.add(declaration)
     db.session.flush()
     record(
-        "assignment.declare",
+        ConflictDeclared(
+            proposal=assignment.proposal.reference,
+            has_conflict=has_conflict,
+            reason=declaration.reason,
+            confidentiality_accepted=confidentiality_accepted,
+        ),
         assignment,
         call_id=assignment.proposal.call_id,
-        proposal_id=assignment.proposal_id,
-        has_conflict=has_conflict,
-        reason=declaration.reason,
-        confidentiality_accepted=confidentiality_accepted,
     )
     return declaration
 
@@ -204,12 +206,11 @@ def save_draft(
     """
     review = _write(assignment, expected_version, scores)
     record(
-        "review.save_draft",
+        ReviewDraftSaved(
+            proposal=assignment.proposal.reference, scores=_summary(scores), autosave=autosave
+        ),
         review,
         call_id=assignment.proposal.call_id,
-        proposal_id=assignment.proposal_id,
-        scores=_summary(scores),
-        autosave=autosave,
     )
     return review
 
@@ -240,11 +241,9 @@ def submit_review(
     review.submitted_at = review.updated_at
     db.session.flush()
     record(
-        "review.submit",
+        ReviewSubmitted(proposal=assignment.proposal.reference, scores=_summary(scores)),
         review,
         call_id=assignment.proposal.call_id,
-        proposal_id=assignment.proposal_id,
-        scores=_summary(scores),
     )
     return review
 

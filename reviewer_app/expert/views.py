@@ -24,10 +24,12 @@ from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import MultiDict
 
+from ..audit.events import DocumentDownloaded
 from ..auth.access import role_required
 from ..auth.stash import keeps_input_on_expiry, pop_stashed_form
 from ..extensions import db
 from ..models import Assignment, Role, utcnow
+from ..models.audit import record
 from . import bp
 from .forms import DeclarationForm, ReviewForm, make_review_form, scale_value
 from .services import (
@@ -190,6 +192,13 @@ def download_document(assignment_id: int, document_id: int) -> Any:
     document = find_document(assignment, document_id)
     if document is None:
         abort(404)
+    proposal = assignment.proposal
+    record(
+        DocumentDownloaded(proposal=proposal.reference, filename=document.filename),
+        document,
+        call_id=proposal.call_id,
+    )
+    db.session.commit()
     response = send_file(
         BytesIO(document.content),
         mimetype=document.content_type,

@@ -1,21 +1,47 @@
+"""The audit log: who did what, when, as a chain nobody can quietly change.
+
+Every event belongs to a chain: one per call ("call-<id>") and one for the site ("site": accounts,
+sign-ins). Each event carries its number in the chain, the digest of the event before it, and
+its own digest: an HMAC (server secret) over its content and that previous digest. Changing,
+removing or reordering a row breaks the chain at that row (``reviewer_app.audit.chain.verify``);
+``audit_heads`` holds the last number and digest of each chain, so removing the newest rows shows
+too. The digests are computed when the events are flushed, in the writer's transaction, with the
+chain's head row locked, so that two writers never fork a chain.
+"""
+
 from __future__ import annotations
 
+import itertools
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import has_request_context
 from flask_login import current_user
-from sqlalchemy import JSON, ForeignKey, String, event
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint, event
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ..extensions import db
 from .types import utcnow
 
+if TYPE_CHECKING:
+    from ..audit.events import AuditData
+
+SITE_CHAIN = "site"
+GENESIS = "0" * 64  # the "previous digest" of a chain's first event
+
+
+def chain_of(call_id: int | None) -> str:
+    return f"call-{call_id}" if call_id is not None else SITE_CHAIN
+
 
 class AuditEvent(db.Model):  # type: ignore[name-defined,misc]
-    """Append-only record of who did what; a later step chains the rows by hash."""
+    """One event of the audit log; append-only, chained by digest."""
 
     __tablename__ = "audit_events"
+    __table_args__ = (
+        UniqueConstraint("chain", "seq"),
+        Index("ix_audit_events_call_id_at", "call_id", "at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
@@ -27,6 +53,26 @@ class AuditEvent(db.Model):  # type: ignore[name-defined,misc]
         ForeignKey("calls.id", ondelete="SET NULL"), index=True
     )
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    chain: Mapped[str] = mapped_column(String(40))
+    seq: Mapped[int]
+    prev_digest: Mapped[str] = mapped_column(String(64))
+    digest: Mapped[str] = mapped_column(String(64))
+
+    def typed(self) -> AuditData | None:
+        """The event as its typed class (None for an action this version does not know)."""
+        from ..audit.events import parse
+
+        return parse(self.action, self.data)
+
+
+class AuditHead(db.Model):  # type: ignore[name-defined,misc]
+    """The newest event of each chain: its number and digest."""
+
+    __tablename__ = "audit_heads"
+
+    chain: Mapped[str] = mapped_column(String(40), primary_key=True)
+    seq: Mapped[int]
+    digest: Mapped[str] = mapped_column(String(64))
 
 
 @event.listens_for(AuditEvent, "before_update")
@@ -35,13 +81,17 @@ def _refuse_change(*_args: Any) -> None:
     raise RuntimeError("audit events are append-only")
 
 
+# Events are chained in the order they were recorded within a flush.
+_recorded = itertools.count()
+
+
 def record(
-    action: str,
+    data: AuditData,
     obj: Any = None,
     *,
     call_id: int | None = None,
     actor_id: int | None = None,
-    **data: Any,
+    at: datetime | None = None,
 ) -> AuditEvent:
     """Add an audit event to the session (the caller's commit makes it durable with the change).
 
@@ -50,22 +100,25 @@ def record(
     if actor_id is None and has_request_context() and current_user.is_authenticated:
         actor_id = current_user.id
     event_ = AuditEvent(
-        action=action,
+        at=at or utcnow(),
+        action=data.action,
         object_type=type(obj).__name__.lower() if obj is not None else "",
         object_id=getattr(obj, "id", None),
         call_id=call_id,
         actor_id=actor_id,
-        data={k: _jsonable(v) for k, v in data.items()},
+        data=data.to_data(),
+        chain=chain_of(call_id),
     )
+    event_.recorded_order = next(_recorded)  # type: ignore[attr-defined]
     db.session.add(event_)
     return event_
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, str | int | float | bool) or value is None:
-        return value
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    return str(value)
+@event.listens_for(Session, "before_flush")
+def _seal_new_events(session: Session, _context: Any, _instances: Any) -> None:
+    pending = [o for o in session.new if isinstance(o, AuditEvent) and not o.digest]
+    if pending:
+        from ..audit.chain import seal
+
+        pending.sort(key=lambda e: getattr(e, "recorded_order", 0))
+        seal(session.connection(), pending)

@@ -9,7 +9,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .types import Hundredths, utcnow
+from .types import Cents, Hundredths, utcnow
 from .users import enum_column
 
 if TYPE_CHECKING:
@@ -202,13 +202,21 @@ class DecisionOutcome(StrEnum):
 
 
 class Decision(db.Model):  # type: ignore[name-defined,misc]
+    """A proposal's outcome. A funded decision may grant less than was requested (the granted
+    amount is cut in grant preparation); ``amount_eur`` empty means the requested funding."""
+
     __tablename__ = "decisions"
-    __table_args__ = (UniqueConstraint("proposal_id"),)
+    __table_args__ = (
+        UniqueConstraint("proposal_id"),
+        CheckConstraint("amount_eur IS NULL OR amount_eur > 0", name="amount_positive"),
+        CheckConstraint("amount_eur IS NULL OR outcome = 'funded'", name="amount_only_when_funded"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"))
     outcome: Mapped[DecisionOutcome] = mapped_column(enum_column(DecisionOutcome, "outcome"))
     rationale: Mapped[str] = mapped_column(Text, default="")
+    amount_eur: Mapped[Decimal | None] = mapped_column(Cents)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     decided_at: Mapped[datetime] = mapped_column(default=utcnow)
 

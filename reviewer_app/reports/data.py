@@ -26,6 +26,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from ..audit.events import PhaseMoved
 from ..extensions import db
 from ..models import (
     Assignment,
@@ -92,6 +93,7 @@ class PhaseMove:
     at: datetime
     from_phase: str | None
     to_phase: str
+    by: str  # who moved it ("" when no person did: the command line)
 
 
 @dataclass(frozen=True)
@@ -229,18 +231,22 @@ def load_records(call: Call) -> CallRecords:
     ):
         consensus_comments[reference][key] = comment
 
+    # Read through the typed event the phase service writes (one definition for both sides).
     phase_events = db.session.execute(
-        select(AuditEvent.at, AuditEvent.data)
-        .where(AuditEvent.call_id == call.id, AuditEvent.action == "call.phase")
+        select(AuditEvent, User.name)
+        .outerjoin(User, AuditEvent.actor_id == User.id)
+        .where(AuditEvent.call_id == call.id, AuditEvent.action == PhaseMoved.action)
         .order_by(AuditEvent.at, AuditEvent.id)
     ).all()
     phase_moves = tuple(
         PhaseMove(
-            at=at,
-            from_phase=(data or {}).get("from_phase"),
-            to_phase=str((data or {}).get("to_phase", "")),
+            at=event.at,
+            from_phase=moved.from_phase.value if moved.from_phase else None,
+            to_phase=moved.to_phase.value if moved.to_phase else "",
+            by=name or "",
         )
-        for at, data in phase_events
+        for event, name in phase_events
+        if isinstance(moved := event.typed(), PhaseMoved)
     )
 
     stats = ProcessStats(
@@ -546,7 +552,7 @@ class DecisionReport:
     reserve_total: str
     method: Method
     figures: tuple[Figure, ...]
-    phase_moves: tuple[tuple[str, str, str], ...]  # (date, from, to)
+    phase_moves: tuple[tuple[str, str, str, str], ...]  # (date, from, to, by)
     criteria_titles: tuple[str, ...]
     rows: tuple[RankingRow, ...]
     funding_line_at_end: bool
@@ -666,9 +672,9 @@ def _decision_report(records: CallRecords, fmt: Formatter) -> DecisionReport:
         Figure(_("Consensus reports (final)"), fmt.count(stats.consensus_final)),
         Figure(_("Decisions recorded"), fmt.count(stats.decisions)),
     )
-    moves = [(fmt.short_date(records.created_at), "", phase_label("setup"))]
+    moves = [(fmt.short_date(records.created_at), "", phase_label("setup"), "")]
     moves += [
-        (fmt.short_date(m.at), phase_label(m.from_phase), phase_label(m.to_phase))
+        (fmt.short_date(m.at), phase_label(m.from_phase), phase_label(m.to_phase), m.by)
         for m in records.phase_moves
     ]
     return DecisionReport(

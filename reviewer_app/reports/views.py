@@ -8,9 +8,11 @@ from flask import Response, abort, request
 from flask_babel import get_locale
 from sqlalchemy import select
 
+from ..audit.events import ReportDownloaded
 from ..auth.access import role_required
 from ..extensions import db
 from ..models import Call, Role
+from ..models.audit import record
 from . import bp, services
 from .data import ProposalNotFound
 from .services import LANGUAGES, ReportFile
@@ -34,7 +36,23 @@ def _language() -> str:
     return lang
 
 
-def _download(report: ReportFile, mimetype: str) -> Response:
+def _download(
+    call: Call,
+    report: ReportFile,
+    mimetype: str,
+    kind: str,
+    lang: str,
+    reference: str | None = None,
+) -> Response:
+    # Reads are recorded too: who took which report of the call, in which language.
+    record(
+        ReportDownloaded(
+            kind=kind, language=lang, proposal=reference, fingerprint=report.fingerprint or None
+        ),
+        call,
+        call_id=call.id,
+    )
+    db.session.commit()
     response = Response(report.content, mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{report.filename}"'
     # Confidential documents: never kept by a shared cache.
@@ -48,7 +66,9 @@ def _download(report: ReportFile, mimetype: str) -> Response:
 def decision_report(key: str) -> Any:
     """The call's decision report as PDF."""
     call = _load_call(key)
-    return _download(services.decision_report_pdf(call, _language()), "application/pdf")
+    lang = _language()
+    report = services.decision_report_pdf(call, lang)
+    return _download(call, report, "application/pdf", "decision", lang)
 
 
 @bp.route("/calls/<key>/proposals/<reference>/feedback.pdf")
@@ -56,11 +76,12 @@ def decision_report(key: str) -> Any:
 def feedback_report(key: str, reference: str) -> Any:
     """One proposal's evaluation summary for its applicant, as PDF."""
     call = _load_call(key)
+    lang = _language()
     try:
-        report = services.feedback_report_pdf(call, reference, _language())
+        report = services.feedback_report_pdf(call, reference, lang)
     except ProposalNotFound:
         abort(404)
-    return _download(report, "application/pdf")
+    return _download(call, report, "application/pdf", "feedback", lang, reference)
 
 
 @bp.route("/calls/<key>/feedback.zip")
@@ -68,4 +89,6 @@ def feedback_report(key: str, reference: str) -> Any:
 def feedback_reports_zip(key: str) -> Any:
     """Every proposal's evaluation summary in one ZIP."""
     call = _load_call(key)
-    return _download(services.feedback_reports_zip(call, _language()), "application/zip")
+    lang = _language()
+    report = services.feedback_reports_zip(call, lang)
+    return _download(call, report, "application/zip", "feedback-zip", lang)

@@ -49,17 +49,42 @@ def test_coordinator_ranks_decides_and_closes_the_call(
         "The applicant confirmed extra national co-funding; the budget allows it."
     )
     page.get_by_role("button", name="Save decisions").click()
+    # Four funded proposals at 1,000,000 EUR each do not fit the 3,500,000 EUR budget.
+    assert page.get_by_text(
+        "The funded decisions total 4,000,000.00 EUR, more than the call's budget of "
+        "3,500,000.00 EUR."
+    ).is_visible()
+    screenshot(page, "decisions-flow-3-over-budget")
+    page.get_by_label("Granted amount for AIF-04").fill("500000")
+    page.get_by_role("button", name="Save decisions").click()
     assert page.get_by_text("Decisions saved: 7 changed.").is_visible()
     assert page.get_by_text("Every proposal has a decision.").is_visible()
-    screenshot(page, "decisions-flow-3-saved")
+    assert page.get_by_text("Funded: 3,500,000.00 EUR of a budget of 3,500,000.00 EUR").is_visible()
+    screenshot(page, "decisions-flow-4-saved")
 
-    page.once("dialog", lambda dialog: dialog.accept())
-    page.get_by_role("button", name="Move to decided").click()
+    # Closing is confirmed on a page of its own, in its form: no dialog, no script needed.
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.get_by_role("link", name="Move to decided").click()
+    page.wait_for_url(f"{live_server}/calls/{call.key}/decide")
+    assert page.get_by_role("heading", name="Close the call?").is_visible()
+    summary = page.locator("#close-call")
+    assert "Funded: 3,500,000.00 EUR of a budget of 3,500,000.00 EUR" in summary.inner_text()
+    assert "Funded: 4" in page.locator("#outcome-counts").inner_text()
+    assert "500,000.00" in page.locator('#closing-decisions tr[data-ref="AIF-04"]').inner_text()
+    screenshot(page, "decisions-flow-5-confirm")
+    page.get_by_role("button", name="Close the call").click()
+    assert page.get_by_text("Tick the box to confirm that the call closes for good.").is_visible()
+    db.session.expire_all()
+    assert db.session.get(Call, call.id).phase is Phase.RANKING
+    page.get_by_label("I have checked these decisions and close the call for good.").check()
+    page.get_by_role("button", name="Close the call").click()
     assert page.get_by_text(
         "The call is decided. Decisions and scores are now read-only."
     ).is_visible()
+    assert dialogs == []
     assert page.get_by_role("button", name="Save decisions").count() == 0
-    screenshot(page, "decisions-flow-4-decided")
+    screenshot(page, "decisions-flow-6-decided")
 
     db.session.expire_all()
     closed = db.session.get(Call, call.id)
@@ -68,6 +93,33 @@ def test_coordinator_ranks_decides_and_closes_the_call(
         db.select(Decision).where(Decision.proposal_id == proposals["AIF-04"].id)
     )
     assert funded.outcome.value == "funded" and "co-funding" in funded.rationale
+    assert funded.amount_eur == 500000
+
+
+def test_moving_to_ranking_with_consensus_not_final_needs_the_box(
+    live_server, page, make_call, make_proposal, make_user, make_assignment
+) -> None:
+    call, proposals = build_scenario(
+        make_call, make_proposal, make_user, make_assignment, phase=Phase.CONSENSUS
+    )
+    db.session.add(ConsensusReport(proposal=proposals["AIF-01"], status=ConsensusStatus.FINAL))
+    db.session.commit()
+    sign_in(page, live_server, make_user(Role.COORDINATOR))
+    page.goto(f"{live_server}/calls/{call.key}/")
+    page.get_by_role("link", name="Move to “Ranking”…").click()
+    warning = page.locator("#unfinished-consensus")
+    assert "Consensus reports not final: 6 of 7 proposals." in warning.inner_text()
+    assert "AIF-07" in warning.inner_text() and "AIF-01" not in warning.inner_text()
+    screenshot(page, "phase-ranking-1-unfinished-consensus")
+    page.get_by_role("button", name="Yes, move to “Ranking”").click()
+    assert "(1 of 7 final)" in page.locator("#phase-error").inner_text()
+    db.session.expire_all()
+    assert db.session.get(Call, call.id).phase is Phase.CONSENSUS
+    page.get_by_label("Move to ranking although some consensus reports are not final").check()
+    page.get_by_role("button", name="Yes, move to “Ranking”").click()
+    assert page.get_by_text("The call is now in the phase “Ranking”.").is_visible()
+    db.session.expire_all()
+    assert db.session.get(Call, call.id).phase is Phase.RANKING
 
 
 def sign_in(page, live_server: str, user) -> None:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from reviewer_app.coordinator.decisions import (
     DecisionsClosed,
@@ -42,12 +43,18 @@ def coordinator(make_user):
     return make_user(Role.COORDINATOR)
 
 
-def form_data(proposals, outcomes: dict[str, str], rationales: dict[str, str] | None = None):
+def form_data(
+    proposals,
+    outcomes: dict[str, str],
+    rationales: dict[str, str] | None = None,
+    amounts: dict[str, str] | None = None,
+):
     rationales = rationales or {}
     data = {}
     for ref, proposal in proposals.items():
         data[f"d_{proposal.id}-outcome"] = outcomes.get(ref, "")
         data[f"d_{proposal.id}-rationale"] = rationales.get(ref, "")
+        data[f"d_{proposal.id}-amount_eur"] = (amounts or {}).get(ref, "")
     return data
 
 
@@ -233,7 +240,9 @@ def test_moving_to_decided_records_who_and_when_then_everything_is_read_only(
         f"/calls/{call.key}/decisions",
         data=form_data(proposals, outcomes, {"AIF-06": "Incomplete evaluation."}),
     )
-    response = client.post(f"/calls/{call.key}/decide", follow_redirects=True)
+    response = client.post(
+        f"/calls/{call.key}/decide", data={"confirm": "y"}, follow_redirects=True
+    )
     assert "The call is decided." in response.get_data(as_text=True)
     db.session.expire_all()
     call = db.session.get(Call, call.id)
@@ -249,7 +258,9 @@ def test_moving_to_decided_records_who_and_when_then_everything_is_read_only(
         data=form_data(proposals, {"AIF-01": "rejected"}, {"AIF-01": "Changed my mind."}),
     )
     assert decisions()["AIF-01"] == ("funded", "")
-    response = client.post(f"/calls/{call.key}/decide", follow_redirects=True)
+    response = client.post(
+        f"/calls/{call.key}/decide", data={"confirm": "y"}, follow_redirects=True
+    )
     assert "already in the phase" in response.get_data(as_text=True)
 
 
@@ -309,3 +320,206 @@ def test_rationales_sent_after_the_session_expired_come_back(
     restored = expired.get(f"/calls/{call.key}/decisions").get_data(as_text=True)
     assert "We restored your unsaved input." in restored
     assert reason["AIF-04"] in restored
+
+
+# --- the budget and granted amounts -------------------------------------------------------------
+
+ALL_DECIDED = dict(SUGGESTED, **{"AIF-06": "rejected"})
+AIF06_REASON = {"AIF-06": "Only two reviews; the third expert withdrew."}
+
+
+def granted() -> dict[str, Decimal | None]:
+    db.session.expire_all()
+    return {d.proposal.reference: d.amount_eur for d in db.session.scalars(select(Decision))}
+
+
+def test_funded_decisions_above_the_budget_are_refused_naming_the_budget(
+    scenario, coordinator, login_as
+) -> None:
+    call, proposals = scenario
+    # The suggestions fund 3,000,000 EUR; funding AIF-04 as well makes 4,000,000 EUR.
+    outcomes = dict(ALL_DECIDED, **{"AIF-04": "funded"})
+    reasons = dict(AIF06_REASON, **{"AIF-04": "National co-funding doubled."})
+    response = login_as(coordinator).post(
+        f"/calls/{call.key}/decisions", data=form_data(proposals, outcomes, reasons)
+    )
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert (
+        "The funded decisions total 4,000,000.00 EUR, more than the call&#39;s budget of "
+        "3,500,000.00 EUR." in html
+    )
+    assert decisions() == {}
+
+
+def test_a_granted_amount_below_the_request_keeps_the_decisions_within_the_budget(
+    scenario, coordinator, login_as
+) -> None:
+    call, proposals = scenario
+    client = login_as(coordinator)
+    outcomes = dict(ALL_DECIDED, **{"AIF-04": "funded"})
+    reasons = dict(AIF06_REASON, **{"AIF-04": "National co-funding doubled."})
+    response = client.post(
+        f"/calls/{call.key}/decisions",
+        data=form_data(proposals, outcomes, reasons, {"AIF-04": "500000.00"}),
+    )
+    assert response.status_code == 302
+    assert granted()["AIF-04"] == Decimal("500000.00")
+    assert granted()["AIF-01"] is None  # empty: the requested funding
+    html = client.get(f"/calls/{call.key}/decisions").get_data(as_text=True)
+    assert "Funded: 3,500,000.00 EUR of a budget of 3,500,000.00 EUR" in html
+    assert 'value="500000.00"' in html
+    # Changing only the amount is a change, recorded and audited.
+    client.post(
+        f"/calls/{call.key}/decisions",
+        data=form_data(proposals, outcomes, reasons, {"AIF-04": "400000"}),
+    )
+    assert granted()["AIF-04"] == Decimal("400000.00")
+    assert (
+        db.session.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.action == "decision.record")
+        )
+        == 8
+    )
+
+
+@pytest.mark.parametrize(
+    ("outcomes", "amounts", "message"),
+    [
+        ({"AIF-04": "reserve"}, {"AIF-04": "1000"}, "Only a funded decision has a granted amount."),
+        (
+            {"AIF-01": "funded"},
+            {"AIF-01": "1000000.01"},
+            "The granted amount is more than the requested funding of 1,000,000.00 EUR.",
+        ),
+        ({"AIF-01": "funded"}, {"AIF-01": "0"}, "The granted amount must be more than zero."),
+        (
+            {"AIF-07": "funded"},
+            {},
+            "Give the granted amount: the proposal requests no amount and the call has a budget.",
+        ),
+        ({"AIF-01": "funded"}, {"AIF-01": "12.345"}, "Use at most two decimals (cents)."),
+    ],
+)
+def test_granted_amounts_are_checked(
+    scenario, coordinator, login_as, outcomes, amounts, message
+) -> None:
+    call, proposals = scenario
+    reasons = {"AIF-07": "Strategic priority."}
+    response = login_as(coordinator).post(
+        f"/calls/{call.key}/decisions", data=form_data(proposals, outcomes, reasons, amounts)
+    )
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert message in html
+    assert html.count("invalid-feedback") == 1
+    assert decisions() == {}
+
+
+def test_without_a_budget_only_the_total_is_shown(
+    make_call, make_proposal, make_user, make_assignment, coordinator, login_as
+) -> None:
+    call, proposals = build_scenario(
+        make_call, make_proposal, make_user, make_assignment, budget_eur=None
+    )
+    client = login_as(coordinator)
+    outcomes = dict.fromkeys(("AIF-01", "AIF-02", "AIF-03", "AIF-04", "AIF-05"), "funded")
+    reasons = {"AIF-05": "Panel decision.", "AIF-04": "Panel decision."}
+    response = client.post(
+        f"/calls/{call.key}/decisions", data=form_data(proposals, outcomes, reasons)
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    html = client.get(f"/calls/{call.key}/decisions").get_data(as_text=True)
+    assert "Funded: 4,500,000.00 EUR (the call has no budget)" in html
+
+
+# --- closing the call: a page of its own, confirmed in its form ---------------------------------
+
+
+def save_all(client, call, proposals, amounts=None) -> None:
+    response = client.post(
+        f"/calls/{call.key}/decisions",
+        data=form_data(proposals, ALL_DECIDED, AIF06_REASON, amounts),
+    )
+    assert response.status_code == 302
+
+
+def test_closing_page_shows_the_decisions_the_funded_total_and_the_budget(
+    scenario, coordinator, login_as
+) -> None:
+    call, proposals = scenario
+    client = login_as(coordinator)
+    save_all(client, call, proposals, {"AIF-02": "750000"})
+    decisions_page = client.get(f"/calls/{call.key}/decisions").get_data(as_text=True)
+    assert "data-confirm" not in decisions_page
+    assert f'href="/calls/{call.key}/decide">Move to decided</a>' in decisions_page
+    page = client.get(f"/calls/{call.key}/decide").get_data(as_text=True)
+    assert "Close the call?" in page
+    text = " ".join(re.sub(r"<[^>]+>", " ", page).split())
+    assert "Funded: 3 Reserve: 2 Rejected: 2 Ineligible: 0" in text
+    assert "Funded: 2,750,000.00 EUR of a budget of 3,500,000.00 EUR" in page
+    assert '<tr data-ref="AIF-02">' in page and "750,000.00" in page
+    assert 'type="checkbox"' in page and "required" in page
+    assert "I have checked these decisions and close the call for good." in page
+    assert "<script>" not in page  # works without script: nothing inline to run
+
+
+def test_closing_needs_the_box_ticked(scenario, coordinator, login_as) -> None:
+    call, proposals = scenario
+    client = login_as(coordinator)
+    save_all(client, call, proposals)
+    response = client.post(f"/calls/{call.key}/decide", data={})
+    assert response.status_code == 400
+    assert "Tick the box to confirm that the call closes for good." in response.get_data(
+        as_text=True
+    )
+    db.session.expire_all()
+    assert db.session.get(Call, call.id).phase is Phase.RANKING
+    assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "call.decide")) is None
+    response = client.post(f"/calls/{call.key}/decide", data={"confirm": "y"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Call, call.id).phase is Phase.DECIDED
+
+
+def test_closing_page_names_what_blocks_and_offers_no_form(scenario, coordinator, login_as) -> None:
+    call, proposals = scenario
+    client = login_as(coordinator)
+    client.post(f"/calls/{call.key}/decisions", data=form_data(proposals, {"AIF-01": "funded"}))
+    page = client.get(f"/calls/{call.key}/decide").get_data(as_text=True)
+    assert "Proposals without a decision: AIF-02, AIF-03" in page
+    assert "I have checked these decisions" not in page
+
+
+def test_closing_refuses_funded_decisions_above_the_budget(scenario, coordinator, login_as) -> None:
+    call, proposals = scenario
+    client = login_as(coordinator)
+    save_all(client, call, proposals)
+    # Recorded before the budget was checked (or written around the service): 4,000,000 EUR.
+    decision = proposals["AIF-04"].decision
+    decision.outcome, decision.rationale = DecisionOutcome.FUNDED, "Co-funding."
+    db.session.commit()
+    assert "500,000.00 EUR over the budget" in client.get(f"/calls/{call.key}/decisions").get_data(
+        as_text=True
+    )
+    response = client.post(f"/calls/{call.key}/decide", data={"confirm": "y"})
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert (
+        "The funded decisions total 4,000,000.00 EUR, more than the call&#39;s budget of "
+        "3,500,000.00 EUR." in html
+    )
+    assert "I have checked these decisions" not in html
+    db.session.expire_all()
+    assert db.session.get(Call, call.id).phase is Phase.RANKING
+
+
+def test_the_closing_page_is_for_coordinators_only(scenario, make_user, login_as) -> None:
+    call, _ = scenario
+    for role in (Role.OBSERVER, Role.EXPERT):
+        client = login_as(make_user(role))
+        assert client.get(f"/calls/{call.key}/decide").status_code == 403
+        assert client.post(f"/calls/{call.key}/decide", data={"confirm": "y"}).status_code == 403
+        client.post("/logout")

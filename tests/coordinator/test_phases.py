@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from sqlalchemy import select
 
+from reviewer_app.audit.events import PhaseMoved
 from reviewer_app.coordinator.phases import PhaseError, ReopenError, move_phase, reopen_review
 from reviewer_app.extensions import db
-from reviewer_app.models import AuditEvent, Decision, DecisionOutcome, Phase, ReviewStatus
+from reviewer_app.models import (
+    AuditEvent,
+    Call,
+    ConsensusReport,
+    ConsensusStatus,
+    Decision,
+    DecisionOutcome,
+    Phase,
+    ReviewStatus,
+    Role,
+)
 
 
 @pytest.fixture
@@ -22,9 +35,10 @@ def staffed_call(make_call, make_proposal, make_user, make_assignment):
     return call
 
 
-def _phase_events(call_id: int) -> list[dict]:
+def _phase_events(call_id: int) -> list[PhaseMoved]:
+    """The phase moves as the typed event the service writes and every reader reads."""
     return [
-        e.data
+        e.typed()
         for e in db.session.scalars(
             select(AuditEvent)
             .where(AuditEvent.action == "call.phase", AuditEvent.call_id == call_id)
@@ -37,7 +51,9 @@ def test_move_to_evaluation_is_recorded_with_from_and_to(staffed_call) -> None:
     move_phase(staffed_call, Phase.EVALUATION)
     db.session.commit()
     assert staffed_call.phase is Phase.EVALUATION
-    assert _phase_events(staffed_call.id) == [{"from": "setup", "to": "evaluation"}]
+    assert _phase_events(staffed_call.id) == [
+        PhaseMoved(from_phase=Phase.SETUP, to_phase=Phase.EVALUATION)
+    ]
 
 
 @pytest.mark.parametrize("target", [Phase.CONSENSUS, Phase.RANKING, Phase.DECIDED, Phase.SETUP])
@@ -96,11 +112,9 @@ def test_leaving_evaluation_with_open_reviews_needs_confirmation(staffed_call, m
     move_phase(staffed_call, Phase.CONSENSUS, confirm_open_reviews=True)
     db.session.commit()
     assert staffed_call.phase is Phase.CONSENSUS
-    assert _phase_events(staffed_call.id)[-1] == {
-        "from": "evaluation",
-        "to": "consensus",
-        "open_reviews": 3,
-    }
+    assert _phase_events(staffed_call.id)[-1] == PhaseMoved(
+        from_phase=Phase.EVALUATION, to_phase=Phase.CONSENSUS, open_reviews=3
+    )
 
 
 def test_leaving_evaluation_with_every_review_in_needs_no_confirmation(
@@ -137,12 +151,118 @@ def test_decided_needs_a_decision_for_every_proposal(staffed_call, make_user) ->
     assert first.reference in excinfo.value.message
     first.decision.rationale = "Strategic priority agreed by the board."
     db.session.commit()
-    move_phase(staffed_call, Phase.DECIDED)
+    # Closing cannot be undone: without the confirmation it is refused, with a summary.
+    with pytest.raises(PhaseError) as excinfo:
+        move_phase(staffed_call, Phase.DECIDED)
+    assert excinfo.value.confirm == "close"
+    assert "Decisions: funded 1, rejected 1; funded total 1,000,000.00 EUR, budget none" in (
+        excinfo.value.message
+    )
+    move_phase(staffed_call, Phase.DECIDED, confirm_close=True)
     db.session.commit()
     assert staffed_call.phase is Phase.DECIDED
     assert staffed_call.decided_at is not None
     with pytest.raises(PhaseError, match="decided"):
+        move_phase(staffed_call, Phase.DECIDED, confirm_close=True)
+
+
+@pytest.fixture
+def consensus_call(make_call, make_proposal):
+    """A call in consensus with seven proposals: one final consensus report, one draft, and five
+    proposals whose consensus was never started (the issue's "1 of 7 final")."""
+    call = make_call(phase=Phase.CONSENSUS)
+    proposals = [make_proposal(call, reference=f"AIF-0{n}") for n in range(1, 8)]
+    db.session.add(ConsensusReport(proposal=proposals[0], status=ConsensusStatus.FINAL))
+    db.session.add(ConsensusReport(proposal=proposals[1], status=ConsensusStatus.DRAFT))
+    db.session.commit()
+    return call
+
+
+def test_moving_to_ranking_lists_the_consensus_reports_not_final(consensus_call) -> None:
+    with pytest.raises(PhaseError) as excinfo:
+        move_phase(consensus_call, Phase.RANKING)
+    assert excinfo.value.confirm == "unfinished_consensus"
+    assert (
+        "Consensus reports not final: AIF-02, AIF-03, AIF-04, AIF-05, AIF-06, AIF-07 "
+        "(1 of 7 final)" in excinfo.value.message
+    )
+    assert consensus_call.phase is Phase.CONSENSUS
+    move_phase(consensus_call, Phase.RANKING, confirm_unfinished_consensus=True)
+    db.session.commit()
+    assert consensus_call.phase is Phase.RANKING
+
+
+def test_moving_to_ranking_with_every_consensus_final_needs_no_confirmation(
+    make_call, make_proposal
+) -> None:
+    call = make_call(phase=Phase.CONSENSUS)
+    for _ in range(2):
+        db.session.add(ConsensusReport(proposal=make_proposal(call), status=ConsensusStatus.FINAL))
+    db.session.commit()
+    move_phase(call, Phase.RANKING)
+    assert call.phase is Phase.RANKING
+
+
+def test_closing_refuses_funded_decisions_above_the_budget(staffed_call) -> None:
+    staffed_call.phase = Phase.RANKING
+    staffed_call.budget_eur = Decimal("1500000")
+    first, second = staffed_call.proposals  # 1,000,000 EUR requested each
+    for proposal in (first, second):
+        db.session.add(
+            Decision(proposal=proposal, outcome=DecisionOutcome.FUNDED, rationale="Board.")
+        )
+    db.session.commit()
+    with pytest.raises(PhaseError) as excinfo:
+        move_phase(staffed_call, Phase.DECIDED, confirm_close=True)
+    assert excinfo.value.confirm is None  # no confirmation lets this through
+    assert (
+        "The funded decisions total 2,000,000.00 EUR, more than the call's budget of "
+        "1,500,000.00 EUR" in excinfo.value.message
+    )
+    assert staffed_call.phase is Phase.RANKING
+    # A granted amount below the request brings the total within the budget.
+    first.decision.amount_eur = Decimal("500000")
+    db.session.commit()
+    with pytest.raises(PhaseError, match=r"funded total 1,500,000\.00 EUR, budget 1,500,000"):
         move_phase(staffed_call, Phase.DECIDED)
+    move_phase(staffed_call, Phase.DECIDED, confirm_close=True)
+    assert staffed_call.phase is Phase.DECIDED
+
+
+def test_phase_page_lists_unfinished_consensus_and_needs_the_box(
+    consensus_call, make_user, login_as
+) -> None:
+    client = login_as(make_user(Role.COORDINATOR))
+    url = f"/calls/{consensus_call.key}/phase"
+    page = client.get(url).get_data(as_text=True)
+    assert "Consensus reports not final: 6 of 7 proposals." in page
+    assert "<li>AIF-07 " in page and "<li>AIF-01 " not in page
+    assert "Move to ranking although some consensus reports are not final" in page
+    response = client.post(url, data={"target": "ranking"})
+    assert response.status_code == 400
+    assert "(1 of 7 final)" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Call, consensus_call.id).phase is Phase.CONSENSUS
+    response = client.post(url, data={"target": "ranking", "confirm_unfinished_consensus": "y"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Call, consensus_call.id).phase is Phase.RANKING
+
+
+def test_phase_page_hands_closing_to_the_confirmation_page(
+    make_call, make_proposal, make_user, login_as
+) -> None:
+    call = make_call(phase=Phase.RANKING)
+    make_proposal(call)
+    client = login_as(make_user(Role.COORDINATOR))
+    for response in (
+        client.get(f"/calls/{call.key}/phase"),
+        client.post(f"/calls/{call.key}/phase", data={"target": "decided"}),
+    ):
+        assert response.status_code == 302
+        assert response.headers["Location"].endswith(f"/calls/{call.key}/decide")
+    db.session.expire_all()
+    assert db.session.get(Call, call.id).phase is Phase.RANKING
 
 
 def test_reopen_a_submitted_review_during_evaluation(staffed_call, make_review) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
+from reviewer_app.audit.events import PhaseMoved
 from reviewer_app.extensions import db
 from reviewer_app.models import (
     Assignment,
@@ -75,12 +76,11 @@ class Scene:
                 )
             )
         record(
-            "call.phase",
+            PhaseMoved(from_phase=Phase.RANKING, to_phase=Phase.DECIDED),
             self.call,
             call_id=self.call.id,
             actor_id=None,
-            from_phase="ranking",
-            to_phase="decided",
+            at=when,
         )
         self.call.phase = Phase.DECIDED
         self.call.decided_at = when
@@ -151,13 +151,21 @@ def build_scene() -> Scene:
                 else f"Assessment of {reference}, note {number}"
             )
             _add_review(assignment, values, comment)
+    # The typed event the phase service writes, at fixed dates so that the PDF is the same.
     for step, (before, after) in enumerate(
-        [("setup", "evaluation"), ("evaluation", "consensus"), ("consensus", "ranking")]
+        [
+            (Phase.SETUP, Phase.EVALUATION),
+            (Phase.EVALUATION, Phase.CONSENSUS),
+            (Phase.CONSENSUS, Phase.RANKING),
+        ]
     ):
-        event = record(
-            "call.phase", call, call_id=call.id, actor_id=None, from_phase=before, to_phase=after
+        record(
+            PhaseMoved(from_phase=before, to_phase=after),
+            call,
+            call_id=call.id,
+            actor_id=None,
+            at=datetime(2025, 1, 10 + 10 * step, 9, 0, 0),
         )
-        event.at = datetime(2025, 1, 10 + 10 * step, 9, 0, 0)
     db.session.commit()
     return Scene(call=call, proposals=proposals, experts=experts)
 

@@ -1,0 +1,461 @@
+"""Every kind of audit event, defined once: the code that records and the code that reads both
+use these classes, so a key cannot be written one way and read another.
+
+Each event is a frozen dataclass with its ``action`` name. ``to_data()`` gives the JSON stored
+in ``audit_events.data``; ``from_data()`` reads it back into the same class, typed (phases and
+outcomes as their enums). ``parse(action, data)`` finds the class by action name. A field
+marked ``confidential`` (a conflict-of-interest reason) is shown to coordinators only.
+"""
+
+from __future__ import annotations
+
+import types
+from dataclasses import MISSING, dataclass, field, fields
+from enum import Enum, StrEnum
+from typing import Any, ClassVar, Self, Union, get_args, get_origin, get_type_hints
+
+from ..models.calls import Phase
+from ..models.reviews import DecisionOutcome
+
+CONFIDENTIAL = {"confidential": True}
+
+
+class AuditData:
+    """Base of every event. Subclasses are frozen dataclasses with an ``action``."""
+
+    action: ClassVar[str]
+    registry: ClassVar[dict[str, type[AuditData]]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        action = cls.__dict__.get("action")
+        if action is not None:
+            if action in AuditData.registry:
+                raise TypeError(f"two audit events for {action!r}")
+            AuditData.registry[action] = cls
+
+    def to_data(self) -> dict[str, Any]:
+        return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}  # type: ignore[arg-type]
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> Self:
+        hints = get_type_hints(cls)
+        values = {}
+        for f in fields(cls):  # type: ignore[arg-type]
+            if f.name in data:
+                values[f.name] = _typed(hints[f.name], data[f.name])
+            elif f.default is MISSING and f.default_factory is MISSING:
+                values[f.name] = None  # written before the field existed
+        return cls(**values)
+
+    @classmethod
+    def confidential_fields(cls) -> frozenset[str]:
+        return frozenset(f.name for f in fields(cls) if f.metadata.get("confidential"))  # type: ignore[arg-type]
+
+
+def parse(action: str, data: dict[str, Any]) -> AuditData | None:
+    """The typed event of a stored row, or None for an action this version does not know."""
+    kind = AuditData.registry.get(action)
+    return kind.from_data(data or {}) if kind is not None else None
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _typed(hint: Any, value: Any) -> Any:
+    if value is None:
+        return None
+    origin = get_origin(hint)
+    if origin in (Union, types.UnionType):
+        for option in get_args(hint):
+            if option is not type(None):
+                return _typed(option, value)
+    if isinstance(hint, type) and issubclass(hint, Enum):
+        return hint(value)
+    return value
+
+
+# --- accounts -------------------------------------------------------------------------------
+
+
+class SignInFailure(StrEnum):
+    PASSWORD = "password"
+    CODE = "code"
+    LOCKED = "locked"
+    WRONG = "wrong"  # re-authentication on the account page
+
+
+@dataclass(frozen=True)
+class UserCreated(AuditData):
+    action = "user.create"
+    email: str
+    role: str
+
+
+@dataclass(frozen=True)
+class UserInvited(AuditData):
+    action = "user.invite"
+    email: str
+    earlier_links_ended: int = 0
+
+
+@dataclass(frozen=True)
+class ResetLinkSent(AuditData):
+    action = "user.password_reset_link"
+    email: str
+    earlier_links_ended: int = 0
+
+
+@dataclass(frozen=True)
+class ResetLinkRefused(AuditData):
+    """A reset asked for an unknown or inactive address, or over the hourly limit."""
+
+    action = "user.password_reset_refused"
+    email: str
+
+
+@dataclass(frozen=True)
+class InvitationAccepted(AuditData):
+    action = "user.accept_invitation"
+    sessions_ended: int = 0
+
+
+@dataclass(frozen=True)
+class PasswordReset(AuditData):
+    action = "user.password_reset"
+    sessions_ended: int = 0
+
+
+@dataclass(frozen=True)
+class PasswordChanged(AuditData):
+    action = "user.password_change"
+    other_sessions_ended: int = 0
+
+
+@dataclass(frozen=True)
+class SignedIn(AuditData):
+    action = "user.login"
+    two_factor: bool = False
+
+
+@dataclass(frozen=True)
+class SignInFailed(AuditData):
+    action = "user.login_failed"
+    email: str
+    reason: SignInFailure
+    locked_now: bool = False
+
+
+@dataclass(frozen=True)
+class ReauthenticationFailed(AuditData):
+    action = "user.reauth_failed"
+    reason: SignInFailure
+    locked_now: bool = False
+
+
+@dataclass(frozen=True)
+class SignedOut(AuditData):
+    action = "user.logout"
+
+
+@dataclass(frozen=True)
+class OtherSessionsEnded(AuditData):
+    action = "user.sessions_ended"
+    count: int
+
+
+@dataclass(frozen=True)
+class RecoveryCodeUsed(AuditData):
+    action = "user.recovery_code_used"
+    left: int
+
+
+@dataclass(frozen=True)
+class RecoveryCodesRenewed(AuditData):
+    action = "user.recovery_codes_renewed"
+
+
+@dataclass(frozen=True)
+class TwoFactorEnabled(AuditData):
+    action = "user.two_factor_enable"
+    other_sessions_ended: int = 0
+
+
+@dataclass(frozen=True)
+class TwoFactorDisabled(AuditData):
+    action = "user.two_factor_disable"
+    other_sessions_ended: int = 0
+
+
+@dataclass(frozen=True)
+class TwoFactorReset(AuditData):
+    action = "user.two_factor_reset"
+    sessions_ended: int = 0
+
+
+# --- calls and proposals ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CallCreated(AuditData):
+    action = "call.create"
+    key: str
+    scheme: str
+    scheme_sha256: str
+
+
+@dataclass(frozen=True)
+class CallUpdated(AuditData):
+    action = "call.update"
+    changes: dict[str, Any]  # field -> [old, new]
+
+
+@dataclass(frozen=True)
+class PhaseMoved(AuditData):
+    action = "call.phase"
+    from_phase: Phase
+    to_phase: Phase
+    # Reviews still open when the evaluation closed (they no longer count).
+    open_reviews: int | None = None
+    # Consensus reports not final when the call moved to ranking.
+    unfinished_consensus: int | None = None
+
+
+@dataclass(frozen=True)
+class CallDecided(AuditData):
+    action = "call.decide"
+    decisions: dict[str, int]  # outcome -> count
+    funded_total_eur: str | None = None
+    budget_eur: str | None = None
+
+
+@dataclass(frozen=True)
+class ProposalCreated(AuditData):
+    action = "proposal.create"
+    reference: str
+
+
+@dataclass(frozen=True)
+class ProposalUpdated(AuditData):
+    action = "proposal.update"
+    changes: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ProposalsImported(AuditData):
+    action = "proposal.import"
+    count: int
+    references: list[str]
+
+
+@dataclass(frozen=True)
+class DocumentUploaded(AuditData):
+    action = "document.upload"
+    proposal: str
+    filename: str
+    sha256: str
+
+
+@dataclass(frozen=True)
+class DocumentDeleted(AuditData):
+    action = "document.delete"
+    proposal: str
+    filename: str
+
+
+# --- experts and assignments ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExpertInvited(AuditData):
+    action = "expert.invite"
+    email: str
+
+
+@dataclass(frozen=True)
+class AssignmentAdded(AuditData):
+    action = "assignment.add"
+    proposal: str  # reference
+    expert_id: int
+
+
+@dataclass(frozen=True)
+class AssignmentRemoved(AuditData):
+    action = "assignment.remove"
+    proposal: str
+    expert_id: int
+
+
+@dataclass(frozen=True)
+class RapporteurChosen(AuditData):
+    action = "assignment.rapporteur"
+    proposal: str
+    expert_id: int
+
+
+@dataclass(frozen=True)
+class AutoAssigned(AuditData):
+    action = "assignment.auto"
+    new: list[list[int]]  # [proposal id, expert id]
+    rapporteurs: list[list[int]]
+    shortfalls: list[int]  # proposal ids
+
+
+@dataclass(frozen=True)
+class DueDateSet(AuditData):
+    action = "assignment.due_date"
+    due_date: str | None  # ISO date, None: back to the call's deadline
+    proposals: list[str]
+
+
+@dataclass(frozen=True)
+class ReminderSent(AuditData):
+    action = "reminder.send"
+    proposals: list[str]
+
+
+@dataclass(frozen=True)
+class ConflictDeclared(AuditData):
+    action = "assignment.declare"
+    proposal: str
+    has_conflict: bool
+    reason: str = field(default="", metadata=CONFIDENTIAL)
+    confidentiality_accepted: bool = False
+
+
+# --- reviews, consensus, decisions ----------------------------------------------------------
+
+
+class SavedThrough(StrEnum):
+    PAGE = "page"
+    AUTOSAVE = "autosave"
+    IMPORT = "import"
+
+
+@dataclass(frozen=True)
+class ReviewDraftSaved(AuditData):
+    action = "review.save_draft"
+    proposal: str
+    scores: dict[str, str | None]
+    autosave: bool = False
+
+
+@dataclass(frozen=True)
+class ReviewSubmitted(AuditData):
+    action = "review.submit"
+    proposal: str
+    scores: dict[str, str | None]
+
+
+@dataclass(frozen=True)
+class ReviewReopened(AuditData):
+    action = "review.reopen"
+    proposal: str
+    expert_id: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class ReviewImported(AuditData):
+    action = "review.import"
+    proposal: str
+    expert_id: int
+    replaced: bool
+    scores: dict[str, str | None]
+
+
+@dataclass(frozen=True)
+class ConsensusSaved(AuditData):
+    action = "consensus.save"
+    proposal: str
+    version: int
+    scores: dict[str, str | None]
+
+
+@dataclass(frozen=True)
+class ConsensusApproved(AuditData):
+    action = "consensus.approve"
+    proposal: str
+    version: int
+    comment: str = ""
+
+
+@dataclass(frozen=True)
+class ConsensusCommented(AuditData):
+    action = "consensus.comment"
+    proposal: str
+    version: int
+    comment: str = ""
+
+
+@dataclass(frozen=True)
+class ConsensusFinalised(AuditData):
+    action = "consensus.finalise"
+    proposal: str
+    all_approved: bool = False  # made final with the others of a call-wide "approved" step
+
+
+@dataclass(frozen=True)
+class ConsensusReopened(AuditData):
+    action = "consensus.reopen"
+    proposal: str
+
+
+@dataclass(frozen=True)
+class ConsensusImported(AuditData):
+    action = "consensus.import"
+    proposal: str
+    replaced: bool
+    scores: dict[str, str | None]
+
+
+@dataclass(frozen=True)
+class DecisionRecorded(AuditData):
+    action = "decision.record"
+    proposal: str
+    outcome: DecisionOutcome
+    previous: str | None
+    status: str
+    suggested: str | None
+    rationale: str = ""
+    amount_eur: str | None = None  # the granted amount; None: the requested funding
+
+
+@dataclass(frozen=True)
+class DemoSeeded(AuditData):
+    action = "demo.seed"
+
+
+# --- reads ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DocumentDownloaded(AuditData):
+    action = "document.download"
+    proposal: str
+    filename: str
+
+
+@dataclass(frozen=True)
+class ReportDownloaded(AuditData):
+    """A decision report or applicant feedback report (one proposal, or all as a ZIP)."""
+
+    action = "report.download"
+    kind: str  # "decision", "feedback", "feedback-zip"
+    language: str
+    proposal: str | None = None
+    fingerprint: str | None = None
+
+
+@dataclass(frozen=True)
+class ExportDownloaded(AuditData):
+    action = "export.download"
+    what: str  # "ranking", "reviews", "audit"
+    format: str

@@ -1,0 +1,117 @@
+"""A call's audit log: filters, pages, CSV download, and whether its chain is intact."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from flask import Response, abort, render_template, request
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import DateField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Length, Optional
+
+from .. import limits
+from ..audit import chain as audit_chain
+from ..audit import log as audit_log
+from ..audit.events import ExportDownloaded
+from ..auth.access import role_required
+from ..exports import csv_text
+from ..extensions import db
+from ..models import Role
+from ..models.audit import chain_of, record
+from . import bp
+from .views import load_call
+
+PAGE_SIZE = 50
+
+
+class AuditFilterForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET form: it changes nothing
+
+    actor = SelectField("", validators=[Optional()], validate_choice=True)
+    action = SelectField("", validators=[Optional()], validate_choice=True)
+    proposal = StringField("", validators=[Optional(), Length(max=limits.PROPOSAL_REFERENCE)])
+    since = DateField("", validators=[Optional()])
+    until = DateField("", validators=[Optional()])
+
+
+def _filters(call: Any) -> tuple[AuditFilterForm, audit_log.AuditFilter]:
+    from flask_babel import gettext as _
+
+    form = AuditFilterForm(request.args)
+    form.actor.label.text = _("Who")
+    form.action.label.text = _("Action")
+    form.proposal.label.text = _("Proposal")
+    form.since.label.text = _("From")
+    form.until.label.text = _("To (inclusive)")
+    form.actor.choices = [SelectChoice("", _("anyone"))] + [
+        SelectChoice(str(user_id), email) for user_id, email in audit_log.actors(call)
+    ]
+    form.action.choices = [SelectChoice("", _("any"))] + [
+        SelectChoice(a, a) for a in audit_log.actions(call)
+    ]
+    if not form.validate():
+        return form, audit_log.AuditFilter()
+    return form, audit_log.AuditFilter(
+        actor_id=int(form.actor.data) if form.actor.data else None,
+        action=form.action.data or None,
+        proposal=(form.proposal.data or "").strip() or None,
+        since=datetime.combine(form.since.data, time()) if form.since.data else None,
+        until=(
+            datetime.combine(form.until.data + timedelta(days=1), time())
+            if form.until.data
+            else None
+        ),
+    )
+
+
+def _sees_confidential() -> bool:
+    # Conflict-of-interest reasons are for coordinators (expert/declaration.html says so).
+    return bool(current_user.role is Role.COORDINATOR)
+
+
+@bp.route("/<key>/audit")
+@role_required(Role.COORDINATOR, Role.OBSERVER)
+def audit(key: str) -> Any:
+    """The call's audit log, newest first, with filters and the state of its chain."""
+    call = load_call(key)
+    form, flt = _filters(call)
+    total = audit_log.count(call, flt)
+    pages = max(1, -(-total // PAGE_SIZE))
+    number = request.args.get("page", 1, type=int) or 1
+    if not 1 <= number <= pages:
+        abort(404)
+    rows = audit_log.page(
+        call, flt, number=number, size=PAGE_SIZE, confidential=_sees_confidential()
+    )
+    report = audit_chain.verify(db.session, chain_of(call.id))
+    arguments = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template(
+        "coordinator/audit.html",
+        call=call,
+        form=form,
+        rows=rows,
+        total=total,
+        number=number,
+        pages=pages,
+        arguments=arguments,
+        chain=report,
+    )
+
+
+@bp.route("/<key>/audit.csv")
+@role_required(Role.COORDINATOR, Role.OBSERVER)
+def audit_download(key: str) -> Any:
+    """The call's audit log (as filtered) as CSV, oldest first, with each event's digest."""
+    call = load_call(key)
+    _form, flt = _filters(call)
+    rows = audit_log.rows(call, flt, confidential=_sees_confidential())
+    text = csv_text(audit_log.COLUMNS, (row.cells() for row in rows))
+    record(ExportDownloaded(what="audit", format="csv"), call, call_id=call.id)
+    db.session.commit()
+    response = Response(text, mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="{call.key}-audit.csv"'
+    return response
