@@ -85,6 +85,7 @@ ENVIRONMENT_KEYS = (
     "PUBLIC_BASE_URL",
     "REDIS_URL",
     "TWO_FACTOR_REQUIRED_FOR",
+    "AUDIT_KEY",
 )
 # Read from the environment as whole numbers.
 INTEGER_KEYS = (

@@ -43,6 +43,7 @@ from .coordinator.decisions import (
     record_decisions,
 )
 from .extensions import db
+from .locks import lock_call
 from .models import (
     Assignment,
     Call,
@@ -517,7 +518,7 @@ def _country_message(country: object) -> str:
 
 
 def _check_phase(call: Call, allowed: tuple[Phase, ...], what: str) -> None:
-    if call.phase not in allowed:
+    if lock_call(call) not in allowed:
         phases = " or ".join(f"'{p.value}'" for p in allowed)
         raise ImportRejected(
             [

@@ -144,6 +144,13 @@ def production_problems(config: Mapping[str, Any]) -> list[ConfigProblem]:
     base = str(config.get("PUBLIC_BASE_URL") or "")
     if not base.startswith("https://"):
         add("PUBLIC_BASE_URL", f"is {base!r}: links sent by e-mail must use https.")
+    if not config.get("AUDIT_KEY"):
+        add(
+            "AUDIT_KEY",
+            "is not set: the audit log is sealed with a key derived from SECRET_KEY, so a new "
+            "SECRET_KEY would make the events recorded so far fail verification.",
+            blocking=False,
+        )
     if not config.get("REDIS_URL"):
         add(
             "REDIS_URL",

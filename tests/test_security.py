@@ -108,7 +108,7 @@ def test_check_config_lists_what_is_unsafe(runner, monkeypatch, tmp_path) -> Non
     monkeypatch.setenv("SESSION_COOKIE_SECURE", "false")
     monkeypatch.setenv("TWO_FACTOR_REQUIRED_FOR", "none")
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'x.db'}")
-    for key in ("SECRET_KEY", "MAIL_SERVER", "REDIS_URL", "PUBLIC_BASE_URL"):
+    for key in ("SECRET_KEY", "MAIL_SERVER", "REDIS_URL", "PUBLIC_BASE_URL", "AUDIT_KEY"):
         monkeypatch.delenv(key, raising=False)
     result = runner.invoke(check_config)
     assert result.exit_code == 1
@@ -122,6 +122,7 @@ def test_check_config_lists_what_is_unsafe(runner, monkeypatch, tmp_path) -> Non
     ):
         assert f"UNSAFE  {setting}" in result.output, result.output
     assert "advice  REDIS_URL" in result.output
+    assert "advice  AUDIT_KEY" in result.output
 
 
 def test_headers_survive_a_server_error(tmp_path) -> None:

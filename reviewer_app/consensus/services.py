@@ -26,6 +26,7 @@ from ..audit.events import (
     ConsensusSaved,
 )
 from ..extensions import db
+from ..locks import lock_call
 from ..models import (
     Assignment,
     Call,
@@ -250,7 +251,7 @@ def report_values(report: ConsensusReport, proposal: Proposal) -> Prefill:
 
 
 def _check_open(proposal: Proposal) -> None:
-    if proposal.call.phase is not Phase.CONSENSUS:
+    if lock_call(proposal.call) is not Phase.CONSENSUS:
         raise ConsensusClosed(
             _l("The call is not in the consensus phase: the report is read-only.")
         )
@@ -462,7 +463,7 @@ def finalise_approved(call: Call, actor: User) -> list[Proposal]:
     """
     if actor.role is not Role.COORDINATOR:
         raise NotAllowed(_l("Only a coordinator marks a consensus report final."))
-    if call.phase is not Phase.CONSENSUS:
+    if lock_call(call) is not Phase.CONSENSUS:
         raise ConsensusClosed(
             _l("The call is not in the consensus phase: the report is read-only.")
         )

@@ -19,6 +19,7 @@ from sqlalchemy.orm import selectinload
 
 from ..audit.events import CallDecided, DecisionRecorded
 from ..extensions import db
+from ..locks import lock_call
 from ..models import Call, Decision, DecisionOutcome, Phase, Proposal, User, utcnow
 from ..models.audit import record
 from ..ranking import rank_call
@@ -146,8 +147,9 @@ def funding_summary(call: Call, entries: Iterable[DecisionEntry] = ()) -> Fundin
 
 
 def check_decisions_open(call: Call) -> None:
-    """:raises DecisionsClosed: the call is not in the ranking phase."""
-    if call.phase is not Phase.RANKING:
+    """:raises DecisionsClosed: the call is not in the ranking phase (as committed: the call
+    stays locked until the caller's transaction ends, so no phase move slips in between)."""
+    if lock_call(call) is not Phase.RANKING:
         raise DecisionsClosed(
             _l("Decisions are recorded only while the call is in the ranking phase.")
         )

@@ -23,6 +23,7 @@ from ..audit.events import (
 )
 from ..auth.links import issue_link, link_url
 from ..extensions import db
+from ..locks import lock_call
 from ..mail import build_message, send_messages
 from ..models import Assignment, Call, LinkPurpose, Phase, Proposal, Review, Role, User
 from ..models.audit import record
@@ -235,7 +236,7 @@ def assignment_matrix(call: Call, *, proposal_query: str = "", expert_query: str
 
 
 def _check_assignable_phase(call: Call) -> None:
-    if call.phase not in (Phase.SETUP, Phase.EVALUATION):
+    if lock_call(call) not in (Phase.SETUP, Phase.EVALUATION):
         raise ExpertError(_("Assignments can be changed only during set-up and evaluation."))
 
 

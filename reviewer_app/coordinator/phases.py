@@ -16,6 +16,7 @@ from sqlalchemy.orm import selectinload
 
 from ..audit.events import PhaseMoved, ReviewReopened
 from ..extensions import db
+from ..locks import lock_call
 from ..models import (
     PHASE_ORDER,
     Assignment,
@@ -251,6 +252,11 @@ def move_phase(
 
     :raises PhaseError: the move is refused; nothing is changed.
     """
+    # Writes that depend on the phase (a submit in flight) finish before, or wait and then see
+    # the new phase; what is counted below is what is committed.
+    db.session.flush()
+    lock_call(call)
+    db.session.expire_all()
     check_move(
         call,
         target,

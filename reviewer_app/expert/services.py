@@ -18,6 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from ..audit.events import ConflictDeclared, ReviewDraftSaved, ReviewSubmitted
 from ..extensions import db
+from ..locks import lock_call
 from ..models import (
     Assignment,
     Call,
@@ -251,6 +252,8 @@ def submit_review(
 def _write(
     assignment: Assignment, expected_version: int, scores: Mapping[str, ScoreInput]
 ) -> Review:
+    # Waits for a phase move in flight, then sees its result: nothing lands after the close.
+    lock_call(assignment.proposal.call)
     if not can_write(assignment):
         raise ReviewLocked(assignment.id)
     if expected_version != current_version(assignment):

@@ -168,6 +168,13 @@ def autosave_review(assignment_id: int) -> Any:
         return jsonify(ok=False, message=_("The draft could not be saved."), errors=errors), 422
     try:
         review = save_draft(assignment, form.version.data or 0, form.score_inputs(), autosave=True)
+        # The answer is what this save wrote, read before the commit: after it, another tab's
+        # save could already be what the database holds.
+        saved = {
+            "ok": True,
+            "version": review.version,
+            "saved_at": review.updated_at.isoformat(timespec="seconds") + "Z",
+        }
         db.session.commit()
     except StaleReview:
         db.session.rollback()
@@ -175,11 +182,7 @@ def autosave_review(assignment_id: int) -> Any:
     except ReviewLocked:
         db.session.rollback()
         return jsonify(ok=False, message=_locked_message(assignment)), 409
-    return jsonify(
-        ok=True,
-        version=review.version,
-        saved_at=review.updated_at.isoformat(timespec="seconds") + "Z",
-    )
+    return jsonify(saved)
 
 
 @bp.route("/assignments/<int:assignment_id>/documents/<int:document_id>")

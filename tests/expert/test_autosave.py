@@ -104,3 +104,30 @@ def test_the_page_wires_the_script_to_the_autosave_endpoint(declared: Setup, cli
     assert f'data-autosave-url="{declared.url}/autosave"' in html
     assert "js/review-autosave.js" in html
     assert 'id="scale-descriptors"' in html
+
+
+def test_an_autosave_answers_with_what_it_committed(declared: Setup, client) -> None:
+    """Another tab saves right after this save commits: the answer is still this save's
+    version, so the page does not take the other tab's save for its own."""
+    from sqlalchemy import event, update
+    from sqlalchemy.orm import Session
+
+    first = client.post(f"{declared.url}/autosave", data=scores()).get_json()
+    fired: list[bool] = []
+
+    def other_tab_saves(_session: Session) -> None:
+        if fired:
+            return
+        fired.append(True)
+        with db.engine.begin() as connection:
+            connection.execute(update(Review).values(version=Review.version + 1))
+
+    event.listen(Session, "after_commit", other_tab_saves)
+    try:
+        second = client.post(f"{declared.url}/autosave", data=scores(version=str(first["version"])))
+    finally:
+        event.remove(Session, "after_commit", other_tab_saves)
+    assert fired and second.status_code == 200
+    body = second.get_json()
+    assert body["version"] == first["version"] + 1  # its own save, not the other tab's
+    assert _review(declared).version == first["version"] + 2
