@@ -22,6 +22,7 @@ from sqlalchemy.orm import joinedload
 
 from .extensions import db
 from .models import Assignment, Call, Proposal, Review, User
+from .scoring.columns import RANKING_MONEY, REVIEW_COLUMNS, criterion_columns
 from .scoring.engine import Ranking
 from .scoring.numbers import format_score, to_decimal
 
@@ -79,7 +80,7 @@ def ranking_sheet(ranking: Ranking) -> Sheet:
         )
         for row in ranking.rows
     )
-    header = (*ranking_header(ranking), "requested_funding_eur", "cumulative_funding_eur")
+    header = (*ranking_header(ranking), *RANKING_MONEY)
     return Sheet("Ranking", header, rows)
 
 
@@ -103,19 +104,7 @@ def reviews_sheet(call: Call) -> Sheet:
         )
         .order_by(Proposal.reference, User.email)
     ).unique()
-    header = (
-        "proposal",
-        "acronym",
-        "title",
-        "expert",
-        "expert_name",
-        "rapporteur",
-        "conflict",
-        "conflict_reason",
-        "review_status",
-        "submitted_at",
-        *(col for key in keys for col in (key, f"{key}_comment")),
-    )
+    header = (*REVIEW_COLUMNS, *(col for key in keys for col in criterion_columns(key)))
     rows = []
     for a in assignments:
         review = a.review

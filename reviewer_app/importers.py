@@ -58,11 +58,13 @@ from .models import (
     Review,
     ReviewStatus,
     Role,
+    SavedThrough,
     Score,
     User,
     utcnow,
 )
 from .models.audit import record
+from .models.versions import keep_version
 from .ranking import rank_call
 from .scoring.scheme import Scheme
 
@@ -990,12 +992,15 @@ def import_reviews(call: Call, table: Table, *, replace: bool = False) -> list[R
         reviews.append((review, assignment, replaced, values))
     db.session.flush()
     for review, assignment, replaced, values in reviews:
+        # The command line acts as "system": no author (the audit event says the same).
+        kept = keep_version(review, SavedThrough.IMPORT, saved_by_id=None)
         record(
             ReviewImported(
                 proposal=assignment.proposal.reference,
                 expert_id=assignment.expert_id,
                 replaced=replaced,
                 scores={k: str(v) for k, (v, _) in values.items()},
+                version=kept.number,
             ),
             review,
             call_id=call.id,
@@ -1099,11 +1104,13 @@ def import_consensus(call: Call, table: Table, *, replace: bool = False) -> list
         reports.append((report, proposal, replaced, values))
     db.session.flush()
     for report, proposal, replaced, values in reports:
+        kept = keep_version(report, SavedThrough.IMPORT, saved_by_id=None)
         record(
             ConsensusImported(
                 proposal=proposal.reference,
                 replaced=replaced,
                 scores={k: str(v) for k, (v, _) in values.items()},
+                version=kept.number,
             ),
             report,
             call_id=call.id,

@@ -23,6 +23,7 @@ from .models import (
     Review,
     ReviewStatus,
 )
+from .scoring.columns import RANKING_LEADING, RANKING_TRAILING
 from .scoring.engine import (
     ConsensusIn,
     EvaluationIn,
@@ -118,17 +119,7 @@ def rank_call(call: Call) -> Ranking:
 
 
 def ranking_header(ranking: Ranking) -> list[str]:
-    return [
-        "rank",
-        "reference",
-        "title",
-        "reviews",
-        *ranking.scheme.criterion_keys,
-        "total",
-        "weighted_total",
-        "status",
-        "flags",
-    ]
+    return [*RANKING_LEADING, *ranking.scheme.criterion_keys, *RANKING_TRAILING]
 
 
 def ranking_cells(row: ProposalResult) -> list[str]:

@@ -59,9 +59,11 @@ from reviewer_app.models import (
     Phase,
     Review,
     ReviewStatus,
+    SavedThrough,
     Score,
     utcnow,
 )
+from reviewer_app.models.versions import keep_version
 
 from .conftest import PASSWORD
 
@@ -175,6 +177,8 @@ TABLE: dict[str, dict[str, Row]] = {
     "coordinator.new_proposal": {"GET": COORDINATOR, "POST": COORDINATOR},
     "coordinator.edit_proposal": {"GET": COORDINATOR, "POST": COORDINATOR},
     "coordinator.proposal_detail": {"GET": COORDINATOR},
+    # Every version of every review, drafts included: not for observers, who never read drafts.
+    "coordinator.proposal_history": {"GET": COORDINATOR},
     "coordinator.upload_document": {"POST": COORDINATOR},
     "coordinator.download_document": {"GET": COORDINATOR},
     "coordinator.delete_document": {"POST": COORDINATOR},
@@ -259,6 +263,7 @@ SHOWN: dict[tuple[str, Actor], tuple[str, ...]] = {
     ("coordinator.audit", Actor.COORDINATOR): (REASON,),
     ("coordinator.audit_download", Actor.COORDINATOR): (REASON,),
     ("coordinator.proposal_detail", Actor.COORDINATOR): (P_TITLE, REASON, DOCUMENT_NAME),
+    ("coordinator.proposal_history", Actor.COORDINATOR): (A_COMMENT, R_COMMENT, DRAFT, CONSENSUS),
     ("coordinator.download_document", Actor.COORDINATOR): (DOCUMENT_TEXT,),
     ("coordinator.decisions", Actor.OBSERVER): (P_TITLE, RATIONALE),
     ("expert.assignments", Actor.ASSIGNED): (P_TITLE,),
@@ -377,6 +382,10 @@ def plant_world(make_user: Any, make_call: Any, make_proposal: Any, make_assignm
     )
     decision = Decision(proposal=p, outcome=DecisionOutcome.FUNDED, rationale=RATIONALE)
     db.session.add_all([report, document, decision])
+    db.session.commit()
+    # Versions as every writer keeps them, so that the history page has something to show.
+    for saved in (*db.session.scalars(select(Review)), report):
+        keep_version(saved, SavedThrough.PAGE, saved_by_id=None)
     db.session.commit()
     return World(
         call_key=call.key,

@@ -155,3 +155,18 @@ def test_export_refuses_unknown_kinds(call_with_reviews):
         export_call(call_with_reviews, "votes", "csv")
     with pytest.raises(ValueError, match="unknown format"):
         export_call(call_with_reviews, "ranking", "pdf")
+
+
+def test_no_criterion_key_can_take_a_fixed_column_of_an_export(app_ctx, make_call, make_proposal):
+    """The names the scheme loader refuses are the ones the exports write (scoring/columns.py),
+    read here off real exports."""
+    from reviewer_app.exports import ranking_sheet
+    from reviewer_app.scoring.scheme import RESERVED_KEYS
+
+    call = make_call()
+    make_proposal(call)
+    keys = set(call.scheme.criterion_keys)
+    criterion_cells = keys | {f"{k}_comment" for k in keys}
+    fixed = set(reviews_sheet(call).header) | set(ranking_sheet(rank_call(call)).header)
+    assert fixed - criterion_cells <= RESERVED_KEYS
+    assert {"conflict", "conflict_reason", "review_status", "expert_name"} <= RESERVED_KEYS

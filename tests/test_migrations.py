@@ -40,3 +40,74 @@ def test_migration_files_are_named_by_date_and_have_downgrades() -> None:
         assert "pass\n" not in source.split("def downgrade", 1)[1][:200], (
             f"{path.name}: empty downgrade"
         )
+
+
+def test_reviews_and_reports_saved_before_are_kept_as_their_first_version(tmp_path: Path) -> None:
+    """What a review or consensus report holds when versions begin to be kept is their first
+    version (path "earlier"), so the next save does not overwrite it for good."""
+    from decimal import Decimal
+
+    from sqlalchemy import text
+
+    from reviewer_app.coordinator.services import create_call
+    from reviewer_app.models import (
+        Assignment,
+        ConsensusReport,
+        ConsensusScore,
+        Proposal,
+        Review,
+        ReviewStatus,
+        Role,
+        Score,
+        User,
+    )
+    from reviewer_app.scoring.scheme import load_scheme_file
+
+    from .conftest import DEMO_SCHEME
+
+    url = _database_url(tmp_path, prefix="versions")
+    app = create_app({"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": url, "TESTING": True})
+    with app.app_context():
+        upgrade()
+        call = create_call(
+            load_scheme_file(DEMO_SCHEME), DEMO_SCHEME.read_text(), key="k", title="Call"
+        )
+        proposal = Proposal(call=call, reference="P-1", title="Proposal")
+        expert = User(email="e@example.org", name="E", organisation="O", role=Role.EXPERT)
+        review = Review(
+            assignment=Assignment(proposal=proposal, expert=expert),
+            status=ReviewStatus.SUBMITTED,
+            scores=[
+                Score(criterion=c, value=Decimal("3.5"), comment="Old.") for c in call.criteria
+            ],
+        )
+        report = ConsensusReport(
+            proposal=proposal,
+            scores=[
+                ConsensusScore(criterion=c, value=Decimal(4), comment="Agreed.")
+                for c in call.criteria
+            ],
+        )
+        db.session.add_all([review, report])
+        db.session.commit()
+        review.status = ReviewStatus.DRAFT  # a second save: the version column moves to 2
+        db.session.commit()
+        db.session.remove()
+        downgrade(revision="33ba0e2a31f6")  # the schema before versions were kept
+        upgrade()
+        with db.engine.connect() as conn:
+            kept = conn.execute(
+                text("SELECT number, path, status, saved_by_id FROM review_versions")
+            ).all()
+            comments = conn.execute(text("SELECT value, comment FROM review_version_scores")).all()
+            reports = conn.execute(
+                text("SELECT number, path, status FROM consensus_versions")
+            ).all()
+            agreed = conn.execute(text("SELECT comment FROM consensus_version_scores")).all()
+        assert kept == [(2, "earlier", "draft", None)]
+        assert sorted(comments) == [(350, "Old.")] * 3  # integer hundredths, as in scores
+        assert reports == [(1, "earlier", "draft")]
+        assert agreed == [("Agreed.",)] * 3
+        downgrade(revision="base")
+        db.engine.dispose()
+    drop_schema(url)

@@ -140,11 +140,14 @@ def _events(session: Any, chain: str) -> Iterator[AuditEvent]:
     yield from session.scalars(query)
 
 
-def verify(session: Any, chain: str) -> ChainReport:
-    """Walk ``chain`` from its first event; report the first break, or the count and head."""
+def verify(session: Any, chain: str, *, until: int | None = None) -> ChainReport:
+    """Walk ``chain`` from its first event (up to number ``until``); report the first break, or
+    the count and head."""
     key = audit_key()
     previous, expected, count = GENESIS, 1, 0
     for event in _events(session, chain):
+        if until is not None and event.seq > until:
+            return ChainReport(chain, count, previous)
         if event.seq != expected:
             what = (
                 f"event number {expected} of the chain is missing (removed), or the events "
@@ -178,6 +181,29 @@ def chains(session: Any) -> list[str]:
     """Every chain that has a head: the site's first, then the calls' by number."""
     names: Iterable[str] = session.scalars(select(AuditHead.chain))
     return sorted(names, key=lambda n: (n != SITE_CHAIN, len(n), n))
+
+
+def state_of(session: Any, chain: str) -> tuple[int, str]:
+    """(number, digest) of the newest event of ``chain`` that changed something (reads
+    skipped): what a report made now describes. (0, GENESIS) when there is none."""
+    from .events import read_actions
+
+    row = session.execute(
+        select(AuditEvent.seq, AuditEvent.digest)
+        .where(AuditEvent.chain == chain, AuditEvent.action.not_in(read_actions()))
+        .order_by(AuditEvent.seq.desc())
+        .limit(1)
+    ).first()
+    return (int(row.seq), str(row.digest)) if row is not None else (0, GENESIS)
+
+
+def event_at(session: Any, chain: str, seq: int) -> AuditEvent | None:
+    event: AuditEvent | None = session.scalar(
+        select(AuditEvent)
+        .where(AuditEvent.chain == chain, AuditEvent.seq == seq)
+        .execution_options(populate_existing=True)
+    )
+    return event
 
 
 def head_of(session: Any, chain: str) -> tuple[int, str]:

@@ -24,6 +24,9 @@ class AuditData:
     """Base of every event. Subclasses are frozen dataclasses with an ``action``."""
 
     action: ClassVar[str]
+    # A read (a download) changes nothing: it is recorded, but a report made before and after
+    # it describes the same state, so the chain head a report carries skips reads.
+    is_read: ClassVar[bool] = False
     registry: ClassVar[dict[str, type[AuditData]]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -333,18 +336,13 @@ class ConflictDeclared(AuditData):
 # --- reviews, consensus, decisions ----------------------------------------------------------
 
 
-class SavedThrough(StrEnum):
-    PAGE = "page"
-    AUTOSAVE = "autosave"
-    IMPORT = "import"
-
-
 @dataclass(frozen=True)
 class ReviewDraftSaved(AuditData):
     action = "review.save_draft"
     proposal: str
     scores: dict[str, str | None]
     autosave: bool = False
+    version: int | None = None  # the kept version (review_versions.number) of the review
 
 
 @dataclass(frozen=True)
@@ -352,6 +350,7 @@ class ReviewSubmitted(AuditData):
     action = "review.submit"
     proposal: str
     scores: dict[str, str | None]
+    version: int | None = None
 
 
 @dataclass(frozen=True)
@@ -360,6 +359,7 @@ class ReviewReopened(AuditData):
     proposal: str
     expert_id: int
     reason: str
+    version: int | None = None
 
 
 @dataclass(frozen=True)
@@ -369,13 +369,14 @@ class ReviewImported(AuditData):
     expert_id: int
     replaced: bool
     scores: dict[str, str | None]
+    version: int | None = None
 
 
 @dataclass(frozen=True)
 class ConsensusSaved(AuditData):
     action = "consensus.save"
     proposal: str
-    version: int
+    version: int  # the kept version (consensus_versions.number) of the report
     scores: dict[str, str | None]
 
 
@@ -400,12 +401,14 @@ class ConsensusFinalised(AuditData):
     action = "consensus.finalise"
     proposal: str
     all_approved: bool = False  # made final with the others of a call-wide "approved" step
+    version: int | None = None
 
 
 @dataclass(frozen=True)
 class ConsensusReopened(AuditData):
     action = "consensus.reopen"
     proposal: str
+    version: int | None = None
 
 
 @dataclass(frozen=True)
@@ -414,6 +417,7 @@ class ConsensusImported(AuditData):
     proposal: str
     replaced: bool
     scores: dict[str, str | None]
+    version: int | None = None
 
 
 @dataclass(frozen=True)
@@ -439,6 +443,7 @@ class DemoSeeded(AuditData):
 @dataclass(frozen=True)
 class DocumentDownloaded(AuditData):
     action = "document.download"
+    is_read = True
     proposal: str
     filename: str
 
@@ -448,6 +453,7 @@ class ReportDownloaded(AuditData):
     """A decision report or applicant feedback report (one proposal, or all as a ZIP)."""
 
     action = "report.download"
+    is_read = True
     kind: str  # "decision", "feedback", "feedback-zip"
     language: str
     proposal: str | None = None
@@ -457,5 +463,10 @@ class ReportDownloaded(AuditData):
 @dataclass(frozen=True)
 class ExportDownloaded(AuditData):
     action = "export.download"
+    is_read = True
     what: str  # "ranking", "reviews", "audit"
     format: str
+
+
+def read_actions() -> frozenset[str]:
+    return frozenset(a for a, kind in AuditData.registry.items() if kind.is_read)

@@ -81,7 +81,8 @@ class AuditRow:
         }
 
 
-def _query(call: Call, flt: AuditFilter) -> Select[tuple[AuditEvent, str | None]]:
+def _query(call: Call, flt: AuditFilter) -> Select[tuple[AuditEvent, str]]:
+    # The e-mail is None for events without a person (outer join); _row() handles it.
     query = (
         select(AuditEvent, User.email)
         .outerjoin(User, AuditEvent.actor_id == User.id)

@@ -5,7 +5,6 @@ Services add and flush; the view commits once. Every write is audited.
 
 from __future__ import annotations
 
-import string
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -39,10 +38,13 @@ from ..models import (
     Review,
     ReviewStatus,
     Role,
+    SavedThrough,
     User,
     utcnow,
 )
 from ..models.audit import record
+from ..models.versions import keep_version
+from ..pseudonyms import panel_letters
 from ..scoring.engine import EvaluationIn, ProposalIn, ReviewIn, evaluate
 from ..scoring.scheme import Scale
 
@@ -136,26 +138,12 @@ def panel(proposal: Proposal) -> list[Assignment]:
 def expert_labels(
     proposal: Proposal, anonymous: Callable[[str], str] = "Expert {}".format
 ) -> dict[int, str]:
-    """User id -> how the expert is shown: ``anonymous(letter)`` ("Expert A", stable: letters
-    follow the assignment order) or the name, as the call says."""
-    labels: dict[int, str] = {}
-    for index, assignment in enumerate(panel(proposal)):
-        if proposal.call.anonymise_experts:
-            labels[assignment.expert_id] = anonymous(letter(index))
-        else:
-            labels[assignment.expert_id] = assignment.expert.name
-    return labels
-
-
-def letter(index: int) -> str:
-    """A, B, ... Z, AA, AB ... so that a large panel never runs out of letters."""
-    letters = string.ascii_uppercase
-    out = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        out = letters[rest] + out
-    return out
+    """User id -> how the expert is shown: ``anonymous(letter)`` ("Expert A", the letter from
+    ``pseudonyms.panel_letters``, as in every export and report) or the name, as the call says."""
+    if not proposal.call.anonymise_experts:
+        return {a.expert_id: a.expert.name for a in panel(proposal)}
+    letters = panel_letters((a.id, a.expert_id, a.has_conflict) for a in proposal.assignments)
+    return {expert_id: anonymous(mark) for expert_id, mark in letters.items()}
 
 
 def submitted_reviews(proposal: Proposal) -> list[Assignment]:
@@ -318,10 +306,11 @@ def save_draft(
         score.comment = comment.strip()
     report.updated_at = utcnow()
     _flush()
+    kept = keep_version(report, SavedThrough.PAGE, saved_by_id=actor.id)
     record(
         ConsensusSaved(
             proposal=proposal.reference,
-            version=report.version,
+            version=kept.number,
             scores={k: None if v is None else str(v) for k, (v, _c) in values.items()},
         ),
         report,
@@ -435,8 +424,11 @@ def _mark_final(
     report.finalised_at = utcnow()
     report.finalised_by_id = actor.id
     _flush()
+    kept = keep_version(report, SavedThrough.FINALISE, saved_by_id=actor.id)
     record(
-        ConsensusFinalised(proposal=proposal.reference, all_approved=all_approved),
+        ConsensusFinalised(
+            proposal=proposal.reference, all_approved=all_approved, version=kept.number
+        ),
         report,
         call_id=proposal.call_id,
     )
@@ -515,7 +507,12 @@ def reopen(proposal: Proposal, actor: User, *, version: int) -> ConsensusReport:
     report.finalised_by_id = None
     report.updated_at = utcnow()
     _flush()
-    record(ConsensusReopened(proposal=proposal.reference), report, call_id=proposal.call_id)
+    kept = keep_version(report, SavedThrough.REOPEN, saved_by_id=actor.id)
+    record(
+        ConsensusReopened(proposal=proposal.reference, version=kept.number),
+        report,
+        call_id=proposal.call_id,
+    )
     return report
 
 

@@ -27,9 +27,12 @@ from ..models import (
     Proposal,
     Review,
     ReviewStatus,
+    SavedThrough,
+    User,
     utcnow,
 )
 from ..models.audit import record
+from ..models.versions import keep_version
 
 
 class PhaseError(Exception):
@@ -293,10 +296,11 @@ class ReopenError(Exception):
         super().__init__(message)
 
 
-def reopen_review(review: Review, reason: str) -> None:
+def reopen_review(review: Review, reason: str, *, actor: User | None = None) -> None:
     """Turn a submitted review back into a draft so its expert can correct it.
 
-    Only during ``evaluation``: afterwards the individual reviews are frozen.
+    Only during ``evaluation``: afterwards the individual reviews are frozen. The draft is kept
+    as a version by ``actor`` (None: the command line).
 
     :raises ReopenError: wrong phase, not submitted, or no reason given.
     """
@@ -311,11 +315,16 @@ def reopen_review(review: Review, reason: str) -> None:
     review.status = ReviewStatus.DRAFT
     review.submitted_at = None
     review.updated_at = utcnow()
+    db.session.flush()
+    kept = keep_version(
+        review, SavedThrough.REOPEN, saved_by_id=actor.id if actor is not None else None
+    )
     record(
         ReviewReopened(
             proposal=review.assignment.proposal.reference,
             expert_id=review.assignment.expert_id,
             reason=reason,
+            version=kept.number,
         ),
         review,
         call_id=call.id,

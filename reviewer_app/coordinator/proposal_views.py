@@ -18,7 +18,8 @@ from ..auth.access import role_required
 from ..extensions import db
 from ..models import Assignment, Call, Document, Proposal, Role
 from ..models.audit import record
-from . import bp
+from ..scoring.numbers import format_score
+from . import bp, history
 from .forms import ProposalForm, UploadForm
 from .proposals import (
     PROPOSAL_FIELDS,
@@ -148,6 +149,23 @@ def proposal_detail(key: str, proposal_id: int) -> Any:
         upload_form=UploadForm(),
         form=FlaskForm(),
         max_mb=current_app.config["DOCUMENT_MAX_BYTES"] / 1024 / 1024,
+    )
+
+
+@bp.route("/<key>/proposals/<int:proposal_id>/history")
+@role_required(Role.COORDINATOR)
+def proposal_history(key: str, proposal_id: int) -> Any:
+    """Every kept version of the proposal's reviews and consensus report, with what changed."""
+    call = load_call(key)
+    proposal = _load_proposal(call.id, proposal_id)
+    return render_template(
+        "coordinator/proposal_history.html",
+        call=call,
+        proposal=proposal,
+        history=history.proposal_history(proposal),
+        path_labels=history.PATH_LABELS,
+        status_labels=history.STATUS_LABELS,
+        format_score=format_score,
     )
 
 

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
@@ -310,7 +311,7 @@ def reopen(key: str, review_id: int) -> Any:
     error = None
     if form.validate_on_submit():
         try:
-            reopen_review(review, form.reason.data)
+            reopen_review(review, form.reason.data, actor=current_user)
             notify_reopened(review, form.reason.data)
         except ReopenError as exc:
             db.session.rollback()

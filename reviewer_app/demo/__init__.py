@@ -34,6 +34,7 @@ from ..models import (
     utcnow,
 )
 from ..models.audit import record
+from ..models.versions import SavedThrough, keep_version
 from ..scoring.scheme import Scheme, parse_scheme
 
 DEMO_PASSWORD = "demo-password"
@@ -295,6 +296,7 @@ def seed_demo(*, reset: bool = False, today: date | None = None) -> DemoSeed:
     )
 
     rng = random.Random(2024)  # the same demo every time
+    reviews: list[Review] = []
     for p_index, expert_indexes in ASSIGNMENTS.items():
         proposal = proposals[p_index]
         for position, e_index in enumerate(expert_indexes):
@@ -334,7 +336,10 @@ def seed_demo(*, reset: bool = False, today: date | None = None) -> DemoSeed:
                 review.status = ReviewStatus.SUBMITTED
                 review.submitted_at = utcnow()
             db.session.add(review)
+            reviews.append(review)
     db.session.flush()
+    for review in reviews:  # as if each expert had saved it on their page
+        keep_version(review, SavedThrough.PAGE, saved_by_id=review.assignment.expert_id)
     record(DemoSeeded(), call, call_id=call.id, actor_id=coordinator.id)
 
     logins = [

@@ -28,11 +28,13 @@ from ..models import (
     Proposal,
     Review,
     ReviewStatus,
+    SavedThrough,
     Score,
     User,
     utcnow,
 )
 from ..models.audit import record
+from ..models.versions import keep_version
 
 
 class AssignmentState(StrEnum):
@@ -205,10 +207,14 @@ def save_draft(
     :raises StaleReview: the review changed since ``expected_version``.
     :raises ValueError: a value off the scale.
     """
-    review = _write(assignment, expected_version, scores)
+    path = SavedThrough.AUTOSAVE if autosave else SavedThrough.PAGE
+    review, number = _write(assignment, expected_version, scores, path=path)
     record(
         ReviewDraftSaved(
-            proposal=assignment.proposal.reference, scores=_summary(scores), autosave=autosave
+            proposal=assignment.proposal.reference,
+            scores=_summary(scores),
+            autosave=autosave,
+            version=number,
         ),
         review,
         call_id=assignment.proposal.call_id,
@@ -237,12 +243,13 @@ def submit_review(
     ]
     if missing:
         raise IncompleteReview(", ".join(missing))
-    review = _write(assignment, expected_version, scores)
-    review.status = ReviewStatus.SUBMITTED
-    review.submitted_at = review.updated_at
-    db.session.flush()
+    review, number = _write(
+        assignment, expected_version, scores, path=SavedThrough.PAGE, submit=True
+    )
     record(
-        ReviewSubmitted(proposal=assignment.proposal.reference, scores=_summary(scores)),
+        ReviewSubmitted(
+            proposal=assignment.proposal.reference, scores=_summary(scores), version=number
+        ),
         review,
         call_id=assignment.proposal.call_id,
     )
@@ -250,8 +257,17 @@ def submit_review(
 
 
 def _write(
-    assignment: Assignment, expected_version: int, scores: Mapping[str, ScoreInput]
-) -> Review:
+    assignment: Assignment,
+    expected_version: int,
+    scores: Mapping[str, ScoreInput],
+    *,
+    path: SavedThrough,
+    submit: bool = False,
+) -> tuple[Review, int]:
+    """Write the scores (and the submission) in one flush and keep the result as a version.
+
+    :returns: the review and the number of the version kept.
+    """
     # Waits for a phase move in flight, then sees its result: nothing lands after the close.
     lock_call(assignment.proposal.call)
     if not can_write(assignment):
@@ -269,13 +285,16 @@ def _write(
     assignment_id = assignment.id
     existing = scores_by_key(assignment)
     review = assignment.review
+    now = utcnow()
     with db.session.no_autoflush:
         if review is None:
             review = Review(assignment=assignment, status=ReviewStatus.DRAFT)
             db.session.add(review)
-        else:
-            # Touching the row moves the version counter even when only scores changed.
-            review.updated_at = utcnow()
+        # Touching the row moves the version counter even when only scores changed.
+        review.updated_at = now
+        if submit:
+            review.status = ReviewStatus.SUBMITTED
+            review.submitted_at = now
         for criterion in criteria:
             given = scores.get(criterion.key, ScoreInput(None, ""))
             score = existing.get(criterion.key)
@@ -290,7 +309,9 @@ def _write(
         # Another request saved between our read and our write (the version moved, or it
         # created the review first): the same outcome as a stale page. The caller rolls back.
         raise StaleReview(assignment_id) from exc
-    return review
+    # The expert's own page is the only way here: they are the author of the version.
+    kept = keep_version(review, path, saved_by_id=assignment.expert_id)
+    return review, kept.number
 
 
 def _summary(scores: Mapping[str, ScoreInput]) -> dict[str, str | None]:

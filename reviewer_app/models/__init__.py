@@ -18,6 +18,13 @@ from .reviews import (
 )
 from .types import utcnow
 from .users import AccountLink, LinkPurpose, RecoveryCode, Role, StashedForm, User, UserSession
+from .versions import (
+    ConsensusVersion,
+    ConsensusVersionScore,
+    ReviewVersion,
+    ReviewVersionScore,
+    SavedThrough,
+)
 
 __all__ = [
     "PHASE_ORDER",
@@ -30,6 +37,8 @@ __all__ = [
     "ConsensusReport",
     "ConsensusScore",
     "ConsensusStatus",
+    "ConsensusVersion",
+    "ConsensusVersionScore",
     "Criterion",
     "Decision",
     "DecisionOutcome",
@@ -40,7 +49,10 @@ __all__ = [
     "RecoveryCode",
     "Review",
     "ReviewStatus",
+    "ReviewVersion",
+    "ReviewVersionScore",
     "Role",
+    "SavedThrough",
     "Score",
     "StashedForm",
     "User",

@@ -26,6 +26,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from ..audit.chain import state_of
 from ..audit.events import PhaseMoved
 from ..extensions import db
 from ..models import (
@@ -44,6 +45,8 @@ from ..models import (
     Score,
     User,
 )
+from ..models.audit import chain_of
+from ..pseudonyms import panel_letters
 from ..ranking import evaluation_input, ranking_csv
 from ..scoring.engine import (
     FLAG_DISAGREEMENT,
@@ -126,6 +129,7 @@ class CallRecords:
     ranking: Ranking
     proposals: dict[str, ProposalInfo]
     pseudonyms: dict[str, str]  # expert id -> E01 ...
+    expert_letters: dict[str, dict[str, str]]  # reference -> expert id -> "A" (pseudonyms.py)
     expert_names: dict[str, str]
     review_comments: dict[tuple[str, str], dict[str, str]]  # (reference, expert id) -> key -> text
     consensus_comments: dict[str, dict[str, str]]  # reference -> key -> text (final only)
@@ -135,6 +139,7 @@ class CallRecords:
     evaluation_json: bytes
     fingerprint: str
     ranking_csv: str
+    audit_state: dict[str, Any]  # the audit chain's state the data was read at
 
     @property
     def is_decided(self) -> bool:
@@ -180,6 +185,8 @@ def load_records(call: Call) -> CallRecords:
 
     assignment_rows = db.session.execute(
         select(
+            Assignment.id,
+            Proposal.reference,
             Assignment.expert_id,
             User.name,
             ConflictDeclaration.has_conflict,
@@ -193,6 +200,11 @@ def load_records(call: Call) -> CallRecords:
         .where(Proposal.call_id == call.id)
     ).all()
     expert_names = {str(row.expert_id): row.name for row in assignment_rows}
+    panels: dict[str, list[tuple[int, str, bool]]] = defaultdict(list)
+    for row in assignment_rows:
+        panels[row.reference].append((row.id, str(row.expert_id), bool(row.has_conflict)))
+    # The same letters as the consensus page and every export: one definition (pseudonyms).
+    expert_letters = {reference: panel_letters(rows) for reference, rows in panels.items()}
     pseudonyms = expert_pseudonyms(
         [*expert_names, *(r.expert for r in evaluation.reviews)]  # every reviewer has a name
     )
@@ -269,6 +281,9 @@ def load_records(call: Call) -> CallRecords:
     as_of = call.decided_at or max(moments)
 
     facts = CallFacts(key=call.key, title=call.title, decided_at=call.decided_at)
+    chain = chain_of(call.id)
+    audit_seq, audit_digest = state_of(db.session, chain)
+    audit_state = {"chain": chain, "seq": audit_seq, "digest": audit_digest}
     document = evaluation_document(
         facts,
         evaluation,
@@ -282,6 +297,7 @@ def load_records(call: Call) -> CallRecords:
         review_comments=review_comments,
         consensus_comments=consensus_comments,
         decisions=list(decisions.values()),
+        audit=audit_state,
     )
     evaluation_bytes = canonical_json(document)
     return CallRecords(
@@ -299,6 +315,7 @@ def load_records(call: Call) -> CallRecords:
         ranking=ranking,
         proposals=proposals,
         pseudonyms=pseudonyms,
+        expert_letters=expert_letters,
         expert_names=expert_names,
         review_comments=dict(review_comments),
         consensus_comments=dict(consensus_comments),
@@ -307,6 +324,7 @@ def load_records(call: Call) -> CallRecords:
         phase_moves=phase_moves,
         evaluation_json=evaluation_bytes,
         fingerprint=fingerprint(evaluation_bytes),
+        audit_state=audit_state,
         ranking_csv=ranking_csv(ranking),
     )
 
@@ -430,18 +448,8 @@ def flag_label(flag: str, scheme: Scheme) -> str:
     return flag
 
 
-def _expert_name(index: int) -> str:
-    return _("Expert %(letter)s", letter=expert_letter(index))
-
-
-def expert_letter(index: int) -> str:
-    """A, B, ... Z, AA, AB ...: the anonymous name of the n-th expert of a proposal."""
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(ord("A") + rest) + letters
-    return letters
+def _expert_name(mark: str) -> str:
+    return _("Expert %(letter)s", letter=mark)
 
 
 # --------------------------------------------------------------------------------------------
@@ -563,6 +571,7 @@ class DecisionReport:
     rules: tuple[str, ...]
     fingerprint: str
     fingerprint_short: str
+    audit_head: str  # "call-3, event 41, digest 1f…"
     scale_caption: str
     names_experts: bool
     extra: dict[str, Any] = field(default_factory=dict)
@@ -702,6 +711,12 @@ def _decision_report(records: CallRecords, fmt: Formatter) -> DecisionReport:
         rules=_rules_in_short(),
         fingerprint=records.fingerprint,
         fingerprint_short=records.fingerprint[:12],
+        audit_head=_(
+            "%(chain)s, event %(seq)s: %(digest)s",
+            chain=records.audit_state["chain"],
+            seq=records.audit_state["seq"],
+            digest=records.audit_state["digest"],
+        ),
         scale_caption=_(
             "Dots: individual scores; bar: the criterion score; dashed line: the threshold."
         ),
@@ -741,12 +756,21 @@ def _proposal_section(
 ) -> ProposalSection:
     scheme = records.scheme
     info = records.proposals.get(result.reference)
+    letters = records.expert_letters.get(result.reference, {})
+    # In panel order, so that Expert A comes first, as on the consensus page.
     expert_ids = sorted(
         {expert for c in result.criteria for expert, _v in c.by_expert},
-        key=lambda e: records.pseudonyms.get(e, e),
+        key=lambda e: (
+            len(letters.get(e, "")) or 99,
+            letters.get(e, ""),
+            records.pseudonyms.get(e, e),
+        ),
     )
     if records.anonymise_experts:
-        names = [fmt.label("expert", i, partial(_expert_name, i)) for i in range(len(expert_ids))]
+        names = [
+            fmt.label("expert", letters.get(e, "?"), partial(_expert_name, letters.get(e, "?")))
+            for e in expert_ids
+        ]
     else:
         names = [records.expert_names.get(e, e) for e in expert_ids]
     label = dict(zip(expert_ids, names, strict=True))

@@ -70,6 +70,7 @@ def evaluation_document(
     review_comments: Mapping[tuple[str, str], Mapping[str, str]],
     consensus_comments: Mapping[str, Mapping[str, str]],
     decisions: Sequence[DecisionFacts],
+    audit: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The evaluation as plain JSON data. Drafts are left out (they never count); submitted
     reviews by an expert with a conflict stay in, marked, because the record should show them.
@@ -108,7 +109,7 @@ def evaluation_document(
         ),
         key=lambda c: str(c["proposal"]),
     )
-    return {
+    document: dict[str, Any] = {
         "format": FORMAT,
         "call": {
             "key": call.key,
@@ -142,6 +143,10 @@ def evaluation_document(
             for d in sorted(decisions, key=lambda d: d.proposal)
         ],
     }
+    if audit is not None:
+        # The audit chain's state the data was read at: {"chain", "seq", "digest"}.
+        document["audit"] = dict(audit)
+    return document
 
 
 def canonical_json(document: Mapping[str, Any]) -> bytes:

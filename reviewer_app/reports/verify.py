@@ -119,7 +119,9 @@ def verify_report(pdf: bytes, against: Any = None) -> Verification:
         from .data import load_records
 
         current = load_records(against).evaluation_json
-        same = current == evaluation
+        # The audit head moves with every later write (a reminder, a download); the data is
+        # compared without it, and the head is checked against the chain below.
+        same = _without_audit(current) == _without_audit(evaluation)
         checks.append(
             Check(
                 f"the database still holds the same evaluation data (call {against.key})",
@@ -129,7 +131,47 @@ def verify_report(pdf: bytes, against: Any = None) -> Verification:
                 else _changed_sections(evaluation, current),
             )
         )
+        checks.append(_audit_check(evaluation, against))
     return Verification(tuple(checks))
+
+
+def _without_audit(evaluation: bytes) -> Any:
+    try:
+        document = json.loads(evaluation)
+    except ValueError:
+        return None
+    if isinstance(document, dict):
+        document.pop("audit", None)
+    return document
+
+
+def _audit_check(evaluation: bytes, call: Any) -> Check:
+    """The audit head the report carries is in the call's chain, and the chain is intact up to
+    it: nothing the report was made from was quietly changed afterwards."""
+    from ..audit import chain as audit_chain
+    from ..extensions import db
+    from ..models.audit import chain_of
+
+    name = "the report's audit chain head is in the call's intact chain"
+    try:
+        head = json.loads(evaluation).get("audit")
+    except (ValueError, AttributeError):
+        head = None
+    if not isinstance(head, dict) or not isinstance(head.get("seq"), int):
+        return Check(name, False, "the report carries no audit chain head (made before 2026-11)")
+    chain = chain_of(call.id)
+    if head.get("chain") != chain:
+        return Check(name, False, f"the report names chain {head.get('chain')!r}, not {chain!r}")
+    report = audit_chain.verify(db.session, chain, until=head["seq"])
+    if not report.intact:
+        where = f"event {report.event_id}" if report.event_id is not None else "the end"
+        return Check(name, False, f"the chain is broken at {where}: {report.problem}")
+    if head["seq"] == 0:
+        return Check(name, True, "the call had no audit events yet")
+    event = audit_chain.event_at(db.session, chain, head["seq"])
+    if event is None or event.digest != head.get("digest"):
+        return Check(name, False, f"event {head['seq']} of {chain} does not carry that digest")
+    return Check(name, True, f"{chain}, event {head['seq']}, digest {head['digest'][:16]}…")
 
 
 def _canonical_check(evaluation: bytes) -> Check:

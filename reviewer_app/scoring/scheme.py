@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .. import limits  # pure, like this package
+from .columns import COMMENT_SUFFIX, RESERVED
 
 Aggregate = Literal["mean", "median"]
 AGGREGATES: tuple[Aggregate, ...] = ("mean", "median")
@@ -24,22 +25,7 @@ AGGREGATES: tuple[Aggregate, ...] = ("mean", "median")
 # Criterion keys become CSV columns (``compute``, ``compute_comment``), so they stay simple and
 # must not collide with the fixed columns of the imports and exports.
 CRITERION_KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
-RESERVED_KEYS = frozenset(
-    {
-        "proposal",
-        "expert",
-        "rank",
-        "reference",
-        "title",
-        "reviews",
-        "total",
-        "weighted_total",
-        "status",
-        "flags",
-        "requested_funding_eur",
-        "cumulative_funding_eur",
-    }
-)
+RESERVED_KEYS = RESERVED  # the fixed columns of the imports and exports (columns.py)
 MAX_DECIMALS = 2  # scores and weights are stored as integer hundredths
 
 
@@ -567,7 +553,7 @@ def _read_criteria(check: _Checker, raw: Any, scale: Scale | None) -> list[Crite
                     "use lowercase letters, digits and '_', starting "
                     "with a letter, at most 40 characters",
                 )
-            elif key in RESERVED_KEYS or key.endswith("_comment"):
+            elif key in RESERVED_KEYS or key.endswith(COMMENT_SUFFIX):
                 check.add(f"{prefix}.key", f"'{key}' is reserved for import and export columns")
             if key in seen:
                 check.add(f"{prefix}.key", f"duplicate criterion key '{limits.excerpt(key)}'")

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from reviewer_app.consensus.services import letter, round_to_scale
+from reviewer_app.consensus.services import round_to_scale
 from reviewer_app.extensions import db
 from reviewer_app.models import (
     AuditEvent,
@@ -21,6 +21,7 @@ from reviewer_app.models import (
     Phase,
     Role,
 )
+from reviewer_app.pseudonyms import letter
 from reviewer_app.ranking import rank_call
 from reviewer_app.scoring.scheme import Scale
 

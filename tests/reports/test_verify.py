@@ -127,3 +127,63 @@ def test_report_command_errors(runner: FlaskCliRunner, app, tmp_path: Path) -> N
     assert "no call with key 'no-such-call'" in result.output
     result = runner.invoke(args=["report", "verify", str(tmp_path / "missing.pdf")])
     assert result.exit_code != 0 and "Traceback" not in result.output
+
+
+def test_the_report_carries_the_audit_chain_head_and_verify_checks_it(
+    runner: FlaskCliRunner, scene: Scene, tmp_path: Path
+) -> None:
+    import json
+
+    from sqlalchemy import select, update
+
+    from reviewer_app.audit.events import DemoSeeded, ReportDownloaded
+    from reviewer_app.models import AuditEvent
+    from reviewer_app.models.audit import chain_of, record
+    from reviewer_app.reports.verify import embedded_files, page_texts
+
+    path = tmp_path / "report.pdf"
+    assert runner.invoke(args=["report", "aif-test", "-o", str(path)]).exit_code == 0
+    pdf = path.read_bytes()
+    head = json.loads(embedded_files(pdf)["evaluation.json"])["audit"]
+    newest = db.session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.chain == chain_of(scene.call.id))
+        .order_by(AuditEvent.seq.desc())
+    ).first()
+    assert head == {"chain": chain_of(scene.call.id), "seq": newest.seq, "digest": newest.digest}
+    printed = " ".join(page_texts(pdf)).replace("\n", " ")
+    assert f"event {newest.seq}: {newest.digest}" in printed
+
+    # A download (a read) and a later write leave the report valid against the database.
+    record(ReportDownloaded(kind="decision", language="en"), scene.call, call_id=scene.call.id)
+    record(DemoSeeded(), scene.call, call_id=scene.call.id)
+    db.session.commit()
+    result = runner.invoke(args=["report", "verify", str(path), "--against", "aif-test"])
+    assert result.exit_code == 0, result.output
+    assert "[ok  ] the report's audit chain head is in the call's intact chain" in result.output
+
+    # An event the report stands on is changed behind the application's back: caught.
+    with db.engine.begin() as connection:
+        connection.execute(
+            update(AuditEvent.__table__)
+            .where(AuditEvent.__table__.c.id == newest.id)
+            .values(data={"from_phase": "setup", "to_phase": "decided"})
+        )
+    result = runner.invoke(args=["report", "verify", str(path), "--against", "aif-test"])
+    assert result.exit_code == 1
+    assert "[FAIL] the report's audit chain head" in result.output
+    assert f"broken at event {newest.id}" in result.output
+
+
+def test_a_download_does_not_change_the_next_report(
+    runner: FlaskCliRunner, scene: Scene, tmp_path: Path
+) -> None:
+    from reviewer_app.audit.events import ReportDownloaded
+    from reviewer_app.models.audit import record
+
+    first, second = tmp_path / "1.pdf", tmp_path / "2.pdf"
+    assert runner.invoke(args=["report", "aif-test", "-o", str(first)]).exit_code == 0
+    record(ReportDownloaded(kind="decision", language="en"), scene.call, call_id=scene.call.id)
+    db.session.commit()
+    assert runner.invoke(args=["report", "aif-test", "-o", str(second)]).exit_code == 0
+    assert first.read_bytes() == second.read_bytes()

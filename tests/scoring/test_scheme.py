@@ -129,6 +129,12 @@ def _problems(source: str) -> list[str]:
             "bad.toml: criteria[1] (total).key: 'total' is reserved for import and export columns",
         ),
         (
+            # The reviews export has a "conflict" column: a criterion of that name would make
+            # the CSV hold two and the JSON overwrite the declaration with the score.
+            ('key = "a"', 'key = "conflict"'),
+            "bad.toml: criteria[1] (conflict).key: 'conflict' is reserved for import and export columns",
+        ),
+        (
             ('question = "Q?"', "question = 3"),
             "bad.toml: criteria[1] (a).question: must be a string, not a number",
         ),
