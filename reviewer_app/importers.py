@@ -34,6 +34,7 @@ from .audit.events import (
     ReviewImported,
     UserCreated,
 )
+from .consensus.services import expert_mentions
 from .coordinator.assignment import BlockReason, ExpertSlot, ProposalSlot, pair_block_reason
 from .coordinator.decisions import (
     DecisionEntry,
@@ -65,7 +66,10 @@ from .models import (
 )
 from .models.audit import record
 from .models.versions import keep_version
-from .ranking import rank_call
+from .ranking import evaluation_input, rank_call
+from .scoring.columns import COMMENT_SUFFIX, CONSENSUS_JUSTIFICATION
+from .scoring.consensus import ConsensusEffect, consensus_effect
+from .scoring.engine import ReviewIn
 from .scoring.scheme import Scheme
 
 DECIMAL_COMMA = re.compile(r"-?\d+,\d{1,2}")
@@ -1025,7 +1029,10 @@ def _scores_of(check: _Check, row: Row, scheme: Scheme) -> dict[str, tuple[Decim
 
 def import_consensus(call: Call, table: Table, *, replace: bool = False) -> list[ConsensusReport]:
     """Record final consensus scores (call in ``consensus``): per row a score and a comment for
-    every criterion (columns ``proposal``, then ``<key>`` and ``<key>_comment``).
+    every criterion (columns ``proposal``, then ``<key>`` and ``<key>_comment``), and optionally
+    a ``justification``. The rules of finalising on the consensus page apply: the comments go
+    to the applicant and name no expert, and a consensus that crosses a threshold against the
+    reviews' aggregate needs the justification.
 
     A draft consensus is overwritten and made final; a final one is refused unless ``replace``.
 
@@ -1036,15 +1043,22 @@ def import_consensus(call: Call, table: Table, *, replace: bool = False) -> list
     check = _Check()
     columns = ("proposal", *score_columns(scheme))
     check.require_columns(table, columns)
-    check.refuse_unknown_columns(table, columns)
+    check.refuse_unknown_columns(table, (*columns, CONSENSUS_JUSTIFICATION))
     check.raise_if_any()
+    reviews: dict[str, list[ReviewIn]] = {}
+    for review in evaluation_input(call).reviews:
+        reviews.setdefault(review.proposal, []).append(review)
     criteria = {c.key: c for c in call.criteria}
     proposals = {
         p.reference: p
         for p in db.session.scalars(
             select(Proposal)
             .where(Proposal.call_id == call.id)
-            .options(selectinload(Proposal.consensus).selectinload(ConsensusReport.scores))
+            .options(
+                selectinload(Proposal.consensus).selectinload(ConsensusReport.scores),
+                selectinload(Proposal.assignments).joinedload(Assignment.expert),
+                selectinload(Proposal.assignments).joinedload(Assignment.declaration),
+            )
         )
     }
     rapporteurs = dict(
@@ -1057,10 +1071,11 @@ def import_consensus(call: Call, table: Table, *, replace: bool = False) -> list
         .all()
     )
     seen: dict[str, int | None] = {}
-    planned: list[tuple[Proposal, dict[str, tuple[Decimal, str]]]] = []
+    planned: list[tuple[Proposal, dict[str, tuple[Decimal, str]], str, ConsensusEffect]] = []
     for row in table.rows:
         proposal = _known_proposal(check, row, proposals)
         values = _scores_of(check, row, scheme)
+        justification = check.text(row, CONSENSUS_JUSTIFICATION, max_length=limits.APPROVAL_COMMENT)
         if proposal is None:
             continue
         check.unique(row, "proposal", proposal.reference, seen)
@@ -1074,15 +1089,38 @@ def import_consensus(call: Call, table: Table, *, replace: bool = False) -> list
                     ref=proposal.reference,
                 ),
             )
-        if values is not None:
-            planned.append((proposal, values))
+        if values is None:
+            continue
+        mentions = expert_mentions(proposal)
+        for key, (_value, comment) in values.items():
+            if any(pattern.search(comment) for pattern in mentions):
+                check.add(
+                    row,
+                    f"{key}{COMMENT_SUFFIX}",
+                    gettext("names an expert: the consensus comments go to the applicant"),
+                )
+        effect = consensus_effect(
+            scheme, reviews.get(proposal.reference, []), {k: v for k, (v, _c) in values.items()}
+        )
+        if effect.needs_justification and not justification:
+            check.add(
+                row,
+                CONSENSUS_JUSTIFICATION,
+                gettext(
+                    "the consensus crosses a threshold that the reviews' aggregate does not "
+                    "(or the other way round): say why"
+                ),
+            )
+        planned.append((proposal, values, justification, effect))
     if not table.rows:
         check.add(None, None, gettext("the file has no consensus scores"))
     check.raise_if_any()
 
     now = utcnow()
-    reports: list[tuple[ConsensusReport, Proposal, bool, dict[str, tuple[Decimal, str]]]] = []
-    for proposal, values in planned:
+    reports: list[
+        tuple[ConsensusReport, Proposal, bool, dict[str, tuple[Decimal, str]], ConsensusEffect]
+    ] = []
+    for proposal, values, justification, effect in planned:
         report = proposal.consensus
         replaced = report is not None and report.is_final
         if report is None:
@@ -1097,13 +1135,14 @@ def import_consensus(call: Call, table: Table, *, replace: bool = False) -> list
                 report.scores.append(score)
             score.value = value
             score.comment = comment
+        report.justification = justification
         report.status = ConsensusStatus.FINAL
         report.updated_at = now
         report.finalised_at = now
         report.finalised_by_id = None  # the command line acts as "system"
-        reports.append((report, proposal, replaced, values))
+        reports.append((report, proposal, replaced, values, effect))
     db.session.flush()
-    for report, proposal, replaced, values in reports:
+    for report, proposal, replaced, values, effect in reports:
         kept = keep_version(report, SavedThrough.IMPORT, saved_by_id=None)
         record(
             ConsensusImported(
@@ -1111,6 +1150,8 @@ def import_consensus(call: Call, table: Table, *, replace: bool = False) -> list
                 replaced=replaced,
                 scores={k: str(v) for k, (v, _) in values.items()},
                 version=kept.number,
+                crossed=list(effect.crossings),
+                justification=report.justification,
             ),
             report,
             call_id=call.id,

@@ -50,6 +50,7 @@ from reviewer_app.models import (
     Call,
     ConflictDeclaration,
     ConsensusApproval,
+    ConsensusMinorityView,
     ConsensusReport,
     ConsensusScore,
     Criterion,
@@ -119,6 +120,7 @@ OWN_ASSIGNED =  row(LOGIN,      OK,         NOT_FOUND,  NOT_FOUND,  FORBIDDEN,  
 OWN_DECLARED =  row(LOGIN,      REDIRECT,   NOT_FOUND,  NOT_FOUND,  FORBIDDEN,  FORBIDDEN)
 PANEL_READ =    row(LOGIN,      OK,         NOT_FOUND,  NOT_FOUND,  OK,         OK)
 PANEL_EDIT =    row(LOGIN,      FORBIDDEN,  NOT_FOUND,  NOT_FOUND,  FORBIDDEN,  OK)
+PANEL_WRITE =   row(LOGIN,      OK,         NOT_FOUND,  NOT_FOUND,  FORBIDDEN,  OK)
 STAFF =         row(LOGIN,      FORBIDDEN,  FORBIDDEN,  FORBIDDEN,  OK,         OK)
 COORDINATOR =   row(LOGIN,      FORBIDDEN,  FORBIDDEN,  FORBIDDEN,  FORBIDDEN,  OK)
 # fmt: on
@@ -158,6 +160,8 @@ TABLE: dict[str, dict[str, Row]] = {
     "consensus.index": {"GET": EXPERTS},
     "consensus.proposal": {"GET": PANEL_READ, "POST": PANEL_EDIT},
     "consensus.respond_to_draft": {"POST": OWN_ASSIGNED},
+    # A minority view: an expert of the panel for themselves, a coordinator for any of them.
+    "consensus.minority_view": {"POST": PANEL_WRITE},
     "consensus.finalise_report": {"POST": COORDINATOR},
     "consensus.reopen_report": {"POST": COORDINATOR},
     "consensus.call_progress_page": {"GET": STAFF},
@@ -215,7 +219,9 @@ R_COMMENT = "SecretCommentOfR"
 N_COMMENT = "SecretCommentOfN"
 DRAFT = "SecretDraftOfD"  # a review never submitted: nobody reads it but its author
 APPROVAL = "SecretApprovalOfA"  # A's answer to the consensus draft
+MINORITY = "SecretMinorityViewOfA"  # A's minority view on the consensus draft
 CONSENSUS = "SecretConsensusOfP"
+JUSTIFICATION = "SecretJustificationOfP"  # why the consensus crosses a threshold
 REASON = "SecretConflictReason"
 RATIONALE = "SecretRationaleOfP"
 DOCUMENT_NAME = "SecretAnnexOfP"
@@ -228,8 +234,8 @@ D_NAME = "Dora Draftova"
 EVERY_SECRET = frozenset(
     {
         P_TITLE, P_SUMMARY, P_SYSTEM, Q_TITLE, Q_SUMMARY, A_COMMENT, R_COMMENT, N_COMMENT,
-        DRAFT, APPROVAL, CONSENSUS, REASON, RATIONALE, DOCUMENT_NAME, DOCUMENT_TEXT,
-        A_NAME, R_NAME, X_NAME, N_NAME, D_NAME,
+        DRAFT, APPROVAL, MINORITY, CONSENSUS, JUSTIFICATION, REASON, RATIONALE, DOCUMENT_NAME,
+        DOCUMENT_TEXT, A_NAME, R_NAME, X_NAME, N_NAME, D_NAME,
     }
 )  # fmt: skip
 
@@ -250,11 +256,17 @@ SECRETS: dict[Actor, frozenset[str]] = {
 
 # Downloads the coordinator sends on: what their reader must not find, whoever downloads them.
 SENT_ON: dict[str, frozenset[str]] = {
-    # P's applicant reads P's evaluation summary: no expert, no conflict, no draft, nothing of Q.
+    # P's applicant reads P's evaluation summary: the final consensus text alone. No expert,
+    # no individual review, no conflict, no draft (P's consensus is one), no minority view or
+    # justification, nothing of Q.
     "reports.feedback_report": frozenset(
         {REASON, DRAFT, A_NAME, R_NAME, X_NAME, D_NAME, N_NAME, Q_TITLE, Q_SUMMARY, N_COMMENT}
+        | {A_COMMENT, R_COMMENT, APPROVAL, MINORITY, CONSENSUS, JUSTIFICATION}
     ),
 }
+
+# The reviews, the draft consensus with its justification, A's answer and A's minority view.
+ON_THE_CONSENSUS_PAGE = (A_COMMENT, R_COMMENT, CONSENSUS, JUSTIFICATION, APPROVAL, MINORITY)
 
 # What must be there, so that the absence of a secret elsewhere means something.
 SHOWN: dict[tuple[str, Actor], tuple[str, ...]] = {
@@ -273,10 +285,10 @@ SHOWN: dict[tuple[str, Actor], tuple[str, ...]] = {
     ("expert.download_document", Actor.ASSIGNED): (DOCUMENT_TEXT,),
     ("consensus.index", Actor.ASSIGNED): (P_TITLE,),
     ("consensus.index", Actor.UNASSIGNED): (Q_TITLE,),
-    ("consensus.proposal", Actor.ASSIGNED): (A_COMMENT, R_COMMENT, CONSENSUS, APPROVAL),
-    ("consensus.proposal", Actor.OBSERVER): (A_COMMENT, R_COMMENT, CONSENSUS, APPROVAL),
+    ("consensus.proposal", Actor.ASSIGNED): ON_THE_CONSENSUS_PAGE,
+    ("consensus.proposal", Actor.OBSERVER): ON_THE_CONSENSUS_PAGE,
     ("reports.decision_report", Actor.OBSERVER): (P_TITLE,),
-    ("reports.feedback_report", Actor.COORDINATOR): (P_TITLE, A_COMMENT),
+    ("reports.feedback_report", Actor.COORDINATOR): (P_TITLE,),
 }
 
 UNKNOWN_TOKEN = "no-such-link-0123456789abcdef"
@@ -363,7 +375,9 @@ def plant_world(make_user: Any, make_call: Any, make_proposal: Any, make_assignm
         _review(r, criteria, R_COMMENT)
         _review(n, criteria, N_COMMENT)
         _review(d, criteria, DRAFT, submitted=False)
-        report = ConsensusReport(proposal=p, rapporteur_id=rapporteur.id)
+        report = ConsensusReport(
+            proposal=p, rapporteur_id=rapporteur.id, justification=f"{JUSTIFICATION}."
+        )
         report.scores = [
             ConsensusScore(criterion=c, value=Decimal("4"), comment=f"{CONSENSUS} on {c.key}.")
             for c in criteria
@@ -371,6 +385,7 @@ def plant_world(make_user: Any, make_call: Any, make_proposal: Any, make_assignm
         report.approvals = [
             ConsensusApproval(expert=users[Actor.ASSIGNED], approved=False, comment=APPROVAL)
         ]
+        report.minority_views = [ConsensusMinorityView(expert=users[Actor.ASSIGNED], text=MINORITY)]
     content = f"%PDF-1.4 {DOCUMENT_TEXT}".encode()
     document = Document(
         proposal=p,

@@ -19,6 +19,7 @@ from reviewer_app.importers import (
 )
 from reviewer_app.models import (
     Assignment,
+    AuditEvent,
     ConflictDeclaration,
     ConsensusReport,
     ConsensusScore,
@@ -188,6 +189,16 @@ def consensus_phase(make_call, make_proposal):
     return call, make_proposal(call)
 
 
+@pytest.fixture
+def panel_factory(make_call, make_proposal, make_user, make_assignment):
+    """A proposal in the consensus phase with three submitted reviews (tests/consensus)."""
+    from functools import partial
+
+    from .consensus.helpers import build_panel
+
+    return partial(build_panel, make_call, make_proposal, make_user, make_assignment)
+
+
 def consensus_line(proposal, *scores):
     return ",".join([proposal.reference, *(f"{s},{COMMENT}" for s in scores)])
 
@@ -217,6 +228,41 @@ def test_consensus_import_finalises_a_draft_and_needs_replace_for_a_final(consen
     db.session.commit()
     db.session.expire_all()
     assert {s.value for s in db.session.scalars(select(ConsensusScore))} == {5}
+
+
+def test_consensus_import_applies_the_rules_of_finalising(panel_factory):
+    """A consensus crossing a threshold needs a justification; a comment naming an expert is
+    refused: the import makes the report final, as the consensus page's "Mark final" does."""
+    p = panel_factory()  # means 3.83, 3.17, 3.33: every threshold met, total 10.33
+    header = f"{CONSENSUS_HEADER},justification"
+    named = ",".join(
+        [p.proposal.reference, "4", COMMENT, "3.5", f"{COMMENT} Expert B said so.", "3.5", COMMENT]
+    )
+    crossing = consensus_line(p.proposal, 2.5, 4, 4) + ","  # compute below its threshold
+    with pytest.raises(ImportRejected) as info:
+        import_consensus(p.call, csv_table(header, named))
+    assert errors_of(info) == [
+        "row 2, column 'expertise_comment': names an expert: the consensus comments go to the "
+        "applicant"
+    ]
+    with pytest.raises(ImportRejected) as info:
+        import_consensus(p.call, csv_table(header, crossing))
+    assert errors_of(info) == [
+        "row 2, column 'justification': the consensus crosses a threshold that the reviews' "
+        "aggregate does not (or the other way round): say why"
+    ]
+    assert db.session.scalar(select(func.count(ConsensusReport.id))) == 0
+
+    why = "The panel met the applicant; compute is not yet procured."
+    import_consensus(p.call, csv_table(header, crossing + why))
+    db.session.commit()
+    db.session.expire_all()
+    report = db.session.scalars(select(ConsensusReport)).one()
+    assert report.status is ConsensusStatus.FINAL and report.justification == why
+    event = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "consensus.import")
+    ).one()
+    assert event.data["crossed"] == ["compute"] and event.data["justification"] == why
 
 
 def test_consensus_import_only_in_the_consensus_phase(evaluation):

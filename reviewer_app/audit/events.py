@@ -378,6 +378,7 @@ class ConsensusSaved(AuditData):
     proposal: str
     version: int  # the kept version (consensus_versions.number) of the report
     scores: dict[str, str | None]
+    justification: str = ""  # why the consensus crosses a threshold (see ConsensusFinalised)
 
 
 @dataclass(frozen=True)
@@ -402,6 +403,10 @@ class ConsensusFinalised(AuditData):
     proposal: str
     all_approved: bool = False  # made final with the others of a call-wide "approved" step
     version: int | None = None
+    # The thresholds the consensus crosses against the reviews' aggregate (criterion keys and
+    # "overall"), and the justification given for it.
+    crossed: list[str] = field(default_factory=list)
+    justification: str = ""
 
 
 @dataclass(frozen=True)
@@ -418,6 +423,19 @@ class ConsensusImported(AuditData):
     replaced: bool
     scores: dict[str, str | None]
     version: int | None = None
+    crossed: list[str] = field(default_factory=list)
+    justification: str = ""
+
+
+@dataclass(frozen=True)
+class MinorityViewRecorded(AuditData):
+    """An expert's minority view on the consensus, written, changed or withdrawn (empty)."""
+
+    action = "consensus.minority_view"
+    proposal: str
+    expert_id: int  # whose view it is; the actor may record it on their behalf
+    text: str = ""
+    withdrawn: bool = False
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,15 @@ def draft_form_class(call: Call) -> type[FlaskForm]:
 
     class DraftForm(FlaskForm):
         version = version_field(required=False)
+        justification = TextAreaField(
+            _l("Justification"),
+            description=_l(
+                "Required before the report is final when the consensus meets a threshold "
+                "that the reviews' aggregate does not, or fails one that it meets. For the "
+                "decision report; the applicant does not receive it."
+            ),
+            validators=[Length(max=limits.APPROVAL_COMMENT)],
+        )
 
     for criterion in call.criteria:
 
@@ -87,6 +96,21 @@ class ResponseForm(FlaskForm):
             self.comment.errors = [*self.comment.errors, _l("Say what should change in the draft.")]
             return False
         return ok
+
+
+class MinorityViewForm(FlaskForm):
+    """An expert's minority view on the consensus; empty withdraws it. The choices of
+    ``expert`` are the panel members the user may speak for."""
+
+    expert = SelectField(_l("Minority view of"), coerce=int, validate_choice=True)
+    text = TextAreaField(
+        _l("Minority view"),
+        description=_l(
+            "Where you do not share the consensus, and why. It appears in the decision "
+            "report, not in the applicant's summary. Leave it empty to withdraw it."
+        ),
+        validators=[Optional(), Length(max=limits.APPROVAL_COMMENT)],
+    )
 
 
 class VersionForm(FlaskForm):

@@ -5,12 +5,16 @@ Services add and flush; the view commits once. Every write is audited.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
 
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -23,6 +27,7 @@ from ..audit.events import (
     ConsensusFinalised,
     ConsensusReopened,
     ConsensusSaved,
+    MinorityViewRecorded,
 )
 from ..extensions import db
 from ..locks import lock_call
@@ -30,6 +35,7 @@ from ..models import (
     Assignment,
     Call,
     ConsensusApproval,
+    ConsensusMinorityView,
     ConsensusReport,
     ConsensusScore,
     ConsensusStatus,
@@ -45,6 +51,7 @@ from ..models import (
 from ..models.audit import record
 from ..models.versions import keep_version
 from ..pseudonyms import panel_letters
+from ..scoring.consensus import ConsensusEffect, consensus_effect
 from ..scoring.engine import EvaluationIn, ProposalIn, ReviewIn, evaluate
 from ..scoring.scheme import Scale
 
@@ -108,6 +115,7 @@ def load_proposal(proposal_id: int) -> Proposal | None:
             selectinload(Proposal.consensus)
             .selectinload(ConsensusReport.approvals)
             .joinedload(ConsensusApproval.expert),
+            selectinload(Proposal.consensus).selectinload(ConsensusReport.minority_views),
         )
     )
 
@@ -167,53 +175,59 @@ class Prefill:
         return next(c for c in self.criteria if c.key == key)
 
 
-def prefill(proposal: Proposal, labels: dict[int, str]) -> Prefill:
-    """The draft a rapporteur starts from: per criterion the engine's aggregate of the submitted
-    reviews rounded to the scale, and every expert's comment under their label."""
-    call = proposal.call
-    scheme = call.scheme
-    keys = {c.id: c.key for c in call.criteria}
-    reviews = submitted_reviews(proposal)
+def reviews_in(proposal: Proposal) -> tuple[ReviewIn, ...]:
+    """The proposal's submitted reviews by its panel, as the scoring engine takes them."""
+    keys = {c.id: c.key for c in proposal.call.criteria}
+    return tuple(
+        ReviewIn(
+            proposal=proposal.reference,
+            expert=str(a.expert_id),
+            scores=tuple(
+                (keys[s.criterion_id], s.value)
+                for s in a.review.scores  # type: ignore[union-attr]
+                if s.value is not None
+            ),
+        )
+        for a in submitted_reviews(proposal)
+    )
+
+
+def prefill(proposal: Proposal) -> Prefill:
+    """The draft a rapporteur starts from: per criterion a suggested score, the engine's
+    aggregate of the submitted reviews rounded to the scale, and an empty comment. The
+    consensus text is written for the applicant; the experts' comments stay beside it on the
+    page, as reference, and are never copied into it."""
+    scheme = proposal.call.scheme
     result = evaluate(
         EvaluationIn(
             scheme=scheme,
             proposals=(ProposalIn(reference=proposal.reference, title=proposal.title),),
-            reviews=tuple(
-                ReviewIn(
-                    proposal=proposal.reference,
-                    expert=str(a.expert_id),
-                    scores=tuple(
-                        (keys[s.criterion_id], s.value)
-                        for s in a.review.scores  # type: ignore[union-attr]
-                        if s.value is not None
-                    ),
-                )
-                for a in reviews
-            ),
+            reviews=reviews_in(proposal),
         )
     ).rows[0]
-    drafts = []
-    for criterion in call.criteria:
-        computed = result.criterion(criterion.key)
-        aggregate = computed.score
-        comments = []
-        for a in reviews:
-            score = next(
-                (s for s in a.review.scores if s.criterion_id == criterion.id),  # type: ignore[union-attr]
-                None,
-            )
-            if score is not None and score.comment.strip():
-                comments.append(f"{labels[a.expert_id]}:\n{score.comment.strip()}")
-        drafts.append(
+    return Prefill(
+        tuple(
             CriterionDraft(
-                key=criterion.key,
-                value=None if aggregate is None else round_to_scale(aggregate, scheme.scale),
-                comment="\n\n".join(comments),
-                aggregate=aggregate,
-                disagreement=computed.disagreement,
+                key=c.key,
+                value=None if c.score is None else round_to_scale(c.score, scheme.scale),
+                comment="",
+                aggregate=c.score,
+                disagreement=c.disagreement,
             )
+            for c in result.criteria
         )
-    return Prefill(tuple(drafts))
+    )
+
+
+def effect_of(proposal: Proposal, values: Mapping[str, Decimal | None]) -> ConsensusEffect:
+    """What the consensus scores ``values`` (criterion key -> score; None: not chosen) do to
+    the proposal against its reviews' aggregate: thresholds met, totals, crossings."""
+    return consensus_effect(proposal.call.scheme, reviews_in(proposal), values)
+
+
+def scores_of(report: ConsensusReport, proposal: Proposal) -> dict[str, Decimal | None]:
+    keys = {c.id: c.key for c in proposal.call.criteria}
+    return {keys[s.criterion_id]: s.value for s in report.scores if s.criterion_id in keys}
 
 
 def round_to_scale(value: Fraction, scale: Scale) -> Decimal:
@@ -251,10 +265,12 @@ def save_draft(
     values: dict[str, tuple[Decimal, str]],
     *,
     version: int | None,
+    justification: str = "",
 ) -> ConsensusReport:
     """Write the consensus draft (created on the first save) from ``values``: criterion key ->
-    (score, comment). ``version`` is the report version the form was loaded with (None: there
-    was no report yet).
+    (score, comment), and the ``justification`` of a threshold crossed (a draft may leave it
+    and the comments empty; finalising may not). ``version`` is the report version the form
+    was loaded with (None: there was no report yet).
 
     :raises ConsensusClosed: wrong phase, or the report is final.
     :raises NotAllowed: the actor is neither the rapporteur nor a coordinator.
@@ -304,6 +320,7 @@ def save_draft(
             report.scores.append(score)
         score.value = value
         score.comment = comment.strip()
+    report.justification = justification.strip()
     report.updated_at = utcnow()
     _flush()
     kept = keep_version(report, SavedThrough.PAGE, saved_by_id=actor.id)
@@ -312,6 +329,7 @@ def save_draft(
             proposal=proposal.reference,
             version=kept.number,
             scores={k: None if v is None else str(v) for k, (v, _c) in values.items()},
+            justification=report.justification,
         ),
         report,
         call_id=proposal.call_id,
@@ -370,6 +388,57 @@ def respond(proposal: Proposal, expert: User, *, approved: bool, comment: str) -
     return approval
 
 
+def record_minority_view(
+    proposal: Proposal, actor: User, expert_id: int, text: str
+) -> ConsensusMinorityView | None:
+    """Record (or change) the minority view of the panel expert ``expert_id`` on the consensus
+    draft; an empty ``text`` withdraws it (the result is then None). An expert writes their own;
+    the rapporteur or a coordinator may record one on behalf of any expert of the panel.
+
+    :raises NotAllowed: an observer, an expert for someone else, or an expert who may not read
+        the reviews yet.
+    :raises ConsensusClosed: wrong phase, no draft yet, or the report is final.
+    :raises ConsensusError: ``expert_id`` is not an expert of the panel with a submitted review.
+    """
+    access = access_for(proposal, actor)
+    if access.part is Part.OBSERVER or access.part is None or not access.can_read:
+        raise NotAllowed(_l("Only the experts of the proposal record a minority view."))
+    if access.part is Part.EXPERT and expert_id != actor.id:
+        raise NotAllowed(
+            _l("Only the rapporteur or a coordinator records a view on behalf of another expert.")
+        )
+    _check_open(proposal)
+    report = proposal.consensus
+    if report is None:
+        raise ConsensusClosed(_l("There is no consensus draft yet."))
+    if report.is_final:
+        raise ConsensusClosed(_l("The report is final: a coordinator must reopen it first."))
+    if expert_id not in {a.expert_id for a in submitted_reviews(proposal)}:
+        raise ConsensusError(_l("Choose an expert of the panel who submitted a review."))
+    text = text.strip()
+    view = next((v for v in report.minority_views if v.expert_id == expert_id), None)
+    if not text:
+        if view is None:
+            return None  # nothing to withdraw
+        report.minority_views.remove(view)
+    else:
+        if view is None:
+            view = ConsensusMinorityView(expert_id=expert_id, text=text)
+            report.minority_views.append(view)
+        view.text = text
+        view.recorded_by_id = actor.id
+        view.recorded_at = utcnow()
+    db.session.flush()
+    record(
+        MinorityViewRecorded(
+            proposal=proposal.reference, expert_id=expert_id, text=text, withdrawn=not text
+        ),
+        report,
+        call_id=proposal.call_id,
+    )
+    return view if text else None
+
+
 def approval_is_current(approval: ConsensusApproval, report: ConsensusReport) -> bool:
     """An approval speaks for the draft as it was then; a later save makes it out of date."""
     return approval.at >= report.updated_at
@@ -381,7 +450,8 @@ def finalise(proposal: Proposal, actor: User, *, version: int) -> ConsensusRepor
     :raises NotAllowed: the actor is not a coordinator.
     :raises ConsensusClosed: wrong phase, no draft, or already final.
     :raises StaleReport: the report changed since ``version``.
-    :raises ConsensusError: a criterion without a comment.
+    :raises ConsensusError: what :func:`finalise_problems` finds (a criterion without a
+        comment, a comment naming an expert, a threshold crossed without a justification).
     """
     if actor.role is not Role.COORDINATOR:
         raise NotAllowed(_l("Only a coordinator marks a consensus report final."))
@@ -393,27 +463,83 @@ def finalise(proposal: Proposal, actor: User, *, version: int) -> ConsensusRepor
         raise ConsensusClosed(_l("The report is already final."))
     if version != report.version:
         raise StaleReport(_l("The report changed since you opened it: check it again."))
-    missing = _incomplete_criteria(report, proposal)
-    if missing:
-        raise ConsensusError(
-            _l(
-                "Every criterion needs a score and a comment before the report is final: "
-                "%(criteria)s",
-                criteria=", ".join(missing),
-            )
-        )
+    problems = finalise_problems(report, proposal)
+    if problems:
+        raise ConsensusError(" ".join(problems))
     _mark_final(report, proposal, actor)
     return report
 
 
+def finalise_problems(report: ConsensusReport, proposal: Proposal) -> list[str]:
+    """Why the report cannot be made final yet, one sentence each (empty: it can).
+
+    - Every criterion needs a score and a comment of at least ``rules.comment_min_chars``.
+    - The comments go to the applicant: they name no expert (no "Expert A", no name).
+    - A consensus that crosses a threshold against the reviews' aggregate needs a justification.
+    """
+    problems = []
+    missing = _incomplete_criteria(report, proposal)
+    if missing:
+        minimum = proposal.call.scheme.rules.comment_min_chars
+        problems.append(
+            _(
+                "Every criterion needs a score and a comment of at least %(min)s characters "
+                "before the report is final: %(criteria)s.",
+                min=max(minimum, 1),
+                criteria=", ".join(missing),
+            )
+        )
+    named = _naming_experts(report, proposal)
+    if named:
+        problems.append(
+            _(
+                "The consensus comments go to the applicant and must not name an expert: "
+                "%(criteria)s.",
+                criteria=", ".join(named),
+            )
+        )
+    effect = effect_of(proposal, scores_of(report, proposal))
+    if effect.needs_justification and not report.justification.strip():
+        problems.append(
+            _(
+                "The consensus crosses a threshold that the reviews' aggregate does not "
+                "(or the other way round): say why in the justification."
+            )
+        )
+    return problems
+
+
 def _incomplete_criteria(report: ConsensusReport, proposal: Proposal) -> list[str]:
+    minimum = max(proposal.call.scheme.rules.comment_min_chars, 1)
     by_criterion = {s.criterion_id: s for s in report.scores}
     return [
         c.title
         for c in proposal.call.criteria
         if c.id not in by_criterion
         or by_criterion[c.id].value is None
-        or not by_criterion[c.id].comment.strip()
+        or len(by_criterion[c.id].comment.strip()) < minimum
+    ]
+
+
+def expert_mentions(proposal: Proposal) -> list[re.Pattern[str]]:
+    """How the text of a consensus could name an expert of the proposal: every assigned
+    expert's name, and their pseudonym ("Expert A") in every language of the application."""
+    letters = panel_letters((a.id, a.expert_id, a.has_conflict) for a in proposal.assignments)
+    words = {a.expert.name for a in proposal.assignments if a.expert.name.strip()}
+    for language in current_app.config["LANGUAGES"]:
+        with force_locale(language):
+            words.update(_("Expert %(letter)s", letter=mark) for mark in letters.values())
+    return [re.compile(rf"(?<!\w){re.escape(word.strip())}(?!\w)") for word in sorted(words)]
+
+
+def _naming_experts(report: ConsensusReport, proposal: Proposal) -> list[str]:
+    """The titles of the criteria whose consensus comment names an expert."""
+    patterns = expert_mentions(proposal)
+    by_criterion = {s.criterion_id: s for s in report.scores}
+    return [
+        c.title
+        for c in proposal.call.criteria
+        if c.id in by_criterion and any(p.search(by_criterion[c.id].comment) for p in patterns)
     ]
 
 
@@ -425,9 +551,14 @@ def _mark_final(
     report.finalised_by_id = actor.id
     _flush()
     kept = keep_version(report, SavedThrough.FINALISE, saved_by_id=actor.id)
+    effect = effect_of(proposal, scores_of(report, proposal))
     record(
         ConsensusFinalised(
-            proposal=proposal.reference, all_approved=all_approved, version=kept.number
+            proposal=proposal.reference,
+            all_approved=all_approved,
+            version=kept.number,
+            crossed=list(effect.crossings),
+            justification=report.justification if effect.needs_justification else "",
         ),
         report,
         call_id=proposal.call_id,
@@ -436,15 +567,16 @@ def _mark_final(
 
 def approved_by_everyone(proposal: Proposal) -> bool:
     """Every other expert with a submitted review approves the current draft (and there is at
-    least one), and the draft is complete: it can be made final without another look."""
+    least one), and nothing stops it being final (:func:`finalise_problems`): it can be made
+    final without another look."""
     report = proposal.consensus
-    if report is None or report.is_final or _incomplete_criteria(report, proposal):
+    if report is None or report.is_final:
         return False
     others = {a.expert_id for a in submitted_reviews(proposal) if not a.is_rapporteur}
     approving = {
         a.expert_id for a in report.approvals if a.approved and approval_is_current(a, report)
     }
-    return bool(others) and others <= approving
+    return bool(others) and others <= approving and not finalise_problems(report, proposal)
 
 
 def finalise_approved(call: Call, actor: User) -> list[Proposal]:
@@ -477,7 +609,9 @@ def _call_proposals(call: Call) -> list[Proposal]:
         .options(
             selectinload(Proposal.assignments).joinedload(Assignment.expert),
             selectinload(Proposal.assignments).joinedload(Assignment.declaration),
-            selectinload(Proposal.assignments).joinedload(Assignment.review),
+            selectinload(Proposal.assignments)
+            .joinedload(Assignment.review)
+            .selectinload(Review.scores),
             selectinload(Proposal.consensus).selectinload(ConsensusReport.approvals),
             selectinload(Proposal.consensus).selectinload(ConsensusReport.scores),
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -14,27 +15,41 @@ from ..auth.access import role_required
 from ..auth.stash import keeps_input_on_expiry, pop_stashed_form
 from ..extensions import db
 from ..models import Call, Phase, Proposal, Role
-from ..scoring.numbers import format_score
+from ..scoring.consensus import OVERALL, ConsensusEffect
+from ..scoring.numbers import format_change, format_score
 from . import bp
-from .forms import ResponseForm, VersionForm, VersionlessForm, draft_form_class, draft_values
+from .forms import (
+    MinorityViewForm,
+    ResponseForm,
+    VersionForm,
+    VersionlessForm,
+    draft_form_class,
+    draft_values,
+)
 from .services import (
+    Access,
     ConsensusError,
     Part,
     StaleReport,
     access_for,
     approval_is_current,
     call_progress,
+    effect_of,
     expert_labels,
     expert_work,
     finalise,
     finalise_approved,
+    finalise_problems,
     load_proposal,
     panel,
     prefill,
+    record_minority_view,
     reopen,
     report_values,
     respond,
     save_draft,
+    scores_of,
+    submitted_reviews,
 )
 
 
@@ -43,7 +58,11 @@ def _helpers() -> dict[str, Any]:
     from ..coordinator.views import coordinator_helpers
 
     # The call pages share the coordinator's breadcrumb and tabs, which need its helpers.
-    return {**coordinator_helpers(), "format_score": format_score}
+    return {
+        **coordinator_helpers(),
+        "format_score": format_score,
+        "format_change": format_change,
+    }
 
 
 def _anonymous(letter: str) -> str:
@@ -123,10 +142,15 @@ def proposal(proposal_id: int) -> Any:
             return redirect(url_for(".proposal", proposal_id=proposal.id))
         abort(403)
     labels = expert_labels(proposal, _anonymous)
-    suggested = prefill(proposal, labels)
+    suggested = prefill(proposal)
     # Input sent after the session had expired comes back once, into the form it came from.
     respond_path = url_for(".respond_to_draft", proposal_id=proposal.id)
-    restored = pop_stashed_form(request.path, respond_path) if request.method == "GET" else None
+    minority_path = url_for(".minority_view", proposal_id=proposal.id)
+    restored = (
+        pop_stashed_form(request.path, respond_path, minority_path)
+        if request.method == "GET"
+        else None
+    )
     if restored is not None:
         db.session.commit()  # the stash is handed out once
         flash(_("We restored your unsaved input. Check it and send it again."), "warning")
@@ -142,7 +166,11 @@ def proposal(proposal_id: int) -> Any:
         if form.validate_on_submit():
             try:
                 save_draft(
-                    proposal, current_user, draft_values(form, call), version=form.version.data
+                    proposal,
+                    current_user,
+                    draft_values(form, call),
+                    version=form.version.data,
+                    justification=form.justification.data or "",
                 )
             except StaleReport as exc:
                 db.session.rollback()
@@ -163,22 +191,91 @@ def proposal(proposal_id: int) -> Any:
                 db.session.commit()
                 flash(_("The consensus draft is saved."), "success")
                 return redirect(url_for(".proposal", proposal_id=proposal.id))
-    response_form = None
+    response_form = minority_form = None
     if restored is not None and restored[0] == respond_path:
         response_form = ResponseForm(formdata=MultiDict(restored[1]))
-    return _render(proposal, access, labels, suggested, form=form, response_form=response_form)
+    if restored is not None and restored[0] == minority_path:
+        minority_form = _minority_form(proposal, access, labels, MultiDict(restored[1]))
+    return _render(
+        proposal,
+        access,
+        labels,
+        suggested,
+        form=form,
+        response_form=response_form,
+        minority_form=minority_form,
+    )
 
 
 def _form_data(proposal: Proposal, suggested: Any) -> dict[str, Any]:
     report = proposal.consensus
     source = report_values(report, proposal) if report is not None else suggested
-    data: dict[str, Any] = {"version": report.version if report is not None else None}
+    data: dict[str, Any] = {
+        "version": report.version if report is not None else None,
+        "justification": report.justification if report is not None else "",
+    }
     for item in source.criteria:
         data[f"c_{item.key}"] = {
             "score": "" if item.value is None else f"{item.value.normalize():f}",
             "comment": item.comment,
         }
     return data
+
+
+def _proposed(form: Any, proposal: Proposal) -> dict[str, Decimal | None]:
+    """The scores chosen in the draft form (None where none is, or one off the scale)."""
+    scale = proposal.call.scheme.scale
+    on_scale = {f"{v.normalize():f}": v for v in scale.values()}
+    return {
+        c.key: on_scale.get(form[f"c_{c.key}"].score.data or "") for c in proposal.call.criteria
+    }
+
+
+def effect_states(effect: ConsensusEffect) -> set[str]:
+    """The names of what holds for ``effect``, as the page's script names them: the server
+    shows the page as the script would (``data-show-when``) before the script runs."""
+    states = set()
+    for key, meets in (
+        *((c.key, c.proposed_meets) for c in effect.criteria),
+        (OVERALL, effect.proposed_meets_overall),
+    ):
+        states.add(f"{'unscored' if meets is None else 'met' if meets else 'not-met'}:{key}")
+    states.update(f"crosses:{key}" for key in effect.crossings)
+    passes = effect.proposed_passes
+    states.add("incomplete" if passes is None else "passes" if passes else "fails")
+    if effect.turn is not None:
+        states.add(f"turn:{effect.turn.value}")
+    elif effect.crossings:
+        states.add("crossing")
+    if effect.needs_justification:
+        states.add("needs-justification")
+    return states
+
+
+def _minority_form(
+    proposal: Proposal, access: Access, labels: dict[int, str], formdata: Any = None
+) -> MinorityViewForm:
+    """The minority-view form with the experts the user may speak for: themselves (an expert),
+    or any expert of the panel with a submitted review (the rapporteur, a coordinator)."""
+    report = proposal.consensus
+    own = (
+        next((v.text for v in report.minority_views if v.expert_id == current_user.id), "")
+        if report is not None
+        else ""
+    )
+    form = MinorityViewForm(
+        formdata=formdata,
+        data=None if access.part is not Part.EXPERT else {"text": own},
+    )
+    if access.part is Part.EXPERT:
+        form.expert.choices = [(current_user.id, labels.get(current_user.id, ""))]
+        if formdata is None:
+            form.expert.data = current_user.id
+    else:
+        form.expert.choices = [
+            (a.expert_id, labels.get(a.expert_id, "")) for a in submitted_reviews(proposal)
+        ]
+    return form
 
 
 def _render(
@@ -189,6 +286,7 @@ def _render(
     *,
     form: Any = None,
     response_form: ResponseForm | None = None,
+    minority_form: MinorityViewForm | None = None,
     conflict: bool = False,
     status: int = 200,
 ) -> Any:
@@ -209,6 +307,24 @@ def _render(
             if own is not None
             else None
         )
+    open_draft = report is not None and not report.is_final and call.phase is Phase.CONSENSUS
+    if (
+        minority_form is None
+        and open_draft
+        and access.part in (Part.EXPERT, Part.RAPPORTEUR, Part.COORDINATOR)
+    ):
+        minority_form = _minority_form(proposal, access, labels)
+    if form is not None:
+        effect = effect_of(proposal, _proposed(form, proposal))
+    elif report is not None:
+        effect = effect_of(proposal, scores_of(report, proposal))
+    else:
+        effect = None
+    saved_effect = (
+        effect_of(proposal, scores_of(report, proposal))
+        if conflict and report is not None
+        else None
+    )
     members = panel(proposal)
     return (
         render_template(
@@ -227,6 +343,12 @@ def _render(
             approval_is_current=approval_is_current,
             form=form,
             response_form=response_form,
+            minority_form=minority_form if open_draft else None,
+            effect=effect,
+            shown=effect_states(effect) if effect is not None else set(),
+            saved_effect=saved_effect,
+            saved_shown=effect_states(saved_effect) if saved_effect is not None else set(),
+            problems=finalise_problems(report, proposal) if open_draft else [],
             version_form=VersionForm(data={"version": report.version if report else None}),
             is_open=call.phase is Phase.CONSENSUS,
             conflict=conflict,
@@ -265,9 +387,36 @@ def respond_to_draft(proposal_id: int) -> Any:
             )
             return redirect(url_for(".proposal", proposal_id=proposal.id))
     labels = expert_labels(proposal, _anonymous)
-    return _render(
-        proposal, access, labels, prefill(proposal, labels), response_form=form, status=400
-    )
+    return _render(proposal, access, labels, prefill(proposal), response_form=form, status=400)
+
+
+@bp.route("/proposals/<int:proposal_id>/minority-view", methods=["POST"])
+@role_required(Role.EXPERT, Role.COORDINATOR)
+@keeps_input_on_expiry(back_to=lambda proposal_id: url_for(".proposal", proposal_id=proposal_id))
+def minority_view(proposal_id: int) -> Any:
+    """An expert's minority view on the consensus draft, or one recorded on their behalf."""
+    proposal, access = _load(proposal_id)
+    if access.refusal is not None:
+        return render_template("consensus/not_yet.html", proposal=proposal, access=access), 403
+    labels = expert_labels(proposal, _anonymous)
+    form = _minority_form(proposal, access, labels, request.form)
+    if form.validate_on_submit():
+        text = (form.text.data or "").strip()
+        try:
+            record_minority_view(proposal, current_user, form.expert.data, text)
+        except ConsensusError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash(
+                _("The minority view is recorded.")
+                if text
+                else _("The minority view is withdrawn."),
+                "success",
+            )
+        return redirect(url_for(".proposal", proposal_id=proposal.id))
+    return _render(proposal, access, labels, prefill(proposal), minority_form=form, status=400)
 
 
 @bp.route("/proposals/<int:proposal_id>/finalise", methods=["POST"])

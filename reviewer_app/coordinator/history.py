@@ -98,6 +98,7 @@ class VersionEntry:
     criteria: tuple[CriterionState, ...]
     previous: int | None  # the number of the kept version compared with, None for the first
     changes: tuple[CriterionChange, ...]
+    justification: str = ""  # a consensus version's: why it crosses a threshold
 
 
 @dataclass(frozen=True)
@@ -186,6 +187,7 @@ def _entries(
             criteria=states,
             previous=before.number if before is not None else None,
             changes=compare(before.criteria, states) if before is not None else (),
+            justification=version.justification if isinstance(version, ConsensusVersion) else "",
         )
         entries.append(entry)
         before = entry

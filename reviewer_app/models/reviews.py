@@ -142,12 +142,18 @@ class ConsensusReport(db.Model):  # type: ignore[name-defined,misc]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     finalised_at: Mapped[datetime | None]
     finalised_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # Why the consensus crosses a threshold that the reviews' aggregate did not (or the other
+    # way round); finalising such a consensus needs it. For the decision makers, not the applicant.
+    justification: Mapped[str] = mapped_column(Text, default="")
 
     proposal: Mapped[Proposal] = relationship(back_populates="consensus")
     scores: Mapped[list[ConsensusScore]] = relationship(
         back_populates="report", cascade="all, delete-orphan"
     )
     approvals: Mapped[list[ConsensusApproval]] = relationship(
+        back_populates="report", cascade="all, delete-orphan"
+    )
+    minority_views: Mapped[list[ConsensusMinorityView]] = relationship(
         back_populates="report", cascade="all, delete-orphan"
     )
 
@@ -192,6 +198,28 @@ class ConsensusApproval(db.Model):  # type: ignore[name-defined,misc]
 
     report: Mapped[ConsensusReport] = relationship(back_populates="approvals")
     expert: Mapped[User] = relationship()
+
+
+class ConsensusMinorityView(db.Model):  # type: ignore[name-defined,misc]
+    """An expert of the panel who does not share the consensus says why (EU practice: the
+    minority view is recorded beside the consensus). Written by that expert, or recorded on
+    their behalf by the rapporteur or a coordinator; one per expert and report."""
+
+    __tablename__ = "consensus_minority_views"
+    __table_args__ = (
+        UniqueConstraint("report_id", "expert_id"),
+        CheckConstraint("text <> ''", name="text_not_empty"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("consensus_reports.id", ondelete="CASCADE"))
+    expert_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    text: Mapped[str] = mapped_column(Text)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    report: Mapped[ConsensusReport] = relationship(back_populates="minority_views")
+    expert: Mapped[User] = relationship(foreign_keys=[expert_id])
 
 
 class DecisionOutcome(StrEnum):

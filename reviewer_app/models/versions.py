@@ -3,9 +3,10 @@
 The live rows (``reviews``/``scores``, ``consensus_reports``/``consensus_scores``) hold the
 current text only; a save overwrites them. Each save therefore also adds a version: its number
 (the live row's ``version`` after the save), when, who, through which path, the status, and
-every criterion's score and comment as they were saved. Versions are never changed or removed
-(they go only with their review or report). One version per save, autosaves included: the page
-autosaves only after an edit and at most every 20 seconds, so none is skipped as a duplicate.
+every criterion's score and comment as they were saved (a consensus version: its justification
+too). Versions are never changed or removed (they go only with their review or report). One
+version per save, autosaves included: the page autosaves only after an edit and at most every
+20 seconds, so none is skipped as a duplicate.
 
 :func:`keep_version` is the one writer, called by every write path after its flush; the
 coordinator's history page reads the rows back (``coordinator/history.py``).
@@ -104,6 +105,7 @@ class ConsensusVersion(db.Model):  # type: ignore[name-defined,misc]
     status: Mapped[ConsensusStatus] = mapped_column(
         enum_column(ConsensusStatus, "consensus_status")
     )
+    justification: Mapped[str] = mapped_column(Text, default="")
 
     report: Mapped[ConsensusReport] = relationship()
     saved_by: Mapped[User | None] = relationship()
@@ -169,6 +171,7 @@ def keep_version(
             saved_by_id=saved_by_id,
             path=path,
             status=saved.status,
+            justification=saved.justification,
             scores=[
                 ConsensusVersionScore(criterion_id=s.criterion_id, value=s.value, comment=s.comment)
                 for s in saved.scores

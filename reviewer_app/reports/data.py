@@ -34,6 +34,7 @@ from ..models import (
     AuditEvent,
     Call,
     ConflictDeclaration,
+    ConsensusMinorityView,
     ConsensusReport,
     ConsensusScore,
     ConsensusStatus,
@@ -48,6 +49,7 @@ from ..models import (
 from ..models.audit import chain_of
 from ..pseudonyms import panel_letters
 from ..ranking import evaluation_input, ranking_csv
+from ..scoring.consensus import OVERALL, ConsensusEffect, Turn, consensus_effect
 from ..scoring.engine import (
     FLAG_DISAGREEMENT,
     FLAG_EX_AEQUO,
@@ -56,6 +58,7 @@ from ..scoring.engine import (
     EvaluationIn,
     ProposalResult,
     Ranking,
+    ReviewIn,
     Status,
     evaluate,
 )
@@ -133,6 +136,11 @@ class CallRecords:
     expert_names: dict[str, str]
     review_comments: dict[tuple[str, str], dict[str, str]]  # (reference, expert id) -> key -> text
     consensus_comments: dict[str, dict[str, str]]  # reference -> key -> text (final only)
+    # Final consensus only: reference -> why it crosses a threshold the aggregate does not;
+    # reference -> (expert id, text) of each minority view. For the decision report, never the
+    # applicant's.
+    consensus_justifications: dict[str, str]
+    minority_views: dict[str, tuple[tuple[str, str], ...]]
     decisions: dict[str, DecisionFacts]
     stats: ProcessStats
     phase_moves: tuple[PhaseMove, ...]
@@ -225,10 +233,29 @@ def load_records(call: Call) -> CallRecords:
         review_comments[(reference, str(expert_id))][key] = comment
 
     consensus_rows = db.session.execute(
-        select(ConsensusReport.status, ConsensusReport.updated_at)
+        select(
+            Proposal.reference,
+            ConsensusReport.status,
+            ConsensusReport.updated_at,
+            ConsensusReport.justification,
+        )
         .join(Proposal, ConsensusReport.proposal_id == Proposal.id)
         .where(Proposal.call_id == call.id)
     ).all()
+    consensus_justifications = {
+        row.reference: row.justification
+        for row in consensus_rows
+        if row.status is ConsensusStatus.FINAL and row.justification
+    }
+    minority_views: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for reference, expert_id, text in db.session.execute(
+        select(Proposal.reference, ConsensusMinorityView.expert_id, ConsensusMinorityView.text)
+        .join(ConsensusReport, ConsensusMinorityView.report_id == ConsensusReport.id)
+        .join(Proposal, ConsensusReport.proposal_id == Proposal.id)
+        .where(Proposal.call_id == call.id, ConsensusReport.status == ConsensusStatus.FINAL)
+        .order_by(ConsensusMinorityView.recorded_at, ConsensusMinorityView.id)
+    ):
+        minority_views[reference].append((str(expert_id), text))
     consensus_comments: dict[str, dict[str, str]] = defaultdict(dict)
     for reference, key, comment in db.session.execute(
         select(Proposal.reference, Criterion.key, ConsensusScore.comment)
@@ -296,6 +323,8 @@ def load_records(call: Call) -> CallRecords:
         },
         review_comments=review_comments,
         consensus_comments=consensus_comments,
+        consensus_justifications=consensus_justifications,
+        minority_views=minority_views,
         decisions=list(decisions.values()),
         audit=audit_state,
     )
@@ -319,6 +348,8 @@ def load_records(call: Call) -> CallRecords:
         expert_names=expert_names,
         review_comments=dict(review_comments),
         consensus_comments=dict(consensus_comments),
+        consensus_justifications=consensus_justifications,
+        minority_views={ref: tuple(views) for ref, views in minority_views.items()},
         decisions=decisions,
         stats=stats,
         phase_moves=phase_moves,
@@ -543,6 +574,11 @@ class ProposalSection:
     decision: str
     rationale: str
     chart: Markup
+    # The final consensus against the reviews' aggregate: which thresholds it crosses (empty:
+    # none), why, and the panel's minority views.
+    crossing: str = ""
+    justification: str = ""
+    minority_views: tuple[ExpertComment, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -666,8 +702,9 @@ def _decision_report(records: CallRecords, fmt: Formatter) -> DecisionReport:
             total=len(bars),
         )
 
+    effects = _consensus_effects(records)
     sections = tuple(
-        _proposal_section(records, result, fmt, index)
+        _proposal_section(records, result, fmt, index, effects.get(result.reference))
         for index, result in enumerate(ranking.rows, start=1)
     )
     stats = records.stats
@@ -751,8 +788,51 @@ def _rank_text(result: ProposalResult) -> str:
     return f"{result.rank}=" if result.ex_aequo else str(result.rank)
 
 
+def _consensus_effects(records: CallRecords) -> dict[str, ConsensusEffect]:
+    """Per proposal with a final consensus: its effect against the reviews' aggregate, by the
+    same function the consensus page and finalising use."""
+    evaluation = records.evaluation_in
+    reviews: dict[str, list[ReviewIn]] = defaultdict(list)
+    for review in evaluation.reviews:
+        reviews[review.proposal].append(review)
+    return {
+        c.proposal: consensus_effect(evaluation.scheme, reviews[c.proposal], dict(c.scores))
+        for c in evaluation.consensus
+    }
+
+
+def _crossing_text(effect: ConsensusEffect | None, scheme: Scheme, fmt: Formatter) -> str:
+    if effect is None or not effect.crossings:
+        return ""
+    thresholds = [
+        _("the overall threshold (%(value)s)", value=fmt.plain(effect.overall_threshold))
+        if key == OVERALL
+        else _(
+            "the threshold of %(criterion)s (%(value)s)",
+            criterion=scheme.criterion(key).title,
+            value=fmt.plain(scheme.criterion(key).threshold),
+        )
+        for key in effect.crossings
+    ]
+    text = _(
+        "Against the aggregate of the individual scores (total %(total)s), the consensus "
+        "crosses %(thresholds)s.",
+        total=fmt.score(effect.aggregate_total),
+        thresholds=", ".join(thresholds),
+    )
+    if effect.turn is Turn.FAIL_TO_PASS:
+        text += " " + _("It turns a fail into a pass.")
+    elif effect.turn is Turn.PASS_TO_FAIL:
+        text += " " + _("It turns a pass into a fail.")
+    return text
+
+
 def _proposal_section(
-    records: CallRecords, result: ProposalResult, fmt: Formatter, index: int
+    records: CallRecords,
+    result: ProposalResult,
+    fmt: Formatter,
+    index: int,
+    effect: ConsensusEffect | None = None,
 ) -> ProposalSection:
     scheme = records.scheme
     info = records.proposals.get(result.reference)
@@ -774,6 +854,15 @@ def _proposal_section(
     else:
         names = [records.expert_names.get(e, e) for e in expert_ids]
     label = dict(zip(expert_ids, names, strict=True))
+
+    def who(expert: str) -> str:
+        if expert in label:
+            return label[expert]
+        if not records.anonymise_experts:
+            return records.expert_names.get(expert, expert)
+        mark = letters.get(expert, "?")
+        return fmt.label("expert", mark, partial(_expert_name, mark))
+
     consensus = records.consensus_comments.get(result.reference, {})
     details = []
     dots = []
@@ -835,6 +924,12 @@ def _proposal_section(
         meets_overall=result.meets_overall_threshold,
         decision=_outcome(fmt, decision),
         rationale=decision.rationale if decision else "",
+        crossing=_crossing_text(effect, scheme, fmt),
+        justification=records.consensus_justifications.get(result.reference, ""),
+        minority_views=tuple(
+            ExpertComment(who(expert), text)
+            for expert, text in records.minority_views.get(result.reference, ())
+        ),
         chart=charts.score_dots_chart(
             dots,
             scale_min=scheme.scale.min,
@@ -986,8 +1081,7 @@ class FeedbackCriterion:
     score: str
     threshold: str
     meets_threshold: bool | None
-    consensus_comment: str
-    comments: tuple[str, ...]  # never attributed, never numbered
+    consensus_comment: str  # the final consensus text: the only text the applicant receives
 
 
 @dataclass(frozen=True)
@@ -1003,6 +1097,8 @@ class FeedbackReport:
     title: str
     applicant: str
     criteria: tuple[FeedbackCriterion, ...]
+    has_consensus: bool  # a final consensus report gives the scores and the comments
+    no_consensus: str  # what the summary says when it has none
     total: str
     weighted_total: str
     overall_threshold: str
@@ -1031,25 +1127,34 @@ def _feedback_report(
 ) -> FeedbackReport:
     scheme = records.scheme
     info = records.proposals[result.reference]
+    # Only the final consensus speaks to the applicant: its text is written for them. The
+    # individual reviews, their comments and any expert's name or label never reach this page.
     consensus = records.consensus_comments.get(result.reference, {})
-    # Only counted reviews speak, and their comments come sorted by text: the order says
-    # nothing about who wrote which.
-    counted = sorted({expert for c in result.criteria for expert, _v in c.by_expert})
-    own = [records.review_comments.get((result.reference, expert), {}) for expert in counted]
-    criteria = []
-    for spec, c in zip(scheme.criteria, result.criteria, strict=True):
-        collected = tuple(sorted(text for comments in own if (text := comments.get(c.key))))
-        criteria.append(
-            FeedbackCriterion(
-                title=spec.title,
-                question=spec.question,
-                score=fmt.score(c.score),
-                threshold=fmt.plain(spec.threshold),
-                meets_threshold=c.meets_threshold,
-                consensus_comment=consensus.get(c.key, ""),
-                comments=() if consensus.get(c.key) else collected,
-            )
+    criteria = [
+        FeedbackCriterion(
+            title=spec.title,
+            question=spec.question,
+            score=fmt.score(c.score),
+            threshold=fmt.plain(spec.threshold),
+            meets_threshold=c.meets_threshold,
+            consensus_comment=consensus.get(c.key, ""),
         )
+        for spec, c in zip(scheme.criteria, result.criteria, strict=True)
+    ]
+    has_consensus = any(c.source == SOURCE_CONSENSUS for c in result.criteria)
+    no_consensus = (
+        _(
+            "No final consensus report has been written for this proposal. The scores are "
+            "the mean of the experts' individual scores; their individual comments are not "
+            "part of this summary."
+        )
+        if scheme.rules.aggregate == "mean"
+        else _(
+            "No final consensus report has been written for this proposal. The scores are "
+            "the median of the experts' individual scores; their individual comments are not "
+            "part of this summary."
+        )
+    )
     decision = records.decisions.get(result.reference)
     if result.status is Status.INCOMPLETE:
         verdict = _("The evaluation of the proposal is not complete.")
@@ -1069,6 +1174,8 @@ def _feedback_report(
         title=result.title,
         applicant=info.applicant,
         criteria=tuple(criteria),
+        has_consensus=has_consensus,
+        no_consensus=no_consensus,
         total=fmt.score(result.total),
         weighted_total=fmt.score(result.weighted_total),
         overall_threshold=fmt.plain(scheme.rules.overall_threshold),

@@ -71,13 +71,20 @@ def evaluation_document(
     consensus_comments: Mapping[str, Mapping[str, str]],
     decisions: Sequence[DecisionFacts],
     audit: Mapping[str, Any] | None = None,
+    consensus_justifications: Mapping[str, str] | None = None,
+    minority_views: Mapping[str, Sequence[tuple[str, str]]] | None = None,
 ) -> dict[str, Any]:
     """The evaluation as plain JSON data. Drafts are left out (they never count); submitted
     reviews by an expert with a conflict stay in, marked, because the record should show them.
 
     ``review_comments`` is keyed by (proposal reference, expert id) and
-    ``consensus_comments`` by proposal reference; both map criterion key -> comment.
+    ``consensus_comments`` by proposal reference; both map criterion key -> comment. A
+    consensus carries its ``justification`` (reference -> text) and its ``minority_views``
+    (reference -> (expert id, text) in order) only where it has them, so the documents of
+    reports made before these existed stay the same.
     """
+    justifications = consensus_justifications or {}
+    minorities = minority_views or {}
     keys = data.scheme.criterion_keys
 
     def scores(pairs: tuple[tuple[str, Decimal], ...]) -> dict[str, str]:
@@ -98,17 +105,21 @@ def evaluation_document(
         if r.submitted
     ]
     reviews.sort(key=lambda r: (str(r["proposal"]), str(r["expert"])))
-    consensus = sorted(
-        (
-            {
-                "proposal": c.proposal,
-                "scores": scores(c.scores),
-                "comments": comments(consensus_comments.get(c.proposal, {})),
-            }
-            for c in data.consensus
-        ),
-        key=lambda c: str(c["proposal"]),
-    )
+    consensus = []
+    for c in sorted(data.consensus, key=lambda c: c.proposal):
+        entry: dict[str, Any] = {
+            "proposal": c.proposal,
+            "scores": scores(c.scores),
+            "comments": comments(consensus_comments.get(c.proposal, {})),
+        }
+        if justifications.get(c.proposal):
+            entry["justification"] = justifications[c.proposal]
+        if minorities.get(c.proposal):
+            entry["minority_views"] = [
+                {"expert": pseudonyms.get(expert, expert), "text": text}
+                for expert, text in minorities[c.proposal]
+            ]
+        consensus.append(entry)
     document: dict[str, Any] = {
         "format": FORMAT,
         "call": {

@@ -30,9 +30,18 @@ REVIEW_COLUMNS = (
 
 # The reviews and consensus imports: these, then the criterion columns.
 REVIEW_IMPORT_COLUMNS = ("proposal", "expert")
+# The consensus import's optional column: why the consensus crosses a threshold.
+CONSENSUS_JUSTIFICATION = "justification"
 
 RESERVED = frozenset(
-    (*RANKING_LEADING, *RANKING_TRAILING, *RANKING_MONEY, *REVIEW_COLUMNS, *REVIEW_IMPORT_COLUMNS)
+    (
+        *RANKING_LEADING,
+        *RANKING_TRAILING,
+        *RANKING_MONEY,
+        *REVIEW_COLUMNS,
+        *REVIEW_IMPORT_COLUMNS,
+        CONSENSUS_JUSTIFICATION,
+    )
 )
 
 

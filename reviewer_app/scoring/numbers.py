@@ -32,6 +32,18 @@ def format_score(value: Fraction | Decimal | None) -> str:
     return str(to_decimal(value, 2))
 
 
+def format_change(value: Fraction | Decimal | None) -> str:
+    """A difference for display: signed, its size half-up to two decimals (``+0.17``,
+    ``−0.50``; ``0.00`` for none); ``""`` for no value. The consensus page's script writes
+    the same text."""
+    if value is None:
+        return ""
+    if value == 0:
+        return "0.00"
+    # U+2212 MINUS SIGN: a hyphen reads as a dash in running text.
+    return ("+" if value > 0 else "\u2212") + str(to_decimal(abs(Fraction(value)), 2))
+
+
 def format_money(value: Decimal | None) -> str:
     """Euros with two decimals and no grouping (machine-readable); ``""`` for no value."""
     if value is None:

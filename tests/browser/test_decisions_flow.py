@@ -145,11 +145,16 @@ def test_consensus_from_draft_to_final(
     page.goto(f"{live_server}/consensus/")
     page.get_by_role("link", name="Draft the consensus").click()
     page.wait_for_url(url)
-    assert page.locator("#reviews-table").get_by_text("Expert B").is_visible()
+    funding = page.get_by_role("group", name="Funding and implementation")
+    # The reviews stand beside the editor as reference; the comment is written, not pasted.
+    assert funding.locator("aside").get_by_text("Expert B").is_visible()
+    assert funding.get_by_label("Comment").input_value() == ""
     screenshot(page, "consensus-1-prefilled-draft")
-    page.get_by_role("group", name="Funding and implementation").get_by_label(
-        "Score"
-    ).select_option("3")
+    funding.get_by_label("Score").select_option("3")
+    for criterion in ("Compute", "Expertise and services", "Funding and implementation"):
+        page.get_by_role("group", name=criterion).get_by_label("Comment").fill(
+            f"{criterion}: the panel's assessment, written for the applicant in full."
+        )
     page.get_by_role("button", name="Save draft").click()
     assert page.get_by_text("The consensus draft is saved.").is_visible()
     sign_out(page)

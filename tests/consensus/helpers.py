@@ -107,6 +107,13 @@ def build_scenario(make_call, make_proposal, make_user, make_assignment, **call_
     return call, proposals
 
 
+# The case for build_panel: means of 10/3, 10/3 and 19/6 make 59/6 = 9.83, below the
+# overall threshold of 10; the means rounded to the scale (3.5, 3.5, 3) make 10.
+GREEK = [{"compute": "3", "expertise": "3.5", "funding": "3"}] * 2 + [
+    {"compute": "4", "expertise": "3", "funding": "3.5"}
+]
+
+
 @dataclass
 class Panel:
     call: Call

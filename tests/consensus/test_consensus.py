@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from decimal import Decimal
 from fractions import Fraction
@@ -16,6 +17,7 @@ from reviewer_app.extensions import db
 from reviewer_app.models import (
     AuditEvent,
     ConsensusApproval,
+    ConsensusMinorityView,
     ConsensusReport,
     ConsensusStatus,
     Phase,
@@ -25,7 +27,7 @@ from reviewer_app.pseudonyms import letter
 from reviewer_app.ranking import rank_call
 from reviewer_app.scoring.scheme import Scale
 
-from .helpers import declare_conflict, submit_review
+from .helpers import GREEK, declare_conflict, submit_review
 
 HALF_POINTS = Scale(Decimal(0), Decimal(5), Decimal("0.5"))
 
@@ -34,11 +36,18 @@ def url(p) -> str:
     return f"/consensus/proposals/{p.proposal.id}"
 
 
-def draft_data(version: str = "", **scores: str) -> dict[str, str]:
-    data = {"version": version}
+def agreed(key: str) -> str:
+    """A consensus comment long enough for the scheme (rules.comment_min_chars = 50)."""
+    return f"Agreed view on {key}. The panel's assessment, written for the applicant."
+
+
+def draft_data(version: str = "", justification: str = "", **scores: str) -> dict[str, str]:
+    """The draft form's fields; by default 3.5 everywhere: a total of 10.5 that meets every
+    threshold, as the panel's reviews do (no justification needed)."""
+    data = {"version": version, "justification": justification}
     for key in ("compute", "expertise", "funding"):
-        data[f"c_{key}-score"] = scores.get(key, "3")
-        data[f"c_{key}-comment"] = f"Agreed view on {key}."
+        data[f"c_{key}-score"] = scores.get(key, "3.5")
+        data[f"c_{key}-comment"] = agreed(key)
     return data
 
 
@@ -74,25 +83,161 @@ def test_letters_never_run_out() -> None:
     assert [letter(i) for i in (0, 1, 25, 26, 27)] == ["A", "B", "Z", "AA", "AB"]
 
 
-def test_rapporteur_sees_reviews_side_by_side_anonymised_and_a_prefilled_draft(
+def textarea(html: str, name: str) -> str:
+    return re.search(rf'<textarea[^>]*name="{name}"[^>]*>(.*?)</textarea>', html, re.S).group(1)
+
+
+def reference(html: str, key: str) -> str:
+    """The reviews shown beside the editor of criterion ``key``."""
+    return re.search(
+        rf'<aside[^>]*data-reference-for="{key}"[^>]*>(.*?)</aside>', html, re.S
+    ).group(1)
+
+
+def test_rapporteur_starts_from_suggested_scores_and_empty_comments_beside_the_reviews(
     panel, login_as
 ) -> None:
     p = panel()
     html = login_as(p.rapporteur).get(url(p)).get_data(as_text=True)
-    for label in ("Expert A", "Expert B", "Expert C"):
-        assert label in html
     for expert in p.experts:
         assert expert.name not in html.replace(p.rapporteur.name, "")  # own name only in the nav
     # mean of 4, 4.5, 3 = 3.83 -> 4; of 3.5, 3, 3 = 3.17 -> 3; of 3, 3, 4 = 3.33 -> 3.5
     assert selected(html, "compute") == "4"
     assert selected(html, "expertise") == "3"
     assert selected(html, "funding") == "3.5"
-    assert "3.83" in html  # the exact aggregate shown beside the reviews
-    # Comments collected under stable letters (assignment order), never under names.
-    comment = re.search(r'<textarea[^>]*name="c_compute-comment"[^>]*>(.*?)</textarea>', html, re.S)
-    text = comment.group(1)
-    assert text.index("Expert A:") < text.index("Expert B:") < text.index("Expert C:")
-    assert "compute comment from reviewer" in text
+    # The consensus text is written, never pasted: every comment and the justification start
+    # empty, and no expert's label or comment is inside the form's text.
+    for key in ("compute", "expertise", "funding"):
+        assert textarea(html, f"c_{key}-comment").strip() == ""
+    assert textarea(html, "justification").strip() == ""
+    # The reviews stand beside each editor as reference, under stable letters in assignment
+    # order, with the exact aggregate.
+    panel_html = reference(html, "compute")
+    assert (
+        panel_html.index("Expert A") < panel_html.index("Expert B") < panel_html.index("Expert C")
+    )
+    assert f"compute comment from reviewer {p.experts[1].id}" in panel_html
+    assert "3.83" in panel_html
+    assert "expertise comment" not in panel_html
+
+
+def test_the_form_says_what_the_suggested_scores_mean(panel, login_as) -> None:
+    p = panel()
+    html = login_as(p.rapporteur).get(url(p)).get_data(as_text=True)
+    # Per criterion: threshold met, the reviews' mean and the change the rounding makes.
+    effect = re.search(r'<div[^>]*id="effect-funding".*?</div>', html, re.S).group(0)
+    assert "Threshold 3.00:" in effect and "Reviews' mean 3.33 (met)" in effect
+    assert 'data-value="change:funding">+0.17<' in effect
+    # The totals: 4 + 3 + 3.5 = 10.5 against the reviews' 10.33, both over the threshold of 10.
+    assert 'data-value="total">10.50<' in html and 'data-value="total-change">+0.17<' in html
+    assert re.search(r'data-show-when="met:overall">', html)
+    assert re.search(r'data-show-when="not-met:overall" hidden>', html)
+    # Nothing crosses: no warning and no justification asked for.
+    for warning in ("turn-fail-to-pass", "turn-pass-to-fail", "threshold-crossed"):
+        assert re.search(rf'id="{warning}" data-show-when="[^"]+" hidden>', html), warning
+    assert re.search(
+        r'id="justification-required" data-show-when="needs-justification" hidden', html
+    )
+    # The numbers the page's script needs, from the engine.
+    data = json.loads(
+        re.search(
+            r'<script type="application/json" id="consensus-data">(.*?)</script>', html, re.S
+        ).group(1)
+    )
+    assert data["overall_threshold"] == 1000
+    assert data["criteria"][0] == {
+        "key": "compute",
+        "threshold": 300,
+        "weight": 100,
+        "aggregate": [23, 6],
+        "aggregate_meets": True,
+    }
+    assert data["aggregate_total"] == [31, 3] and data["aggregate_passes"] is True
+
+
+def test_rounding_over_the_overall_threshold_is_called_out(panel, login_as) -> None:
+    """The issue's case: means of 3.33, 3.33 and 3.17 are 9.83, below the overall threshold of
+    10; the rounded prefill (3.5, 3.5, 3) makes 10. The page says so before anything is saved,
+    and finalising needs a justification."""
+    p = panel(GREEK)
+    client = login_as(p.rapporteur)
+    html = client.get(url(p)).get_data(as_text=True)
+    assert [selected(html, k) for k in ("compute", "expertise", "funding")] == ["3.5", "3.5", "3"]
+    assert 'data-value="total">10.00<' in html and 'data-value="total-change">+0.17<' in html
+    assert re.search(r'id="turn-fail-to-pass" data-show-when="turn:fail_to_pass">', html)
+    assert re.search(r'id="justification-required" data-show-when="needs-justification">', html)
+
+    client.post(url(p), data=draft_data(compute="3.5", expertise="3.5", funding="3"))
+    coordinator = login_as(p.coordinator)
+    page = coordinator.get(url(p)).get_data(as_text=True)
+    assert "Before this report can be final:" in page and "say why in the justification" in page
+    response = coordinator.post(
+        f"{url(p)}/finalise", data={"version": str(report_of(p).version)}, follow_redirects=True
+    )
+    assert "say why in the justification" in response.get_data(as_text=True)
+    assert report_of(p).status is ConsensusStatus.DRAFT
+
+    why = "The co-funding letter, missing at review time, was confirmed by the ministry."
+    coordinator.post(
+        url(p),
+        data=draft_data(
+            str(report_of(p).version), why, compute="3.5", expertise="3.5", funding="3"
+        ),
+    )
+    response = coordinator.post(f"{url(p)}/finalise", data={"version": str(report_of(p).version)})
+    assert response.status_code == 302
+    report = report_of(p)
+    assert report.status is ConsensusStatus.FINAL and report.justification == why
+    event = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "consensus.finalise")
+    ).one()
+    assert event.data["crossed"] == ["overall"] and event.data["justification"] == why
+    # Everyone reading the report sees the crossing and its justification.
+    html = login_as(p.experts[1]).get(url(p)).get_data(as_text=True)
+    assert "This consensus turns a fail into a pass." in html and why in html
+
+
+@pytest.mark.parametrize(
+    ("scores", "crossed"),
+    [
+        ({"compute": "2.5"}, True),  # below its threshold, where the mean 3.83 meets it
+        ({"compute": "3", "expertise": "3", "funding": "3.5"}, True),  # total 9.5 < 10.33
+        ({"compute": "5", "expertise": "4", "funding": "4"}, False),  # higher, crosses nothing
+    ],
+)
+def test_finalising_needs_a_justification_only_when_a_threshold_is_crossed(
+    panel, login_as, scores, crossed
+) -> None:
+    p = panel()
+    login_as(p.rapporteur).post(url(p), data=draft_data(**scores))
+    response = login_as(p.coordinator).post(
+        f"{url(p)}/finalise", data={"version": str(report_of(p).version)}, follow_redirects=True
+    )
+    assert ("say why in the justification" in response.get_data(as_text=True)) is crossed
+    assert report_of(p).status is (ConsensusStatus.DRAFT if crossed else ConsensusStatus.FINAL)
+
+
+def test_finalising_refuses_comments_that_name_an_expert(panel, login_as) -> None:
+    p = panel()
+    data = draft_data()
+    data["c_expertise-comment"] = "Expert B:\nThe team is strong; the training plan is thin."
+    data["c_funding-comment"] = f"As {p.experts[2].name} put it, the co-funding is uncertain."
+    login_as(p.rapporteur).post(url(p), data=data)
+    response = login_as(p.coordinator).post(
+        f"{url(p)}/finalise", data={"version": str(report_of(p).version)}, follow_redirects=True
+    )
+    html = response.get_data(as_text=True)
+    assert "must not name an expert: Expertise and services, Funding and implementation" in html
+    assert report_of(p).status is ConsensusStatus.DRAFT
+
+
+def test_the_german_label_counts_as_naming_an_expert_too(panel, login_as) -> None:
+    p = panel()
+    data = draft_data()
+    data["c_compute-comment"] = "Gutachter C hält die Rechenleistung für ausreichend geplant."
+    login_as(p.rapporteur).post(url(p), data=data)
+    login_as(p.coordinator).post(f"{url(p)}/finalise", data={"version": str(report_of(p).version)})
+    assert report_of(p).status is ConsensusStatus.DRAFT
 
 
 def test_names_are_shown_when_the_call_does_not_anonymise(panel, login_as) -> None:
@@ -414,7 +559,7 @@ def test_a_save_racing_another_is_refused_at_flush(panel, login_as) -> None:
     with pytest.raises(StaleReport):
         save_draft(proposal, p.coordinator, values, version=loaded)
     db.session.rollback()
-    assert {s.value for s in report_of(p).scores} == {Decimal(3)}
+    assert {s.value for s in report_of(p).scores} == {Decimal("3.5")}
 
 
 @given(
@@ -535,3 +680,107 @@ def test_a_response_sent_after_the_session_expired_comes_back_on_the_page(
     page = expired.get(url(p)).get_data(as_text=True)
     assert "We restored your unsaved input." in page
     assert "Funding is too generous." in page
+
+
+# --- minority views ------------------------------------------------------------------------
+
+DISSENT = "I do not share the funding score: the co-funding is not yet committed in writing."
+
+
+def minority(p) -> list[tuple[int, str, int | None]]:
+    db.session.expire_all()
+    return [
+        (v.expert_id, v.text, v.recorded_by_id)
+        for v in db.session.scalars(
+            select(ConsensusMinorityView).order_by(ConsensusMinorityView.id)
+        )
+    ]
+
+
+def test_an_expert_records_changes_and_withdraws_a_minority_view(panel, login_as) -> None:
+    p = panel()
+    login_as(p.rapporteur).post(url(p), data=draft_data())
+    version = report_of(p).version
+    client = login_as(p.experts[1])
+    page = client.get(url(p)).get_data(as_text=True)
+    assert "No minority view is recorded." in page and 'id="minority-form"' in page
+    me = str(p.experts[1].id)
+    response = client.post(f"{url(p)}/minority-view", data={"expert": me, "text": DISSENT})
+    assert response.status_code == 302
+    assert minority(p) == [(p.experts[1].id, DISSENT, p.experts[1].id)]
+    page = client.get(url(p)).get_data(as_text=True)
+    views = re.search(r'<ul[^>]*id="minority-views".*?</ul>', page, re.S).group(0)
+    assert "Expert B" in views and "I do not share the funding score" in views
+    assert textarea(page, "text").strip().startswith("I do not share")  # theirs, to edit
+    # A minority view does not change the draft: approvals stay current.
+    assert report_of(p).version == version
+    client.post(f"{url(p)}/minority-view", data={"expert": me, "text": "  "})
+    assert minority(p) == []
+    actions = db.session.scalars(
+        select(AuditEvent.data).where(AuditEvent.action == "consensus.minority_view")
+    ).all()
+    assert [(a["expert_id"], a["withdrawn"]) for a in actions] == [
+        (p.experts[1].id, False),
+        (p.experts[1].id, True),
+    ]
+
+
+def test_the_rapporteur_records_a_view_on_behalf_of_an_expert(panel, login_as) -> None:
+    p = panel()
+    client = login_as(p.rapporteur)
+    client.post(url(p), data=draft_data())
+    target = str(p.experts[2].id)
+    client.post(f"{url(p)}/minority-view", data={"expert": target, "text": DISSENT})
+    assert minority(p) == [(p.experts[2].id, DISSENT, p.rapporteur.id)]
+    page = login_as(p.experts[1]).get(url(p)).get_data(as_text=True)
+    assert "recorded on their behalf by Expert A" in page
+
+
+def test_an_expert_speaks_only_for_themselves(panel, make_user, login_as) -> None:
+    p = panel()
+    login_as(p.rapporteur).post(url(p), data=draft_data())
+    response = login_as(p.experts[1]).post(
+        f"{url(p)}/minority-view", data={"expert": str(p.experts[2].id), "text": DISSENT}
+    )
+    assert response.status_code == 400
+    observer = login_as(make_user(Role.OBSERVER))
+    assert observer.get(url(p)).get_data(as_text=True).count('id="minority-form"') == 0
+    response = observer.post(
+        f"{url(p)}/minority-view", data={"expert": str(p.experts[1].id), "text": DISSENT}
+    )
+    assert response.status_code == 403
+    assert minority(p) == []
+
+
+def test_a_minority_view_needs_an_open_draft(panel, login_as) -> None:
+    p = panel()
+    me = {"expert": str(p.experts[1].id), "text": DISSENT}
+    response = login_as(p.experts[1]).post(
+        f"{url(p)}/minority-view", data=me, follow_redirects=True
+    )
+    assert "There is no consensus draft yet." in response.get_data(as_text=True)
+    login_as(p.rapporteur).post(url(p), data=draft_data())
+    login_as(p.coordinator).post(f"{url(p)}/finalise", data={"version": str(report_of(p).version)})
+    response = login_as(p.experts[1]).post(
+        f"{url(p)}/minority-view", data=me, follow_redirects=True
+    )
+    assert "a coordinator must reopen it first" in response.get_data(as_text=True)
+    assert minority(p) == []
+
+
+def test_a_minority_view_sent_after_the_session_expired_comes_back(panel, login_as, app) -> None:
+    from ..conftest import PASSWORD
+
+    p = panel()
+    login_as(p.rapporteur).post(url(p), data=draft_data())
+    action = f"{url(p)}/minority-view"
+    ticket = _ticket(login_as(p.experts[1]).get(url(p)).get_data(as_text=True), action)
+    expired = app.test_client()
+    data = {"expert": str(p.experts[1].id), "text": DISSENT, "_stash": ticket}
+    response = expired.post(action, data=data)
+    assert response.headers["Location"].startswith("/login?next=" + url(p))
+    assert minority(p) == []
+    expired.post("/login", data={"email": p.experts[1].email, "password": PASSWORD})
+    page = expired.get(url(p)).get_data(as_text=True)
+    assert "We restored your unsaved input." in page
+    assert textarea(page, "text").strip() == DISSENT

@@ -15,9 +15,10 @@ from reviewer_app.models import (
     SavedThrough,
 )
 
-from .test_consensus import draft_data, report_of, url
+from .test_consensus import agreed, draft_data, report_of, url
 
 MINE = "My own careful wording, typed while the rapporteur saved theirs."
+WHY = "The hosting site lost its power supply contract after the reviews were written."
 
 
 def test_every_write_of_the_report_keeps_a_version(panel, login_as) -> None:
@@ -28,7 +29,10 @@ def test_every_write_of_the_report_keeps_a_version(panel, login_as) -> None:
     assert rapporteur.post(url(p), data=draft_data(str(loaded), compute="5")).status_code == 302
 
     coordinator = login_as(p.coordinator)
-    stale = dict(draft_data(str(loaded), compute="1"), **{"c_compute-comment": MINE})
+    # Compute 1 fails its threshold where the reviews' mean (3.83) meets it: justified.
+    stale = dict(
+        draft_data(str(loaded), compute="1", justification=WHY), **{"c_compute-comment": MINE}
+    )
     assert coordinator.post(url(p), data=stale).status_code == 409
     current = report_of(p).version
     assert coordinator.post(url(p), data=dict(stale, version=str(current))).status_code == 302
@@ -53,10 +57,12 @@ def test_every_write_of_the_report_keeps_a_version(panel, login_as) -> None:
     assert versions[-1].number == report.version
     compute = [next(s for s in v.scores if s.criterion.key == "compute") for v in versions]
     assert [(s.value, s.comment) for s in compute[:3]] == [
-        (Decimal(4), "Agreed view on compute."),
-        (Decimal(5), "Agreed view on compute."),  # the rapporteur's, replaced after the 409
+        (Decimal(4), agreed("compute")),
+        (Decimal(5), agreed("compute")),  # the rapporteur's, replaced after the 409
         (Decimal(1), MINE),
     ]
+    # The justification is kept with the versions that had it, and named by finalising.
+    assert [v.justification for v in versions] == ["", "", WHY, WHY, WHY]
 
     events = db.session.scalars(
         select(AuditEvent)
@@ -70,3 +76,7 @@ def test_every_write_of_the_report_keeps_a_version(panel, login_as) -> None:
         ("consensus.finalise", versions[3].number),
         ("consensus.reopen", versions[4].number),
     ]
+    assert events[3].data["crossed"] == ["compute", "overall"]  # 1 + 3.5 + 3.5 = 8 < 10
+    assert events[3].data["justification"] == WHY
+    history = coordinator.get(f"/calls/{p.call.key}/proposals/{p.proposal.id}/history")
+    assert WHY in history.get_data(as_text=True)

@@ -21,6 +21,7 @@ from reviewer_app.models import (
     Assignment,
     Call,
     ConflictDeclaration,
+    ConsensusMinorityView,
     ConsensusReport,
     ConsensusScore,
     ConsensusStatus,
@@ -211,14 +212,26 @@ def rendered(app: Flask) -> Rendered:
                     conn.execute(table.delete())
 
 
-def add_consensus(proposal: Proposal, values: dict[str, str], comment: str) -> None:
+def add_consensus(
+    proposal: Proposal,
+    values: dict[str, str],
+    comment: str,
+    *,
+    status: ConsensusStatus = ConsensusStatus.FINAL,
+    justification: str = "",
+    minority: dict[User, str] | None = None,
+) -> None:
     criteria = {c.key: c for c in proposal.call.criteria}
-    report = ConsensusReport(proposal=proposal, status=ConsensusStatus.FINAL)
+    report = ConsensusReport(proposal=proposal, status=status, justification=justification)
     report.scores = [
         ConsensusScore(criterion=criteria[k], value=Decimal(v), comment=f"{comment} ({k})")
         for k, v in values.items()
     ]
     db.session.add(report)
+    report.minority_views = [
+        ConsensusMinorityView(expert=expert, text=text, recorded_by_id=expert.id)
+        for expert, text in (minority or {}).items()
+    ]
     db.session.commit()
 
 

@@ -13,7 +13,7 @@ from pypdf import PdfReader
 from reviewer_app.extensions import db
 from reviewer_app.reports.services import decision_report_pdf
 
-from .conftest import EXPECTED_ORDER, Rendered, Scene, pdf_text, pdftotext
+from .conftest import EXPECTED_ORDER, Rendered, Scene, add_consensus, pdf_text, pdftotext
 
 
 def ranking_page(pages: list[str]) -> str:
@@ -144,3 +144,67 @@ def test_a_call_without_proposals_or_budget_still_reports(make_call, tmp_path: P
     text = "\n".join(pdf_text(report.content))
     assert "no budget set" in text and "Funding line ·" not in text
     assert verify_report(report.content, against=call).ok
+
+
+def test_the_proposal_section_shows_the_crossing_its_justification_and_minority_views(
+    scene: Scene,
+) -> None:
+    from reviewer_app.reports.data import decision_report, load_records
+
+    # P-004's compute mean is 2.17, below its threshold of 3; the consensus gives 3.
+    add_consensus(
+        scene.proposals["P-004"],
+        {"compute": "3", "expertise": "4", "funding": "4"},
+        "Agreed",
+        justification="The site visit showed the machine room is already built.",
+        minority={scene.experts[2]: "Compute stays below what the call asks for."},
+    )
+    section = next(
+        p
+        for p in decision_report(load_records(scene.call), "en").proposals
+        if p.reference == "P-004"
+    )
+    assert section.crossing == (
+        "Against the aggregate of the individual scores (total 10.17), the consensus crosses "
+        "the threshold of Compute (3). It turns a fail into a pass."
+    )
+    assert section.justification == "The site visit showed the machine room is already built."
+    assert [(v.author, v.text) for v in section.minority_views] == [
+        ("Expert C", "Compute stays below what the call asks for.")
+    ]
+
+    report = decision_report_pdf(scene.call, "en").content
+    text = " ".join("\n".join(pdf_text(report)).split())
+    assert "It turns a fail into a pass." in text
+    assert "The site visit showed the machine room is already built." in text
+    assert "Minority views" in text and "Compute stays below what the call asks for." in text
+    consensus = json.loads(attachments(report)["evaluation.json"])["consensus"]
+    assert consensus == [
+        {
+            "proposal": "P-004",
+            "scores": {"compute": "3.00", "expertise": "4.00", "funding": "4.00"},
+            "comments": {
+                "compute": "Agreed (compute)",
+                "expertise": "Agreed (expertise)",
+                "funding": "Agreed (funding)",
+            },
+            "justification": "The site visit showed the machine room is already built.",
+            "minority_views": [
+                {"expert": "E03", "text": "Compute stays below what the call asks for."}
+            ],
+        }
+    ]
+
+
+def test_a_consensus_that_crosses_nothing_has_no_crossing_note(scene: Scene) -> None:
+    from reviewer_app.reports.data import decision_report, load_records
+
+    add_consensus(
+        scene.proposals["P-002"], {"compute": "4.5", "expertise": "4", "funding": "4"}, "A"
+    )
+    section = next(
+        p
+        for p in decision_report(load_records(scene.call), "en").proposals
+        if p.reference == "P-002"
+    )
+    assert section.crossing == "" and section.justification == "" and section.minority_views == ()

@@ -1,5 +1,5 @@
-"""The applicant's evaluation summary: scores, thresholds, comments and outcome; never who
-wrote what, never individual scores."""
+"""The applicant's evaluation summary: scores, thresholds, the final consensus text and the
+outcome; never an individual review, its comments or scores, nor who wrote what."""
 
 from __future__ import annotations
 
@@ -10,22 +10,32 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskCliRunner
 
+from reviewer_app.models import ConsensusStatus
 from reviewer_app.reports.data import ProposalNotFound
 from reviewer_app.reports.services import feedback_report_pdf
 
 from .conftest import Scene, add_consensus, pdf_text
 
+NO_CONSENSUS = "No final consensus report has been written for this proposal."
 
-def test_feedback_shows_scores_thresholds_comments_and_outcome(scene: Scene) -> None:
+
+def feedback_text(scene: Scene, reference: str, lang: str = "en") -> str:
+    return "\n".join(pdf_text(feedback_report_pdf(scene.call, reference, lang).content))
+
+
+def test_feedback_shows_scores_thresholds_and_outcome_and_says_there_is_no_consensus(
+    scene: Scene,
+) -> None:
     scene.decide()
-    text = "\n".join(pdf_text(feedback_report_pdf(scene.call, "P-004", "en").content))
+    text = feedback_text(scene, "P-004")
     assert "P-004" in text and "Proposal number 4" in text
     assert "2.17" in text  # compute, below its threshold
     assert "10.17" in text  # total and weighted total
     assert "The proposal did not pass all thresholds." in text
     assert "Rejected" in text and "Rationale for P-004: as ranked." in text
-    for number in (1, 2, 3):
-        assert f"Assessment of P-004, note {number} (compute)" in text
+    # No final consensus: the summary says so, and the individual comments are not sent on.
+    assert NO_CONSENSUS in " ".join(text.split())
+    assert "Assessment of P-004" not in text
 
 
 def test_feedback_never_names_numbers_or_scores_experts(scene: Scene) -> None:
@@ -37,12 +47,37 @@ def test_feedback_never_names_numbers_or_scores_experts(scene: Scene) -> None:
     assert "DRAFT" in text  # the call is not decided yet
 
 
-def test_a_consensus_comment_replaces_the_collected_ones(scene: Scene) -> None:
-    add_consensus(scene.proposals["P-002"], {"compute": "4.5"}, "Agreed by the panel")
-    text = "\n".join(pdf_text(feedback_report_pdf(scene.call, "P-002", "en").content))
-    assert "Agreed by the panel (compute)" in text
-    assert "Assessment of P-002, note 1 (compute)" not in text
-    assert "Assessment of P-002, note 1 (expertise)" in text  # no consensus there
+def test_only_the_final_consensus_text_reaches_the_applicant(scene: Scene) -> None:
+    add_consensus(
+        scene.proposals["P-002"],
+        {"compute": "4.5", "expertise": "4", "funding": "4"},
+        "Agreed by the panel",
+        justification="SecretJustificationOfP002",
+        minority={scene.experts[2]: "SecretMinorityViewOfP002"},
+    )
+    text = feedback_text(scene, "P-002")
+    for key in ("compute", "expertise", "funding"):
+        assert f"Agreed by the panel ({key})" in text
+    assert "Assessment of P-002" not in text  # no individual comment
+    # The justification and the minority view are for the decision makers only.
+    assert "SecretJustificationOfP002" not in text and "SecretMinorityViewOfP002" not in text
+    assert NO_CONSENSUS not in " ".join(text.split())
+
+
+def test_feedback_never_carries_an_expert_label_or_a_draft_consensus(scene: Scene) -> None:
+    add_consensus(
+        scene.proposals["P-003"],
+        {"compute": "4", "expertise": "4", "funding": "4"},
+        "SecretDraftConsensus",
+        status=ConsensusStatus.DRAFT,
+    )
+    add_consensus(scene.proposals["P-001"], {"compute": "5"}, "Agreed on compute")
+    for reference, lang in (("P-003", "en"), ("P-001", "en"), ("P-001", "de")):
+        text = feedback_text(scene, reference, lang)
+        assert "SecretDraftConsensus" not in text
+        for label in ("Expert A", "Expert B", "Expert C", "Gutachter A", "Secret Name"):
+            assert label not in text, (reference, lang, label)
+    assert NO_CONSENSUS in " ".join(feedback_text(scene, "P-003").split())
 
 
 def test_unknown_proposal(scene: Scene) -> None:
