@@ -39,6 +39,7 @@ from ..models import (
     ConsensusScore,
     ConsensusStatus,
     Criterion,
+    DecisionOutcome,
     Phase,
     Proposal,
     Review,
@@ -186,6 +187,7 @@ def load_records(call: Call) -> CallRecords:
             outcome=p.decision.outcome.value,
             rationale=p.decision.rationale or "",
             decided_at=p.decision.decided_at,
+            amount_eur=p.decision.amount_eur,
         )
         for p in proposal_rows
         if p.decision is not None
@@ -593,6 +595,7 @@ class DecisionReport:
     as_of_iso: str
     budget: str
     main_total: str
+    funded: str  # what the funded decisions cost against the budget; "" before any decision
     reserve_total: str
     method: Method
     figures: tuple[Figure, ...]
@@ -735,6 +738,7 @@ def _decision_report(records: CallRecords, fmt: Formatter) -> DecisionReport:
         budget=fmt.money_eur(records.budget) if has_budget else _("no budget set"),
         main_total=fmt.money_eur(ranking.main_total),
         reserve_total=fmt.money_eur(ranking.reserve_total),
+        funded=_funded(records, fmt) if records.decisions else "",
         method=_method(records, fmt),
         figures=figures,
         phase_moves=tuple(moves),
@@ -767,7 +771,36 @@ def _status(fmt: Formatter, status: str) -> str:
 
 def _outcome(fmt: Formatter, decision: DecisionFacts | None) -> str:
     outcome = decision.outcome if decision else None
-    return fmt.label("outcome", outcome, partial(outcome_label, outcome))
+    label = fmt.label("outcome", outcome, partial(outcome_label, outcome))
+    if decision is not None and decision.amount_eur is not None:
+        return _(
+            "%(outcome)s, granted %(amount)s",
+            outcome=label,
+            amount=fmt.money_eur(decision.amount_eur),
+        )
+    return label
+
+
+def _funded(records: CallRecords, fmt: Formatter) -> str:
+    """What the funded decisions cost (granted amounts, else the requested funding) against
+    the budget: the same sum the decisions page and the close refuse above the budget."""
+    total = sum(
+        (
+            d.amount_eur
+            if d.amount_eur is not None
+            else (records.proposals[d.proposal].requested_funding or Decimal(0))
+            for d in records.decisions.values()
+            if d.outcome == DecisionOutcome.FUNDED.value and d.proposal in records.proposals
+        ),
+        Decimal(0),
+    )
+    if records.budget is None:
+        return fmt.money_eur(total)
+    return _(
+        "%(total)s of a budget of %(budget)s",
+        total=fmt.money_eur(total),
+        budget=fmt.money_eur(records.budget),
+    )
 
 
 def _flags(result: ProposalResult, scheme: Scheme, fmt: Formatter) -> tuple[str, ...]:

@@ -45,6 +45,7 @@ class DecisionFacts:
     outcome: str
     rationale: str
     decided_at: datetime
+    amount_eur: Decimal | None = None  # the granted amount; None: as requested
 
 
 @dataclass(frozen=True)
@@ -150,6 +151,8 @@ def evaluation_document(
                 "outcome": d.outcome,
                 "rationale": d.rationale,
                 "decided_at": _timestamp(d.decided_at),
+                # Only when a grant was cut: decisions as requested keep their fingerprint.
+                **({} if d.amount_eur is None else {"amount_eur": _number(d.amount_eur)}),
             }
             for d in sorted(decisions, key=lambda d: d.proposal)
         ],

@@ -717,7 +717,9 @@ def test_an_expert_records_changes_and_withdraws_a_minority_view(panel, login_as
     client.post(f"{url(p)}/minority-view", data={"expert": me, "text": "  "})
     assert minority(p) == []
     actions = db.session.scalars(
-        select(AuditEvent.data).where(AuditEvent.action == "consensus.minority_view")
+        select(AuditEvent.data)
+        .where(AuditEvent.action == "consensus.minority_view")
+        .order_by(AuditEvent.id)
     ).all()
     assert [(a["expert_id"], a["withdrawn"]) for a in actions] == [
         (p.experts[1].id, False),
