@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Connection, insert, select, update
 
 from ..models.audit import GENESIS, SITE_CHAIN, AuditEvent, AuditHead
@@ -121,7 +122,9 @@ class ChainReport:
     chain: str
     count: int
     head: str  # the digest of the newest event (GENESIS for an empty chain)
-    problem: str | None = None
+    # Why the chain is broken, a lazy translation: the command line prints it in English,
+    # the audit page in the reader's language.
+    problem: Any = None
     event_id: int | None = None  # the first event that was changed, removed or reordered
 
     @property
@@ -149,9 +152,11 @@ def verify(session: Any, chain: str, *, until: int | None = None) -> ChainReport
         if until is not None and event.seq > until:
             return ChainReport(chain, count, previous)
         if event.seq != expected:
-            what = (
-                f"event number {expected} of the chain is missing (removed), or the events "
-                f"were reordered: the next one is number {event.seq}"
+            what = _l(
+                "event number %(expected)s of the chain is missing (removed), or the events "
+                "were reordered: the next one is number %(seq)s",
+                expected=expected,
+                seq=event.seq,
             )
             return ChainReport(chain, count, previous, what, event.id)
         if event.prev_digest != previous:
@@ -159,11 +164,11 @@ def verify(session: Any, chain: str, *, until: int | None = None) -> ChainReport
                 chain,
                 count,
                 previous,
-                "the event before this one was changed, removed or reordered",
+                _l("the event before this one was changed, removed or reordered"),
                 event.id,
             )
         if not hmac.compare_digest(digest_of(key, event), event.digest):
-            return ChainReport(chain, count, previous, "this event was changed", event.id)
+            return ChainReport(chain, count, previous, _l("this event was changed"), event.id)
         previous, expected, count = event.digest, expected + 1, count + 1
     head = session.get(AuditHead, chain, populate_existing=True)
     if count and (head is None or head.seq != count or head.digest != previous):
@@ -171,7 +176,7 @@ def verify(session: Any, chain: str, *, until: int | None = None) -> ChainReport
             chain,
             count,
             previous,
-            "events after the last one found were removed (the chain's head is further on)",
+            _l("events after the last one found were removed (the chain's head is further on)"),
             None,
         )
     return ChainReport(chain, count, previous)

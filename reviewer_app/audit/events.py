@@ -14,6 +14,8 @@ from dataclasses import MISSING, dataclass, field, fields
 from enum import Enum, StrEnum
 from typing import Any, ClassVar, Self, Union, get_args, get_origin, get_type_hints
 
+from flask_babel import lazy_gettext as _l
+
 from ..models.calls import Phase
 from ..models.reviews import DecisionOutcome
 
@@ -24,6 +26,7 @@ class AuditData:
     """Base of every event. Subclasses are frozen dataclasses with an ``action``."""
 
     action: ClassVar[str]
+    label: ClassVar[Any]  # what people read for the action (a lazy translation)
     # A read (a download) changes nothing: it is recorded, but a report made before and after
     # it describes the same state, so the chain head a report carries skips reads.
     is_read: ClassVar[bool] = False
@@ -35,6 +38,8 @@ class AuditData:
         if action is not None:
             if action in AuditData.registry:
                 raise TypeError(f"two audit events for {action!r}")
+            if "label" not in cls.__dict__:
+                raise TypeError(f"the audit event {action!r} has no label")
             AuditData.registry[action] = cls
 
     def to_data(self) -> dict[str, Any]:
@@ -54,6 +59,13 @@ class AuditData:
     @classmethod
     def confidential_fields(cls) -> frozenset[str]:
         return frozenset(f.name for f in fields(cls) if f.metadata.get("confidential"))  # type: ignore[arg-type]
+
+
+def label_of(action: str) -> str:
+    """What people read for ``action``, in the current language; the code itself for an action
+    this version does not know."""
+    kind = AuditData.registry.get(action)
+    return str(kind.label) if kind is not None else action
 
 
 def parse(action: str, data: dict[str, Any]) -> AuditData | None:
@@ -98,6 +110,7 @@ class SignInFailure(StrEnum):
 @dataclass(frozen=True)
 class UserCreated(AuditData):
     action = "user.create"
+    label = _l("Account created")
     email: str
     role: str
 
@@ -105,6 +118,7 @@ class UserCreated(AuditData):
 @dataclass(frozen=True)
 class UserInvited(AuditData):
     action = "user.invite"
+    label = _l("Invitation sent")
     email: str
     earlier_links_ended: int = 0
 
@@ -112,6 +126,7 @@ class UserInvited(AuditData):
 @dataclass(frozen=True)
 class ResetLinkSent(AuditData):
     action = "user.password_reset_link"
+    label = _l("Password reset link sent")
     email: str
     earlier_links_ended: int = 0
 
@@ -121,36 +136,42 @@ class ResetLinkRefused(AuditData):
     """A reset asked for an unknown or inactive address, or over the hourly limit."""
 
     action = "user.password_reset_refused"
+    label = _l("Password reset refused")
     email: str
 
 
 @dataclass(frozen=True)
 class InvitationAccepted(AuditData):
     action = "user.accept_invitation"
+    label = _l("Invitation accepted")
     sessions_ended: int = 0
 
 
 @dataclass(frozen=True)
 class PasswordReset(AuditData):
     action = "user.password_reset"
+    label = _l("Password reset")
     sessions_ended: int = 0
 
 
 @dataclass(frozen=True)
 class PasswordChanged(AuditData):
     action = "user.password_change"
+    label = _l("Password changed")
     other_sessions_ended: int = 0
 
 
 @dataclass(frozen=True)
 class SignedIn(AuditData):
     action = "user.login"
+    label = _l("Signed in")
     two_factor: bool = False
 
 
 @dataclass(frozen=True)
 class SignInFailed(AuditData):
     action = "user.login_failed"
+    label = _l("Sign-in failed")
     email: str
     reason: SignInFailure
     locked_now: bool = False
@@ -159,6 +180,7 @@ class SignInFailed(AuditData):
 @dataclass(frozen=True)
 class ReauthenticationFailed(AuditData):
     action = "user.reauth_failed"
+    label = _l("Password check failed")
     reason: SignInFailure
     locked_now: bool = False
 
@@ -166,40 +188,47 @@ class ReauthenticationFailed(AuditData):
 @dataclass(frozen=True)
 class SignedOut(AuditData):
     action = "user.logout"
+    label = _l("Signed out")
 
 
 @dataclass(frozen=True)
 class OtherSessionsEnded(AuditData):
     action = "user.sessions_ended"
+    label = _l("Sessions ended")
     count: int
 
 
 @dataclass(frozen=True)
 class RecoveryCodeUsed(AuditData):
     action = "user.recovery_code_used"
+    label = _l("Recovery code used")
     left: int
 
 
 @dataclass(frozen=True)
 class RecoveryCodesRenewed(AuditData):
     action = "user.recovery_codes_renewed"
+    label = _l("Recovery codes renewed")
 
 
 @dataclass(frozen=True)
 class TwoFactorEnabled(AuditData):
     action = "user.two_factor_enable"
+    label = _l("Two-factor sign-in turned on")
     other_sessions_ended: int = 0
 
 
 @dataclass(frozen=True)
 class TwoFactorDisabled(AuditData):
     action = "user.two_factor_disable"
+    label = _l("Two-factor sign-in turned off")
     other_sessions_ended: int = 0
 
 
 @dataclass(frozen=True)
 class TwoFactorReset(AuditData):
     action = "user.two_factor_reset"
+    label = _l("Two-factor sign-in reset")
     sessions_ended: int = 0
 
 
@@ -209,6 +238,7 @@ class TwoFactorReset(AuditData):
 @dataclass(frozen=True)
 class CallCreated(AuditData):
     action = "call.create"
+    label = _l("Call created")
     key: str
     scheme: str
     scheme_sha256: str
@@ -217,12 +247,14 @@ class CallCreated(AuditData):
 @dataclass(frozen=True)
 class CallUpdated(AuditData):
     action = "call.update"
+    label = _l("Call changed")
     changes: dict[str, Any]  # field -> [old, new]
 
 
 @dataclass(frozen=True)
 class PhaseMoved(AuditData):
     action = "call.phase"
+    label = _l("Phase moved")
     from_phase: Phase
     to_phase: Phase
     # Reviews still open when the evaluation closed (they no longer count).
@@ -234,6 +266,7 @@ class PhaseMoved(AuditData):
 @dataclass(frozen=True)
 class CallDecided(AuditData):
     action = "call.decide"
+    label = _l("Call decided")
     decisions: dict[str, int]  # outcome -> count
     funded_total_eur: str | None = None
     budget_eur: str | None = None
@@ -242,18 +275,21 @@ class CallDecided(AuditData):
 @dataclass(frozen=True)
 class ProposalCreated(AuditData):
     action = "proposal.create"
+    label = _l("Proposal added")
     reference: str
 
 
 @dataclass(frozen=True)
 class ProposalUpdated(AuditData):
     action = "proposal.update"
+    label = _l("Proposal changed")
     changes: dict[str, Any]
 
 
 @dataclass(frozen=True)
 class ProposalsImported(AuditData):
     action = "proposal.import"
+    label = _l("Proposals imported")
     count: int
     references: list[str]
 
@@ -261,6 +297,7 @@ class ProposalsImported(AuditData):
 @dataclass(frozen=True)
 class DocumentUploaded(AuditData):
     action = "document.upload"
+    label = _l("Document uploaded")
     proposal: str
     filename: str
     sha256: str
@@ -269,6 +306,7 @@ class DocumentUploaded(AuditData):
 @dataclass(frozen=True)
 class DocumentDeleted(AuditData):
     action = "document.delete"
+    label = _l("Document deleted")
     proposal: str
     filename: str
 
@@ -279,12 +317,14 @@ class DocumentDeleted(AuditData):
 @dataclass(frozen=True)
 class ExpertInvited(AuditData):
     action = "expert.invite"
+    label = _l("Expert invited")
     email: str
 
 
 @dataclass(frozen=True)
 class AssignmentAdded(AuditData):
     action = "assignment.add"
+    label = _l("Expert assigned")
     proposal: str  # reference
     expert_id: int
 
@@ -292,6 +332,7 @@ class AssignmentAdded(AuditData):
 @dataclass(frozen=True)
 class AssignmentRemoved(AuditData):
     action = "assignment.remove"
+    label = _l("Assignment removed")
     proposal: str
     expert_id: int
 
@@ -299,6 +340,7 @@ class AssignmentRemoved(AuditData):
 @dataclass(frozen=True)
 class RapporteurChosen(AuditData):
     action = "assignment.rapporteur"
+    label = _l("Rapporteur chosen")
     proposal: str
     expert_id: int
 
@@ -306,6 +348,7 @@ class RapporteurChosen(AuditData):
 @dataclass(frozen=True)
 class AutoAssigned(AuditData):
     action = "assignment.auto"
+    label = _l("Experts assigned automatically")
     new: list[list[int]]  # [proposal id, expert id]
     rapporteurs: list[list[int]]
     shortfalls: list[int]  # proposal ids
@@ -314,6 +357,7 @@ class AutoAssigned(AuditData):
 @dataclass(frozen=True)
 class DueDateSet(AuditData):
     action = "assignment.due_date"
+    label = _l("Due date set")
     due_date: str | None  # ISO date, None: back to the call's deadline
     proposals: list[str]
 
@@ -321,12 +365,14 @@ class DueDateSet(AuditData):
 @dataclass(frozen=True)
 class ReminderSent(AuditData):
     action = "reminder.send"
+    label = _l("Reminder sent")
     proposals: list[str]
 
 
 @dataclass(frozen=True)
 class ConflictDeclared(AuditData):
     action = "assignment.declare"
+    label = _l("Conflict of interest declared")
     proposal: str
     has_conflict: bool
     reason: str = field(default="", metadata=CONFIDENTIAL)
@@ -339,6 +385,7 @@ class ConflictDeclared(AuditData):
 @dataclass(frozen=True)
 class ReviewDraftSaved(AuditData):
     action = "review.save_draft"
+    label = _l("Review saved")
     proposal: str
     scores: dict[str, str | None]
     autosave: bool = False
@@ -348,6 +395,7 @@ class ReviewDraftSaved(AuditData):
 @dataclass(frozen=True)
 class ReviewSubmitted(AuditData):
     action = "review.submit"
+    label = _l("Review submitted")
     proposal: str
     scores: dict[str, str | None]
     version: int | None = None
@@ -356,6 +404,7 @@ class ReviewSubmitted(AuditData):
 @dataclass(frozen=True)
 class ReviewReopened(AuditData):
     action = "review.reopen"
+    label = _l("Review reopened")
     proposal: str
     expert_id: int
     reason: str
@@ -365,6 +414,7 @@ class ReviewReopened(AuditData):
 @dataclass(frozen=True)
 class ReviewImported(AuditData):
     action = "review.import"
+    label = _l("Review imported")
     proposal: str
     expert_id: int
     replaced: bool
@@ -375,6 +425,7 @@ class ReviewImported(AuditData):
 @dataclass(frozen=True)
 class ConsensusSaved(AuditData):
     action = "consensus.save"
+    label = _l("Consensus saved")
     proposal: str
     version: int  # the kept version (consensus_versions.number) of the report
     scores: dict[str, str | None]
@@ -384,6 +435,7 @@ class ConsensusSaved(AuditData):
 @dataclass(frozen=True)
 class ConsensusApproved(AuditData):
     action = "consensus.approve"
+    label = _l("Consensus approved")
     proposal: str
     version: int
     comment: str = ""
@@ -392,6 +444,7 @@ class ConsensusApproved(AuditData):
 @dataclass(frozen=True)
 class ConsensusCommented(AuditData):
     action = "consensus.comment"
+    label = _l("Consensus commented")
     proposal: str
     version: int
     comment: str = ""
@@ -400,6 +453,7 @@ class ConsensusCommented(AuditData):
 @dataclass(frozen=True)
 class ConsensusFinalised(AuditData):
     action = "consensus.finalise"
+    label = _l("Consensus made final")
     proposal: str
     all_approved: bool = False  # made final with the others of a call-wide "approved" step
     version: int | None = None
@@ -412,6 +466,7 @@ class ConsensusFinalised(AuditData):
 @dataclass(frozen=True)
 class ConsensusReopened(AuditData):
     action = "consensus.reopen"
+    label = _l("Consensus reopened")
     proposal: str
     version: int | None = None
 
@@ -419,6 +474,7 @@ class ConsensusReopened(AuditData):
 @dataclass(frozen=True)
 class ConsensusImported(AuditData):
     action = "consensus.import"
+    label = _l("Consensus imported")
     proposal: str
     replaced: bool
     scores: dict[str, str | None]
@@ -432,6 +488,7 @@ class MinorityViewRecorded(AuditData):
     """An expert's minority view on the consensus, written, changed or withdrawn (empty)."""
 
     action = "consensus.minority_view"
+    label = _l("Minority view recorded")
     proposal: str
     expert_id: int  # whose view it is; the actor may record it on their behalf
     text: str = ""
@@ -441,6 +498,7 @@ class MinorityViewRecorded(AuditData):
 @dataclass(frozen=True)
 class DecisionRecorded(AuditData):
     action = "decision.record"
+    label = _l("Decision recorded")
     proposal: str
     outcome: DecisionOutcome
     previous: str | None
@@ -453,6 +511,7 @@ class DecisionRecorded(AuditData):
 @dataclass(frozen=True)
 class DemoSeeded(AuditData):
     action = "demo.seed"
+    label = _l("Demo data seeded")
 
 
 # --- reads ----------------------------------------------------------------------------------
@@ -461,6 +520,7 @@ class DemoSeeded(AuditData):
 @dataclass(frozen=True)
 class DocumentDownloaded(AuditData):
     action = "document.download"
+    label = _l("Document downloaded")
     is_read = True
     proposal: str
     filename: str
@@ -471,8 +531,9 @@ class ReportDownloaded(AuditData):
     """A decision report or applicant feedback report (one proposal, or all as a ZIP)."""
 
     action = "report.download"
+    label = _l("Report downloaded")
     is_read = True
-    kind: str  # "decision", "feedback", "feedback-zip"
+    kind: str  # "decision", "feedback", "feedback-zip", "feedback-all" (a folder, CLI)
     language: str
     proposal: str | None = None
     fingerprint: str | None = None
@@ -481,6 +542,7 @@ class ReportDownloaded(AuditData):
 @dataclass(frozen=True)
 class ExportDownloaded(AuditData):
     action = "export.download"
+    label = _l("Export downloaded")
     is_read = True
     what: str  # "ranking", "reviews", "audit"
     format: str

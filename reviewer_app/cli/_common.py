@@ -12,10 +12,12 @@ from pathlib import Path
 from typing import NoReturn, TypeVar
 
 import click
+from flask import has_app_context
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from .. import limits
+from ..audit.events import AuditData
 from ..extensions import db
 from ..importers import ImportRejected, Table, read_table
 from ..models import Call
@@ -32,10 +34,20 @@ FORMAT_OPTION = click.option(
 
 
 def fail(*messages: str) -> NoReturn:
-    db.session.rollback()
+    if has_app_context():  # `report verify` without --against runs without an application
+        db.session.rollback()
     for message in messages:
         click.echo(f"Error: {message}", err=True)
     sys.exit(1)
+
+
+def record_read(call: Call, event: AuditData) -> None:
+    """Record that the command line took a file out of call ``call`` (no person: the command
+    line has none), as the web records a download."""
+    from ..models.audit import record
+
+    record(event, call, call_id=call.id, actor_id=None)
+    db.session.commit()
 
 
 def find_call(key: str) -> Call:

@@ -11,10 +11,11 @@ from flask.cli import AppGroup
 
 from ..audit import chain as audit_chain
 from ..audit import log as audit_log
+from ..audit.events import ExportDownloaded
 from ..exports import csv_text
 from ..extensions import db
 from ..models.audit import chain_of
-from ._common import find_call
+from ._common import find_call, record_read
 
 
 @click.group("audit", cls=AppGroup)
@@ -76,6 +77,7 @@ def export(key: str, fmt: str, output: Path | None) -> None:
             "events": [row.as_dict() for row in rows],
         }
         text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    record_read(call, ExportDownloaded(what="audit", format=fmt))
     if output is None:
         click.echo(text, nl=False)
     else:

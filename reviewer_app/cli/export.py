@@ -8,9 +8,10 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
+from ..audit.events import ExportDownloaded
 from ..exports import FORMATS, WHAT, export_call
 from ..scoring.engine import EvaluationError
-from ._common import fail, find_call
+from ._common import fail, find_call, record_read
 
 
 @click.command("export")
@@ -35,6 +36,7 @@ def export_command(key: str, what: str, fmt: str, output: Path | None) -> None:
         data = export_call(call, what, fmt)
     except EvaluationError as exc:
         fail("the stored scores cannot be ranked:", *exc.problems)
+    record_read(call, ExportDownloaded(what=what, format=fmt))
     if output is None:
         if fmt == "xlsx" and sys.stdout.isatty():
             fail("an XLSX file is binary: give -o FILE or redirect the output")

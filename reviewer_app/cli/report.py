@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
 
 import click
 from flask.cli import with_appcontext
-from sqlalchemy import select
+
+from ..audit.events import ReportDownloaded
+from ._common import fail, find_call, record_read
 
 LANG_OPTION = click.option(
     "--lang",
@@ -20,26 +21,11 @@ LANG_OPTION = click.option(
 )
 
 
-def _fail(message: str) -> NoReturn:
-    click.echo(f"Error: {message}", err=True)
-    sys.exit(1)
-
-
-def _call(key: str) -> Any:
-    from ..extensions import db
-    from ..models import Call
-
-    call = db.session.scalar(select(Call).where(Call.key == key))
-    if call is None:
-        _fail(f"no call with key '{key}'")
-    return call
-
-
 def _write(path: Path, content: bytes) -> None:
     try:
         path.write_bytes(content)
     except OSError as exc:
-        _fail(f"cannot write {path}: {exc.strerror or exc}")
+        fail(f"cannot write {path}: {exc.strerror or exc}")
 
 
 def _engine_errors() -> tuple[type[Exception], ...]:
@@ -82,12 +68,15 @@ def build_report(key: str, output: Path, lang: str) -> None:
     """Write the decision report of call KEY (same as `report KEY`)."""
     from ..reports.services import decision_report_pdf
 
-    call = _call(key)
+    call = find_call(key)
     try:
         report = decision_report_pdf(call, lang)
     except _engine_errors() as exc:
-        _fail(f"the call's data cannot be evaluated: {exc}")
+        fail(f"the call's data cannot be evaluated: {exc}")
     _write(output, report.content)
+    record_read(
+        call, ReportDownloaded(kind="decision", language=lang, fingerprint=report.fingerprint)
+    )
     click.echo(f"Wrote {output} ({len(report.content):,} bytes)")
     click.echo(f"Fingerprint (SHA-256 of evaluation.json): {report.fingerprint}")
 
@@ -109,15 +98,15 @@ def verify_report_command(ctx: click.Context, file: Path, against: str | None) -
     try:
         content = file.read_bytes()
     except OSError as exc:
-        _fail(f"cannot read {file}: {exc.strerror or exc}")
+        fail(f"cannot read {file}: {exc.strerror or exc}")
     try:
         if against:
             with ctx.ensure_object(ScriptInfo).load_app().app_context():
-                result = verify_report(content, against=_call(against))
+                result = verify_report(content, against=find_call(against))
         else:
             result = verify_report(content)
     except NotAReport as exc:
-        _fail(f"{file}: {exc}")
+        fail(f"{file}: {exc}")
     for check in result.checks:
         mark = "ok  " if check.ok else "FAIL"
         click.echo(f"[{mark}] {check.name}" + (f": {check.detail}" if check.detail else ""))
@@ -146,27 +135,35 @@ def esr_command(key: str, reference: str | None, output: Path, lang: str) -> Non
     Per criterion the score, threshold and the experts' comments (never attributed), the
     totals, the threshold result and the outcome; never individual scores.
     """
-    from ..reports.data import ProposalNotFound
+    from ..reports.data import ConsensusNamesExpert, ProposalNotFound
     from ..reports.services import feedback_report_pdf, feedback_reports, feedback_reports_zip
 
-    call = _call(key)
+    call = find_call(key)
     try:
         if reference is not None:
             report = feedback_report_pdf(call, reference, lang)
             _write(output, report.content)
+            record_read(call, ReportDownloaded(kind="feedback", language=lang, proposal=reference))
             click.echo(f"Wrote {output}")
         elif output.is_dir():
             for item in feedback_reports(call, lang):
                 _write(output / item.filename, item.content)
                 click.echo(f"Wrote {output / item.filename}")
+            record_read(call, ReportDownloaded(kind="feedback-all", language=lang))
         else:
             archive = feedback_reports_zip(call, lang)
             _write(output, archive.content)
+            record_read(call, ReportDownloaded(kind="feedback-zip", language=lang))
             click.echo(f"Wrote {output} ({len(call.proposals)} reports)")
     except ProposalNotFound:
-        _fail(f"no proposal '{reference}' in call '{key}'")
+        fail(f"no proposal '{reference}' in call '{key}'")
+    except ConsensusNamesExpert as exc:
+        fail(
+            "nothing written: a final consensus text names an expert and must not reach the "
+            f"applicant; reopen it, rewrite the text and make it final again ({exc})"
+        )
     except _engine_errors() as exc:
-        _fail(f"the call's data cannot be evaluated: {exc}")
+        fail(f"the call's data cannot be evaluated: {exc}")
 
 
 def register(main: click.Group) -> None:

@@ -12,8 +12,6 @@ from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
 
-from flask import current_app
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -54,6 +52,7 @@ from ..pseudonyms import panel_letters
 from ..scoring.consensus import ConsensusEffect, consensus_effect
 from ..scoring.engine import EvaluationIn, ProposalIn, ReviewIn, evaluate
 from ..scoring.scheme import Scale
+from .mentions import mention_patterns, naming
 
 
 class ConsensusError(Exception):
@@ -522,25 +521,18 @@ def _incomplete_criteria(report: ConsensusReport, proposal: Proposal) -> list[st
 
 
 def expert_mentions(proposal: Proposal) -> list[re.Pattern[str]]:
-    """How the text of a consensus could name an expert of the proposal: every assigned
-    expert's name, and their pseudonym ("Expert A") in every language of the application."""
+    """How a text could name an expert of the proposal (``mentions.mention_patterns``)."""
     letters = panel_letters((a.id, a.expert_id, a.has_conflict) for a in proposal.assignments)
-    words = {a.expert.name for a in proposal.assignments if a.expert.name.strip()}
-    for language in current_app.config["LANGUAGES"]:
-        with force_locale(language):
-            words.update(_("Expert %(letter)s", letter=mark) for mark in letters.values())
-    return [re.compile(rf"(?<!\w){re.escape(word.strip())}(?!\w)") for word in sorted(words)]
+    return mention_patterns((a.expert.name for a in proposal.assignments), letters.values())
 
 
 def _naming_experts(report: ConsensusReport, proposal: Proposal) -> list[str]:
-    """The titles of the criteria whose consensus comment names an expert."""
+    """The titles of the criteria whose consensus comment names an expert of the proposal."""
     patterns = expert_mentions(proposal)
-    by_criterion = {s.criterion_id: s for s in report.scores}
-    return [
-        c.title
-        for c in proposal.call.criteria
-        if c.id in by_criterion and any(p.search(by_criterion[c.id].comment) for p in patterns)
-    ]
+    by_criterion = {s.criterion_id: s.comment for s in report.scores}
+    titles = {c.id: c.title for c in proposal.call.criteria}
+    comments = {c.id: by_criterion[c.id] for c in proposal.call.criteria if c.id in by_criterion}
+    return [titles[criterion_id] for criterion_id in naming(comments, patterns)]
 
 
 def _mark_final(

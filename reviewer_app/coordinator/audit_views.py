@@ -15,7 +15,7 @@ from wtforms.validators import Length, Optional
 from .. import limits
 from ..audit import chain as audit_chain
 from ..audit import log as audit_log
-from ..audit.events import ExportDownloaded
+from ..audit.events import ExportDownloaded, label_of
 from ..auth.access import role_required
 from ..exports import csv_text
 from ..extensions import db
@@ -51,7 +51,7 @@ def _filters(call: Any) -> tuple[AuditFilterForm, audit_log.AuditFilter]:
         SelectChoice(str(user_id), email) for user_id, email in audit_log.actors(call)
     ]
     form.action.choices = [SelectChoice("", _("any"))] + [
-        SelectChoice(a, a) for a in audit_log.actions(call)
+        SelectChoice(a, label_of(a)) for a in audit_log.actions(call)
     ]
     if not form.validate():
         return form, audit_log.AuditFilter()
@@ -99,6 +99,7 @@ def audit(key: str) -> Any:
         pages=pages,
         arguments=arguments,
         chain=report,
+        audit_label=label_of,
     )
 
 

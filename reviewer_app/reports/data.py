@@ -28,6 +28,7 @@ from sqlalchemy.orm import joinedload
 
 from ..audit.chain import state_of
 from ..audit.events import PhaseMoved
+from ..consensus.mentions import mention_patterns, naming
 from ..extensions import db
 from ..models import (
     Assignment,
@@ -135,6 +136,7 @@ class CallRecords:
     pseudonyms: dict[str, str]  # expert id -> E01 ...
     expert_letters: dict[str, dict[str, str]]  # reference -> expert id -> "A" (pseudonyms.py)
     expert_names: dict[str, str]
+    assigned: dict[str, tuple[str, ...]]  # reference -> every assigned expert's id
     review_comments: dict[tuple[str, str], dict[str, str]]  # (reference, expert id) -> key -> text
     consensus_comments: dict[str, dict[str, str]]  # reference -> key -> text (final only)
     # Final consensus only: reference -> why it crosses a threshold the aggregate does not;
@@ -157,6 +159,36 @@ class CallRecords:
 
 class ProposalNotFound(LookupError):
     pass
+
+
+class ConsensusNamesExpert(ValueError):
+    """A final consensus text (finalised before the rule that refuses it) names an expert:
+    it must not reach the applicant. ``found`` maps each reference to the criteria's titles."""
+
+    def __init__(self, found: dict[str, list[str]]) -> None:
+        self.found = found
+        super().__init__(
+            "; ".join(f"{ref}: {', '.join(titles)}" for ref, titles in sorted(found.items()))
+        )
+
+
+def consensus_naming_experts(records: CallRecords, references: list[str]) -> dict[str, list[str]]:
+    """Reference -> titles of the criteria whose final consensus text names an expert of the
+    proposal (by name or as "Expert A"), for the proposals in ``references`` that have any."""
+    titles = {spec.key: spec.title for spec in records.scheme.criteria}
+    found = {}
+    for reference in references:
+        comments = records.consensus_comments.get(reference, {})
+        if not comments:
+            continue
+        patterns = mention_patterns(
+            (records.expert_names.get(e, "") for e in records.assigned.get(reference, ())),
+            records.expert_letters.get(reference, {}).values(),
+        )
+        named = naming(comments, patterns)
+        if named:
+            found[reference] = [titles.get(key, key) for key in named]
+    return found
 
 
 def load_records(call: Call) -> CallRecords:
@@ -348,6 +380,7 @@ def load_records(call: Call) -> CallRecords:
         pseudonyms=pseudonyms,
         expert_letters=expert_letters,
         expert_names=expert_names,
+        assigned={ref: tuple(expert for _id, expert, _c in rows) for ref, rows in panels.items()},
         review_comments=dict(review_comments),
         consensus_comments=dict(consensus_comments),
         consensus_justifications=consensus_justifications,
@@ -1146,11 +1179,15 @@ def feedback_report(records: CallRecords, reference: str, lang: str) -> Feedback
     """The evaluation summary for the applicant of ``reference``, in ``lang``.
 
     :raises ProposalNotFound: no such proposal in the call.
+    :raises ConsensusNamesExpert: its final consensus text names an expert.
     """
     try:
         result = records.ranking.row(reference)
     except KeyError:
         raise ProposalNotFound(reference) from None
+    named = consensus_naming_experts(records, [reference])
+    if named:
+        raise ConsensusNamesExpert(named)
     with force_locale(lang):
         return _feedback_report(records, result, Formatter(lang))
 

@@ -90,6 +90,7 @@ def feedback_reports(call: Call, lang: str = "en") -> list[ReportFile]:
     """Every proposal's evaluation summary, in reference order (the call is read once)."""
     check_language(lang)
     records = data.load_records(call)
+    _refuse_named_experts(records)
     return [_feedback_file(records, ref, lang) for ref in sorted(records.proposals)]
 
 
@@ -97,6 +98,7 @@ def feedback_reports_zip(call: Call, lang: str = "en") -> ReportFile:
     """Every proposal's evaluation summary in one ZIP."""
     check_language(lang)
     records = data.load_records(call)
+    _refuse_named_experts(records)
     buffer = io.BytesIO()
     # Fixed member dates: the same data gives the same ZIP.
     stamp = records.as_of.timetuple()[:6]
@@ -109,6 +111,13 @@ def feedback_reports_zip(call: Call, lang: str = "en") -> ReportFile:
     return ReportFile(
         filename=f"{_safe(records.key)}-feedback-{lang}.zip", content=buffer.getvalue()
     )
+
+
+def _refuse_named_experts(records: data.CallRecords) -> None:
+    """All or nothing: one report that may not go out stops the batch, naming every one."""
+    named = data.consensus_naming_experts(records, sorted(records.proposals))
+    if named:
+        raise data.ConsensusNamesExpert(named)
 
 
 def _feedback_file(records: data.CallRecords, reference: str, lang: str) -> ReportFile:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, abort, request
+from flask import Response, abort, flash, redirect, request, url_for
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..audit.events import ReportDownloaded
@@ -14,7 +15,7 @@ from ..extensions import db
 from ..models import Call, Role
 from ..models.audit import record
 from . import bp, services
-from .data import ProposalNotFound
+from .data import ConsensusNamesExpert, ProposalNotFound
 from .services import LANGUAGES, ReportFile
 
 
@@ -81,6 +82,8 @@ def feedback_report(key: str, reference: str) -> Any:
         report = services.feedback_report_pdf(call, reference, lang)
     except ProposalNotFound:
         abort(404)
+    except ConsensusNamesExpert as exc:
+        return _named_experts(call, exc)
     return _download(call, report, "application/pdf", "feedback", lang, reference)
 
 
@@ -90,5 +93,22 @@ def feedback_reports_zip(key: str) -> Any:
     """Every proposal's evaluation summary in one ZIP."""
     call = _load_call(key)
     lang = _language()
-    report = services.feedback_reports_zip(call, lang)
+    try:
+        report = services.feedback_reports_zip(call, lang)
+    except ConsensusNamesExpert as exc:
+        return _named_experts(call, exc)
     return _download(call, report, "application/zip", "feedback-zip", lang)
+
+
+def _named_experts(call: Call, exc: ConsensusNamesExpert) -> Response:
+    """Back to the ranking, saying which consensus texts must be rewritten first."""
+    flash(
+        _(
+            "No feedback report was made: the final consensus text names an expert, and the "
+            "applicant must not read that. Reopen the consensus report, rewrite the text and "
+            "make it final again: %(where)s.",
+            where=str(exc),
+        ),
+        "danger",
+    )
+    return redirect(url_for("coordinator.ranking", key=call.key))

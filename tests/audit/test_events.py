@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import ast
+from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
-from reviewer_app.audit.events import AuditData, ConflictDeclared, PhaseMoved, parse
+from reviewer_app.audit.events import AuditData, ConflictDeclared, PhaseMoved, label_of, parse
 from reviewer_app.extensions import db
 from reviewer_app.models import AuditEvent, Phase
 
@@ -42,6 +44,19 @@ def test_actions_are_unique_and_every_event_reads_back_what_it_wrote() -> None:
     }
     assert parse("call.phase", data) == moved
     assert parse("no.such.action", {}) is None
+
+
+def test_an_event_without_a_label_is_refused() -> None:
+    with pytest.raises(TypeError, match="has no label"):
+
+        @dataclass(frozen=True)
+        class Unlabelled(AuditData):  # pragma: no cover - refused at definition
+            action = "test.unlabelled"
+
+    assert "test.unlabelled" not in AuditData.registry
+    assert (
+        label_of("call.phase") == "Phase moved" and label_of("no.such.action") == "no.such.action"
+    )
 
 
 def test_a_phase_moved_by_the_service_is_read_by_the_report(evaluated_call) -> None:

@@ -85,9 +85,31 @@ def test_a_broken_chain_shows_on_the_page(client, login_as, make_user, evaluated
             .where(AuditEvent.__table__.c.action == "call.phase")
             .values(data={"from_phase": "setup", "to_phase": "decided"})
         )
-    login_as(make_user("observer"))
+    observer = make_user("observer")
+    login_as(observer)
     page = client.get(f"/calls/{evaluated_call.key}/audit").get_data(as_text=True)
     assert "Chain broken" in page and "this event was changed" in page
+    observer.language = "de"
+    db.session.commit()
+    page = client.get(f"/calls/{evaluated_call.key}/audit").get_data(as_text=True)
+    assert "dieses Ereignis wurde geändert" in page and "this event was changed" not in page
+
+
+def test_actions_read_as_words_in_the_readers_language(
+    client, login_as, make_user, evaluated_call
+) -> None:
+    coordinator = make_user("coordinator")
+    login_as(coordinator)
+    page = client.get(f"/calls/{evaluated_call.key}/audit").get_data(as_text=True)
+    events = page.split('id="audit-events"')[1]
+    assert "Phase moved" in events and "Expert assigned" in events
+    assert "call.phase" in events  # the code stays, for the CSV and the command line
+    assert '<option value="call.phase">Phase moved</option>' in page
+    coordinator.language = "de"
+    db.session.commit()
+    page = client.get(f"/calls/{evaluated_call.key}/audit").get_data(as_text=True)
+    assert "Phase gewechselt" in page and "Gutachter zugewiesen" in page
+    assert "Phase moved" not in page
 
 
 def test_a_bad_filter_is_ignored_not_an_error(client, login_as, make_user, evaluated_call) -> None:

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskCliRunner
 
-from reviewer_app.models import ConsensusStatus
-from reviewer_app.reports.data import ProposalNotFound
+from reviewer_app.models import ConsensusStatus, Role
+from reviewer_app.reports.data import ConsensusNamesExpert, ProposalNotFound
 from reviewer_app.reports.services import feedback_report_pdf
 
 from .conftest import Scene, add_consensus, pdf_text
@@ -105,3 +105,29 @@ def test_esr_command_writes_one_pdf_or_a_zip(
 
     result = runner.invoke(args=["esr", "aif-test", "--proposal", "P-999", "-o", str(one)])
     assert result.exit_code == 1 and "no proposal 'P-999'" in result.output
+
+
+@pytest.mark.parametrize("mention", ["Expert B", "Gutachter A", "Secret Name 2"])
+def test_a_final_consensus_that_names_an_expert_never_reaches_the_applicant(
+    scene: Scene, runner: FlaskCliRunner, tmp_path: Path, make_user, login_as, mention: str
+) -> None:  # type: ignore[no-untyped-def]
+    # A consensus made final before the form refused such text, as such rows are stored.
+    add_consensus(scene.proposals["P-002"], {"compute": "4.5"}, f"As {mention} wrote")
+    with pytest.raises(ConsensusNamesExpert) as raised:
+        feedback_report_pdf(scene.call, "P-002", "en")
+    assert raised.value.found == {"P-002": ["Compute"]}
+    assert feedback_report_pdf(scene.call, "P-001", "en").content.startswith(b"%PDF")
+
+    # The web: no file, the ranking page says which text to rewrite; the batch is all or nothing.
+    client = login_as(make_user(Role.COORDINATOR))
+    for path in ("/calls/aif-test/proposals/P-002/feedback.pdf", "/calls/aif-test/feedback.zip"):
+        response = client.get(path)
+        assert response.status_code == 302 and response.location.endswith("/calls/aif-test/ranking")
+        page = client.get(response.location).get_data(as_text=True)
+        assert "the final consensus text names an expert" in page and "P-002: Compute" in page
+
+    # The command line: nothing written, exit 1 with the same reason.
+    archive = tmp_path / "all.zip"
+    result = runner.invoke(args=["esr", "aif-test", "-o", str(archive)])
+    assert result.exit_code == 1 and "P-002: Compute" in result.output
+    assert not archive.exists()

@@ -130,7 +130,31 @@ def test_the_demo_from_evaluation_to_decided_and_its_report(
     # What the decisions fund, against the budget; the cut grant in its proposal's section.
     assert "Funded by the decisions" in flat and "of a budget of" in flat
     assert "Funded, granted " in flat[flat.rindex(cut) :]
-    # Every section is there, and the report is final (no draft marking).
-    for heading in ("Contents", "Ranking", "Appendix: rules and verification"):
-        assert heading in flat
+    # Every section is there, in order, and the report is final (no draft marking).
+    headings = (
+        "Contents",
+        "1 Method",
+        "Criteria",
+        "Scale",
+        "2 The process in numbers",
+        "Phases",
+        "3 Ranking",
+        "Weighted totals",
+        "4 The proposals",
+        "5 Appendix: rules and verification",
+        "The rules in short",
+        "Fingerprint",
+    )
+    assert "Contents" in flat[: flat.index("Page 2 of")]
+    body = flat[flat.index("Page 2 of") :]  # past the cover and the table of contents
+    at = 0
+    for heading in headings[1:]:  # each one after the one before
+        found = body.find(heading, at)
+        assert found != -1, f"{heading!r} missing after position {at}"
+        at = found + len(heading)
+    # Every proposal is ranked and has its own section after the ranking.
+    proposals_part = body[body.index("4 The proposals") : body.index("5 Appendix")]
+    for row in ranking.rows:
+        assert row.reference in body[body.index("3 Ranking") : body.index("4 The proposals")]
+        assert row.reference in proposals_part
     assert "DRAFT" not in flat

@@ -147,7 +147,10 @@ def test_the_report_carries_the_audit_chain_head_and_verify_checks_it(
     head = json.loads(embedded_files(pdf)["evaluation.json"])["audit"]
     newest = db.session.scalars(
         select(AuditEvent)
-        .where(AuditEvent.chain == chain_of(scene.call.id))
+        .where(
+            AuditEvent.chain == chain_of(scene.call.id),
+            AuditEvent.action != ReportDownloaded.action,  # the report's own making: a read
+        )
         .order_by(AuditEvent.seq.desc())
     ).first()
     assert head == {"chain": chain_of(scene.call.id), "seq": newest.seq, "digest": newest.digest}
