@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -168,16 +168,18 @@ def sheet_xlsx(sheet: Sheet) -> bytes:
     """A workbook of one sheet; every text cell is stored as text, never as a formula."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import Cell as SheetCell
 
     workbook = Workbook(write_only=True)
     worksheet = workbook.create_sheet(sheet.title)
 
-    def cell(value: Cell) -> WriteOnlyCell:
+    def cell(value: Cell) -> SheetCell:
         if isinstance(value, str):
             out = WriteOnlyCell(worksheet, value=safe_cell(value))
             out.data_type = "s"  # openpyxl would store "=..." as a formula otherwise
             return out
-        out = WriteOnlyCell(worksheet, value=value)
+        # openpyxl writes a Decimal as the number it is; its stubs name only float.
+        out = WriteOnlyCell(worksheet, value=cast(Any, value))
         if isinstance(value, Decimal):
             out.number_format = "0.00"
         return out

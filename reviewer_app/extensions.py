@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask_babel import Babel
 from flask_bootstrap import Bootstrap5
@@ -12,7 +12,7 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import MetaData, event
+from sqlalchemy import MetaData, Table, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
@@ -31,6 +31,22 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+
+def table_of(model: type[Base]) -> Table:
+    """A model's table, for the Core statements that lock rows (the call, the audit chain)."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+# Every model's base class. At run time Flask-SQLAlchemy's ``db.Model`` (built from ``Base``:
+# same metadata and registry, plus the session binding); to the type checker ``Base`` itself,
+# which it understands, where ``db.Model`` is an attribute it cannot see through.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
 migrate = Migrate(render_as_batch=True, compare_type=True)
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -130,7 +130,7 @@ def update_catalog(domain: str, locale: str = "de") -> list[str]:
     po_path.parent.mkdir(parents=True, exist_ok=True)
     with po_path.open("wb") as fh:
         write_po(fh, new, width=100, omit_header=False, sort_output=True)
-    return [m.id for m in new if m.id and not m.string]
+    return [str(m.id) for m in new if m.id and not m.string]
 
 
 if __name__ == "__main__":  # python -m reviewer_app.i18n [domain ...]

@@ -35,7 +35,6 @@ from .audit.events import (
     UserCreated,
 )
 from .consensus.services import expert_mentions
-from .coordinator.assignment import BlockReason, ExpertSlot, ProposalSlot, pair_block_reason
 from .coordinator.decisions import (
     DecisionEntry,
     DecisionError,
@@ -66,6 +65,7 @@ from .models import (
 )
 from .models.audit import record
 from .models.versions import keep_version
+from .planning.assignment import BlockReason, ExpertSlot, ProposalSlot, pair_block_reason
 from .ranking import evaluation_input, rank_call
 from .scoring.columns import COMMENT_SUFFIX, CONSENSUS_JUSTIFICATION
 from .scoring.consensus import ConsensusEffect, consensus_effect

@@ -13,14 +13,14 @@ from __future__ import annotations
 from sqlalchemy import select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
-from .extensions import db
+from .extensions import db, table_of
 from .models import Call, Phase
 
 
 def lock_call(call: Call) -> Phase:
     """Lock ``call`` until the transaction ends; returns (and sets on ``call``) its phase as
     committed now."""
-    table = Call.__table__
+    table = table_of(Call)
     connection = db.session.connection()
     if connection.dialect.name == "sqlite":
         connection.execute(update(table).where(table.c.id == call.id).values(id=table.c.id))

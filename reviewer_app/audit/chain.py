@@ -21,6 +21,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Connection, insert, select, update
 
+from ..extensions import table_of
 from ..models.audit import GENESIS, SITE_CHAIN, AuditEvent, AuditHead
 
 
@@ -85,7 +86,7 @@ def digest_of(key: bytes, event: AuditEvent) -> str:
 def _lock_head(connection: Connection, chain: str) -> tuple[int, str]:
     """The chain's head, locked until the transaction ends (a row lock on PostgreSQL; the
     no-op update takes SQLite's write lock), so that concurrent writers append in turn."""
-    table = AuditHead.__table__
+    table = table_of(AuditHead)
     locked = connection.execute(update(table).where(table.c.chain == chain).values(seq=table.c.seq))
     if locked.rowcount == 0:
         connection.execute(insert(table).values(chain=chain, seq=0, digest=GENESIS))
@@ -99,7 +100,7 @@ def _lock_head(connection: Connection, chain: str) -> tuple[int, str]:
 def seal(connection: Connection, events: Sequence[AuditEvent]) -> None:
     """Number and digest ``events`` (new, in recording order) and move their chains' heads."""
     key = audit_key()
-    table = AuditHead.__table__
+    table = table_of(AuditHead)
     by_chain: dict[str, list[AuditEvent]] = {}
     for event in events:
         by_chain.setdefault(event.chain, []).append(event)

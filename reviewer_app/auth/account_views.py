@@ -16,6 +16,7 @@ from ..audit.events import (
     TwoFactorEnabled,
 )
 from ..extensions import db
+from ..formhelpers import add_error
 from ..mail import MailError, send_mail
 from ..models import User
 from ..models.audit import record
@@ -66,7 +67,7 @@ def change_own_password() -> Any:
             change_password(_user(), form.current.data or "", form.password.data or "")
         except PasswordRefused as exc:
             db.session.rollback()
-            form[exc.field].errors.append(str(exc))
+            add_error(form[exc.field], str(exc))
         else:
             db.session.commit()
             _notify(_user(), "password")
@@ -113,8 +114,9 @@ def two_factor_setup() -> Any:
             session.pop(SETUP_SECRET_KEY, None)
             _notify(user, "two_factor_on")
             return render_template("auth/recovery_codes.html", codes=codes, first_time=True)
-        form.code.errors.append(
-            _("This code does not match. Check the time on your phone and type the newest code.")
+        add_error(
+            form.code,
+            _("This code does not match. Check the time on your phone and type the newest code."),
         )
     uri = two_factor.provisioning_uri(user, secret)
     return render_template(
@@ -135,10 +137,10 @@ def _confirmed(form: ConfirmFactorsForm) -> bool:
         return True
     db.session.commit()  # the failure's audit and count
     if refusal is SignInRefusal.LOCKED:
-        form.password.errors.append(locked_message())
+        add_error(form.password, locked_message())
     else:
-        form.code.errors.append(
-            _("The password or the code is not right, or the code was used already.")
+        add_error(
+            form.code, _("The password or the code is not right, or the code was used already.")
         )
     return False
 

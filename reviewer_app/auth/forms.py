@@ -1,10 +1,10 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField, SubmitField
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from .. import limits
+from ..formhelpers import choice
 from .passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 
 
@@ -89,6 +89,6 @@ class ConfirmFactorsForm(FlaskForm):
 
 class LanguageForm(FlaskForm):
     language = SelectField(
-        _l("Language"), choices=[SelectChoice("en", "English"), SelectChoice("de", "Deutsch")]
+        _l("Language"), choices=[choice("en", "English"), choice("de", "Deutsch")]
     )
     next = HiddenField(validators=[Length(max=500)])

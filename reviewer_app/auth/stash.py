@@ -46,7 +46,8 @@ def keeps_input_on_expiry(
     """
 
     def decorator(view: F) -> F:
-        view.keeps_input_on_expiry = back_to or True  # type: ignore[attr-defined]
+        # An attribute of the view function, read by the expiry handler through the endpoint.
+        setattr(view, "keeps_input_on_expiry", back_to or True)  # noqa: B010
         return view
 
     return decorator

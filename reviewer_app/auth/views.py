@@ -24,6 +24,7 @@ from werkzeug.wrappers import Response
 
 from ..audit.events import ResetLinkRefused, SignedOut
 from ..extensions import db
+from ..formhelpers import add_error
 from ..mail import MailError, send_mail
 from ..models import LinkPurpose, Role, User
 from ..models.audit import record
@@ -123,7 +124,7 @@ def login() -> Any:
         db.session.commit()  # the audit of the failure
         locked = attempt.refusal is SignInRefusal.LOCKED
         if not locked:
-            form.password.errors.append(_("Wrong e-mail or password."))
+            add_error(form.password, _("Wrong e-mail or password."))
     return render_template(
         "auth/login.html",
         form=form,
@@ -148,14 +149,15 @@ def login_code() -> Any:
     if form.validate_on_submit():
         refusal = check_second_factor(user, form.code.data or "")
         if refusal is None:
-            return _complete_sign_in(user, pending.get("n"), two_factor_passed=True)
+            after = pending.get("n") if isinstance(pending, dict) else None
+            return _complete_sign_in(user, after, two_factor_passed=True)
         mark_failed()
         db.session.commit()
         locked = refusal is SignInRefusal.LOCKED
         if locked:
             session.pop(PENDING_KEY, None)
         else:
-            form.code.errors.append(_("This code is not right, or it was used already."))
+            add_error(form.code, _("This code is not right, or it was used already."))
     return render_template(
         "auth/code.html", form=form, locked_message=locked_message() if locked else None
     ), (429 if locked else 200)
@@ -206,7 +208,7 @@ def _set_password_page(token: str, purpose: LinkPurpose) -> Any:
             user = write(token, form.password.data or "")
         except PasswordRefused as exc:
             db.session.rollback()
-            form.password.errors.append(str(exc))
+            add_error(form.password, str(exc))
         except LinkError as exc:  # used meanwhile in another tab
             db.session.rollback()
             return render_template("auth/link_invalid.html", message=str(exc), purpose=purpose), 410

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import Form, FormField, IntegerField, RadioField, SelectField, TextAreaField
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import HiddenInput
 
 from .. import limits
+from ..formhelpers import choice, subform
 from ..models import Call
 from ..security import MAX_ID
 
@@ -27,29 +29,35 @@ def version_field(*, required: bool) -> IntegerField:
     )
 
 
-def draft_form_class(call: Call) -> type[FlaskForm]:
+class DraftForm(FlaskForm):
+    """The consensus draft's fixed fields; ``draft_form_class`` adds one group per criterion."""
+
+    version = version_field(required=False)
+    justification = TextAreaField(
+        _l("Justification"),
+        description=_l(
+            "Required before the report is final when the consensus meets a threshold "
+            "that the reviews' aggregate does not, or fails one that it meets. For the "
+            "decision report; the applicant does not receive it."
+        ),
+        validators=[Length(max=limits.APPROVAL_COMMENT)],
+    )
+
+
+def draft_form_class(call: Call) -> type[DraftForm]:
     """One score select and one comment box per criterion, labelled with the criterion title."""
     scale = call.scheme.scale
 
-    def choices() -> list[SelectChoice]:
-        out = [SelectChoice("", _l("Choose a score"))]
+    def choices() -> list[tuple[str, str]]:
+        out = [choice("", _l("Choose a score"))]
         for value in scale.values():
             label = scale.label_for(value)
             text = f"{value.normalize():f}"
-            out.append(SelectChoice(text, f"{text} · {label}" if label else text))
+            out.append(choice(text, f"{text} · {label}" if label else text))
         return out
 
-    class DraftForm(FlaskForm):
-        version = version_field(required=False)
-        justification = TextAreaField(
-            _l("Justification"),
-            description=_l(
-                "Required before the report is final when the consensus meets a threshold "
-                "that the reviews' aggregate does not, or fails one that it meets. For the "
-                "decision report; the applicant does not receive it."
-            ),
-            validators=[Length(max=limits.APPROVAL_COMMENT)],
-        )
+    class CallDraftForm(DraftForm):
+        pass
 
     for criterion in call.criteria:
 
@@ -61,15 +69,17 @@ def draft_form_class(call: Call) -> type[FlaskForm]:
             )
             comment = TextAreaField(_l("Comment"), validators=[Length(max=limits.COMMENT)])
 
-        setattr(DraftForm, f"c_{criterion.key}", FormField(CriterionForm, label=criterion.title))
-    return DraftForm
+        setattr(
+            CallDraftForm, f"c_{criterion.key}", FormField(CriterionForm, label=criterion.title)
+        )
+    return CallDraftForm
 
 
 def draft_values(form: FlaskForm, call: Call) -> dict[str, tuple[Decimal, str]]:
     return {
         c.key: (
-            Decimal(form[f"c_{c.key}"].score.data),
-            form[f"c_{c.key}"].comment.data or "",
+            Decimal(subform(form, f"c_{c.key}").score.data),
+            subform(form, f"c_{c.key}").comment.data or "",
         )
         for c in call.criteria
     }
@@ -81,8 +91,8 @@ class ResponseForm(FlaskForm):
     approved = RadioField(
         _l("Your answer"),
         choices=[
-            SelectChoice("yes", _l("I approve this consensus report")),
-            SelectChoice("no", _l("I ask for changes")),
+            choice("yes", _l("I approve this consensus report")),
+            choice("no", _l("I ask for changes")),
         ],
         validators=[InputRequired(_l("Choose whether you approve the report."))],
     )
@@ -90,7 +100,7 @@ class ResponseForm(FlaskForm):
         _l("Comment"), validators=[Optional(), Length(max=limits.APPROVAL_COMMENT)]
     )
 
-    def validate(self, extra_validators=None) -> bool:  # type: ignore[no-untyped-def]
+    def validate(self, extra_validators: Mapping[str, Sequence[Any]] | None = None) -> bool:
         ok = super().validate(extra_validators)
         if ok and self.approved.data == "no" and not (self.comment.data or "").strip():
             self.comment.errors = [*self.comment.errors, _l("Say what should change in the draft.")]

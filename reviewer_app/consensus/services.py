@@ -182,12 +182,11 @@ def reviews_in(proposal: Proposal) -> tuple[ReviewIn, ...]:
             proposal=proposal.reference,
             expert=str(a.expert_id),
             scores=tuple(
-                (keys[s.criterion_id], s.value)
-                for s in a.review.scores  # type: ignore[union-attr]
-                if s.value is not None
+                (keys[s.criterion_id], s.value) for s in review.scores if s.value is not None
             ),
         )
         for a in submitted_reviews(proposal)
+        if (review := a.review) is not None
     )
 
 

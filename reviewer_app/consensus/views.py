@@ -8,13 +8,13 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from ..auth.access import role_required
 from ..auth.stash import keeps_input_on_expiry, pop_stashed_form
 from ..extensions import db
-from ..models import Call, Phase, Proposal, Role
+from ..loaders import call_or_404
+from ..models import Phase, Proposal, Role
 from ..scoring.consensus import OVERALL, ConsensusEffect
 from ..scoring.numbers import format_change, format_score
 from . import bp
@@ -91,7 +91,7 @@ def index() -> Any:
 @role_required(Role.COORDINATOR, Role.OBSERVER)
 def call_progress_page(key: str) -> Any:
     """Consensus progress of a call, per proposal."""
-    call = db.session.scalar(select(Call).where(Call.key == key)) or abort(404)
+    call = call_or_404(key)
     return render_template("consensus/call.html", call=call, rows=call_progress(call))
 
 
@@ -99,7 +99,7 @@ def call_progress_page(key: str) -> Any:
 @role_required(Role.COORDINATOR)
 def finalise_approved_reports(key: str) -> Any:
     """Mark final every draft of the call that all its other experts approved."""
-    call = db.session.scalar(select(Call).where(Call.key == key)) or abort(404)
+    call = call_or_404(key)
     if not VersionlessForm().validate_on_submit():
         abort(400)
     try:
@@ -348,7 +348,9 @@ def _render(
             shown=effect_states(effect) if effect is not None else set(),
             saved_effect=saved_effect,
             saved_shown=effect_states(saved_effect) if saved_effect is not None else set(),
-            problems=finalise_problems(report, proposal) if open_draft else [],
+            problems=(
+                finalise_problems(report, proposal) if open_draft and report is not None else []
+            ),
             version_form=VersionForm(data={"version": report.version if report else None}),
             is_open=call.phase is Phase.CONSENSUS,
             conflict=conflict,

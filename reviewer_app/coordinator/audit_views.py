@@ -9,7 +9,6 @@ from flask import Response, abort, render_template, request
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
 from .. import limits
@@ -19,10 +18,11 @@ from ..audit.events import ExportDownloaded, label_of
 from ..auth.access import role_required
 from ..exports import csv_text
 from ..extensions import db
+from ..formhelpers import choice
+from ..loaders import call_or_404
 from ..models import Role
 from ..models.audit import chain_of, record
 from . import bp
-from .views import load_call
 
 PAGE_SIZE = 50
 
@@ -47,11 +47,11 @@ def _filters(call: Any) -> tuple[AuditFilterForm, audit_log.AuditFilter]:
     form.proposal.label.text = _("Proposal")
     form.since.label.text = _("From")
     form.until.label.text = _("To (inclusive)")
-    form.actor.choices = [SelectChoice("", _("anyone"))] + [
-        SelectChoice(str(user_id), email) for user_id, email in audit_log.actors(call)
+    form.actor.choices = [choice("", _("anyone"))] + [
+        choice(str(user_id), email) for user_id, email in audit_log.actors(call)
     ]
-    form.action.choices = [SelectChoice("", _("any"))] + [
-        SelectChoice(a, label_of(a)) for a in audit_log.actions(call)
+    form.action.choices = [choice("", _("any"))] + [
+        choice(a, label_of(a)) for a in audit_log.actions(call)
     ]
     if not form.validate():
         return form, audit_log.AuditFilter()
@@ -77,7 +77,7 @@ def _sees_confidential() -> bool:
 @role_required(Role.COORDINATOR, Role.OBSERVER)
 def audit(key: str) -> Any:
     """The call's audit log, newest first, with filters and the state of its chain."""
-    call = load_call(key)
+    call = call_or_404(key)
     form, flt = _filters(call)
     total = audit_log.count(call, flt)
     pages = max(1, -(-total // PAGE_SIZE))
@@ -107,7 +107,7 @@ def audit(key: str) -> Any:
 @role_required(Role.COORDINATOR, Role.OBSERVER)
 def audit_download(key: str) -> Any:
     """The call's audit log (as filtered) as CSV, oldest first, with each event's digest."""
-    call = load_call(key)
+    call = call_or_404(key)
     _form, flt = _filters(call)
     rows = audit_log.rows(call, flt, confidential=_sees_confidential())
     text = csv_text(audit_log.COLUMNS, (row.cells() for row in rows))

@@ -13,6 +13,8 @@ from sqlalchemy import select
 
 from ..auth.access import role_required
 from ..extensions import db
+from ..formhelpers import add_error
+from ..loaders import call_or_404, expert_or_404
 from ..mail import MailError
 from ..models import Proposal, Role, User
 from . import bp
@@ -28,7 +30,6 @@ from .experts import (
     toggle_assignment,
 )
 from .forms import InviteForm, PairForm
-from .views import load_call
 
 
 def _mail_failed(exc: MailError) -> str:
@@ -42,7 +43,7 @@ def _mail_failed(exc: MailError) -> str:
 @role_required(Role.COORDINATOR)
 def assignments(key: str) -> Any:
     """The assignment matrix: proposals x experts, loads, staffing, rapporteurs."""
-    call = load_call(key)
+    call = call_or_404(key)
     proposal_query = request.args.get("q", "").strip()
     expert_query = request.args.get("expert", "").strip()
     matrix = assignment_matrix(call, proposal_query=proposal_query, expert_query=expert_query)
@@ -63,14 +64,14 @@ def assignments(key: str) -> Any:
 @role_required(Role.COORDINATOR)
 def invite(key: str) -> Any:
     """Invite an expert: the account is created and a single-use link is e-mailed."""
-    call = load_call(key)
+    call = call_or_404(key)
     form = InviteForm()
     error = None
     if form.validate_on_submit():
         try:
             user = invite_expert(
-                name=form.name.data,
-                email=form.email.data,
+                name=form.name.data or "",
+                email=form.email.data or "",
                 organisation=form.organisation.data or "",
                 country=form.country.data or None,
                 expertise=parse_keywords(form.expertise.data or ""),
@@ -80,7 +81,7 @@ def invite(key: str) -> Any:
             )
         except ExpertError as exc:
             db.session.rollback()
-            getattr(form, exc.field or "email").errors.append(exc.message)
+            add_error(getattr(form, exc.field or "email"), exc.message)
         except MailError as exc:
             db.session.rollback()
             error = _mail_failed(exc)
@@ -104,10 +105,8 @@ def invite(key: str) -> Any:
 @role_required(Role.COORDINATOR)
 def reinvite(key: str, user_id: int) -> Any:
     """Send a fresh invitation link to an expert who has not signed in yet."""
-    call = load_call(key)
-    user = db.session.get(User, user_id)
-    if user is None or user.role is not Role.EXPERT:
-        abort(404)
+    call = call_or_404(key)
+    user = expert_or_404(user_id)
     if not FlaskForm().validate_on_submit():
         abort(400)
     try:
@@ -149,7 +148,7 @@ def _pair(call_id: int) -> tuple[Proposal, User]:
 @role_required(Role.COORDINATOR)
 def toggle(key: str) -> Any:
     """Assign one expert to one proposal, or remove that assignment."""
-    call = load_call(key)
+    call = call_or_404(key)
     proposal, expert = _pair(call.id)
     try:
         assigned = toggle_assignment(call, proposal, expert)
@@ -179,7 +178,7 @@ def toggle(key: str) -> Any:
 @role_required(Role.COORDINATOR)
 def rapporteur(key: str) -> Any:
     """Make one assigned expert the rapporteur of a proposal."""
-    call = load_call(key)
+    call = call_or_404(key)
     proposal, expert = _pair(call.id)
     try:
         set_rapporteur(call, proposal, expert)
@@ -203,7 +202,7 @@ def rapporteur(key: str) -> Any:
 @role_required(Role.COORDINATOR)
 def auto(key: str) -> Any:
     """Assign experts automatically, respecting conflicts and keeping loads even."""
-    call = load_call(key)
+    call = call_or_404(key)
     if not FlaskForm().validate_on_submit():
         abort(400)
     try:

@@ -7,6 +7,7 @@ refuses the message rolls the whole request back instead of leaving an uninvited
 from __future__ import annotations
 
 from dataclasses import dataclass
+from email.message import EmailMessage
 
 from flask import current_app
 from flask_babel import force_locale
@@ -27,7 +28,7 @@ from ..locks import lock_call
 from ..mail import build_message, send_messages
 from ..models import Assignment, Call, LinkPurpose, Phase, Proposal, Review, Role, User
 from ..models.audit import record
-from .assignment import (
+from ..planning.assignment import (
     AssignmentInput,
     AssignmentPlan,
     BlockReason,
@@ -65,7 +66,7 @@ def parse_keywords(text: str) -> list[str]:
     return list(seen.values())
 
 
-def _invitation_message(user: User, token: str, call: Call | None):  # type: ignore[no-untyped-def]
+def _invitation_message(user: User, token: str, call: Call | None) -> EmailMessage:
     days = current_app.config["INVITATION_VALID_DAYS"]
     with force_locale(user.language or current_app.config["BABEL_DEFAULT_LOCALE"]):
         subject = (

@@ -20,7 +20,6 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
     Email,
@@ -33,6 +32,7 @@ from wtforms.validators import (
 )
 
 from .. import limits
+from ..formhelpers import choice
 from ..security import MAX_ID
 
 
@@ -222,7 +222,7 @@ class InviteForm(FlaskForm):
     )
     language = SelectField(
         _l("Language of the invitation"),
-        choices=[SelectChoice("en", "English"), SelectChoice("de", "Deutsch")],
+        choices=[choice("en", "English"), choice("de", "Deutsch")],
     )
     submit = SubmitField(_l("Invite expert"))
 

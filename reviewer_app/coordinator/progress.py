@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from email.message import EmailMessage
 
 from flask import current_app
 from flask_babel import force_locale, format_date
@@ -117,7 +118,8 @@ def call_progress(
         row = by_proposal[assignment.proposal_id]
         expert = by_expert.setdefault(assignment.expert_id, ExpertProgress(assignment.expert))
         if assignment.has_conflict:
-            reason = assignment.declaration.reason if with_conflict_reasons else None
+            declaration = assignment.declaration
+            reason = declaration.reason if with_conflict_reasons and declaration else None
             row.conflicts.append((assignment.expert, reason))
             continue
         row.assigned += 1
@@ -144,6 +146,8 @@ def call_progress(
             .group_by(AuditEvent.actor_id)
         ).tuples()
         for actor_id, at in latest:
+            if actor_id is None:
+                continue
             expert = by_expert[actor_id]
             if expert.last_activity is None or at > expert.last_activity:
                 expert.last_activity = at
@@ -154,7 +158,7 @@ def call_progress(
     return Progress(list(by_proposal.values()), experts, flags is not None)
 
 
-def _reminder(call: Call, expert: User, proposals: list[Proposal]):  # type: ignore[no-untyped-def]
+def _reminder(call: Call, expert: User, proposals: list[Proposal]) -> EmailMessage:
     base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
     with force_locale(expert.language or current_app.config["BABEL_DEFAULT_LOCALE"]):
         deadline = (

@@ -11,19 +11,19 @@ from flask_wtf import FlaskForm
 
 from ..auth.access import role_required
 from ..extensions import db
+from ..loaders import call_or_404, expert_or_404
 from ..mail import MailError
-from ..models import Role, User
+from ..models import Role
 from . import bp
 from .forms import DueDateForm, ReminderForm
 from .progress import ReminderError, call_progress, send_reminders, set_due_date
-from .views import load_call
 
 
 @bp.route("/<key>/progress")
 @role_required(Role.COORDINATOR, Role.OBSERVER)
 def progress(key: str) -> Any:
     """Reviews submitted, conflicts, disagreements and late work, per proposal and per expert."""
-    call = load_call(key)
+    call = call_or_404(key)
     # Experts are told that only the coordinator reads their reason (expert/declaration.html).
     progress = call_progress(call, with_conflict_reasons=current_user.role is Role.COORDINATOR)
     return render_template(
@@ -35,15 +35,13 @@ def progress(key: str) -> Any:
 @role_required(Role.COORDINATOR)
 def remind(key: str) -> Any:
     """E-mail every expert with open work, or one expert."""
-    call = load_call(key)
+    call = call_or_404(key)
     form = ReminderForm()
     if not form.validate_on_submit():
         abort(400)
     expert = None
     if form.expert_id.data:
-        expert = db.session.get(User, form.expert_id.data)
-        if expert is None:
-            abort(404)
+        expert = expert_or_404(form.expert_id.data)
     try:
         sent = send_reminders(call, expert)
     except ReminderError as exc:
@@ -65,16 +63,14 @@ def remind(key: str) -> Any:
 @role_required(Role.COORDINATOR)
 def due_date(key: str) -> Any:
     """Set the due date of one expert's open reviews (empty: back to the call deadline)."""
-    call = load_call(key)
+    call = call_or_404(key)
     form = DueDateForm()
     if not form.validate_on_submit():
         if form.expert_id.errors:
             abort(400)  # the page always posts a valid expert id
         flash(_("Enter the due date as a date, e.g. 2026-12-31."), "error")
         return redirect(url_for(".progress", key=call.key))
-    expert = db.session.get(User, form.expert_id.data)
-    if expert is None:
-        abort(404)
+    expert = expert_or_404(form.expert_id.data)
     try:
         changed = set_due_date(call, expert, form.due_date.data)
     except ReminderError as exc:

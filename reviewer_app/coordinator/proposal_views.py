@@ -16,6 +16,8 @@ from sqlalchemy.orm import selectinload, undefer
 from ..audit.events import DocumentDownloaded
 from ..auth.access import role_required
 from ..extensions import db
+from ..formhelpers import add_error
+from ..loaders import call_or_404
 from ..models import Assignment, Call, Document, Proposal, Role
 from ..models.audit import record
 from ..scoring.numbers import format_score
@@ -31,7 +33,6 @@ from .proposals import (
     search_proposals,
     update_proposal,
 )
-from .views import load_call
 
 
 def _load_proposal(call_id: int, proposal_id: int) -> Proposal:
@@ -54,7 +55,7 @@ def _load_proposal(call_id: int, proposal_id: int) -> Proposal:
 @role_required(Role.COORDINATOR)
 def proposals(key: str) -> Any:
     """The proposals of a call, searchable, sortable and paginated."""
-    call = load_call(key)
+    call = call_or_404(key)
     page = search_proposals(
         call,
         query=request.args.get("q", ""),
@@ -88,7 +89,7 @@ def _proposal_form_page(
         except ProposalError as exc:
             db.session.rollback()
             if exc.field:
-                getattr(form, exc.field).errors.append(exc.message)
+                add_error(getattr(form, exc.field), exc.message)
             else:
                 error = exc.message
         else:
@@ -104,7 +105,7 @@ def _proposal_form_page(
 @role_required(Role.COORDINATOR)
 def new_proposal(key: str) -> Any:
     """Add one proposal by hand."""
-    call = load_call(key)
+    call = call_or_404(key)
     return _proposal_form_page(
         call,
         ProposalForm(),
@@ -118,7 +119,7 @@ def new_proposal(key: str) -> Any:
 @role_required(Role.COORDINATOR)
 def edit_proposal(key: str, proposal_id: int) -> Any:
     """Edit the fields of a proposal."""
-    call = load_call(key)
+    call = call_or_404(key)
     proposal = _load_proposal(call.id, proposal_id)
 
     def save(values: dict[str, Any]) -> Proposal:
@@ -138,7 +139,7 @@ def edit_proposal(key: str, proposal_id: int) -> Any:
 @role_required(Role.COORDINATOR)
 def proposal_detail(key: str, proposal_id: int) -> Any:
     """One proposal: its fields, documents, experts and the state of their reviews."""
-    call = load_call(key)
+    call = call_or_404(key)
     proposal = _load_proposal(call.id, proposal_id)
     assignments = sorted(proposal.assignments, key=lambda a: a.expert.name.lower())
     return render_template(
@@ -156,7 +157,7 @@ def proposal_detail(key: str, proposal_id: int) -> Any:
 @role_required(Role.COORDINATOR)
 def proposal_history(key: str, proposal_id: int) -> Any:
     """Every kept version of the proposal's reviews and consensus report, with what changed."""
-    call = load_call(key)
+    call = call_or_404(key)
     proposal = _load_proposal(call.id, proposal_id)
     return render_template(
         "coordinator/proposal_history.html",
@@ -173,7 +174,7 @@ def proposal_history(key: str, proposal_id: int) -> Any:
 @role_required(Role.COORDINATOR)
 def upload_document(key: str, proposal_id: int) -> Any:
     """Attach a PDF to a proposal."""
-    call = load_call(key)
+    call = call_or_404(key)
     proposal = _load_proposal(call.id, proposal_id)
     form = UploadForm()
     if not form.validate_on_submit():
@@ -218,7 +219,7 @@ def _load_document(call_id: int, document_id: int, *, with_content: bool = False
 @role_required(Role.COORDINATOR)
 def download_document(key: str, document_id: int) -> Any:
     """Download a document of a proposal of this call."""
-    call = load_call(key)
+    call = call_or_404(key)
     document = _load_document(call.id, document_id, with_content=True)
     record(
         DocumentDownloaded(proposal=document.proposal.reference, filename=document.filename),
@@ -238,7 +239,7 @@ def download_document(key: str, document_id: int) -> Any:
 @role_required(Role.COORDINATOR)
 def delete_document(key: str, document_id: int) -> Any:
     """Remove a document from its proposal."""
-    call = load_call(key)
+    call = call_or_404(key)
     document = _load_document(call.id, document_id)
     if not FlaskForm().validate_on_submit():
         abort(400)
@@ -261,13 +262,13 @@ def import_proposals(key: str) -> Any:
     from ..importers import ImportRejected, read_table
     from ..importers import import_proposals as import_rows
 
-    call = load_call(key)
+    call = call_or_404(key)
     form = UploadForm()
     errors: list[str] = []
     if form.validate_on_submit():
         upload = form.file.data
         if upload is None or not upload.filename:
-            form.file.errors.append(_("Choose a CSV or JSON file to upload."))
+            add_error(form.file, _("Choose a CSV or JSON file to upload."))
         else:
             try:
                 added = import_rows(call, read_table(upload.read(), filename=upload.filename))
@@ -294,7 +295,7 @@ SAMPLE_CSV = (
 @role_required(Role.COORDINATOR)
 def sample_csv(key: str) -> Any:
     """A CSV file with the expected columns and one example row, to fill in."""
-    load_call(key)
+    call_or_404(key)
     return current_app.response_class(
         "\ufeff" + SAMPLE_CSV,
         mimetype="text/csv",

@@ -13,7 +13,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 from wtforms import Form, FormField, SelectField, TextAreaField
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
 from .. import limits
@@ -22,6 +21,8 @@ from ..auth.access import role_required
 from ..auth.stash import keeps_input_on_expiry, pop_stashed_form
 from ..consensus.services import expert_labels
 from ..extensions import db
+from ..formhelpers import choice, subform
+from ..loaders import call_or_404
 from ..models import Assignment, Call, DecisionOutcome, Phase, Proposal, Role, User
 from ..models.audit import record
 from ..ranking import rank_call, ranking_csv
@@ -43,12 +44,7 @@ from .forms import CloseCallForm, amount_field
 
 
 def _load_call(key: str) -> Call:
-    call = db.session.scalar(
-        select(Call).where(Call.key == key).options(selectinload(Call.criteria))
-    )
-    if call is None:
-        abort(404)
-    return call
+    return call_or_404(key, selectinload(Call.criteria))
 
 
 def status_labels() -> dict[str, str]:
@@ -169,8 +165,8 @@ def _decision_form_class(rows: list[Any]) -> type[FlaskForm]:
     class DecisionsForm(FlaskForm):
         pass
 
-    choices = [SelectChoice("", _l("No decision yet"))] + [
-        SelectChoice(o.value, label) for o, label in _outcome_choices()
+    choices = [choice("", _l("No decision yet"))] + [
+        choice(o.value, label) for o, label in _outcome_choices()
     ]
     for row in rows:
 
@@ -238,7 +234,7 @@ def decisions(key: str) -> Any:
         if form.validate():
             entries = []
             for row in rows:
-                sub = form[f"d_{row.proposal.id}"]
+                sub = subform(form, f"d_{row.proposal.id}")
                 if sub.outcome.data:  # left empty: no decision yet, nothing to record
                     entries.append(
                         DecisionEntry(
@@ -254,7 +250,7 @@ def decisions(key: str) -> Any:
                 db.session.rollback()
                 for proposal_id, problems in exc.errors.items():
                     for name, message in problems.items():
-                        form[f"d_{proposal_id}"][name].errors = [message]
+                        subform(form, f"d_{proposal_id}")[name].errors = [message]
                 flash(str(exc), "error")
             except DecisionsOverBudget as exc:
                 db.session.rollback()

@@ -12,12 +12,13 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
-from wtforms.fields.choices import SelectChoice
 
 from ..auth.access import role_required
 from ..extensions import db
+from ..formhelpers import add_error, choice
+from ..loaders import call_or_404
 from ..mail import MailError
-from ..models import Assignment, Call, Phase, Proposal, Review, Role
+from ..models import Assignment, Phase, Proposal, Review, Role
 from ..scoring.scheme import SchemeError
 from . import bp
 from .experts import notify_reopened
@@ -107,13 +108,6 @@ def concurrent_change(_error: IntegrityError) -> Any:
     return redirect(url_for(".call_detail", key=key) if key else url_for(".calls"))
 
 
-def load_call(key: str) -> Call:
-    call = db.session.scalar(select(Call).where(Call.key == key))
-    if call is None:
-        abort(404)
-    return call
-
-
 @bp.route("/")
 @role_required(Role.COORDINATOR, Role.OBSERVER)
 def calls() -> Any:
@@ -121,13 +115,13 @@ def calls() -> Any:
     return render_template("coordinator/calls.html", summaries=call_summaries())
 
 
-def _scheme_choices() -> list[SelectChoice]:
-    choices = [SelectChoice("", _("— choose a scheme file —"))]
+def _scheme_choices() -> list[tuple[str, str]]:
+    choices = [choice("", _("— choose a scheme file —"))]
     for item in scheme_files(current_app.config["CRITERIA_DIR"]):
         label = f"{item.name} · {item.title}"
         if item.problems:
             label = f"{item.name} · " + _("invalid: %(problem)s", problem=item.problems[0])
-        choices.append(SelectChoice(item.name, label))
+        choices.append(choice(item.name, label))
     return choices
 
 
@@ -148,8 +142,8 @@ def new_call() -> Any:
             call = create_call(
                 scheme,
                 text,
-                key=form.key.data,
-                title=form.title.data,
+                key=form.key.data or "",
+                title=form.title.data or "",
                 budget_eur=form.budget_eur.data,
                 deadline=form.deadline.data,
                 anonymise_experts=form.anonymise_experts.data,
@@ -157,7 +151,7 @@ def new_call() -> Any:
         except SchemeError as exc:
             problems = [str(p) for p in exc.problems]
         except CallKeyTaken:
-            form.key.errors.append(_("Another call already uses this key."))
+            add_error(form.key, _("Another call already uses this key."))
         else:
             db.session.commit()
             flash(_("The call “%(title)s” is created.", title=call.title), "success")
@@ -170,7 +164,7 @@ def new_call() -> Any:
 @role_required(Role.COORDINATOR, Role.OBSERVER)
 def call_detail(key: str) -> Any:
     """A call's overview: phase, counts, the next step and links to every page of the call."""
-    call = load_call(key)
+    call = call_or_404(key)
     [summary] = call_summaries([call])
     target = next_phase(call.phase)
     blocker = None
@@ -199,7 +193,7 @@ def call_detail(key: str) -> Any:
 @role_required(Role.COORDINATOR)
 def edit_call(key: str) -> Any:
     """Edit the title, budget, deadline and anonymisation of a call."""
-    call = load_call(key)
+    call = call_or_404(key)
     form = CallSettingsForm(obj=call)
     if call.phase is Phase.DECIDED:
         flash(_("The call is decided: its settings can no longer change."), "warning")
@@ -208,7 +202,7 @@ def edit_call(key: str) -> Any:
         try:
             changes = update_call(
                 call,
-                title=form.title.data,
+                title=form.title.data or "",
                 budget_eur=form.budget_eur.data,
                 deadline=form.deadline.data,
                 anonymise_experts=form.anonymise_experts.data,
@@ -227,7 +221,7 @@ def edit_call(key: str) -> Any:
 @role_required(Role.COORDINATOR, Role.OBSERVER)
 def call_scheme(key: str) -> Any:
     """The call's criteria, questions, scale, thresholds, weights and rules as experts see them."""
-    call = load_call(key)
+    call = call_or_404(key)
     return render_template("coordinator/scheme.html", call=call, scheme=call.scheme)
 
 
@@ -235,7 +229,7 @@ def call_scheme(key: str) -> Any:
 @role_required(Role.COORDINATOR)
 def change_phase(key: str) -> Any:
     """Confirm and make the move of a call to its next phase."""
-    call = load_call(key)
+    call = call_or_404(key)
     target = next_phase(call.phase)
     if target is Phase.DECIDED:
         # Closing the call has a page of its own: the decisions, the funded total, the budget.
@@ -253,7 +247,7 @@ def change_phase(key: str) -> Any:
                 error = exc.message
     elif form.validate_on_submit():
         try:
-            wanted = Phase(form.target.data)
+            wanted = Phase(form.target.data or "")
         except ValueError:
             abort(400)
         try:
@@ -297,7 +291,7 @@ def change_phase(key: str) -> Any:
 @role_required(Role.COORDINATOR)
 def reopen(key: str, review_id: int) -> Any:
     """Reopen one submitted review during evaluation, with a reason."""
-    call = load_call(key)
+    call = call_or_404(key)
     review = db.session.scalar(
         select(Review)
         .join(Review.assignment)
@@ -311,8 +305,9 @@ def reopen(key: str, review_id: int) -> Any:
     error = None
     if form.validate_on_submit():
         try:
-            reopen_review(review, form.reason.data, actor=current_user)
-            notify_reopened(review, form.reason.data)
+            reason = form.reason.data or ""
+            reopen_review(review, reason, actor=current_user)
+            notify_reopened(review, reason)
         except ReopenError as exc:
             db.session.rollback()
             error = exc.message

@@ -13,16 +13,16 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     Field,
-    HiddenField,
     IntegerField,
     RadioField,
     SubmitField,
     TextAreaField,
 )
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange
+from wtforms.widgets import HiddenInput
 
 from .. import limits
+from ..formhelpers import choice
 from ..models import Criterion
 from ..scoring.scheme import Scale
 from ..security import MAX_ID
@@ -33,8 +33,8 @@ class DeclarationForm(FlaskForm):
     has_conflict = RadioField(
         _l("Do you have a conflict of interest with this proposal?"),
         choices=[
-            SelectChoice("no", _l("No, I have no conflict of interest")),
-            SelectChoice("yes", _l("Yes, I have a conflict of interest")),
+            choice("no", _l("No, I have no conflict of interest")),
+            choice("yes", _l("Yes, I have a conflict of interest")),
         ],
         validators=[InputRequired(message=_l("Please answer this question."))],
     )
@@ -81,7 +81,7 @@ class ReviewForm(FlaskForm):
     """Base of the runtime-built scoring forms; see :func:`make_review_form`."""
 
     # Optimistic locking: the review's version when the page was loaded (0: no review yet).
-    version = IntegerField(widget=HiddenField.widget, validators=[NumberRange(min=0, max=MAX_ID)])
+    version = IntegerField(widget=HiddenInput(), validators=[NumberRange(min=0, max=MAX_ID)])
     save = SubmitField(_l("Save draft"))
     submit = SubmitField(_l("Submit"))
 
@@ -157,7 +157,7 @@ def make_review_form(
     Field names are ``score_<key>`` and ``comment_<key>``: criterion keys may be any identifier,
     and the prefixes keep them clear of the fixed fields (``version``, ``submit``).
     """
-    choices = [SelectChoice(scale_value(v), format_decimal(v)) for v in scale.values()]
+    choices = [choice(scale_value(v), format_decimal(v)) for v in scale.values()]
     attrs: dict[str, Any] = {
         "criteria": tuple(criteria),
         "scale": scale,

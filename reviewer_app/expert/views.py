@@ -292,7 +292,8 @@ def _extra_fields(extra: dict[str, Any]) -> list[tuple[str, str]]:
 def _country_name(code: str | None) -> str:
     if not code:
         return "–"
-    name = get_locale().territories.get(code.upper()) if get_locale() else None
+    locale = get_locale()
+    name = locale.territories.get(code.upper()) if locale is not None else None
     return f"{name} ({code.upper()})" if name else code.upper()
 
 

@@ -20,7 +20,7 @@ from flask_login import current_user
 from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from ..extensions import db
+from ..extensions import Model, db
 from .types import utcnow
 
 if TYPE_CHECKING:
@@ -34,10 +34,13 @@ def chain_of(call_id: int | None) -> str:
     return f"call-{call_id}" if call_id is not None else SITE_CHAIN
 
 
-class AuditEvent(db.Model):  # type: ignore[name-defined,misc]
+class AuditEvent(Model):
     """One event of the audit log; append-only, chained by digest."""
 
     __tablename__ = "audit_events"
+    # Not a column: the order in which this process recorded its new events, so that a flush
+    # seals them in that order (see _seal_new_events).
+    recorded_order = 0
     __table_args__ = (
         UniqueConstraint("chain", "seq"),
         Index("ix_audit_events_call_id_at", "call_id", "at"),
@@ -65,7 +68,7 @@ class AuditEvent(db.Model):  # type: ignore[name-defined,misc]
         return parse(self.action, self.data)
 
 
-class AuditHead(db.Model):  # type: ignore[name-defined,misc]
+class AuditHead(Model):
     """The newest event of each chain: its number and digest."""
 
     __tablename__ = "audit_heads"
@@ -109,7 +112,7 @@ def record(
         data=data.to_data(),
         chain=chain_of(call_id),
     )
-    event_.recorded_order = next(_recorded)  # type: ignore[attr-defined]
+    event_.recorded_order = next(_recorded)
     db.session.add(event_)
     return event_
 
@@ -120,5 +123,5 @@ def _seal_new_events(session: Session, _context: Any, _instances: Any) -> None:
     if pending:
         from ..audit.chain import seal
 
-        pending.sort(key=lambda e: getattr(e, "recorded_order", 0))
+        pending.sort(key=lambda e: e.recorded_order)
         seal(session.connection(), pending)

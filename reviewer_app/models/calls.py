@@ -9,7 +9,7 @@ from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .. import limits
-from ..extensions import db
+from ..extensions import Model
 from .types import Cents, Hundredths, utcnow
 from .users import enum_column
 
@@ -29,7 +29,7 @@ class Phase(StrEnum):
 PHASE_ORDER: tuple[Phase, ...] = tuple(Phase)
 
 
-class Call(db.Model):  # type: ignore[name-defined,misc]
+class Call(Model):
     __tablename__ = "calls"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -63,7 +63,7 @@ class Call(db.Model):  # type: ignore[name-defined,misc]
         return f"<Call {self.key} {self.phase}>"
 
 
-class Criterion(db.Model):  # type: ignore[name-defined,misc]
+class Criterion(Model):
     __tablename__ = "criteria"
     __table_args__ = (UniqueConstraint("call_id", "key"),)
 

@@ -16,7 +16,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from .. import limits
-from ..extensions import db
+from ..extensions import Model
 from .types import Cents, utcnow
 
 if TYPE_CHECKING:
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from .reviews import Assignment, ConsensusReport, Decision
 
 
-class Proposal(db.Model):  # type: ignore[name-defined,misc]
+class Proposal(Model):
     __tablename__ = "proposals"
     __table_args__ = (
         UniqueConstraint("call_id", "reference"),
@@ -68,7 +68,7 @@ class Proposal(db.Model):  # type: ignore[name-defined,misc]
         return f"<Proposal {self.reference}>"
 
 
-class Document(db.Model):  # type: ignore[name-defined,misc]
+class Document(Model):
     """A file attached to a proposal, kept in the database so an upload is saved whole or not."""
 
     __tablename__ = "documents"

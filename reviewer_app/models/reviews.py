@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import CheckConstraint, ForeignKey, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from .types import Cents, Hundredths, utcnow
 from .users import enum_column
 
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from .users import User
 
 
-class Assignment(db.Model):  # type: ignore[name-defined,misc]
+class Assignment(Model):
     """An expert asked to evaluate one proposal."""
 
     __tablename__ = "assignments"
@@ -47,7 +47,7 @@ class Assignment(db.Model):  # type: ignore[name-defined,misc]
         return self.declaration is not None and self.declaration.has_conflict
 
 
-class ConflictDeclaration(db.Model):  # type: ignore[name-defined,misc]
+class ConflictDeclaration(Model):
     __tablename__ = "conflict_declarations"
     __table_args__ = (
         UniqueConstraint("assignment_id"),
@@ -72,7 +72,7 @@ class ReviewStatus(StrEnum):
     SUBMITTED = "submitted"
 
 
-class Review(db.Model):  # type: ignore[name-defined,misc]
+class Review(Model):
     """One expert's individual evaluation of one proposal."""
 
     __tablename__ = "reviews"
@@ -101,7 +101,7 @@ class Review(db.Model):  # type: ignore[name-defined,misc]
         return self.status is ReviewStatus.SUBMITTED
 
 
-class Score(db.Model):  # type: ignore[name-defined,misc]
+class Score(Model):
     __tablename__ = "scores"
     __table_args__ = (
         UniqueConstraint("review_id", "criterion_id"),
@@ -125,7 +125,7 @@ class ConsensusStatus(StrEnum):
     FINAL = "final"
 
 
-class ConsensusReport(db.Model):  # type: ignore[name-defined,misc]
+class ConsensusReport(Model):
     """The rapporteur's consensus of a proposal's individual reviews; only a final one counts."""
 
     __tablename__ = "consensus_reports"
@@ -164,7 +164,7 @@ class ConsensusReport(db.Model):  # type: ignore[name-defined,misc]
         return self.status is ConsensusStatus.FINAL
 
 
-class ConsensusScore(db.Model):  # type: ignore[name-defined,misc]
+class ConsensusScore(Model):
     __tablename__ = "consensus_scores"
     __table_args__ = (
         UniqueConstraint("report_id", "criterion_id"),
@@ -183,7 +183,7 @@ class ConsensusScore(db.Model):  # type: ignore[name-defined,misc]
     criterion: Mapped[Criterion] = relationship()
 
 
-class ConsensusApproval(db.Model):  # type: ignore[name-defined,misc]
+class ConsensusApproval(Model):
     """Another expert of the proposal approves the consensus draft or comments on it."""
 
     __tablename__ = "consensus_approvals"
@@ -200,7 +200,7 @@ class ConsensusApproval(db.Model):  # type: ignore[name-defined,misc]
     expert: Mapped[User] = relationship()
 
 
-class ConsensusMinorityView(db.Model):  # type: ignore[name-defined,misc]
+class ConsensusMinorityView(Model):
     """An expert of the panel who does not share the consensus says why (EU practice: the
     minority view is recorded beside the consensus). Written by that expert, or recorded on
     their behalf by the rapporteur or a coordinator; one per expert and report."""
@@ -229,7 +229,7 @@ class DecisionOutcome(StrEnum):
     INELIGIBLE = "ineligible"
 
 
-class Decision(db.Model):  # type: ignore[name-defined,misc]
+class Decision(Model):
     """A proposal's outcome. A funded decision may grant less than was requested (the granted
     amount is cut in grant preparation); ``amount_eur`` empty means the requested funding."""
 

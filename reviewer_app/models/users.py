@@ -9,7 +9,7 @@ from sqlalchemy import JSON, BigInteger, CheckConstraint, Enum, ForeignKey, Stri
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from .. import limits
-from ..extensions import db
+from ..extensions import Model
 from .types import utcnow
 
 if TYPE_CHECKING:
@@ -35,7 +35,7 @@ def enum_column(enum: type[StrEnum], name: str) -> Enum:
     )
 
 
-class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
+class User(UserMixin, Model):
     __tablename__ = "users"
     __table_args__ = (
         # Emails are normalised on the way in; the check keeps every writer honest.
@@ -87,7 +87,7 @@ class LinkPurpose(StrEnum):
     PASSWORD_RESET = "password_reset"
 
 
-class AccountLink(db.Model):  # type: ignore[name-defined,misc]
+class AccountLink(Model):
     """A single-use, expiring link (invitation or password reset); only its hash is stored.
 
     Issuing a new link, or using one, ends every other open link of the account
@@ -109,7 +109,7 @@ class AccountLink(db.Model):  # type: ignore[name-defined,misc]
     user: Mapped[User] = relationship(foreign_keys=[user_id])
 
 
-class UserSession(db.Model):  # type: ignore[name-defined,misc]
+class UserSession(Model):
     """A signed-in browser. The cookie carries a random id whose hash is kept here, so that
     signing out, a password change or an idle timeout ends the session on the server: a copied
     cookie stops working the moment its row is ended."""
@@ -130,7 +130,7 @@ class UserSession(db.Model):  # type: ignore[name-defined,misc]
     user: Mapped[User] = relationship()
 
 
-class RecoveryCode(db.Model):  # type: ignore[name-defined,misc]
+class RecoveryCode(Model):
     """One of the ten single-use codes that stand in for a lost authenticator (hash only)."""
 
     __tablename__ = "recovery_codes"
@@ -142,7 +142,7 @@ class RecoveryCode(db.Model):  # type: ignore[name-defined,misc]
     used_at: Mapped[datetime | None]
 
 
-class StashedForm(db.Model):  # type: ignore[name-defined,misc]
+class StashedForm(Model):
     """Form input posted after the session expired, kept until its user signs in again.
 
     Only input that carries the signed token of that user's own form is kept

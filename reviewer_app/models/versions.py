@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, overload
 from sqlalchemy import CheckConstraint, ForeignKey, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model, db
 from .reviews import ConsensusReport, ConsensusStatus, Review, ReviewStatus
 from .types import Hundredths, utcnow
 from .users import enum_column
@@ -43,7 +43,7 @@ class SavedThrough(StrEnum):
     EARLIER = "earlier"  # the state found when versions began to be kept (the migration)
 
 
-class ReviewVersion(db.Model):  # type: ignore[name-defined,misc]
+class ReviewVersion(Model):
     """A review as one save left it."""
 
     __tablename__ = "review_versions"
@@ -68,7 +68,7 @@ class ReviewVersion(db.Model):  # type: ignore[name-defined,misc]
     )
 
 
-class ReviewVersionScore(db.Model):  # type: ignore[name-defined,misc]
+class ReviewVersionScore(Model):
     __tablename__ = "review_version_scores"
     __table_args__ = (
         UniqueConstraint("version_id", "criterion_id"),
@@ -87,7 +87,7 @@ class ReviewVersionScore(db.Model):  # type: ignore[name-defined,misc]
     criterion: Mapped[Criterion] = relationship()
 
 
-class ConsensusVersion(db.Model):  # type: ignore[name-defined,misc]
+class ConsensusVersion(Model):
     """A consensus report as one save (or finalising, or reopening) left it."""
 
     __tablename__ = "consensus_versions"
@@ -114,7 +114,7 @@ class ConsensusVersion(db.Model):  # type: ignore[name-defined,misc]
     )
 
 
-class ConsensusVersionScore(db.Model):  # type: ignore[name-defined,misc]
+class ConsensusVersionScore(Model):
     __tablename__ = "consensus_version_scores"
     __table_args__ = (
         UniqueConstraint("version_id", "criterion_id"),

@@ -7,23 +7,17 @@ from typing import Any
 from flask import Response, abort, flash, redirect, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from sqlalchemy import select
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from ..audit.events import ReportDownloaded
 from ..auth.access import role_required
 from ..extensions import db
+from ..loaders import call_or_404
 from ..models import Call, Role
 from ..models.audit import record
 from . import bp, services
 from .data import ConsensusNamesExpert, ProposalNotFound
 from .services import LANGUAGES, ReportFile
-
-
-def _load_call(key: str) -> Call:
-    call = db.session.scalar(select(Call).where(Call.key == key))
-    if call is None:
-        abort(404)
-    return call
 
 
 def _language() -> str:
@@ -66,7 +60,7 @@ def _download(
 @role_required(Role.COORDINATOR, Role.OBSERVER)
 def decision_report(key: str) -> Any:
     """The call's decision report as PDF."""
-    call = _load_call(key)
+    call = call_or_404(key)
     lang = _language()
     report = services.decision_report_pdf(call, lang)
     return _download(call, report, "application/pdf", "decision", lang)
@@ -76,7 +70,7 @@ def decision_report(key: str) -> Any:
 @role_required(Role.COORDINATOR)
 def feedback_report(key: str, reference: str) -> Any:
     """One proposal's evaluation summary for its applicant, as PDF."""
-    call = _load_call(key)
+    call = call_or_404(key)
     lang = _language()
     try:
         report = services.feedback_report_pdf(call, reference, lang)
@@ -91,7 +85,7 @@ def feedback_report(key: str, reference: str) -> Any:
 @role_required(Role.COORDINATOR)
 def feedback_reports_zip(key: str) -> Any:
     """Every proposal's evaluation summary in one ZIP."""
-    call = _load_call(key)
+    call = call_or_404(key)
     lang = _language()
     try:
         report = services.feedback_reports_zip(call, lang)
@@ -100,7 +94,7 @@ def feedback_reports_zip(key: str) -> Any:
     return _download(call, report, "application/zip", "feedback-zip", lang)
 
 
-def _named_experts(call: Call, exc: ConsensusNamesExpert) -> Response:
+def _named_experts(call: Call, exc: ConsensusNamesExpert) -> WerkzeugResponse:
     """Back to the ranking, saying which consensus texts must be rewritten first."""
     flash(
         _(

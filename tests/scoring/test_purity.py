@@ -1,13 +1,17 @@
-"""The scoring package stays pure: importing all of it loads neither Flask nor SQLAlchemy."""
+"""The pure packages stay pure: importing all of scoring/ and planning/ (and the pseudonym
+function) loads neither Flask nor SQLAlchemy."""
 
 import subprocess
 import sys
 
+import pytest
 
-def test_scoring_imports_no_flask_and_no_sqlalchemy() -> None:
+
+@pytest.mark.parametrize("package", ["scoring", "planning"])
+def test_pure_packages_import_no_flask_and_no_sqlalchemy(package: str) -> None:
     code = (
-        "import sys, pkgutil, importlib, reviewer_app.scoring as s\n"
-        "for m in pkgutil.walk_packages(s.__path__, 'reviewer_app.scoring.'):\n"
+        f"import sys, pkgutil, importlib, reviewer_app.{package} as s\n"
+        f"for m in pkgutil.walk_packages(s.__path__, 'reviewer_app.{package}.'):\n"
         "    importlib.import_module(m.name)\n"
         "bad = sorted(n for n in sys.modules if n.split('.')[0] in "
         "('flask', 'sqlalchemy', 'flask_sqlalchemy', 'werkzeug', 'jinja2'))\n"

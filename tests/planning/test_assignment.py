@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reviewer_app.coordinator.assignment import (
+from reviewer_app.planning.assignment import (
     AssignmentInput,
     BlockReason,
     ExpertSlot,
