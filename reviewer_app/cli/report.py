@@ -135,7 +135,7 @@ def esr_command(key: str, reference: str | None, output: Path, lang: str) -> Non
     Per criterion the score, threshold and the experts' comments (never attributed), the
     totals, the threshold result and the outcome; never individual scores.
     """
-    from ..reports.data import ConsensusNamesExpert, ProposalNotFound
+    from ..reports.records import ConsensusNamesExpert, ProposalNotFound
     from ..reports.services import feedback_report_pdf, feedback_reports, feedback_reports_zip
 
     call = find_call(key)

@@ -176,7 +176,7 @@ def fingerprint(evaluation_json: bytes) -> str:
 
 def evaluation_json(call: Any) -> bytes:
     """The canonical ``evaluation.json`` of ``call`` as the database holds it now."""
-    from .data import load_records
+    from .records import load_records
 
     return load_records(call).evaluation_json
 

@@ -1,6 +1,6 @@
 """The reports of a call as files: the decision report, the applicant feedback reports, a ZIP.
 
-Each function reads the call once (``data.load_records``), builds plain data for the language
+Each function reads the call once (``load_records``), builds plain data for the language
 and renders it. The web views and the CLI both call these, so both give the same bytes.
 """
 
@@ -16,10 +16,18 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 
 from ..models import Call
-from . import data
+from .decision import decision_report
+from .feedback import feedback_report
+from .formatting import LANGUAGES
+from .records import (
+    CallRecords,
+    ConsensusNamesExpert,
+    consensus_naming_experts,
+    load_records,
+)
 from .render import EmbeddedFile, render_pdf
 
-LANGUAGES = data.LANGUAGES
+LANGUAGES = LANGUAGES
 
 
 class UnknownLanguage(ValueError):
@@ -42,8 +50,8 @@ def check_language(lang: str) -> str:
 def decision_report_pdf(call: Call, lang: str = "en") -> ReportFile:
     """The call's decision report with ``evaluation.json`` and ``ranking.csv`` embedded."""
     check_language(lang)
-    records = data.load_records(call)
-    report = data.decision_report(records, lang)
+    records = load_records(call)
+    report = decision_report(records, lang)
     with force_locale(lang):
         css = page_css(
             header=records.title,
@@ -79,17 +87,17 @@ def decision_report_pdf(call: Call, lang: str = "en") -> ReportFile:
 def feedback_report_pdf(call: Call, reference: str, lang: str = "en") -> ReportFile:
     """The evaluation summary of one proposal, for its applicant.
 
-    :raises data.ProposalNotFound: no proposal ``reference`` in the call.
+    :raises ProposalNotFound: no proposal ``reference`` in the call.
     """
     check_language(lang)
-    records = data.load_records(call)
+    records = load_records(call)
     return _feedback_file(records, reference, lang)
 
 
 def feedback_reports(call: Call, lang: str = "en") -> list[ReportFile]:
     """Every proposal's evaluation summary, in reference order (the call is read once)."""
     check_language(lang)
-    records = data.load_records(call)
+    records = load_records(call)
     _refuse_named_experts(records)
     return [_feedback_file(records, ref, lang) for ref in sorted(records.proposals)]
 
@@ -97,7 +105,7 @@ def feedback_reports(call: Call, lang: str = "en") -> list[ReportFile]:
 def feedback_reports_zip(call: Call, lang: str = "en") -> ReportFile:
     """Every proposal's evaluation summary in one ZIP."""
     check_language(lang)
-    records = data.load_records(call)
+    records = load_records(call)
     _refuse_named_experts(records)
     buffer = io.BytesIO()
     # Fixed member dates: the same data gives the same ZIP.
@@ -113,15 +121,15 @@ def feedback_reports_zip(call: Call, lang: str = "en") -> ReportFile:
     )
 
 
-def _refuse_named_experts(records: data.CallRecords) -> None:
+def _refuse_named_experts(records: CallRecords) -> None:
     """All or nothing: one report that may not go out stops the batch, naming every one."""
-    named = data.consensus_naming_experts(records, sorted(records.proposals))
+    named = consensus_naming_experts(records, sorted(records.proposals))
     if named:
-        raise data.ConsensusNamesExpert(named)
+        raise ConsensusNamesExpert(named)
 
 
-def _feedback_file(records: data.CallRecords, reference: str, lang: str) -> ReportFile:
-    report = data.feedback_report(records, reference, lang)
+def _feedback_file(records: CallRecords, reference: str, lang: str) -> ReportFile:
+    report = feedback_report(records, reference, lang)
     with force_locale(lang):
         css = page_css(
             header=records.title,

@@ -116,7 +116,7 @@ def verify_report(pdf: bytes, against: Any = None) -> Verification:
         )
 
     if against is not None:
-        from .data import load_records
+        from .records import load_records
 
         current = load_records(against).evaluation_json
         # The audit head moves with every later write (a reminder, a download); the data is

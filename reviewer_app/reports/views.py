@@ -16,8 +16,9 @@ from ..loaders import call_or_404
 from ..models import Call, Role
 from ..models.audit import record
 from . import bp, services
-from .data import ConsensusNamesExpert, ProposalNotFound
-from .services import LANGUAGES, ReportFile
+from .formatting import LANGUAGES
+from .records import ConsensusNamesExpert, ProposalNotFound
+from .services import ReportFile
 
 
 def _language() -> str:

@@ -61,7 +61,7 @@ def test_an_event_without_a_label_is_refused() -> None:
 
 def test_a_phase_moved_by_the_service_is_read_by_the_report(evaluated_call) -> None:
     """Through the real writer (the phase service) and the real reader (the decision report)."""
-    from reviewer_app.reports.data import load_records
+    from reviewer_app.reports.records import load_records
 
     [event] = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "call.phase"))
     assert event.typed() == PhaseMoved(from_phase=Phase.SETUP, to_phase=Phase.EVALUATION)

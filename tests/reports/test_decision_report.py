@@ -149,7 +149,8 @@ def test_a_call_without_proposals_or_budget_still_reports(make_call, tmp_path: P
 def test_the_proposal_section_shows_the_crossing_its_justification_and_minority_views(
     scene: Scene,
 ) -> None:
-    from reviewer_app.reports.data import decision_report, load_records
+    from reviewer_app.reports.decision import decision_report
+    from reviewer_app.reports.records import load_records
 
     # P-004's compute mean is 2.17, below its threshold of 3; the consensus gives 3.
     add_consensus(
@@ -197,7 +198,8 @@ def test_the_proposal_section_shows_the_crossing_its_justification_and_minority_
 
 
 def test_a_consensus_that_crosses_nothing_has_no_crossing_note(scene: Scene) -> None:
-    from reviewer_app.reports.data import decision_report, load_records
+    from reviewer_app.reports.decision import decision_report
+    from reviewer_app.reports.records import load_records
 
     add_consensus(
         scene.proposals["P-002"], {"compute": "4.5", "expertise": "4", "funding": "4"}, "A"

@@ -15,13 +15,14 @@ from reviewer_app.extensions import db
 from reviewer_app.models import Assignment, Proposal, Role, User
 from reviewer_app.ranking import rank_call, ranking_csv
 from reviewer_app.reports.charts import DotRow, score_dots_chart
-from reviewer_app.reports.data import decision_report, load_records
+from reviewer_app.reports.decision import decision_report
 from reviewer_app.reports.evaluation import (
     EvaluationFormatError,
     evaluation_in_from_json,
     evaluation_json,
     expert_pseudonyms,
 )
+from reviewer_app.reports.records import load_records
 from reviewer_app.scoring.engine import evaluate
 
 from .conftest import Scene, _add_review, add_consensus

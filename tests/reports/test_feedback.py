@@ -11,7 +11,7 @@ import pytest
 from flask.testing import FlaskCliRunner
 
 from reviewer_app.models import ConsensusStatus, Role
-from reviewer_app.reports.data import ConsensusNamesExpert, ProposalNotFound
+from reviewer_app.reports.records import ConsensusNamesExpert, ProposalNotFound
 from reviewer_app.reports.services import feedback_report_pdf
 
 from .conftest import Scene, add_consensus, pdf_text

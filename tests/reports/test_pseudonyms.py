@@ -9,7 +9,8 @@ import re
 from reviewer_app.extensions import db
 from reviewer_app.models import Assignment, Phase, Role
 from reviewer_app.pseudonyms import letter, panel_letters
-from reviewer_app.reports.data import decision_report, load_records
+from reviewer_app.reports.decision import decision_report
+from reviewer_app.reports.records import load_records
 
 from ..consensus.helpers import submit_review
 
