@@ -80,7 +80,7 @@ def seed_synthetic_call(proposals: int, reviews: int, experts: int = 60) -> str:
         User,
     )
     from reviewer_app.models.audit import record
-    from reviewer_app.scoring.scheme import load_scheme_file
+    from reviewer_app.scoring.scheme_parser import load_scheme_file
 
     scheme_path = ROOT / "criteria" / "ai-factories-2024.toml"
     call = create_call(

@@ -59,7 +59,7 @@ def compile_catalogs(force: bool = False) -> None:
 AREAS: dict[str, tuple[str, ...]] = {
     "base": ("templates", "auth", "web.py", "i18n.py", "models"),
     "expert": ("expert",),
-    "coordinator": ("coordinator", "consensus", "audit", "mail.py", "importers.py"),
+    "coordinator": ("coordinator", "consensus", "audit", "mail.py", "importers"),
     "reports": ("reports",),
     "cli": ("cli", "demo"),
 }

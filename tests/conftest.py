@@ -24,7 +24,7 @@ from sqlalchemy import create_engine, text
 from reviewer_app import create_app
 from reviewer_app.extensions import db as _db
 from reviewer_app.models import Assignment, Call, Proposal, Role, User
-from reviewer_app.scoring.scheme import load_scheme_file
+from reviewer_app.scoring.scheme_parser import load_scheme_file
 
 ROOT = Path(__file__).resolve().parent.parent
 CRITERIA_DIR = ROOT / "criteria"

@@ -61,7 +61,7 @@ def test_reviews_and_reports_saved_before_are_kept_as_their_first_version(tmp_pa
         Score,
         User,
     )
-    from reviewer_app.scoring.scheme import load_scheme_file
+    from reviewer_app.scoring.scheme_parser import load_scheme_file
 
     from .conftest import DEMO_SCHEME
 

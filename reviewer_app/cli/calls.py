@@ -14,7 +14,8 @@ from sqlalchemy import func, select
 from .. import limits
 from ..extensions import db
 from ..models import Call, Phase, Proposal
-from ..scoring.scheme import SchemeError, load_scheme_file
+from ..scoring.scheme import SchemeError
+from ..scoring.scheme_parser import load_scheme_file
 from ._common import fail, find_call
 
 # The key appears in commands, file names and URLs: keep it to characters that need no quoting.

@@ -5,7 +5,8 @@ from pathlib import Path
 
 import click
 
-from ..scoring.scheme import SchemeError, load_scheme_file
+from ..scoring.scheme import SchemeError
+from ..scoring.scheme_parser import load_scheme_file
 
 
 @click.group("criteria")

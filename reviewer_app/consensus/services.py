@@ -1,18 +1,19 @@
-"""Consensus: who may see a proposal's reviews, the prefilled draft, approvals and the final report.
+"""The consensus step: who may do what on a proposal's consensus report, the rapporteur's draft
+(prefilled from the reviews), the experts' approvals and minority views. Services add and flush;
+the view commits once. Every write is audited.
 
-Services add and flush; the view commits once. Every write is audited.
+Making a report final, and reopening it, is in ``finalising``; the lists of the call's
+and an expert's consensus work in ``lists``.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
 
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -22,8 +23,6 @@ from sqlalchemy.orm.exc import StaleDataError
 from ..audit.events import (
     ConsensusApproved,
     ConsensusCommented,
-    ConsensusFinalised,
-    ConsensusReopened,
     ConsensusSaved,
     MinorityViewRecorded,
 )
@@ -36,11 +35,9 @@ from ..models import (
     ConsensusMinorityView,
     ConsensusReport,
     ConsensusScore,
-    ConsensusStatus,
     Phase,
     Proposal,
     Review,
-    ReviewStatus,
     Role,
     SavedThrough,
     User,
@@ -52,7 +49,6 @@ from ..pseudonyms import panel_letters
 from ..scoring.consensus import ConsensusEffect, consensus_effect
 from ..scoring.engine import EvaluationIn, ProposalIn, ReviewIn, evaluate
 from ..scoring.scheme import Scale
-from .mentions import mention_patterns, naming
 
 
 class ConsensusError(Exception):
@@ -250,7 +246,7 @@ def report_values(report: ConsensusReport, proposal: Proposal) -> Prefill:
     )
 
 
-def _check_open(proposal: Proposal) -> None:
+def check_open(proposal: Proposal) -> None:
     if lock_call(proposal.call) is not Phase.CONSENSUS:
         raise ConsensusClosed(
             _l("The call is not in the consensus phase: the report is read-only.")
@@ -280,7 +276,7 @@ def save_draft(
         or access.refusal is Refusal.OWN_REVIEW
     ):
         raise NotAllowed(_l("Only the rapporteur or a coordinator can edit the consensus report."))
-    _check_open(proposal)
+    check_open(proposal)
     scale = proposal.call.scheme.scale
     criteria = proposal.call.criteria
     for criterion in criteria:
@@ -320,7 +316,7 @@ def save_draft(
         score.comment = comment.strip()
     report.justification = justification.strip()
     report.updated_at = utcnow()
-    _flush()
+    flush_report()
     kept = keep_version(report, SavedThrough.PAGE, saved_by_id=actor.id)
     record(
         ConsensusSaved(
@@ -339,7 +335,7 @@ def _rapporteur_id(proposal: Proposal) -> int | None:
     return next((a.expert_id for a in proposal.assignments if a.is_rapporteur), None)
 
 
-def _flush() -> None:
+def flush_report() -> None:
     """Flush, turning a lost race (a concurrent save, or a concurrent first draft hitting the
     one-report-per-proposal constraint) into :class:`StaleReport`; the caller rolls back."""
     try:
@@ -360,7 +356,7 @@ def respond(proposal: Proposal, expert: User, *, approved: bool, comment: str) -
     access = access_for(proposal, expert)
     if access.part is not Part.EXPERT or not access.can_read:
         raise NotAllowed(_l("Only the other experts of the proposal approve the consensus report."))
-    _check_open(proposal)
+    check_open(proposal)
     report = proposal.consensus
     if report is None:
         raise ConsensusClosed(_l("There is no consensus draft to approve yet."))
@@ -405,7 +401,7 @@ def record_minority_view(
         raise NotAllowed(
             _l("Only the rapporteur or a coordinator records a view on behalf of another expert.")
         )
-    _check_open(proposal)
+    check_open(proposal)
     report = proposal.consensus
     if report is None:
         raise ConsensusClosed(_l("There is no consensus draft yet."))
@@ -440,286 +436,3 @@ def record_minority_view(
 def approval_is_current(approval: ConsensusApproval, report: ConsensusReport) -> bool:
     """An approval speaks for the draft as it was then; a later save makes it out of date."""
     return approval.at >= report.updated_at
-
-
-def finalise(proposal: Proposal, actor: User, *, version: int) -> ConsensusReport:
-    """Mark the consensus final: from now on its scores are the proposal's scores.
-
-    :raises NotAllowed: the actor is not a coordinator.
-    :raises ConsensusClosed: wrong phase, no draft, or already final.
-    :raises StaleReport: the report changed since ``version``.
-    :raises ConsensusError: what :func:`finalise_problems` finds (a criterion without a
-        comment, a comment naming an expert, a threshold crossed without a justification).
-    """
-    if actor.role is not Role.COORDINATOR:
-        raise NotAllowed(_l("Only a coordinator marks a consensus report final."))
-    _check_open(proposal)
-    report = proposal.consensus
-    if report is None:
-        raise ConsensusClosed(_l("There is no consensus draft yet."))
-    if report.is_final:
-        raise ConsensusClosed(_l("The report is already final."))
-    if version != report.version:
-        raise StaleReport(_l("The report changed since you opened it: check it again."))
-    problems = finalise_problems(report, proposal)
-    if problems:
-        raise ConsensusError(" ".join(problems))
-    _mark_final(report, proposal, actor)
-    return report
-
-
-def finalise_problems(report: ConsensusReport, proposal: Proposal) -> list[str]:
-    """Why the report cannot be made final yet, one sentence each (empty: it can).
-
-    - Every criterion needs a score and a comment of at least ``rules.comment_min_chars``.
-    - The comments go to the applicant: they name no expert (no "Expert A", no name).
-    - A consensus that crosses a threshold against the reviews' aggregate needs a justification.
-    """
-    problems = []
-    missing = _incomplete_criteria(report, proposal)
-    if missing:
-        minimum = proposal.call.scheme.rules.comment_min_chars
-        problems.append(
-            _(
-                "Every criterion needs a score and a comment of at least %(min)s characters "
-                "before the report is final: %(criteria)s.",
-                min=max(minimum, 1),
-                criteria=", ".join(missing),
-            )
-        )
-    named = _naming_experts(report, proposal)
-    if named:
-        problems.append(
-            _(
-                "The consensus comments go to the applicant and must not name an expert: "
-                "%(criteria)s.",
-                criteria=", ".join(named),
-            )
-        )
-    effect = effect_of(proposal, scores_of(report, proposal))
-    if effect.needs_justification and not report.justification.strip():
-        problems.append(
-            _(
-                "The consensus crosses a threshold that the reviews' aggregate does not "
-                "(or the other way round): say why in the justification."
-            )
-        )
-    return problems
-
-
-def _incomplete_criteria(report: ConsensusReport, proposal: Proposal) -> list[str]:
-    minimum = max(proposal.call.scheme.rules.comment_min_chars, 1)
-    by_criterion = {s.criterion_id: s for s in report.scores}
-    return [
-        c.title
-        for c in proposal.call.criteria
-        if c.id not in by_criterion
-        or by_criterion[c.id].value is None
-        or len(by_criterion[c.id].comment.strip()) < minimum
-    ]
-
-
-def expert_mentions(proposal: Proposal) -> list[re.Pattern[str]]:
-    """How a text could name an expert of the proposal (``mentions.mention_patterns``)."""
-    letters = panel_letters((a.id, a.expert_id, a.has_conflict) for a in proposal.assignments)
-    return mention_patterns((a.expert.name for a in proposal.assignments), letters.values())
-
-
-def _naming_experts(report: ConsensusReport, proposal: Proposal) -> list[str]:
-    """The titles of the criteria whose consensus comment names an expert of the proposal."""
-    patterns = expert_mentions(proposal)
-    by_criterion = {s.criterion_id: s.comment for s in report.scores}
-    titles = {c.id: c.title for c in proposal.call.criteria}
-    comments = {c.id: by_criterion[c.id] for c in proposal.call.criteria if c.id in by_criterion}
-    return [titles[criterion_id] for criterion_id in naming(comments, patterns)]
-
-
-def _mark_final(
-    report: ConsensusReport, proposal: Proposal, actor: User, *, all_approved: bool = False
-) -> None:
-    report.status = ConsensusStatus.FINAL
-    report.finalised_at = utcnow()
-    report.finalised_by_id = actor.id
-    _flush()
-    kept = keep_version(report, SavedThrough.FINALISE, saved_by_id=actor.id)
-    effect = effect_of(proposal, scores_of(report, proposal))
-    record(
-        ConsensusFinalised(
-            proposal=proposal.reference,
-            all_approved=all_approved,
-            version=kept.number,
-            crossed=list(effect.crossings),
-            justification=report.justification if effect.needs_justification else "",
-        ),
-        report,
-        call_id=proposal.call_id,
-    )
-
-
-def approved_by_everyone(proposal: Proposal) -> bool:
-    """Every other expert with a submitted review approves the current draft (and there is at
-    least one), and nothing stops it being final (:func:`finalise_problems`): it can be made
-    final without another look."""
-    report = proposal.consensus
-    if report is None or report.is_final:
-        return False
-    others = {a.expert_id for a in submitted_reviews(proposal) if not a.is_rapporteur}
-    approving = {
-        a.expert_id for a in report.approvals if a.approved and approval_is_current(a, report)
-    }
-    return bool(others) and others <= approving and not finalise_problems(report, proposal)
-
-
-def finalise_approved(call: Call, actor: User) -> list[Proposal]:
-    """Mark final every draft of the call that all its other experts approved as it stands.
-
-    :raises NotAllowed: the actor is not a coordinator.
-    :raises ConsensusClosed: the call is not in the consensus phase.
-    """
-    if actor.role is not Role.COORDINATOR:
-        raise NotAllowed(_l("Only a coordinator marks a consensus report final."))
-    if lock_call(call) is not Phase.CONSENSUS:
-        raise ConsensusClosed(
-            _l("The call is not in the consensus phase: the report is read-only.")
-        )
-    done = []
-    for proposal in _call_proposals(call):
-        if approved_by_everyone(proposal):
-            assert proposal.consensus is not None
-            _mark_final(proposal.consensus, proposal, actor, all_approved=True)
-            done.append(proposal)
-    return done
-
-
-def _call_proposals(call: Call) -> list[Proposal]:
-    """The call's proposals with panels, reviews and consensus, in a fixed number of queries."""
-    proposals = db.session.scalars(
-        select(Proposal)
-        .where(Proposal.call_id == call.id)
-        .order_by(Proposal.reference)
-        .options(
-            selectinload(Proposal.assignments).joinedload(Assignment.expert),
-            selectinload(Proposal.assignments).joinedload(Assignment.declaration),
-            selectinload(Proposal.assignments)
-            .joinedload(Assignment.review)
-            .selectinload(Review.scores),
-            selectinload(Proposal.consensus).selectinload(ConsensusReport.approvals),
-            selectinload(Proposal.consensus).selectinload(ConsensusReport.scores),
-        )
-    ).all()
-    for proposal in proposals:
-        proposal.call = call  # already loaded: spares one query per proposal
-    return list(proposals)
-
-
-def reopen(proposal: Proposal, actor: User, *, version: int) -> ConsensusReport:
-    """Turn a final report back into a draft (during the consensus phase).
-
-    :raises NotAllowed: the actor is not a coordinator.
-    :raises ConsensusClosed: wrong phase, or the report is not final.
-    :raises StaleReport: the report changed since ``version``.
-    """
-    if actor.role is not Role.COORDINATOR:
-        raise NotAllowed(_l("Only a coordinator reopens a consensus report."))
-    _check_open(proposal)
-    report = proposal.consensus
-    if report is None or not report.is_final:
-        raise ConsensusClosed(_l("The report is not final."))
-    if version != report.version:
-        raise StaleReport(_l("The report changed since you opened it: check it again."))
-    report.status = ConsensusStatus.DRAFT
-    report.finalised_at = None
-    report.finalised_by_id = None
-    report.updated_at = utcnow()
-    _flush()
-    kept = keep_version(report, SavedThrough.REOPEN, saved_by_id=actor.id)
-    record(
-        ConsensusReopened(proposal=proposal.reference, version=kept.number),
-        report,
-        call_id=proposal.call_id,
-    )
-    return report
-
-
-# --- lists ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ProgressRow:
-    proposal: Proposal
-    rapporteur: User | None
-    panel: int
-    submitted: int
-    report: ConsensusReport | None
-    approvals: int  # current approvals of the draft
-    objections: int  # current comments asking for changes
-    ready: bool = False  # a complete draft every other expert approved
-
-    @property
-    def state(self) -> str:
-        if self.report is None:
-            return "none"
-        return self.report.status.value
-
-
-def call_progress(call: Call) -> list[ProgressRow]:
-    """Per proposal of the call: rapporteur, reviews in, consensus state and approvals."""
-    rows = []
-    for proposal in _call_proposals(call):
-        members = [a for a in proposal.assignments if not a.has_conflict]
-        report = proposal.consensus
-        current = [a for a in report.approvals if approval_is_current(a, report)] if report else []
-        rows.append(
-            ProgressRow(
-                proposal=proposal,
-                rapporteur=next((a.expert for a in members if a.is_rapporteur), None),
-                panel=len(members),
-                submitted=sum(
-                    1
-                    for a in members
-                    if a.review is not None and a.review.status is ReviewStatus.SUBMITTED
-                ),
-                report=report,
-                approvals=sum(1 for a in current if a.approved),
-                objections=sum(1 for a in current if not a.approved),
-                ready=approved_by_everyone(proposal),
-            )
-        )
-    return rows
-
-
-@dataclass(frozen=True)
-class ExpertItem:
-    assignment: Assignment
-    access: Access
-
-
-def expert_work(user: User) -> list[ExpertItem]:
-    """The expert's proposals in calls that are in the consensus phase (not conflicted)."""
-    assignments = db.session.scalars(
-        select(Assignment)
-        .join(Assignment.proposal)
-        .join(Proposal.call)
-        .where(Assignment.expert_id == user.id, Call.phase == Phase.CONSENSUS)
-        .order_by(Call.key, Proposal.reference)
-        .options(
-            joinedload(Assignment.proposal).joinedload(Proposal.call),
-            joinedload(Assignment.proposal)
-            .selectinload(Proposal.consensus)
-            .selectinload(ConsensusReport.approvals),
-            joinedload(Assignment.declaration),
-            joinedload(Assignment.review),
-        )
-    ).unique()
-    items = []
-    for assignment in assignments:
-        if assignment.has_conflict:
-            continue
-        part = Part.RAPPORTEUR if assignment.is_rapporteur else Part.EXPERT
-        submitted = assignment.review is not None and assignment.review.is_submitted
-        items.append(
-            ExpertItem(
-                assignment, Access(part, None if submitted else Refusal.OWN_REVIEW, assignment)
-            )
-        )
-    return items

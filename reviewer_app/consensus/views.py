@@ -18,6 +18,7 @@ from ..models import Phase, Proposal, Role
 from ..scoring.consensus import OVERALL, ConsensusEffect
 from ..scoring.numbers import format_change, format_score
 from . import bp
+from .finalising import finalise, finalise_approved, finalise_problems, reopen
 from .forms import (
     MinorityViewForm,
     ResponseForm,
@@ -26,6 +27,7 @@ from .forms import (
     draft_form_class,
     draft_values,
 )
+from .lists import call_progress, expert_work
 from .services import (
     Access,
     ConsensusError,
@@ -33,18 +35,12 @@ from .services import (
     StaleReport,
     access_for,
     approval_is_current,
-    call_progress,
     effect_of,
     expert_labels,
-    expert_work,
-    finalise,
-    finalise_approved,
-    finalise_problems,
     load_proposal,
     panel,
     prefill,
     record_minority_view,
-    reopen,
     report_values,
     respond,
     save_draft,

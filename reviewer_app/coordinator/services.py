@@ -27,15 +27,8 @@ from ..models import (
     ReviewStatus,
 )
 from ..models.audit import record
-from ..scoring.scheme import (
-    Problem,
-    Scheme,
-    SchemeError,
-    load_scheme_file,
-    parse_scheme,
-    parse_scheme_bytes,
-    sha256_text,
-)
+from ..scoring.scheme import Problem, Scheme, SchemeError
+from ..scoring.scheme_parser import load_scheme_file, parse_scheme, parse_scheme_bytes, sha256_text
 
 
 class CallKeyTaken(ValueError):

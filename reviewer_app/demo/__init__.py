@@ -35,7 +35,8 @@ from ..models import (
 )
 from ..models.audit import record
 from ..models.versions import SavedThrough, keep_version
-from ..scoring.scheme import Scheme, parse_scheme
+from ..scoring.scheme import Scheme
+from ..scoring.scheme_parser import parse_scheme
 
 DEMO_PASSWORD = "demo-password"
 CALL_KEY = "ai-factories-2024"

@@ -16,18 +16,8 @@ from .engine import (
     evaluate,
 )
 from .numbers import format_money, format_score, to_decimal
-from .scheme import (
-    ConflictRules,
-    CriterionSpec,
-    Problem,
-    Rules,
-    Scale,
-    Scheme,
-    SchemeError,
-    load_scheme_file,
-    parse_scheme,
-    scheme_from_mapping,
-)
+from .scheme import ConflictRules, CriterionSpec, Problem, Rules, Scale, Scheme, SchemeError
+from .scheme_parser import load_scheme_file, parse_scheme, scheme_from_mapping
 
 __all__ = [
     "ConflictRules",

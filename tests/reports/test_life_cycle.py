@@ -12,13 +12,8 @@ from pathlib import Path
 from sqlalchemy import select
 
 from reviewer_app.audit.chain import state_of
-from reviewer_app.consensus.services import (
-    finalise,
-    load_proposal,
-    prefill,
-    record_minority_view,
-    save_draft,
-)
+from reviewer_app.consensus.finalising import finalise
+from reviewer_app.consensus.services import load_proposal, prefill, record_minority_view, save_draft
 from reviewer_app.coordinator.decisions import (
     DecisionEntry,
     DecisionsInvalid,

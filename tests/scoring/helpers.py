@@ -6,7 +6,8 @@ from decimal import Decimal
 from typing import Any
 
 from reviewer_app.scoring.engine import ConsensusIn, EvaluationIn, ProposalIn, ReviewIn
-from reviewer_app.scoring.scheme import Scheme, scheme_from_mapping
+from reviewer_app.scoring.scheme import Scheme
+from reviewer_app.scoring.scheme_parser import scheme_from_mapping
 
 KEYS = ("compute", "expertise", "funding")
 

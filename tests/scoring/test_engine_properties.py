@@ -17,7 +17,8 @@ from reviewer_app.scoring.engine import (
     Status,
     evaluate,
 )
-from reviewer_app.scoring.scheme import Scheme, scheme_from_mapping
+from reviewer_app.scoring.scheme import Scheme
+from reviewer_app.scoring.scheme_parser import scheme_from_mapping
 
 SCALE = tuple(Decimal(i) / 2 for i in range(11))  # 0 to 5 in half points
 ALL_KEYS = ("compute", "expertise", "funding")

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from reviewer_app.scoring.scheme import Scheme, SchemeError, load_scheme_file, parse_scheme
+from reviewer_app.scoring.scheme import Scheme, SchemeError
+from reviewer_app.scoring.scheme_parser import load_scheme_file, parse_scheme
 
 CRITERIA = sorted((Path(__file__).resolve().parents[2] / "criteria").glob("*.toml"))
 

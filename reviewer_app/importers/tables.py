@@ -1,0 +1,272 @@
+"""Reading an uploaded table (CSV or JSON) into rows, within the size limits, and the errors
+every import reports: row number, column, reason.
+
+Row numbers are what a spreadsheet shows: in a CSV file the header is row 1, so the first
+record is row 2; in a JSON list the first object is row 1.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from flask_babel import gettext
+
+from .. import limits
+
+# --- errors -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int | None  # None: the file as a whole
+    column: str | None
+    message: str
+
+    def __str__(self) -> str:
+        # Translated when shown: the web upload says it in the user's language.
+        where = [] if self.row is None else [gettext("row %(num)s", num=self.row)]
+        if self.column:
+            where.append(gettext("column '%(name)s'", name=limits.excerpt(self.column)))
+        return f"{', '.join(where)}: {self.message}" if where else self.message
+
+
+class ImportRejected(ValueError):
+    """The table has problems; nothing was written. ``errors`` lists every one, in row order."""
+
+    def __init__(self, errors: Sequence[RowError]) -> None:
+        self.errors = sorted(errors, key=lambda e: (e.row or 0, e.column or ""))
+        super().__init__("\n".join(str(e) for e in self.errors))
+
+
+# --- reading tables -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Row:
+    number: int | None  # as the user sees it, see the module docstring; None for a single record
+    values: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Table:
+    columns: tuple[str, ...]
+    rows: tuple[Row, ...]
+
+
+def read_table(data: bytes, *, filename: str = "", fmt: str | None = None) -> Table:
+    """A CSV (UTF-8, with or without BOM) or JSON (a list of objects) file as rows.
+
+    The format is ``fmt`` ("csv" or "json"), else the file name's extension, else JSON when the
+    content starts with ``[``.
+
+    :raises ImportRejected: larger than ``limits.IMPORT_BYTES``, not UTF-8, not CSV/JSON of the
+        expected shape, nested too deeply, duplicate columns.
+    """
+    if len(data) > limits.IMPORT_BYTES:
+        raise ImportRejected(
+            [
+                RowError(
+                    None,
+                    None,
+                    gettext(
+                        "the file is larger than %(max)s MB; split it into smaller files",
+                        max=limits.IMPORT_BYTES // (1024 * 1024),
+                    ),
+                )
+            ]
+        )
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ImportRejected(
+            [
+                RowError(
+                    None,
+                    None,
+                    gettext("the file is not UTF-8 text (byte %(num)s)", num=exc.start + 1),
+                )
+            ]
+        ) from None
+    if "\x00" in text:
+        # PostgreSQL cannot store it in text (SQLite can): refuse it here, with its line.
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise ImportRejected(
+            [
+                RowError(
+                    line,
+                    None,
+                    gettext("a NUL character (byte 0): is this really a text file?"),
+                )
+            ]
+        )
+    if fmt is None:
+        lowered = filename.lower()
+        if lowered.endswith(".json"):
+            fmt = "json"
+        elif lowered.endswith(".csv"):
+            fmt = "csv"
+        else:
+            fmt = "json" if text.lstrip().startswith("[") else "csv"
+    if fmt == "json":
+        return _read_json(text)
+    if fmt == "csv":
+        return _read_csv(text)
+    raise ImportRejected(
+        [RowError(None, None, gettext("unknown format %(fmt)s: use csv or json", fmt=repr(fmt)))]
+    )
+
+
+def _delimiter(text: str) -> str:
+    """``,`` unless the header line has more ``;`` or tabs: Excel in a German, French or Italian
+    locale saves "CSV" separated by semicolons, and coordinators should not have to care."""
+    header = text.split("\n", 1)[0]
+    counts = {d: header.count(d) for d in (",", ";", "\t")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] > counts[","] else ","
+
+
+def _read_csv(text: str) -> Table:
+    try:
+        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text)))
+    except csv.Error as exc:
+        raise ImportRejected(
+            [RowError(None, None, gettext("not valid CSV: %(error)s", error=str(exc)))]
+        ) from None
+    if not records or not any(cell.strip() for cell in records[0]):
+        raise ImportRejected([RowError(None, None, "the file is empty: no header row")])
+    header = tuple(cell.strip() for cell in records[0])
+    errors = _header_errors(header, row=1)
+    rows: list[Row] = []
+    for number, cells in enumerate(records[1:], start=2):
+        if not any(cell.strip() for cell in cells):
+            continue  # blank lines, typically at the end of a hand-edited file
+        if len(cells) > len(header):
+            errors.append(
+                RowError(
+                    number,
+                    None,
+                    gettext(
+                        "%(cells)s cells but the header has %(header)s",
+                        cells=len(cells),
+                        header=len(header),
+                    ),
+                )
+            )
+            continue
+        values = {
+            column: cells[i].strip() if i < len(cells) else ""
+            for i, column in enumerate(header)
+            if column
+        }
+        rows.append(Row(number, values))
+    if errors:
+        raise ImportRejected(errors)
+    return _limited(Table(tuple(c for c in header if c), tuple(rows)))
+
+
+def _json_int(text: str) -> int | Decimal:
+    """An integer of a JSON file; one too long for ``int()`` (4,300 digits) as a Decimal, which
+    the checks of its column then refuse as too large or too long."""
+    digits = sys.get_int_max_str_digits()
+    return int(text) if not digits or len(text.lstrip("-")) <= digits else Decimal(text)
+
+
+# Strings are skipped, so that brackets inside them do not count.
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}\n]')
+
+
+def _too_deep(text: str) -> RowError:
+    """The error for a file whose lists and objects nest deeper than ``limits.NESTING``, with the
+    line where they first do (found by a scan that runs only for such a file)."""
+    depth, line = 0, 1
+    for match in _JSON_TOKEN.finditer(text):
+        token = match.group()
+        if token in ("[", "{"):
+            depth += 1
+            if depth > limits.NESTING:
+                break
+        elif token in ("]", "}"):
+            depth -= 1
+        else:
+            line += token.count("\n")
+    return RowError(
+        None,
+        None,
+        gettext(
+            "line %(num)s: lists and objects nest more than %(max)s levels deep",
+            num=line,
+            max=limits.NESTING,
+        ),
+    )
+
+
+def _read_json(text: str) -> Table:
+    try:
+        items = json.loads(text, parse_float=Decimal, parse_int=_json_int)
+    except json.JSONDecodeError as exc:
+        raise ImportRejected(
+            [
+                RowError(
+                    None,
+                    None,
+                    gettext(
+                        "not valid JSON: %(error)s (line %(line)s)", error=exc.msg, line=exc.lineno
+                    ),
+                )
+            ]
+        ) from None
+    except RecursionError:
+        raise ImportRejected([_too_deep(text)]) from None
+    if limits.nesting_depth(items) > limits.NESTING:
+        raise ImportRejected([_too_deep(text)])
+    if not isinstance(items, list):
+        raise ImportRejected([RowError(None, None, "the JSON file must be a list of objects")])
+    errors: list[RowError] = []
+    columns: dict[str, None] = {}
+    rows: list[Row] = []
+    for number, item in enumerate(items, start=1):
+        if not isinstance(item, dict):
+            errors.append(RowError(number, None, "must be an object"))
+            continue
+        values = {str(k).strip(): v.strip() if isinstance(v, str) else v for k, v in item.items()}
+        columns.update(dict.fromkeys(values))
+        rows.append(Row(number, values))
+    if errors:
+        raise ImportRejected(errors)
+    return _limited(Table(tuple(columns), tuple(rows)))
+
+
+def _header_errors(header: Sequence[str], *, row: int) -> list[RowError]:
+    errors = []
+    seen: set[str] = set()
+    for column in header:
+        if column in seen and column:
+            errors.append(RowError(row, column, "the column appears twice"))
+        seen.add(column)
+    return errors
+
+
+def _limited(table: Table) -> Table:
+    if len(table.rows) > limits.IMPORT_ROWS:
+        raise ImportRejected(
+            [
+                RowError(
+                    None,
+                    None,
+                    gettext(
+                        "%(rows)s rows; at most %(max)s per file",
+                        rows=len(table.rows),
+                        max=limits.IMPORT_ROWS,
+                    ),
+                )
+            ]
+        )
+    return table
