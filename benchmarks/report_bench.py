@@ -66,7 +66,7 @@ def seed_demo_call() -> str:
 
 def seed_synthetic_call(proposals: int, reviews: int, experts: int = 60) -> str:
     """``proposals`` proposals with ``reviews`` submitted reviews each, comments included."""
-    from reviewer_app.coordinator.services import create_call
+    from reviewer_app.coordinator.calls import create_call
     from reviewer_app.extensions import db
     from reviewer_app.models import (
         Assignment,

@@ -184,7 +184,7 @@ def make_user(app_ctx: Flask) -> Callable[..., User]:
 
 @pytest.fixture
 def make_call(app_ctx: Flask) -> Callable[..., Call]:
-    from reviewer_app.coordinator.services import create_call
+    from reviewer_app.coordinator.calls import create_call
 
     counter = iter(range(1, 10_000))
 

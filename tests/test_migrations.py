@@ -49,7 +49,7 @@ def test_reviews_and_reports_saved_before_are_kept_as_their_first_version(tmp_pa
 
     from sqlalchemy import text
 
-    from reviewer_app.coordinator.services import create_call
+    from reviewer_app.coordinator.calls import create_call
     from reviewer_app.models import (
         Assignment,
         ConsensusReport,

@@ -68,7 +68,7 @@ def create(
     criteria_file: Path, key: str, title: str, budget: str | None, deadline: datetime | None
 ) -> None:
     """Create a call in the setup phase with a frozen copy of the criteria file."""
-    from ..coordinator.services import CallKeyTaken, create_call
+    from ..coordinator.calls import CallKeyTaken, create_call
 
     amount = _budget(budget)
     key, title = key.strip(), title.strip()

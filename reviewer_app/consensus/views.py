@@ -51,7 +51,7 @@ from .services import (
 
 @bp.context_processor
 def _helpers() -> dict[str, Any]:
-    from ..coordinator.views import coordinator_helpers
+    from ..coordinator.view_helpers import coordinator_helpers
 
     # The call pages share the coordinator's breadcrumb and tabs, which need its helpers.
     return {

@@ -11,19 +11,23 @@ bp = Blueprint("coordinator", __name__, url_prefix="/calls", template_folder="te
 # The page modules register their routes on ``bp``; imported for that effect, after ``bp``.
 from . import (  # noqa: E402
     audit_views,
+    call_views,
+    decision_views,
     expert_views,
     progress_views,
     proposal_views,
     ranking_views,
-    views,
+    view_helpers,
 )
 
 __all__ = [
     "audit_views",
     "bp",
+    "call_views",
+    "decision_views",
     "expert_views",
     "progress_views",
     "proposal_views",
     "ranking_views",
-    "views",
+    "view_helpers",
 ]

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from ..audit.events import DemoSeeded, PhaseMoved
 from ..auth.passwords import hash_password
-from ..coordinator.services import create_call
+from ..coordinator.calls import create_call
 from ..extensions import db
 from ..models import (
     Assignment,

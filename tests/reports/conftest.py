@@ -109,7 +109,7 @@ def _add_review(assignment: Assignment, values: tuple[str, str, str], comment: s
 
 def build_scene() -> Scene:
     """The call of this module's docstring, in the current app context (committed)."""
-    from reviewer_app.coordinator.services import create_call
+    from reviewer_app.coordinator.calls import create_call
     from reviewer_app.scoring.scheme_parser import load_scheme_file
 
     from ..conftest import DEMO_SCHEME

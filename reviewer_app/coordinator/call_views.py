@@ -1,16 +1,14 @@
-"""Calls: the list, creating and editing a call, its scheme, its overview and its phases."""
+"""Pages of a call: the list, creating and editing a call, its scheme, its overview and its
+phases, reopening a review."""
 
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from ..auth.access import role_required
@@ -21,6 +19,15 @@ from ..mail import MailError
 from ..models import Assignment, Phase, Proposal, Review, Role
 from ..scoring.scheme import SchemeError
 from . import bp
+from .calls import (
+    CallFrozen,
+    CallKeyTaken,
+    call_summaries,
+    create_call,
+    read_scheme_source,
+    scheme_files,
+    update_call,
+)
 from .experts import notify_reopened
 from .forms import CallCreateForm, CallSettingsForm, PhaseForm, ReopenForm
 from .phases import (
@@ -32,80 +39,7 @@ from .phases import (
     reopen_review,
     unfinished_consensus,
 )
-from .services import (
-    CallFrozen,
-    CallKeyTaken,
-    call_summaries,
-    create_call,
-    read_scheme_source,
-    scheme_files,
-    update_call,
-)
-
-PHASE_LABELS = {
-    Phase.SETUP: _l("Set-up"),
-    Phase.EVALUATION: _l("Evaluation"),
-    Phase.CONSENSUS: _l("Consensus"),
-    Phase.RANKING: _l("Ranking"),
-    Phase.DECIDED: _l("Decided"),
-}
-PHASE_EFFECTS = {
-    Phase.EVALUATION: _l(
-        "Experts see their assignments, declare conflicts and write their reviews. "
-        "Proposals can no longer be added or imported."
-    ),
-    Phase.CONSENSUS: _l(
-        "Individual reviews are frozen: experts can no longer change or submit them. "
-        "Rapporteurs draft the consensus reports."
-    ),
-    Phase.RANKING: _l(
-        "Consensus reports are frozen. The ranking is computed and decisions can be recorded."
-    ),
-    Phase.DECIDED: _l(
-        "Everything is frozen: decisions, scores and reports can no longer change. "
-        "This cannot be undone."
-    ),
-}
-
-
-@bp.context_processor
-def coordinator_helpers() -> dict[str, Any]:
-    return {
-        "phase_label": lambda phase: PHASE_LABELS.get(Phase(phase), phase),
-        "phase_order": list(Phase),
-        "has_endpoint": lambda name: name in current_app.view_functions,
-        "is_coordinator": current_user_is_coordinator(),
-    }
-
-
-@bp.app_template_filter("tie_title")
-def tie_title(key: str, scheme: Any) -> str:
-    """A criterion key of the scheme as its title, for rules that name criteria."""
-    try:
-        return str(scheme.criterion(key).title)
-    except KeyError:
-        return key
-
-
-def current_user_is_coordinator() -> bool:
-    from flask_login import current_user
-
-    return bool(current_user.is_authenticated and current_user.role is Role.COORDINATOR)
-
-
-@bp.errorhandler(IntegrityError)
-def concurrent_change(_error: IntegrityError) -> Any:
-    """Two people saved the same thing at the same moment: the database kept the first."""
-    db.session.rollback()
-    flash(
-        _("Someone else changed the same data at the same moment. Nothing was saved; try again."),
-        "error",
-    )
-    back = urlsplit(request.referrer or "")
-    if back.netloc == request.host and back.path.startswith("/"):
-        return redirect(back.path + (f"?{back.query}" if back.query else ""))
-    key = (request.view_args or {}).get("key")
-    return redirect(url_for(".call_detail", key=key) if key else url_for(".calls"))
+from .view_helpers import PHASE_EFFECTS, PHASE_LABELS
 
 
 @bp.route("/")
