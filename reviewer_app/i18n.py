@@ -57,7 +57,7 @@ def compile_catalogs(force: bool = False) -> None:
 
 # Which files feed which catalogue (domain). A string found in several areas needs translating once.
 AREAS: dict[str, tuple[str, ...]] = {
-    "base": ("templates", "auth", "web.py", "i18n.py", "models"),
+    "base": ("templates", "auth", "web.py", "i18n.py", "labels.py", "models"),
     "expert": ("expert",),
     "coordinator": ("coordinator", "consensus", "audit", "mail.py", "importers"),
     "reports": ("reports",),

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 
 from .extensions import db, login_manager
+from .labels import role_label
 from .models import User
 from .security import register_security
 
@@ -58,19 +59,15 @@ def register_web(app: Flask) -> None:
             return redirect(url_for("auth.login"))
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
-    @app.template_filter("role_label")
-    def role_label(role: str) -> str:
-        return {
-            "coordinator": _("coordinator"),
-            "expert": _("expert"),
-            "observer": _("observer"),
-        }.get(str(role), str(role))
+    app.add_template_filter(role_label, "role_label")
 
     @app.context_processor
     def template_helpers() -> dict[str, Any]:
         from .auth.stash import stash_field
+        from .labels import template_helpers as label_helpers
 
         return {
+            **label_helpers(),
             "stash_field": stash_field,
             "current_locale": str(get_locale() or "en"),
             "format_date": format_date,

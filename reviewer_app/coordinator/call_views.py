@@ -14,6 +14,7 @@ from sqlalchemy.orm import joinedload
 from ..auth.access import role_required
 from ..extensions import db
 from ..formhelpers import add_error, choice
+from ..labels import phase_label
 from ..loaders import call_or_404
 from ..mail import MailError
 from ..models import Assignment, Phase, Proposal, Review, Role
@@ -39,7 +40,7 @@ from .phases import (
     reopen_review,
     unfinished_consensus,
 )
-from .view_helpers import PHASE_EFFECTS, PHASE_LABELS
+from .view_helpers import PHASE_EFFECTS
 
 
 @bp.route("/")
@@ -197,7 +198,7 @@ def change_phase(key: str) -> Any:
         else:
             db.session.commit()
             flash(
-                _("The call is now in the phase “%(phase)s”.", phase=PHASE_LABELS[wanted]),
+                _("The call is now in the phase “%(phase)s”.", phase=phase_label(wanted)),
                 "success",
             )
             return redirect(url_for(".call_detail", key=call.key))

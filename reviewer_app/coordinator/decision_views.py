@@ -18,6 +18,7 @@ from ..auth.access import role_required
 from ..auth.stash import keeps_input_on_expiry, pop_stashed_form
 from ..extensions import db
 from ..formhelpers import choice, subform
+from ..labels import outcome_label
 from ..models import DecisionOutcome, Phase, Role, User
 from ..ranking import rank_call
 from . import bp
@@ -58,12 +59,7 @@ def _decision_form_class(rows: list[Any]) -> type[FlaskForm]:
 
 
 def _outcome_choices() -> list[tuple[DecisionOutcome, Any]]:
-    return [
-        (DecisionOutcome.FUNDED, _l("Funded")),
-        (DecisionOutcome.RESERVE, _l("Reserve")),
-        (DecisionOutcome.REJECTED, _l("Rejected")),
-        (DecisionOutcome.INELIGIBLE, _l("Ineligible")),
-    ]
+    return [(outcome, outcome_label(outcome)) for outcome in DecisionOutcome]
 
 
 @bp.route("/<key>/decisions", methods=["GET", "POST"])

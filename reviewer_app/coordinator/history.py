@@ -15,7 +15,6 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -30,22 +29,6 @@ from ..models import (
     ReviewVersion,
     SavedThrough,
 )
-
-# One label per path, for every page that names it.
-PATH_LABELS = {
-    SavedThrough.PAGE: _l("saved on the page"),
-    SavedThrough.AUTOSAVE: _l("saved automatically"),
-    SavedThrough.IMPORT: _l("imported"),
-    SavedThrough.REOPEN: _l("reopened by a coordinator"),
-    SavedThrough.FINALISE: _l("made final"),
-    SavedThrough.EARLIER: _l("found when the history began"),
-}
-# The status a version was saved in (review: draft, submitted; consensus: draft, final).
-STATUS_LABELS = {
-    "draft": _l("draft"),
-    "submitted": _l("submitted"),
-    "final": _l("final"),
-}
 
 # Words, punctuation and the whitespace between them: a diff of words reads better than a diff
 # of lines, and "credible." to "credible and well staffed." should keep "credible" unchanged.

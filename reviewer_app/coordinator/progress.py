@@ -20,6 +20,7 @@ from ..extensions import db
 from ..mail import build_message, send_messages
 from ..models import Assignment, AuditEvent, Call, Phase, Proposal, User, utcnow
 from ..models.audit import record
+from ..scoring.flags import Flag, FlagKind
 
 
 class ReminderError(Exception):
@@ -96,8 +97,9 @@ def _disagreements(call: Call) -> dict[str, list[str]] | None:
     flagged: dict[str, list[str]] = {}
     for row in ranking.rows:
         for flag in row.flags:
-            if flag.startswith("disagreement:"):
-                key = flag.split(":", 1)[1]
+            parsed = Flag.parse(flag)
+            if parsed.kind is FlagKind.DISAGREEMENT and parsed.criterion:
+                key = parsed.criterion
                 flagged.setdefault(row.reference, []).append(titles.get(key, key))
     return flagged
 

@@ -164,8 +164,6 @@ def proposal_history(key: str, proposal_id: int) -> Any:
         call=call,
         proposal=proposal,
         history=history.proposal_history(proposal),
-        path_labels=history.PATH_LABELS,
-        status_labels=history.STATUS_LABELS,
         format_score=format_score,
     )
 

@@ -16,13 +16,6 @@ from ..extensions import db
 from ..models import Phase, Role
 from . import bp
 
-PHASE_LABELS = {
-    Phase.SETUP: _l("Set-up"),
-    Phase.EVALUATION: _l("Evaluation"),
-    Phase.CONSENSUS: _l("Consensus"),
-    Phase.RANKING: _l("Ranking"),
-    Phase.DECIDED: _l("Decided"),
-}
 PHASE_EFFECTS = {
     Phase.EVALUATION: _l(
         "Experts see their assignments, declare conflicts and write their reviews. "
@@ -45,7 +38,6 @@ PHASE_EFFECTS = {
 @bp.context_processor
 def coordinator_helpers() -> dict[str, Any]:
     return {
-        "phase_label": lambda phase: PHASE_LABELS.get(Phase(phase), phase),
         "phase_order": list(Phase),
         "has_endpoint": lambda name: name in current_app.view_functions,
         "is_coordinator": current_user_is_coordinator(),

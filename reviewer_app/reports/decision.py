@@ -17,6 +17,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
 
+from ..labels import flag_label, outcome_label, phase_label, status_label
 from ..models import (
     DecisionOutcome,
 )
@@ -32,7 +33,7 @@ from . import charts
 from .evaluation import (
     DecisionFacts,
 )
-from .formatting import Formatter, expert_name, flag_label, outcome_label, phase_label, status_label
+from .formatting import Formatter, expert_name
 from .method import Method, method_of, rules_in_short
 from .records import CallRecords
 
@@ -342,7 +343,10 @@ def _funded(records: CallRecords, fmt: Formatter) -> str:
 
 
 def _flags(result: ProposalResult, scheme: Scheme, fmt: Formatter) -> tuple[str, ...]:
-    return tuple(fmt.label("flag", f, partial(flag_label, f, scheme)) for f in result.flags)
+    return tuple(
+        fmt.label("flag", f, partial(flag_label, f, {c.key: c.title for c in scheme.criteria}))
+        for f in result.flags
+    )
 
 
 def _source_label(source: str | None, scheme: Scheme) -> str:

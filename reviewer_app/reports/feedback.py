@@ -9,12 +9,13 @@ from dataclasses import dataclass
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
+from ..labels import outcome_label
 from ..scoring.engine import (
     SOURCE_CONSENSUS,
     ProposalResult,
     Status,
 )
-from .formatting import Formatter, outcome_label
+from .formatting import Formatter
 from .records import CallRecords, ConsensusNamesExpert, ProposalNotFound, consensus_naming_experts
 
 # --------------------------------------------------------------------------------------------

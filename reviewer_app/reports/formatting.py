@@ -12,14 +12,7 @@ from babel.dates import format_date as babel_format_date
 from babel.numbers import format_decimal as babel_format_decimal
 from flask_babel import gettext as _
 
-from ..scoring.engine import (
-    FLAG_DISAGREEMENT,
-    FLAG_EX_AEQUO,
-    FLAG_NO_FUNDING_AMOUNT,
-    Status,
-)
 from ..scoring.numbers import format_score
-from ..scoring.scheme import Scheme
 
 LANGUAGES = ("en", "de")
 # --------------------------------------------------------------------------------------------
@@ -94,51 +87,6 @@ class Formatter:
             return "–"
         day = value.date() if isinstance(value, datetime) else value
         return babel_format_date(day, format="medium", locale=self.lang)
-
-
-def status_label(status: str) -> str:
-    return {
-        Status.MAIN.value: _("Main list"),
-        Status.RESERVE.value: _("Reserve list"),
-        Status.BELOW_THRESHOLD.value: _("Below threshold"),
-        Status.INCOMPLETE.value: _("Incomplete"),
-    }.get(status, status)
-
-
-def outcome_label(outcome: str | None) -> str:
-    return {
-        "funded": _("Funded"),
-        "reserve": _("Reserve"),
-        "rejected": _("Rejected"),
-        "ineligible": _("Ineligible"),
-        None: _("Pending"),
-    }.get(outcome, outcome or "")
-
-
-def phase_label(phase: str | None) -> str:
-    return {
-        "setup": _("Set-up"),
-        "evaluation": _("Evaluation"),
-        "consensus": _("Consensus"),
-        "ranking": _("Ranking"),
-        "decided": _("Decided"),
-        None: "–",
-    }.get(phase, phase or "–")
-
-
-def flag_label(flag: str, scheme: Scheme) -> str:
-    if flag == FLAG_EX_AEQUO:
-        return _("ex aequo")
-    if flag == FLAG_NO_FUNDING_AMOUNT:
-        return _("no funding amount")
-    if flag.startswith(FLAG_DISAGREEMENT + ":"):
-        key = flag.split(":", 1)[1]
-        try:
-            title = scheme.criterion(key).title
-        except KeyError:
-            title = key
-        return _("disagreement on %(criterion)s", criterion=title)
-    return flag
 
 
 def expert_name(mark: str) -> str:

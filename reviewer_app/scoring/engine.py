@@ -18,12 +18,9 @@ from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
 
+from .flags import EX_AEQUO, NO_FUNDING_AMOUNT, disagreement
 from .numbers import mean, median, population_stdev
 from .scheme import Scheme
-
-FLAG_EX_AEQUO = "ex_aequo"
-FLAG_NO_FUNDING_AMOUNT = "no_funding_amount"
-FLAG_DISAGREEMENT = "disagreement"  # written "disagreement:<criterion key>"
 
 SOURCE_CONSENSUS = "consensus"
 SOURCE_AGGREGATE = "aggregate"
@@ -100,7 +97,7 @@ class ProposalResult:
     rank: int | None
     ex_aequo: bool
     status: Status
-    flags: tuple[str, ...]  # "ex_aequo", "disagreement:<key>", "no_funding_amount"
+    flags: tuple[str, ...]  # each a flags.Flag written as text ("disagreement:<key>")
     reviews: int  # counted (submitted, not conflicted) reviews
     criteria: tuple[CriterionResult, ...]  # scheme order
     total: Fraction | None
@@ -418,10 +415,10 @@ def _result(
 ) -> ProposalResult:
     flags: list[str] = []
     if ex_aequo:
-        flags.append(FLAG_EX_AEQUO)
-    flags.extend(f"{FLAG_DISAGREEMENT}:{c.key}" for c in item.criteria if c.disagreement)
+        flags.append(str(EX_AEQUO))
+    flags.extend(str(disagreement(c.key)) for c in item.criteria if c.disagreement)
     if item.passes and item.proposal.requested_funding is None:
-        flags.append(FLAG_NO_FUNDING_AMOUNT)
+        flags.append(str(NO_FUNDING_AMOUNT))
     return ProposalResult(
         reference=item.proposal.reference,
         title=item.proposal.title,
