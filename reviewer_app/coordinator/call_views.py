@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -18,6 +19,8 @@ from ..labels import phase_label
 from ..loaders import call_or_404
 from ..mail import MailError
 from ..models import Assignment, Phase, Proposal, Review, Role
+from ..reports.formatting import Formatter
+from ..reports.method import rules_text
 from ..scoring.scheme import SchemeError
 from . import bp
 from .calls import (
@@ -157,7 +160,10 @@ def edit_call(key: str) -> Any:
 def call_scheme(key: str) -> Any:
     """The call's criteria, questions, scale, thresholds, weights and rules as experts see them."""
     call = call_or_404(key)
-    return render_template("coordinator/scheme.html", call=call, scheme=call.scheme)
+    scheme = call.scheme
+    # The same sentences as the decision report's method chapter (one rules text).
+    rules = rules_text(scheme, call.budget_eur, Formatter(str(get_locale() or "en")))
+    return render_template("coordinator/scheme.html", call=call, scheme=scheme, rules=rules)
 
 
 @bp.route("/<key>/phase", methods=["GET", "POST"])

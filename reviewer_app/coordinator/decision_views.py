@@ -18,7 +18,7 @@ from ..auth.access import role_required
 from ..auth.stash import keeps_input_on_expiry, pop_stashed_form
 from ..extensions import db
 from ..formhelpers import choice, subform
-from ..labels import outcome_label
+from ..labels import outcome_label, phase_label
 from ..models import DecisionOutcome, Phase, Role, User
 from ..ranking import rank_call
 from . import bp
@@ -171,7 +171,7 @@ def decide(key: str) -> Any:
 
     call = load_ranked_call(key)
     if call.phase is Phase.DECIDED:
-        flash(_("The call is already in the phase “%(phase)s”.", phase=call.phase.value), "info")
+        flash(_("The call is already in the phase “%(phase)s”.", phase=phase_label(call.phase)), "info")
         return redirect(url_for(".decisions", key=call.key))
     form = CloseCallForm()
     error = None

@@ -44,15 +44,6 @@ def coordinator_helpers() -> dict[str, Any]:
     }
 
 
-@bp.app_template_filter("tie_title")
-def tie_title(key: str, scheme: Any) -> str:
-    """A criterion key of the scheme as its title, for rules that name criteria."""
-    try:
-        return str(scheme.criterion(key).title)
-    except KeyError:
-        return key
-
-
 def current_user_is_coordinator() -> bool:
 
     return bool(current_user.is_authenticated and current_user.role is Role.COORDINATOR)

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from flask_babel import gettext as _
 
+from ..scoring.scheme import Scheme
 from .formatting import Formatter
 from .records import CallRecords
 
@@ -27,8 +28,9 @@ class Method:
     scale: tuple[tuple[str, str], ...]  # (value, label)
 
 
-def method_of(records: CallRecords, fmt: Formatter) -> Method:
-    scheme = records.scheme
+def rules_text(scheme: Scheme, budget: Decimal | None, fmt: Formatter) -> tuple[str, ...]:
+    """The scheme's rules in sentences, in the current language. The scheme page and the
+    decision report's method chapter print this same text, so a new rule is described once."""
     rules = scheme.rules
     scale = scheme.scale
     paragraphs = [
@@ -88,14 +90,14 @@ def method_of(records: CallRecords, fmt: Formatter) -> Method:
         )
     else:
         paragraphs.append(_("Proposals with equal weighted totals share a rank (ex aequo)."))
-    if records.budget is not None:
+    if budget is not None:
         paragraphs.append(
             _(
                 "The budget is %(budget)s. Proposals are placed on the main list in rank order "
                 "while their cumulative requested funding fits in the budget; a group of ex "
                 "aequo proposals is placed whole or not at all. The other passing proposals "
                 "form the reserve list.",
-                budget=fmt.money_eur(records.budget),
+                budget=fmt.money_eur(budget),
             )
         )
     else:
@@ -114,8 +116,28 @@ def method_of(records: CallRecords, fmt: Formatter) -> Method:
             "shown rounded half-up to two decimals."
         )
     )
+    if rules.comment_min_chars:
+        paragraphs.append(
+            _(
+                "Every comment has at least %(n)s characters.",
+                n=rules.comment_min_chars,
+            )
+        )
+    if scheme.conflicts.same_country:
+        paragraphs.append(_("Experts from the proposal's country are not assigned to it."))
+    if scheme.conflicts.same_organisation:
+        paragraphs.append(
+            _("Experts from the applicant organisation are not assigned to its proposal.")
+        )
+    return tuple(paragraphs)
+
+
+def method_of(records: CallRecords, fmt: Formatter) -> Method:
+    scheme = records.scheme
+    scale = scheme.scale
+    paragraphs = rules_text(scheme, records.budget, fmt)
     return Method(
-        paragraphs=tuple(paragraphs),
+        paragraphs=paragraphs,
         criteria=tuple(
             CriterionMethod(
                 title=c.title,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import io
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -164,16 +166,30 @@ def test_edit_refuses_bad_budget_and_decided_calls(client, coordinator, make_cal
 
 def test_scheme_page_shows_what_experts_see(client, coordinator, make_call) -> None:
     call = make_call()
-    page = client.get(f"/calls/{call.key}/scheme").get_data(as_text=True)
+    page = html.unescape(client.get(f"/calls/{call.key}/scheme").get_data(as_text=True))
     for text in (
         "Expertise and services",
         "Does the consortium bring the AI and HPC expertise",
         "Very good: addresses the criterion very well",
-        "Overall threshold",
-        "At least 3 reviews per proposal.",
+        "the total of the criterion scores reaches 10",  # the overall threshold
+        "A proposal needs at least 3 submitted reviews",
         "Experts from the proposal's country are not assigned to it.",
     ):
         assert text in page
+
+
+def test_the_scheme_page_and_the_report_describe_the_rules_in_one_text(
+    client, coordinator, make_call
+) -> None:
+    from reviewer_app.reports.decision import decision_report
+    from reviewer_app.reports.records import load_records
+
+    call = make_call()
+    page = client.get(f"/calls/{call.key}/scheme").get_data(as_text=True)
+    listed = re.search(r'<ul id="scheme-rules">(.*?)</ul>', page, re.S).group(1)
+    lines = [html.unescape(li) for li in re.findall(r"<li>(.*?)</li>", listed, re.S)]
+    report = decision_report(load_records(call), "en")
+    assert lines and tuple(lines) == report.method.paragraphs
 
 
 def test_overview_links_to_every_page_and_shows_why_the_next_step_is_blocked(
