@@ -67,7 +67,7 @@ def change_own_password() -> Any:
             change_password(_user(), form.current.data or "", form.password.data or "")
         except PasswordRefused as exc:
             db.session.rollback()
-            add_error(form[exc.field], str(exc))
+            add_error(form[exc.field or "password"], str(exc))
         else:
             db.session.commit()
             _notify(_user(), "password")

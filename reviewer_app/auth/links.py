@@ -16,12 +16,13 @@ from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from ..audit.events import ResetLinkSent, UserInvited
+from ..errors import DomainError
 from ..extensions import db
 from ..models import AccountLink, LinkPurpose, User, utcnow
 from ..models.audit import record
 
 
-class LinkError(Exception):
+class LinkError(DomainError):
     """The link is unknown, used, replaced or expired; the message says which."""
 
 

@@ -24,6 +24,7 @@ from ..audit.events import (
     SignInFailure,
     TwoFactorReset,
 )
+from ..errors import DomainError
 from ..extensions import db
 from ..models import LinkPurpose, User, utcnow
 from ..models.audit import record
@@ -33,12 +34,11 @@ from .passwords import hash_password, needs_rehash, password_problem, verify_pas
 from .sessions import EndReason, end_other_sessions
 
 
-class PasswordRefused(Exception):
+class PasswordRefused(DomainError):
     """The new password breaks a rule, or the current one is wrong; the message says which."""
 
     def __init__(self, message: str, field: str = "password") -> None:
-        super().__init__(message)
-        self.field = field  # the form field the message belongs beside
+        super().__init__(message, field)  # the form field the message belongs beside
 
 
 def locked_message() -> str:

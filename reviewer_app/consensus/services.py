@@ -26,6 +26,7 @@ from ..audit.events import (
     ConsensusSaved,
     MinorityViewRecorded,
 )
+from ..errors import DomainError
 from ..extensions import db
 from ..locks import lock_call
 from ..models import (
@@ -51,7 +52,7 @@ from ..scoring.engine import EvaluationIn, ProposalIn, ReviewIn, evaluate
 from ..scoring.scheme import Scale
 
 
-class ConsensusError(Exception):
+class ConsensusError(DomainError):
     """A consensus write that the rules refuse; ``str()`` is a message for the user."""
 
 

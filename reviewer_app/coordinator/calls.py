@@ -15,6 +15,7 @@ from werkzeug.datastructures import FileStorage
 
 from .. import limits
 from ..audit.events import CallCreated, CallUpdated
+from ..errors import DomainError
 from ..extensions import db
 from ..models import (
     Assignment,
@@ -31,7 +32,7 @@ from ..scoring.scheme import Problem, Scheme, SchemeError
 from ..scoring.scheme_parser import load_scheme_file, parse_scheme, parse_scheme_bytes, sha256_text
 
 
-class CallKeyTaken(ValueError):
+class CallKeyTaken(DomainError, ValueError):
     """Another call already uses this key."""
 
 
@@ -83,7 +84,7 @@ def create_call(
     return call
 
 
-class CallFrozen(Exception):
+class CallFrozen(DomainError):
     """The call is decided: nothing about it changes any more."""
 
 

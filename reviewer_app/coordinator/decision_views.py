@@ -171,7 +171,10 @@ def decide(key: str) -> Any:
 
     call = load_ranked_call(key)
     if call.phase is Phase.DECIDED:
-        flash(_("The call is already in the phase “%(phase)s”.", phase=phase_label(call.phase)), "info")
+        flash(
+            _("The call is already in the phase “%(phase)s”.", phase=phase_label(call.phase)),
+            "info",
+        )
         return redirect(url_for(".decisions", key=call.key))
     form = CloseCallForm()
     error = None

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..audit.events import CallDecided, DecisionRecorded
+from ..errors import DomainError
 from ..extensions import db
 from ..locks import lock_call
 from ..models import Call, Decision, DecisionOutcome, Phase, Proposal, User, utcnow
@@ -35,7 +36,7 @@ SUGGESTED: dict[Status, DecisionOutcome | None] = {
 }
 
 
-class DecisionError(Exception):
+class DecisionError(DomainError):
     """A decision the rules refuse; ``str()`` is a message for the user."""
 
 

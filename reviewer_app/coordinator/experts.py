@@ -23,6 +23,7 @@ from ..audit.events import (
     RapporteurChosen,
 )
 from ..auth.links import issue_link, link_url
+from ..errors import DomainError
 from ..extensions import db
 from ..locks import lock_call
 from ..mail import build_message, send_messages
@@ -40,13 +41,8 @@ from ..planning.assignment import (
 )
 
 
-class ExpertError(Exception):
+class ExpertError(DomainError):
     """The change is refused; the message says why."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        self.message = message
-        self.field = field
-        super().__init__(message)
 
 
 def block_reason_label(reason: BlockReason) -> str:

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from ..audit.events import PhaseMoved, ReviewReopened
+from ..errors import DomainError
 from ..extensions import db
 from ..locks import lock_call
 from ..models import (
@@ -35,7 +36,7 @@ from ..models.audit import record
 from ..models.versions import keep_version
 
 
-class PhaseError(Exception):
+class PhaseError(DomainError):
     """The move makes no sense now; the message says why, for the coordinator to act on.
 
     ``confirm`` names the confirmation that lets the move go ahead (``open_reviews``,
@@ -43,9 +44,8 @@ class PhaseError(Exception):
     """
 
     def __init__(self, message: str, *, confirm: str | None = None) -> None:
-        self.message = message
-        self.confirm = confirm
         super().__init__(message)
+        self.confirm = confirm
 
 
 def next_phase(phase: Phase) -> Phase | None:
@@ -288,12 +288,8 @@ def move_phase(
     db.session.flush()
 
 
-class ReopenError(Exception):
+class ReopenError(DomainError):
     """The review cannot be reopened; the message says why."""
-
-    def __init__(self, message: str) -> None:
-        self.message = message
-        super().__init__(message)
 
 
 def reopen_review(review: Review, reason: str, *, actor: User | None = None) -> None:

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from ..audit.events import DueDateSet, ReminderSent
+from ..errors import DomainError
 from ..extensions import db
 from ..mail import build_message, send_messages
 from ..models import Assignment, AuditEvent, Call, Phase, Proposal, User, utcnow
@@ -23,10 +24,8 @@ from ..models.audit import record
 from ..scoring.flags import Flag, FlagKind
 
 
-class ReminderError(Exception):
-    def __init__(self, message: str) -> None:
-        self.message = message
-        super().__init__(message)
+class ReminderError(DomainError):
+    """No reminder can be sent; the message says why."""
 
 
 @dataclass

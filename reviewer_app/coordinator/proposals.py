@@ -17,6 +17,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from ..audit.events import DocumentDeleted, DocumentUploaded, ProposalCreated, ProposalUpdated
+from ..errors import DomainError
 from ..extensions import db
 from ..models import Call, Document, Phase, Proposal, User
 from ..models.audit import record
@@ -40,13 +41,8 @@ SORTS = {
 }
 
 
-class ProposalError(Exception):
+class ProposalError(DomainError):
     """The proposal cannot be saved; the message says why."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        self.message = message
-        self.field = field
-        super().__init__(message)
 
 
 class DocumentError(ProposalError):

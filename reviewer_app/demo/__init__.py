@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from ..audit.events import DemoSeeded, PhaseMoved
 from ..auth.passwords import hash_password
 from ..coordinator.calls import create_call
+from ..errors import DomainError
 from ..extensions import db
 from ..models import (
     Assignment,
@@ -46,7 +47,7 @@ SIMULATED = "(Simulated)"
 DEMO_BUDGET = Decimal("700000000.00")
 
 
-class DemoRefused(RuntimeError):
+class DemoRefused(DomainError, RuntimeError):
     """The database already holds data; the demo only seeds an empty one (or --reset)."""
 
 

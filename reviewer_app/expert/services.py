@@ -17,6 +17,7 @@ from sqlalchemy.orm import joinedload, undefer
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..audit.events import ConflictDeclared, ReviewDraftSaved, ReviewSubmitted
+from ..errors import DomainError
 from ..extensions import db
 from ..locks import lock_call
 from ..models import (
@@ -45,19 +46,19 @@ class AssignmentState(StrEnum):
     SUBMITTED = "submitted"
 
 
-class AlreadyDeclared(Exception):
+class AlreadyDeclared(DomainError):
     """The assignment has a declaration already; it is made once."""
 
 
-class ReviewLocked(Exception):
+class ReviewLocked(DomainError):
     """The review cannot change: it is submitted, or the call is past its evaluation phase."""
 
 
-class StaleReview(Exception):
+class StaleReview(DomainError):
     """The review was saved since the page was loaded (another tab, autosave, a colleague)."""
 
 
-class IncompleteReview(ValueError):
+class IncompleteReview(DomainError, ValueError):
     """A submitted review needs a value on the scale and a long enough comment per criterion."""
 
 

@@ -20,6 +20,7 @@ from typing import Any
 from flask_babel import gettext
 
 from .. import limits
+from ..errors import DomainError
 
 # --- errors -----------------------------------------------------------------------------------
 
@@ -38,7 +39,7 @@ class RowError:
         return f"{', '.join(where)}: {self.message}" if where else self.message
 
 
-class ImportRejected(ValueError):
+class ImportRejected(DomainError, ValueError):
     """The table has problems; nothing was written. ``errors`` lists every one, in row order."""
 
     def __init__(self, errors: Sequence[RowError]) -> None:

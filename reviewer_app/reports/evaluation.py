@@ -19,13 +19,14 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from ..errors import DomainError
 from ..scoring.engine import ConsensusIn, EvaluationIn, ProposalIn, ReviewIn
 from ..scoring.scheme import Scheme
 
 FORMAT = "reviewer-app/evaluation/1"
 
 
-class EvaluationFormatError(ValueError):
+class EvaluationFormatError(DomainError, ValueError):
     """An ``evaluation.json`` that is not one this application wrote."""
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import joinedload
 from ..audit.chain import state_of
 from ..audit.events import PhaseMoved
 from ..consensus.mentions import mention_patterns, naming
+from ..errors import DomainError
 from ..extensions import db
 from ..models import (
     Assignment,
@@ -131,11 +132,11 @@ class CallRecords:
         return self.phase == Phase.DECIDED.value
 
 
-class ProposalNotFound(LookupError):
+class ProposalNotFound(DomainError, LookupError):
     pass
 
 
-class ConsensusNamesExpert(ValueError):
+class ConsensusNamesExpert(DomainError, ValueError):
     """A final consensus text (finalised before the rule that refuses it) names an expert:
     it must not reach the applicant. ``found`` maps each reference to the criteria's titles."""
 

@@ -15,6 +15,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
 
+from ..errors import DomainError
 from ..models import Call
 from .decision import decision_report
 from .feedback import feedback_report
@@ -30,7 +31,7 @@ from .render import EmbeddedFile, render_pdf
 LANGUAGES = LANGUAGES
 
 
-class UnknownLanguage(ValueError):
+class UnknownLanguage(DomainError, ValueError):
     pass
 
 

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from ..errors import DomainError
 from ..ranking import ranking_csv
 from ..scoring.engine import EvaluationError, evaluate
 from .evaluation import (
@@ -44,7 +45,7 @@ class Verification:
         return bool(self.checks) and all(c.ok for c in self.checks)
 
 
-class NotAReport(ValueError):
+class NotAReport(DomainError, ValueError):
     """The file is not a PDF, or not a decision report of this application."""
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
 
+from ..errors import DomainError  # pure, like this package
 from .columns import RESERVED
 
 Aggregate = Literal["mean", "median"]
@@ -34,7 +35,7 @@ class Problem:
         return f"{where}{self.key}: {self.message}" if self.key else f"{where}{self.message}"
 
 
-class SchemeError(ValueError):
+class SchemeError(DomainError, ValueError):
     """A scheme file has problems; ``problems`` lists every one of them."""
 
     def __init__(self, problems: list[Problem]) -> None:
