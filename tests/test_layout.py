@@ -3,6 +3,7 @@ imports."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "reviewer_app"
@@ -26,3 +27,16 @@ def test_nothing_is_loaded_by_file_name() -> None:
         if "pkgutil" in path.read_text() or "import_module(" in path.read_text()
     ]
     assert offenders == []
+
+
+def test_criterion_scores_have_one_write_path() -> None:
+    """The expert's page, the consensus page, the imports and the demo all write scores through
+    models.reviews.write_scores; nothing else makes score rows."""
+    makers = [
+        f"{path.relative_to(PACKAGE)}:{number}"
+        for path in PACKAGE.rglob("*.py")
+        if path.relative_to(PACKAGE).as_posix() != "models/reviews.py"
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if re.search(r"\b(Consensus)?Score\(", line)
+    ]
+    assert makers == []

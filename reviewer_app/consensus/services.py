@@ -35,7 +35,6 @@ from ..models import (
     ConsensusApproval,
     ConsensusMinorityView,
     ConsensusReport,
-    ConsensusScore,
     Phase,
     Proposal,
     Review,
@@ -45,6 +44,7 @@ from ..models import (
     utcnow,
 )
 from ..models.audit import record
+from ..models.reviews import new_consensus_score, write_scores
 from ..models.versions import keep_version
 from ..pseudonyms import panel_letters
 from ..scoring.consensus import ConsensusEffect, consensus_effect
@@ -306,15 +306,7 @@ def save_draft(
                     "Your changes were not saved; the current version is shown."
                 )
             )
-    by_criterion = {s.criterion_id: s for s in report.scores}
-    for criterion in criteria:
-        value, comment = values[criterion.key]
-        score = by_criterion.get(criterion.id)
-        if score is None:
-            score = ConsensusScore(criterion=criterion)
-            report.scores.append(score)
-        score.value = value
-        score.comment = comment.strip()
+    write_scores(report.scores, new_consensus_score, criteria, values)
     report.justification = justification.strip()
     report.updated_at = utcnow()
     flush_report()

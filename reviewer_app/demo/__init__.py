@@ -30,11 +30,11 @@ from ..models import (
     Review,
     ReviewStatus,
     Role,
-    Score,
     User,
     utcnow,
 )
 from ..models.audit import record
+from ..models.reviews import new_score, write_scores
 from ..models.versions import SavedThrough, keep_version
 from ..scoring.scheme import Scheme
 from ..scoring.scheme_parser import parse_scheme
@@ -323,17 +323,17 @@ def seed_demo(*, reset: bool = False, today: date | None = None) -> DemoSeed:
             )
             review = Review(assignment=assignment)
             values = _simulated_scores(rng, proposal, e_index)
-            for c_key, criterion in criteria.items():
-                if key in DRAFT and c_key != "compute":
-                    continue  # a draft with only the first criterion filled in
-                value = values[c_key]
-                review.scores.append(
-                    Score(
-                        criterion=criterion,
-                        value=value,
-                        comment=_comment(c_key, value, rows[p_index]),
-                    )
-                )
+            write_scores(
+                review.scores,
+                new_score,
+                criteria.values(),
+                {
+                    c_key: (value, _comment(c_key, value, rows[p_index]))
+                    for c_key, value in values.items()
+                    # a draft with only the first criterion filled in
+                    if key not in DRAFT or c_key == "compute"
+                },
+            )
             if key not in DRAFT:
                 review.status = ReviewStatus.SUBMITTED
                 review.submitted_at = utcnow()

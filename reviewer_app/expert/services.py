@@ -35,6 +35,7 @@ from ..models import (
     utcnow,
 )
 from ..models.audit import record
+from ..models.reviews import new_score, write_scores
 from ..models.versions import keep_version
 
 
@@ -284,7 +285,6 @@ def _write(
     # so that a concurrent save surfaces at the one flush below and nowhere else.
     criteria = list(call.criteria)
     assignment_id = assignment.id
-    existing = scores_by_key(assignment)
     review = assignment.review
     now = utcnow()
     with db.session.no_autoflush:
@@ -296,14 +296,14 @@ def _write(
         if submit:
             review.status = ReviewStatus.SUBMITTED
             review.submitted_at = now
-        for criterion in criteria:
-            given = scores.get(criterion.key, ScoreInput(None, ""))
-            score = existing.get(criterion.key)
-            if score is None:
-                score = Score(criterion=criterion, review=review)
-                db.session.add(score)
-            score.value = given.value
-            score.comment = given.comment.strip()
+        # Every criterion is written: one the form left out is stored empty.
+        entered = {c.key: scores.get(c.key, ScoreInput(None, "")) for c in criteria}
+        write_scores(
+            review.scores,
+            new_score,
+            criteria,
+            {key: (e.value, e.comment) for key, e in entered.items()},
+        )
     try:
         db.session.flush()
     except (StaleDataError, IntegrityError) as exc:

@@ -18,7 +18,6 @@ from ..models import (
     Assignment,
     Call,
     ConsensusReport,
-    ConsensusScore,
     ConsensusStatus,
     Phase,
     Proposal,
@@ -26,6 +25,7 @@ from ..models import (
     utcnow,
 )
 from ..models.audit import record
+from ..models.reviews import new_consensus_score, write_scores
 from ..models.versions import keep_version
 from ..ranking import evaluation_input
 from ..scoring.columns import COMMENT_SUFFIX, CONSENSUS_JUSTIFICATION
@@ -137,15 +137,7 @@ def import_consensus(call: Call, table: Table, *, replace: bool = False) -> list
         if report is None:
             report = ConsensusReport(proposal=proposal, rapporteur_id=rapporteurs.get(proposal.id))
             db.session.add(report)
-        by_criterion = {s.criterion_id: s for s in report.scores}
-        for key, (value, comment) in values.items():
-            criterion = criteria[key]
-            score = by_criterion.get(criterion.id)
-            if score is None:
-                score = ConsensusScore(criterion=criterion)
-                report.scores.append(score)
-            score.value = value
-            score.comment = comment
+        write_scores(report.scores, new_consensus_score, criteria.values(), values)
         report.justification = justification
         report.status = ConsensusStatus.FINAL
         report.updated_at = now

@@ -22,10 +22,10 @@ from ..models import (
     Review,
     ReviewStatus,
     SavedThrough,
-    Score,
     utcnow,
 )
 from ..models.audit import record
+from ..models.reviews import new_score, write_scores
 from ..models.versions import keep_version
 from ..scoring.scheme import Scheme
 from .checks import Check, check_phase, known_expert, normalise_email, users_by_email
@@ -142,15 +142,7 @@ def import_reviews(call: Call, table: Table, *, replace: bool = False) -> list[R
         if review is None:
             review = Review(assignment=assignment)
             db.session.add(review)
-        by_criterion = {s.criterion_id: s for s in review.scores}
-        for key, (value, comment) in values.items():
-            criterion = criteria[key]
-            score = by_criterion.get(criterion.id)
-            if score is None:
-                score = Score(criterion=criterion)
-                review.scores.append(score)
-            score.value = value
-            score.comment = comment
+        write_scores(review.scores, new_score, criteria.values(), values)
         review.status = ReviewStatus.SUBMITTED
         review.updated_at = now
         review.submitted_at = now

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy import CheckConstraint, ForeignKey, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -250,3 +251,38 @@ class Decision(Model):
 
     proposal: Mapped[Proposal] = relationship(back_populates="decision")
     decided_by: Mapped[User | None] = relationship()
+
+
+AnyScore = TypeVar("AnyScore", Score, ConsensusScore)
+
+
+def write_scores(
+    scores: list[AnyScore],
+    make: Callable[[Criterion], AnyScore],
+    criteria: Iterable[Criterion],
+    values: Mapping[str, tuple[Decimal | None, str]],
+) -> None:
+    """Write each criterion's value and comment into ``scores`` (a review's or a consensus
+    report's), making the missing rows with ``make``. The one write path of criterion scores:
+    the expert's page, the consensus page and the imports all come through here, so a score
+    is stored the same way whoever enters it. Criteria not in ``values`` are left as they are;
+    comments are stored without surrounding whitespace."""
+    by_criterion = {s.criterion_id: s for s in scores}
+    for criterion in criteria:
+        if criterion.key not in values:
+            continue
+        value, comment = values[criterion.key]
+        score = by_criterion.get(criterion.id)
+        if score is None:
+            score = make(criterion)
+            scores.append(score)
+        score.value = value
+        score.comment = comment.strip()
+
+
+def new_score(criterion: Criterion) -> Score:
+    return Score(criterion=criterion)
+
+
+def new_consensus_score(criterion: Criterion) -> ConsensusScore:
+    return ConsensusScore(criterion=criterion)
