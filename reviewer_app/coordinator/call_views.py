@@ -197,6 +197,7 @@ def change_phase(key: str) -> Any:
                 wanted,
                 confirm_open_reviews=form.confirm_open_reviews.data,
                 confirm_unfinished_consensus=form.confirm_unfinished_consensus.data,
+                actor=current_user,
             )
         except PhaseError as exc:
             db.session.rollback()

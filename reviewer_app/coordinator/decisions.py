@@ -348,10 +348,7 @@ def close_call(call: Call, actor: User, *, confirmed: bool = False) -> None:
                     )
                 )
             )
-    move_phase(call, Phase.DECIDED, confirm_close=confirmed)
-    # move_phase knows the signed-in user only in a request; the actor is explicit here.
-    call.decided_by_id = actor.id
-    call.decided_at = call.decided_at or utcnow()
+    move_phase(call, Phase.DECIDED, confirm_close=confirmed, actor=actor)
     funding = funding_summary(call)
     record(
         CallDecided(

@@ -8,9 +8,7 @@ call :func:`move_phase`, so they refuse the same moves with the same reasons.
 
 from __future__ import annotations
 
-from flask import has_request_context
 from flask_babel import gettext as _
-from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -250,8 +248,10 @@ def move_phase(
     confirm_open_reviews: bool = False,
     confirm_unfinished_consensus: bool = False,
     confirm_close: bool = False,
+    actor: User | None = None,
 ) -> None:
     """Move ``call`` one step forward to ``target`` and record the move in the audit log.
+    ``actor`` is who moves it (None: the command line, which acts as the system).
 
     :raises PhaseError: the move is refused; nothing is changed.
     """
@@ -273,8 +273,7 @@ def move_phase(
     call.phase = target
     if target is Phase.DECIDED:
         call.decided_at = utcnow()
-        if has_request_context() and current_user.is_authenticated:
-            call.decided_by_id = current_user.id
+        call.decided_by_id = actor.id if actor is not None else None
     record(
         PhaseMoved(
             from_phase=source,
@@ -284,6 +283,7 @@ def move_phase(
         ),
         call,
         call_id=call.id,
+        actor_id=actor.id if actor is not None else None,
     )
     db.session.flush()
 
