@@ -167,6 +167,10 @@ def test_toggle_refuses_blocked_experts_and_started_work(
     assignment = Assignment(proposal=proposals[0], expert=experts[3])
     db.session.add(assignment)
     db.session.commit()
+    # The expert starts when the evaluation opens (its proposals are not staffed enough for the
+    # phase service to open it, and the toggle is what is tested here).
+    call.phase = Phase.EVALUATION
+    db.session.commit()
     make_review(assignment, submitted=False)
     page = client.post(
         f"/calls/{call.key}/assignments/toggle",

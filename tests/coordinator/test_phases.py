@@ -281,10 +281,10 @@ def test_reopen_a_submitted_review_during_evaluation(staffed_call, make_review) 
         reopen_review(review, "again")
 
 
-def test_reopen_refused_outside_evaluation(staffed_call, make_review) -> None:
+def test_reopen_refused_outside_evaluation(staffed_call, make_review, advance) -> None:
+    advance(staffed_call, to=Phase.EVALUATION)
     review = make_review(staffed_call.proposals[0].assignments[0])
-    staffed_call.phase = Phase.CONSENSUS
-    db.session.commit()
+    advance(staffed_call, to=Phase.CONSENSUS)
     with pytest.raises(ReopenError, match="evaluation"):
         reopen_review(review, "late correction")
     assert review.status is ReviewStatus.SUBMITTED
