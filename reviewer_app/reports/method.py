@@ -35,7 +35,7 @@ def rules_text(scheme: Scheme, budget: Decimal | None, fmt: Formatter) -> tuple[
     scale = scheme.scale
     paragraphs = [
         _(
-            "Each proposal was assessed by independent experts against %(count)s criteria, "
+            "Each proposal is assessed by independent experts against %(count)s criteria, "
             "each scored from %(min)s to %(max)s in steps of %(step)s.",
             count=len(scheme.criteria),
             min=fmt.plain(scale.min),
