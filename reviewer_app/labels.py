@@ -3,6 +3,9 @@ proposal's status and flags, a decision's outcome, a saved version's status and 
 
 One definition for the pages, the exports' display columns and the PDFs; each function answers
 in the current language. A value this version does not know is shown as it is stored.
+
+The maps hold lazy translations, built once: a label costs one lookup and one translation,
+which matters on pages that label every row of a large call.
 """
 
 from __future__ import annotations
@@ -10,46 +13,67 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from .models import DecisionOutcome, Phase, Role, SavedThrough
 from .scoring.engine import Status
 from .scoring.flags import Flag, FlagKind
 
+# Keys are StrEnum members, so the stored text ("setup") finds its label as the member does.
+_PHASES: dict[str, str] = {
+    Phase.SETUP: _l("Set-up"),
+    Phase.EVALUATION: _l("Evaluation"),
+    Phase.CONSENSUS: _l("Consensus"),
+    Phase.RANKING: _l("Ranking"),
+    Phase.DECIDED: _l("Decided"),
+}
+_STATUSES: dict[str, str] = {
+    Status.MAIN: _l("Main list"),
+    Status.RESERVE: _l("Reserve list"),
+    Status.BELOW_THRESHOLD: _l("Below threshold"),
+    Status.INCOMPLETE: _l("Incomplete"),
+}
+_OUTCOMES: dict[str, str] = {
+    DecisionOutcome.FUNDED: _l("Funded"),
+    DecisionOutcome.RESERVE: _l("Reserve"),
+    DecisionOutcome.REJECTED: _l("Rejected"),
+    DecisionOutcome.INELIGIBLE: _l("Ineligible"),
+}
+_VERSION_STATUSES: dict[str, str] = {
+    "draft": _l("draft"),
+    "submitted": _l("submitted"),
+    "final": _l("final"),
+}
+_SAVED_THROUGH: dict[str, str] = {
+    SavedThrough.PAGE: _l("saved on the page"),
+    SavedThrough.AUTOSAVE: _l("saved automatically"),
+    SavedThrough.IMPORT: _l("imported"),
+    SavedThrough.REOPEN: _l("reopened by a coordinator"),
+    SavedThrough.FINALISE: _l("made final"),
+    SavedThrough.EARLIER: _l("found when the history began"),
+}
+_ROLES: dict[str, str] = {
+    Role.COORDINATOR: _l("coordinator"),
+    Role.EXPERT: _l("expert"),
+    Role.OBSERVER: _l("observer"),
+}
+
+
+def _label(labels: Mapping[str, str], value: str) -> str:
+    return str(labels.get(value, value))
+
 
 def phase_label(phase: Phase | str | None) -> str:
-    if phase is None:
-        return "–"
-    labels = {
-        Phase.SETUP: _("Set-up"),
-        Phase.EVALUATION: _("Evaluation"),
-        Phase.CONSENSUS: _("Consensus"),
-        Phase.RANKING: _("Ranking"),
-        Phase.DECIDED: _("Decided"),
-    }
-    return labels.get(Phase(phase), str(phase)) if phase in set(Phase) else str(phase)
+    return "–" if phase is None else _label(_PHASES, phase)
 
 
 def status_label(status: Status | str) -> str:
-    labels = {
-        Status.MAIN: _("Main list"),
-        Status.RESERVE: _("Reserve list"),
-        Status.BELOW_THRESHOLD: _("Below threshold"),
-        Status.INCOMPLETE: _("Incomplete"),
-    }
-    return labels[Status(status)] if status in set(Status) else str(status)
+    return _label(_STATUSES, status)
 
 
 def outcome_label(outcome: DecisionOutcome | str | None) -> str:
     """A decision's outcome; no decision yet reads "Pending"."""
-    if outcome is None:
-        return _("Pending")
-    labels = {
-        DecisionOutcome.FUNDED: _("Funded"),
-        DecisionOutcome.RESERVE: _("Reserve"),
-        DecisionOutcome.REJECTED: _("Rejected"),
-        DecisionOutcome.INELIGIBLE: _("Ineligible"),
-    }
-    return labels[DecisionOutcome(outcome)] if outcome in set(DecisionOutcome) else str(outcome)
+    return _("Pending") if outcome is None else _label(_OUTCOMES, outcome)
 
 
 def flag_label(flag: Flag | str, titles: Mapping[str, str]) -> str:
@@ -68,30 +92,16 @@ def flag_label(flag: Flag | str, titles: Mapping[str, str]) -> str:
 
 def version_status_label(status: str) -> str:
     """The status a version was saved in (review: draft, submitted; consensus: draft, final)."""
-    labels = {"draft": _("draft"), "submitted": _("submitted"), "final": _("final")}
-    return labels.get(status, status)
+    return _label(_VERSION_STATUSES, status)
 
 
 def saved_through_label(path: SavedThrough | str) -> str:
     """How a version was saved."""
-    labels = {
-        SavedThrough.PAGE: _("saved on the page"),
-        SavedThrough.AUTOSAVE: _("saved automatically"),
-        SavedThrough.IMPORT: _("imported"),
-        SavedThrough.REOPEN: _("reopened by a coordinator"),
-        SavedThrough.FINALISE: _("made final"),
-        SavedThrough.EARLIER: _("found when the history began"),
-    }
-    return labels[SavedThrough(path)] if path in set(SavedThrough) else str(path)
+    return _label(_SAVED_THROUGH, path)
 
 
 def role_label(role: Role | str) -> str:
-    labels = {
-        Role.COORDINATOR: _("coordinator"),
-        Role.EXPERT: _("expert"),
-        Role.OBSERVER: _("observer"),
-    }
-    return labels[Role(role)] if role in set(Role) else str(role)
+    return _label(_ROLES, role)
 
 
 def template_helpers() -> dict[str, object]:
