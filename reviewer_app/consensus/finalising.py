@@ -32,7 +32,7 @@ from ..models import (
 from ..models.audit import record
 from ..models.versions import keep_version
 from ..pseudonyms import panel_letters
-from .mentions import mention_patterns, naming
+from .mentions import mention_pattern, naming
 from .services import (
     ConsensusClosed,
     ConsensusError,
@@ -124,19 +124,19 @@ def _incomplete_criteria(report: ConsensusReport, proposal: Proposal) -> list[st
     ]
 
 
-def expert_mentions(proposal: Proposal) -> list[re.Pattern[str]]:
-    """How a text could name an expert of the proposal (``mentions.mention_patterns``)."""
+def expert_mentions(proposal: Proposal) -> re.Pattern[str] | None:
+    """How a text could name an expert of the proposal (``mentions.mention_pattern``)."""
     letters = panel_letters((a.id, a.expert_id, a.has_conflict) for a in proposal.assignments)
-    return mention_patterns((a.expert.name for a in proposal.assignments), letters.values())
+    return mention_pattern((a.expert.name for a in proposal.assignments), letters.values())
 
 
 def _naming_experts(report: ConsensusReport, proposal: Proposal) -> list[str]:
     """The titles of the criteria whose consensus comment names an expert of the proposal."""
-    patterns = expert_mentions(proposal)
+    pattern = expert_mentions(proposal)
     by_criterion = {s.criterion_id: s.comment for s in report.scores}
     titles = {c.id: c.title for c in proposal.call.criteria}
     comments = {c.id: by_criterion[c.id] for c in proposal.call.criteria if c.id in by_criterion}
-    return [titles[criterion_id] for criterion_id in naming(comments, patterns)]
+    return [titles[criterion_id] for criterion_id in naming(comments, pattern)]
 
 
 def _mark_final(

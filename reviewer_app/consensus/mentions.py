@@ -16,16 +16,34 @@ from flask_babel import gettext as _
 K = TypeVar("K")
 
 
-def mention_patterns(names: Iterable[str], letters: Iterable[str]) -> list[re.Pattern[str]]:
-    """Patterns for the experts' ``names`` and their pseudonyms (``letters``: "A", "B" ...)."""
-    words = {name.strip() for name in names if name.strip()}
-    marks = list(letters)
+def pseudonym_forms() -> tuple[str, ...]:
+    """How "Expert A" reads in every language of the application, as format strings
+    ("Expert {}", "Gutachter {}"): one translation per language, for a whole batch."""
+    forms = set()
     for language in current_app.config["LANGUAGES"]:
         with force_locale(language):
-            words.update(_("Expert %(letter)s", letter=mark) for mark in marks)
-    return [re.compile(rf"(?<!\w){re.escape(word)}(?!\w)") for word in sorted(words)]
+            forms.add(_("Expert %(letter)s", letter="{}"))
+    return tuple(sorted(forms))
 
 
-def naming(texts: Mapping[K, str], patterns: list[re.Pattern[str]]) -> list[K]:
+def mention_pattern(
+    names: Iterable[str], letters: Iterable[str], forms: tuple[str, ...] | None = None
+) -> re.Pattern[str] | None:
+    """One pattern for the experts' ``names`` and their pseudonyms (``letters``: "A", "B" ...)
+    in every language (``forms`` from ``pseudonym_forms``, made here when not given); None when
+    there is nothing to look for."""
+    forms = pseudonym_forms() if forms is None else forms
+    words = {name.strip() for name in names if name.strip()}
+    words.update(form.format(mark) for form in forms for mark in letters)
+    if not words:
+        return None
+    # Longest first, so "Expert AB" is not cut short at "Expert A".
+    alternatives = "|".join(re.escape(w) for w in sorted(words, key=lambda w: (-len(w), w)))
+    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)")
+
+
+def naming(texts: Mapping[K, str], pattern: re.Pattern[str] | None) -> list[K]:
     """The keys of ``texts`` whose text names an expert, in the order given."""
-    return [key for key, text in texts.items() if any(p.search(text) for p in patterns)]
+    if pattern is None:
+        return []
+    return [key for key, text in texts.items() if pattern.search(text)]

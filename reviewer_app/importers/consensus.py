@@ -104,7 +104,7 @@ def import_consensus(call: Call, table: Table, *, replace: bool = False) -> list
             continue
         mentions = expert_mentions(proposal)
         for key, (_value, comment) in values.items():
-            if any(pattern.search(comment) for pattern in mentions):
+            if mentions is not None and mentions.search(comment):
                 check.add(
                     row,
                     f"{key}{COMMENT_SUFFIX}",

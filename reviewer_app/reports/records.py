@@ -18,7 +18,7 @@ from sqlalchemy.orm import joinedload
 
 from ..audit.chain import state_of
 from ..audit.events import PhaseMoved
-from ..consensus.mentions import mention_patterns, naming
+from ..consensus.mentions import mention_pattern, naming, pseudonym_forms
 from ..errors import DomainError
 from ..extensions import db
 from ..models import (
@@ -152,15 +152,17 @@ def consensus_naming_experts(records: CallRecords, references: list[str]) -> dic
     proposal (by name or as "Expert A"), for the proposals in ``references`` that have any."""
     titles = {spec.key: spec.title for spec in records.scheme.criteria}
     found = {}
+    forms = pseudonym_forms()  # translated once for the batch, not once per proposal
     for reference in references:
         comments = records.consensus_comments.get(reference, {})
         if not comments:
             continue
-        patterns = mention_patterns(
+        pattern = mention_pattern(
             (records.expert_names.get(e, "") for e in records.assigned.get(reference, ())),
             records.expert_letters.get(reference, {}).values(),
+            forms,
         )
-        named = naming(comments, patterns)
+        named = naming(comments, pattern)
         if named:
             found[reference] = [titles.get(key, key) for key in named]
     return found
