@@ -526,6 +526,13 @@ class DocumentDownloaded(AuditData):
     filename: str
 
 
+class ReportKind(StrEnum):
+    DECISION = "decision"
+    FEEDBACK = "feedback"  # one proposal's
+    FEEDBACK_ZIP = "feedback-zip"
+    FEEDBACK_ALL = "feedback-all"  # every proposal's, into a folder (command line)
+
+
 @dataclass(frozen=True)
 class ReportDownloaded(AuditData):
     """A decision report or applicant feedback report (one proposal, or all as a ZIP)."""
@@ -533,7 +540,7 @@ class ReportDownloaded(AuditData):
     action = "report.download"
     label = _l("Report downloaded")
     is_read = True
-    kind: str  # "decision", "feedback", "feedback-zip", "feedback-all" (a folder, CLI)
+    kind: ReportKind
     language: str
     proposal: str | None = None
     fingerprint: str | None = None

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
-from ..audit.events import ReportDownloaded
+from ..audit.events import ReportDownloaded, ReportKind
 from ._common import fail, find_call, record_read
 
 LANG_OPTION = click.option(
@@ -75,7 +75,8 @@ def build_report(key: str, output: Path, lang: str) -> None:
         fail(f"the call's data cannot be evaluated: {exc}")
     _write(output, report.content)
     record_read(
-        call, ReportDownloaded(kind="decision", language=lang, fingerprint=report.fingerprint)
+        call,
+        ReportDownloaded(kind=ReportKind.DECISION, language=lang, fingerprint=report.fingerprint),
     )
     click.echo(f"Wrote {output} ({len(report.content):,} bytes)")
     click.echo(f"Fingerprint (SHA-256 of evaluation.json): {report.fingerprint}")
@@ -143,17 +144,19 @@ def esr_command(key: str, reference: str | None, output: Path, lang: str) -> Non
         if reference is not None:
             report = feedback_report_pdf(call, reference, lang)
             _write(output, report.content)
-            record_read(call, ReportDownloaded(kind="feedback", language=lang, proposal=reference))
+            record_read(
+                call, ReportDownloaded(kind=ReportKind.FEEDBACK, language=lang, proposal=reference)
+            )
             click.echo(f"Wrote {output}")
         elif output.is_dir():
             for item in feedback_reports(call, lang):
                 _write(output / item.filename, item.content)
                 click.echo(f"Wrote {output / item.filename}")
-            record_read(call, ReportDownloaded(kind="feedback-all", language=lang))
+            record_read(call, ReportDownloaded(kind=ReportKind.FEEDBACK_ALL, language=lang))
         else:
             archive = feedback_reports_zip(call, lang)
             _write(output, archive.content)
-            record_read(call, ReportDownloaded(kind="feedback-zip", language=lang))
+            record_read(call, ReportDownloaded(kind=ReportKind.FEEDBACK_ZIP, language=lang))
             click.echo(f"Wrote {output} ({len(call.proposals)} reports)")
     except ProposalNotFound:
         fail(f"no proposal '{reference}' in call '{key}'")

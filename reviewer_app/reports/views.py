@@ -9,7 +9,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from ..audit.events import ReportDownloaded
+from ..audit.events import ReportDownloaded, ReportKind
 from ..auth.access import role_required
 from ..extensions import db
 from ..loaders import call_or_404
@@ -36,7 +36,7 @@ def _download(
     call: Call,
     report: ReportFile,
     mimetype: str,
-    kind: str,
+    kind: ReportKind,
     lang: str,
     reference: str | None = None,
 ) -> Response:
@@ -64,7 +64,7 @@ def decision_report(key: str) -> Any:
     call = call_or_404(key)
     lang = _language()
     report = services.decision_report_pdf(call, lang)
-    return _download(call, report, "application/pdf", "decision", lang)
+    return _download(call, report, "application/pdf", ReportKind.DECISION, lang)
 
 
 @bp.route("/calls/<key>/proposals/<reference>/feedback.pdf")
@@ -79,7 +79,7 @@ def feedback_report(key: str, reference: str) -> Any:
         abort(404)
     except ConsensusNamesExpert as exc:
         return _named_experts(call, exc)
-    return _download(call, report, "application/pdf", "feedback", lang, reference)
+    return _download(call, report, "application/pdf", ReportKind.FEEDBACK, lang, reference)
 
 
 @bp.route("/calls/<key>/feedback.zip")
@@ -92,7 +92,7 @@ def feedback_reports_zip(key: str) -> Any:
         report = services.feedback_reports_zip(call, lang)
     except ConsensusNamesExpert as exc:
         return _named_experts(call, exc)
-    return _download(call, report, "application/zip", "feedback-zip", lang)
+    return _download(call, report, "application/zip", ReportKind.FEEDBACK_ZIP, lang)
 
 
 def _named_experts(call: Call, exc: ConsensusNamesExpert) -> WerkzeugResponse:
