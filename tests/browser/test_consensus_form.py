@@ -6,6 +6,7 @@ the page after the script has run say the same thing."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from reviewer_app.extensions import db
 from reviewer_app.models import ConsensusReport, ConsensusStatus
@@ -44,7 +45,9 @@ def test_the_consensus_form_shows_thresholds_totals_and_crossings_live(
     # The suggested scores (3.5, 3.5, 3) are the rounded means: a total of 10, where the
     # reviews' 9.83 is below the overall threshold. The page says so before anything is typed.
     assert total.inner_text() == "10.00" and change.inner_text() == "+0.17"
-    assert fail_to_pass.is_visible() and required.is_visible() and not crossed.is_visible()
+    expect(fail_to_pass).to_be_visible()
+    expect(required).to_be_visible()
+    expect(crossed).to_be_hidden()
     assert "9.83" in effect.inner_text()
     screenshot(page, "consensus-form-1-rounding-lifts-the-total")
 
@@ -53,12 +56,14 @@ def test_the_consensus_form_shows_thresholds_totals_and_crossings_live(
     score("Funding and implementation").select_option("2.5")
     assert total.inner_text() == "9.50" and change.inner_text() == "\u22120.33"
     funding = criterion_effect("funding")
-    assert funding.locator("[data-show-when='not-met:funding']").is_visible()
-    assert not funding.locator("[data-show-when='met:funding']").is_visible()
+    expect(funding.locator("[data-show-when='not-met:funding']")).to_be_visible()
+    expect(funding.locator("[data-show-when='met:funding']")).to_be_hidden()
     assert funding.locator("[data-value='change:funding']").inner_text() == "\u22120.67"
-    assert funding.locator("[data-show-when='crosses:funding']").is_visible()
-    assert crossed.is_visible() and not fail_to_pass.is_visible() and required.is_visible()
-    assert effect.locator("[data-show-when='not-met:overall']").is_visible()
+    expect(funding.locator("[data-show-when='crosses:funding']")).to_be_visible()
+    expect(crossed).to_be_visible()
+    expect(fail_to_pass).to_be_hidden()
+    expect(required).to_be_visible()
+    expect(effect.locator("[data-show-when='not-met:overall']")).to_be_visible()
     screenshot(page, "consensus-form-2-a-criterion-crossed")
 
     # Funding 3 and compute 3: every criterion as the reviews have it, the total 9.5 below 10
@@ -66,8 +71,9 @@ def test_the_consensus_form_shows_thresholds_totals_and_crossings_live(
     score("Funding and implementation").select_option("3")
     score("Compute").select_option("3")
     assert total.inner_text() == "9.50"
-    assert not crossed.is_visible() and not fail_to_pass.is_visible()
-    assert not required.is_visible()
+    expect(crossed).to_be_hidden()
+    expect(fail_to_pass).to_be_hidden()
+    expect(required).to_be_hidden()
     assert criterion_effect("compute").locator("[data-value='change:compute']").inner_text() == (
         "\u22120.33"
     )
@@ -75,8 +81,9 @@ def test_the_consensus_form_shows_thresholds_totals_and_crossings_live(
     # Compute 4: 10.5 passes where the reviews do not. The warning is back.
     score("Compute").select_option("4")
     assert total.inner_text() == "10.50" and change.inner_text() == "+0.67"
-    assert fail_to_pass.is_visible() and required.is_visible()
-    assert effect.locator("[data-show-when='met:overall']").is_visible()
+    expect(fail_to_pass).to_be_visible()
+    expect(required).to_be_visible()
+    expect(effect.locator("[data-show-when='met:overall']")).to_be_visible()
     screenshot(page, "consensus-form-3-fail-turned-into-pass")
     shown_by_script = effect.inner_text()
 
@@ -92,7 +99,7 @@ def test_the_consensus_form_shows_thresholds_totals_and_crossings_live(
         )
     form.get_by_label("Justification").fill(WHY)
     page.get_by_role("button", name="Save draft").click()
-    assert page.get_by_text("The consensus draft is saved.").is_visible()
+    expect(page.get_by_text("The consensus draft is saved.")).to_be_visible()
     assert page.locator("#consensus-effect").inner_text() == shown_by_script
     sign_out(page)
 
@@ -101,8 +108,8 @@ def test_the_consensus_form_shows_thresholds_totals_and_crossings_live(
     page.goto(url)
     assert page.locator("#finalise-problems").count() == 0
     page.get_by_role("button", name="Mark final").click()
-    assert page.get_by_text("The consensus report is final.").is_visible()
-    assert page.get_by_text("This consensus turns a fail into a pass.").is_visible()
+    expect(page.get_by_text("The consensus report is final.")).to_be_visible()
+    expect(page.get_by_text("This consensus turns a fail into a pass.")).to_be_visible()
     assert WHY in page.locator("#justification").inner_text()
     screenshot(page, "consensus-form-4-final-with-justification")
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from reviewer_app.extensions import db
@@ -48,7 +49,7 @@ def test_coordinator_sets_up_a_call(live_server: str, page, make_user) -> None:
     page.get_by_label("Password").fill("correct horse battery")
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(f"{live_server}/calls/")
-    assert page.get_by_text("No calls yet").is_visible()
+    expect(page.get_by_text("No calls yet")).to_be_visible()
     screenshot(page, "coordinator-01-no-calls")
 
     page.get_by_role("link", name="New call").first.click()
@@ -60,11 +61,11 @@ def test_coordinator_sets_up_a_call(live_server: str, page, make_user) -> None:
     screenshot(page, "coordinator-02-new-call")
     page.get_by_role("button", name="Create call").click()
     page.wait_for_url(f"{live_server}/calls/aif-2024/")
-    assert page.get_by_text("The call has no proposals yet").is_visible()
+    expect(page.get_by_text("The call has no proposals yet")).to_be_visible()
     screenshot(page, "coordinator-03-overview-empty")
 
     page.get_by_role("link", name="Scheme as experts see it").click()
-    assert page.get_by_role("heading", name="Criteria").is_visible()
+    expect(page.get_by_role("heading", name="Criteria")).to_be_visible()
     screenshot(page, "coordinator-04-scheme")
 
     page.get_by_role("link", name="Proposals", exact=True).click()
@@ -74,8 +75,8 @@ def test_coordinator_sets_up_a_call(live_server: str, page, make_user) -> None:
     )
     page.get_by_role("button", name="Import", exact=True).click()
     page.wait_for_url(re.compile(r".*/proposals$"))
-    assert page.get_by_text("Proposals imported: 3.").is_visible()
-    assert page.get_by_role("link", name="AIF-03").is_visible()
+    expect(page.get_by_text("Proposals imported: 3.")).to_be_visible()
+    expect(page.get_by_role("link", name="AIF-03")).to_be_visible()
     screenshot(page, "coordinator-05-proposals")
 
     page.get_by_role("link", name="AIF-01").click()
@@ -83,8 +84,8 @@ def test_coordinator_sets_up_a_call(live_server: str, page, make_user) -> None:
         {"name": "AIF-01 Part B.pdf", "mimeType": "application/pdf", "buffer": _pdf()}
     )
     page.get_by_role("button", name="Upload").click()
-    assert page.get_by_text("AIF-01 Part B.pdf is attached.").is_visible()
-    assert page.get_by_role("link", name="AIF-01 Part B.pdf").is_visible()
+    expect(page.get_by_text("AIF-01 Part B.pdf is attached.")).to_be_visible()
+    expect(page.get_by_role("link", name="AIF-01 Part B.pdf")).to_be_visible()
     screenshot(page, "coordinator-05b-proposal")
 
     page.get_by_role("link", name="Experts and assignment").first.click()
@@ -99,29 +100,29 @@ def test_coordinator_sets_up_a_call(live_server: str, page, make_user) -> None:
             screenshot(page, "coordinator-06-invite")
         page.get_by_role("button", name="Invite expert").click()
         page.wait_for_url(re.compile(r".*/assignments$"))
-        assert page.get_by_text(f"{name} is invited").is_visible()
+        expect(page.get_by_text(f"{name} is invited")).to_be_visible()
 
     page.get_by_role("button", name="Assign automatically").click()
-    assert page.get_by_text("9 new assignments, 3 rapporteurs chosen").is_visible()
+    expect(page.get_by_text("9 new assignments, 3 rapporteurs chosen")).to_be_visible()
     screenshot(page, "coordinator-07-matrix")
     page.get_by_role("link", name="Overview").click()
     page.get_by_role("link", name=re.compile("Move to “Evaluation”")).click()
     screenshot(page, "coordinator-08-confirm-phase")
     page.get_by_role("button", name=re.compile("Yes, move to")).click()
     page.wait_for_url(f"{live_server}/calls/aif-2024/")
-    assert page.get_by_text("The call is now in the phase “Evaluation”.").is_visible()
+    expect(page.get_by_text("The call is now in the phase “Evaluation”.")).to_be_visible()
     screenshot(page, "coordinator-09-evaluation")
 
     page.get_by_role("link", name="Progress", exact=True).click()
-    assert page.get_by_role("button", name="Remind every expert with open reviews").is_visible()
+    expect(page.get_by_role("button", name="Remind every expert with open reviews")).to_be_visible()
     screenshot(page, "coordinator-10-progress")
 
     # The same page in German, reached with the keyboard-usable language switch.
     page.get_by_label("Language").select_option("de")
     page.get_by_role("heading", name="Pro Gutachter").wait_for()
-    assert page.get_by_role(
-        "button", name="Alle Gutachter mit offenen Gutachten erinnern"
-    ).is_visible()
+    expect(
+        page.get_by_role("button", name="Alle Gutachter mit offenen Gutachten erinnern")
+    ).to_be_visible()
     screenshot(page, "coordinator-11-progress-de")
 
     db.session.expire_all()

@@ -4,6 +4,7 @@ reads the ranking, records every decision and closes the call."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from reviewer_app.extensions import db
 from reviewer_app.models import Call, ConsensusReport, ConsensusStatus, Decision, Phase, Role
@@ -26,8 +27,8 @@ def test_coordinator_ranks_decides_and_closes_the_call(
     page.wait_for_url(f"{live_server}/calls/")
 
     page.goto(f"{live_server}/calls/{call.key}/ranking")
-    assert page.get_by_role("heading", name="Ranking").is_visible()
-    assert page.locator("tr.funding-line").is_visible()
+    expect(page.get_by_role("heading", name="Ranking")).to_be_visible()
+    expect(page.locator("tr.funding-line")).to_be_visible()
     page.locator('tr[data-ref="AIF-04"]').get_by_role(
         "button", name="Individual scores of AIF-04"
     ).click()
@@ -43,23 +44,29 @@ def test_coordinator_ranks_decides_and_closes_the_call(
     page.get_by_label("Decision for AIF-06").select_option("rejected")
     page.get_by_label("Rationale for AIF-06").fill("Only two reviews; the third expert withdrew.")
     page.get_by_role("button", name="Save decisions").click()
-    assert page.get_by_text("Give a rationale: this outcome departs from the ranking.").is_visible()
+    expect(
+        page.get_by_text("Give a rationale: this outcome departs from the ranking.")
+    ).to_be_visible()
     screenshot(page, "decisions-flow-2-rationale-required")
     page.get_by_label("Rationale for AIF-04").fill(
         "The applicant confirmed extra national co-funding; the budget allows it."
     )
     page.get_by_role("button", name="Save decisions").click()
     # Four funded proposals at 1,000,000 EUR each do not fit the 3,500,000 EUR budget.
-    assert page.get_by_text(
-        "The funded decisions total 4,000,000.00 EUR, more than the call's budget of "
-        "3,500,000.00 EUR."
-    ).is_visible()
+    expect(
+        page.get_by_text(
+            "The funded decisions total 4,000,000.00 EUR, more than the call's budget of "
+            "3,500,000.00 EUR."
+        )
+    ).to_be_visible()
     screenshot(page, "decisions-flow-3-over-budget")
     page.get_by_label("Granted amount for AIF-04").fill("500000")
     page.get_by_role("button", name="Save decisions").click()
-    assert page.get_by_text("Decisions saved: 7 changed.").is_visible()
-    assert page.get_by_text("Every proposal has a decision.").is_visible()
-    assert page.get_by_text("Funded: 3,500,000.00 EUR of a budget of 3,500,000.00 EUR").is_visible()
+    expect(page.get_by_text("Decisions saved: 7 changed.")).to_be_visible()
+    expect(page.get_by_text("Every proposal has a decision.")).to_be_visible()
+    expect(
+        page.get_by_text("Funded: 3,500,000.00 EUR of a budget of 3,500,000.00 EUR")
+    ).to_be_visible()
     screenshot(page, "decisions-flow-4-saved")
 
     # Closing is confirmed on a page of its own, in its form: no dialog, no script needed.
@@ -67,21 +74,23 @@ def test_coordinator_ranks_decides_and_closes_the_call(
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     page.get_by_role("link", name="Move to decided").click()
     page.wait_for_url(f"{live_server}/calls/{call.key}/decide")
-    assert page.get_by_role("heading", name="Close the call?").is_visible()
+    expect(page.get_by_role("heading", name="Close the call?")).to_be_visible()
     summary = page.locator("#close-call")
     assert "Funded: 3,500,000.00 EUR of a budget of 3,500,000.00 EUR" in summary.inner_text()
     assert "Funded: 4" in page.locator("#outcome-counts").inner_text()
     assert "500,000.00" in page.locator('#closing-decisions tr[data-ref="AIF-04"]').inner_text()
     screenshot(page, "decisions-flow-5-confirm")
     page.get_by_role("button", name="Close the call").click()
-    assert page.get_by_text("Tick the box to confirm that the call closes for good.").is_visible()
+    expect(
+        page.get_by_text("Tick the box to confirm that the call closes for good.")
+    ).to_be_visible()
     db.session.expire_all()
     assert db.session.get(Call, call.id).phase is Phase.RANKING
     page.get_by_label("I have checked these decisions and close the call for good.").check()
     page.get_by_role("button", name="Close the call").click()
-    assert page.get_by_text(
-        "The call is decided. Decisions and scores are now read-only."
-    ).is_visible()
+    expect(
+        page.get_by_text("The call is decided. Decisions and scores are now read-only.")
+    ).to_be_visible()
     assert dialogs == []
     assert page.get_by_role("button", name="Save decisions").count() == 0
     screenshot(page, "decisions-flow-6-decided")
@@ -117,7 +126,7 @@ def test_moving_to_ranking_with_consensus_not_final_needs_the_box(
     assert db.session.get(Call, call.id).phase is Phase.CONSENSUS
     page.get_by_label("Move to ranking although some consensus reports are not final").check()
     page.get_by_role("button", name="Yes, move to “Ranking”").click()
-    assert page.get_by_text("The call is now in the phase “Ranking”.").is_visible()
+    expect(page.get_by_text("The call is now in the phase “Ranking”.")).to_be_visible()
     db.session.expire_all()
     assert db.session.get(Call, call.id).phase is Phase.RANKING
 
@@ -147,7 +156,7 @@ def test_consensus_from_draft_to_final(
     page.wait_for_url(url)
     funding = page.get_by_role("group", name="Funding and implementation")
     # The reviews stand beside the editor as reference; the comment is written, not pasted.
-    assert funding.locator("aside").get_by_text("Expert B").is_visible()
+    expect(funding.locator("aside").get_by_text("Expert B")).to_be_visible()
     assert funding.get_by_label("Comment").input_value() == ""
     screenshot(page, "consensus-1-prefilled-draft")
     funding.get_by_label("Score").select_option("3")
@@ -156,20 +165,20 @@ def test_consensus_from_draft_to_final(
             f"{criterion}: the panel's assessment, written for the applicant in full."
         )
     page.get_by_role("button", name="Save draft").click()
-    assert page.get_by_text("The consensus draft is saved.").is_visible()
+    expect(page.get_by_text("The consensus draft is saved.")).to_be_visible()
     sign_out(page)
 
     sign_in(page, live_server, p.experts[1])
     page.goto(url)
     page.get_by_label("I approve this consensus report").check()
     page.get_by_role("button", name="Send").click()
-    assert page.get_by_text("Your approval is recorded.").is_visible()
+    expect(page.get_by_text("Your approval is recorded.")).to_be_visible()
     sign_out(page)
 
     sign_in(page, live_server, p.coordinator)
     page.goto(url)
     page.get_by_role("button", name="Mark final").click()
-    assert page.get_by_text("The consensus report is final.").is_visible()
+    expect(page.get_by_text("The consensus report is final.")).to_be_visible()
     screenshot(page, "consensus-2-final")
     page.goto(f"{live_server}/consensus/calls/{p.call.key}")
     row = page.locator(f'tr[data-ref="{p.proposal.reference}"]')

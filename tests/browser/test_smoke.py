@@ -1,6 +1,7 @@
 """The browser harness itself: chromium reaches the served app and signs in."""
 
 import pytest
+from playwright.sync_api import expect
 
 from .conftest import screenshot
 
@@ -14,5 +15,5 @@ def test_sign_in_page_in_chromium(live_server: str, page, make_user) -> None:
     page.get_by_label("Password").fill("correct horse battery")
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(f"{live_server}/calls/")
-    assert page.get_by_role("heading", name="Calls").is_visible()
+    expect(page.get_by_role("heading", name="Calls")).to_be_visible()
     assert screenshot(page, "smoke-signed-in").exists()
