@@ -6,16 +6,25 @@ from __future__ import annotations
 
 from flask import abort
 from sqlalchemy import select
+from sqlalchemy.orm import undefer
 from sqlalchemy.orm.interfaces import ORMOption
 
 from .extensions import db
-from .models import Call, Role, User
+from .models import Assignment, Call, Document, Proposal, Review, Role, User
 
 
 def call_or_404(key: str, *options: ORMOption) -> Call:
     """The call with ``key``, loaded with ``options`` (eager loads the page needs)."""
     call: Call = db.one_or_404(select(Call).where(Call.key == key).options(*options))
     return call
+
+
+def user_or_404(user_id: int | None) -> User:
+    """Any account ``user_id`` (from the URL or a form field)."""
+    user = db.session.get(User, user_id) if user_id is not None else None
+    if user is None:
+        abort(404)
+    return user
 
 
 def expert_or_404(user_id: int | None) -> User:
@@ -25,3 +34,38 @@ def expert_or_404(user_id: int | None) -> User:
     if user is None or user.role is not Role.EXPERT:
         abort(404)
     return user
+
+
+def proposal_or_404(call: Call, proposal_id: int | None, *options: ORMOption) -> Proposal:
+    """The proposal ``proposal_id`` of ``call``; one of another call is 404, as a missing one is."""
+    proposal: Proposal = db.one_or_404(
+        select(Proposal)
+        .where(Proposal.id == proposal_id, Proposal.call_id == call.id)
+        .options(*options)
+    )
+    return proposal
+
+
+def document_or_404(call: Call, document_id: int, *, with_content: bool = False) -> Document:
+    """A document of a proposal of ``call``; its bytes are loaded only when asked for."""
+    statement = (
+        select(Document)
+        .join(Document.proposal)
+        .where(Document.id == document_id, Proposal.call_id == call.id)
+    )
+    if with_content:
+        statement = statement.options(undefer(Document.content))
+    document: Document = db.one_or_404(statement)
+    return document
+
+
+def review_or_404(call: Call, review_id: int, *options: ORMOption) -> Review:
+    """A review of an assignment in ``call``."""
+    review: Review = db.one_or_404(
+        select(Review)
+        .join(Review.assignment)
+        .join(Assignment.proposal)
+        .where(Review.id == review_id, Proposal.call_id == call.id)
+        .options(*options)
+    )
+    return review

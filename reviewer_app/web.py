@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import Flask, flash, g, redirect, render_template, request
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 
-from .errors import DomainError
 from .extensions import db, login_manager
 from .labels import role_label
 from .models import User
+from .refusals import register_refusals
 from .security import register_security
 
 
@@ -44,7 +43,7 @@ def register_web(app: Flask) -> None:
 
     @login_manager.unauthorized_handler
     def unauthorized() -> Any:
-        from flask import flash, redirect, url_for
+        from flask import url_for
 
         from .auth.stash import stash_expired_post
 
@@ -114,17 +113,7 @@ def register_web(app: Flask) -> None:
             _("Please go back, reload the page and send the form again."),
         )
 
-    @app.errorhandler(DomainError)
-    def refused(exc: DomainError) -> Any:
-        """A refusal no view handled itself: nothing is saved, the message is shown, and the
-        user goes back to the page they came from (a page of this site, never itself)."""
-        db.session.rollback()
-        back = urlsplit(request.referrer or "")
-        same_site = back.netloc == request.host and back.path.startswith("/")
-        if same_site and not (request.method == "GET" and back.path == request.path):
-            flash(str(exc), "error")
-            return redirect(back.path + (f"?{back.query}" if back.query else ""))
-        return error_page(409, _("Not possible"), str(exc))
+    register_refusals(app, error_page)
 
     @app.errorhandler(500)
     def server_error(_e: Exception) -> tuple[str, int]:

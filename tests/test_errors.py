@@ -68,3 +68,39 @@ def test_an_unhandled_refusal_rolls_back_and_goes_back_with_the_message(
         page = client.get("/refuse", headers=headers)
         assert page.status_code == 409
         assert "The rules say no to this." in page.get_data(as_text=True)
+
+
+def test_a_view_names_where_its_refusals_go(app, app_ctx, tmp_path: Path) -> None:
+    """With @back_on_refusal the target is built from the view's own URL arguments, whatever
+    the browser sends as referrer (or withholds); the message keeps its kind."""
+    from reviewer_app.coordinator.progress import ReminderError
+    from reviewer_app.refusals import back_on_refusal
+
+    refusing = _app_with_a_refusing_page(tmp_path, app)
+
+    @back_on_refusal("calls")
+    def refuse_one(key: str) -> str:
+        raise ReminderError("Nobody has open work.")
+
+    refusing.add_url_rule("/calls/<key>/refuse", "refuse_one", refuse_one, methods=["POST"])
+    refusing.add_url_rule("/calls/<key>", "calls", lambda key: key)
+    client = refusing.test_client()
+    for headers in ({}, {"Referer": "http://localhost/elsewhere"}):
+        response = client.post("/calls/c-1/refuse", headers=headers)
+        assert response.status_code == 302 and response.location.endswith("/calls/c-1")
+        with client.session_transaction() as session:
+            assert session.pop("_flashes") == [("warning", "Nobody has open work.")]
+
+
+def test_the_coordinators_actions_go_back_to_their_page_when_refused(
+    client, login_as, make_call, make_user
+) -> None:
+    """A real case: reinviting an expert who has set a password is refused on the matrix."""
+    call = make_call()
+    expert = make_user(Role.EXPERT)
+    login_as(make_user(Role.COORDINATOR))
+    response = client.post(f"/calls/{call.key}/experts/{expert.id}/reinvite")
+    assert response.status_code == 302
+    assert response.location.endswith(f"/calls/{call.key}/assignments")
+    with client.session_transaction() as session:
+        assert session["_flashes"] == [("error", f"{expert.name} has already set a password.")]

@@ -4,6 +4,8 @@ no module of reviewer_app (issue 10, point 1). The check itself runs as `make ty
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -41,3 +43,23 @@ def test_no_blanket_type_ignores_in_the_package() -> None:
         if re.search(r"type:\s*ignore(?!\[)", line)
     ]
     assert bare == []
+
+
+def test_a_type_error_planted_in_a_coordinator_view_is_caught(tmp_path: Path) -> None:
+    """The check is real: the same view with one wrong return type fails it. mypy reads the
+    planted copy in place of the module (--shadow-file), so its cache from `make types` holds."""
+    view = ROOT / "reviewer_app" / "coordinator" / "call_views.py"
+    planted = tmp_path / "call_views.py"
+    planted.write_text(
+        view.read_text(encoding="utf-8") + '\n\ndef _planted() -> int:\n    return "a text"\n',
+        encoding="utf-8",
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--shadow-file", str(view), str(planted)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "call_views.py" in result.stdout and "[return-value]" in result.stdout

@@ -15,6 +15,7 @@ from ..auth.stash import keeps_input_on_expiry, pop_stashed_form
 from ..extensions import db
 from ..loaders import call_or_404
 from ..models import Phase, Proposal, Role
+from ..refusals import back_on_refusal
 from ..scoring.consensus import OVERALL, ConsensusEffect
 from ..scoring.numbers import format_change, format_score
 from . import bp
@@ -93,27 +94,23 @@ def call_progress_page(key: str) -> Any:
 
 @bp.route("/calls/<key>/finalise-approved", methods=["POST"])
 @role_required(Role.COORDINATOR)
+@back_on_refusal(".call_progress_page")
 def finalise_approved_reports(key: str) -> Any:
     """Mark final every draft of the call that all its other experts approved."""
     call = call_or_404(key)
     if not VersionlessForm().validate_on_submit():
         abort(400)
-    try:
-        done = finalise_approved(call, current_user)
-    except ConsensusError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
-        db.session.commit()
-        flash(
-            _(
-                "Consensus reports made final: %(list)s.",
-                list=", ".join(p.reference for p in done),
-            )
-            if done
-            else _("No draft is approved by all its experts yet."),
-            "success" if done else "info",
+    done = finalise_approved(call, current_user)
+    db.session.commit()
+    flash(
+        _(
+            "Consensus reports made final: %(list)s.",
+            list=", ".join(p.reference for p in done),
         )
+        if done
+        else _("No draft is approved by all its experts yet."),
+        "success" if done else "info",
+    )
     return redirect(url_for(".call_progress_page", key=call.key))
 
 
@@ -391,6 +388,7 @@ def respond_to_draft(proposal_id: int) -> Any:
 @bp.route("/proposals/<int:proposal_id>/minority-view", methods=["POST"])
 @role_required(Role.EXPERT, Role.COORDINATOR)
 @keeps_input_on_expiry(back_to=lambda proposal_id: url_for(".proposal", proposal_id=proposal_id))
+@back_on_refusal(".proposal")
 def minority_view(proposal_id: int) -> Any:
     """An expert's minority view on the consensus draft, or one recorded on their behalf."""
     proposal, access = _load(proposal_id)
@@ -400,25 +398,19 @@ def minority_view(proposal_id: int) -> Any:
     form = _minority_form(proposal, access, labels, request.form)
     if form.validate_on_submit():
         text = (form.text.data or "").strip()
-        try:
-            record_minority_view(proposal, current_user, form.expert.data, text)
-        except ConsensusError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        else:
-            db.session.commit()
-            flash(
-                _("The minority view is recorded.")
-                if text
-                else _("The minority view is withdrawn."),
-                "success",
-            )
+        record_minority_view(proposal, current_user, form.expert.data, text)
+        db.session.commit()
+        flash(
+            _("The minority view is recorded.") if text else _("The minority view is withdrawn."),
+            "success",
+        )
         return redirect(url_for(".proposal", proposal_id=proposal.id))
     return _render(proposal, access, labels, prefill(proposal), minority_form=form, status=400)
 
 
 @bp.route("/proposals/<int:proposal_id>/finalise", methods=["POST"])
 @role_required(Role.COORDINATOR)
+@back_on_refusal(".proposal")
 def finalise_report(proposal_id: int) -> Any:
     """The coordinator marks the consensus final: its scores now count."""
     return _version_action(proposal_id, finalise, _("The consensus report is final."))
@@ -426,6 +418,7 @@ def finalise_report(proposal_id: int) -> Any:
 
 @bp.route("/proposals/<int:proposal_id>/reopen", methods=["POST"])
 @role_required(Role.COORDINATOR)
+@back_on_refusal(".proposal")
 def reopen_report(proposal_id: int) -> Any:
     """The coordinator turns a final consensus back into a draft."""
     return _version_action(proposal_id, reopen, _("The consensus report is a draft again."))
@@ -436,12 +429,7 @@ def _version_action(proposal_id: int, action: Any, done: str) -> Any:
     form = VersionForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        action(proposal, current_user, version=form.version.data)
-    except ConsensusError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
-        db.session.commit()
-        flash(done, "success")
+    action(proposal, current_user, version=form.version.data)
+    db.session.commit()
+    flash(done, "success")
     return redirect(url_for(".proposal", proposal_id=proposal.id))

@@ -9,16 +9,15 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from ..auth.access import role_required
 from ..extensions import db
 from ..formhelpers import add_error, choice
 from ..labels import phase_label
-from ..loaders import call_or_404
+from ..loaders import call_or_404, review_or_404
 from ..mail import MailError
-from ..models import Assignment, Phase, Proposal, Review, Role
+from ..models import Assignment, Phase, Review, Role
 from ..reports.formatting import Formatter
 from ..reports.method import rules_text
 from ..scoring.scheme import SchemeError
@@ -234,15 +233,9 @@ def change_phase(key: str) -> Any:
 def reopen(key: str, review_id: int) -> Any:
     """Reopen one submitted review during evaluation, with a reason."""
     call = call_or_404(key)
-    review = db.session.scalar(
-        select(Review)
-        .join(Review.assignment)
-        .join(Assignment.proposal)
-        .where(Review.id == review_id, Proposal.call_id == call.id)
-        .options(joinedload(Review.assignment).joinedload(Assignment.expert))
+    review = review_or_404(
+        call, review_id, joinedload(Review.assignment).joinedload(Assignment.expert)
     )
-    if review is None:
-        abort(404)
     form = ReopenForm()
     error = None
     if form.validate_on_submit():

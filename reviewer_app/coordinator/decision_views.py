@@ -19,7 +19,7 @@ from ..auth.stash import keeps_input_on_expiry, pop_stashed_form
 from ..extensions import db
 from ..formhelpers import choice, subform
 from ..labels import outcome_label, phase_label
-from ..models import DecisionOutcome, Phase, Role, User
+from ..models import DecisionOutcome, Phase, Role
 from ..ranking import rank_call
 from . import bp
 from .decisions import (
@@ -158,7 +158,7 @@ def decisions(key: str) -> Any:
         missing=missing,
         unexplained=unexplained,
         funding=funding_summary(call),
-        decided_by=db.session.get(User, call.decided_by_id) if call.decided_by_id else None,
+        decided_by=call.decided_by,
         **page_helpers(call),
     ), (400 if form.errors or over_budget else 200)
 

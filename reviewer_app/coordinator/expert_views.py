@@ -9,14 +9,14 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 
 from ..auth.access import role_required
 from ..extensions import db
 from ..formhelpers import add_error
-from ..loaders import call_or_404, expert_or_404
+from ..loaders import call_or_404, expert_or_404, proposal_or_404, user_or_404
 from ..mail import MailError
-from ..models import Proposal, Role, User
+from ..models import Call, Proposal, Role, User
+from ..refusals import back_on_refusal, refusal_goes_to
 from . import bp
 from .experts import (
     ExpertError,
@@ -30,6 +30,7 @@ from .experts import (
     toggle_assignment,
 )
 from .forms import InviteForm, PairForm
+from .proposals import references_by_id
 
 
 def _mail_failed(exc: MailError) -> str:
@@ -103,6 +104,7 @@ def invite(key: str) -> Any:
 
 @bp.route("/<key>/experts/<int:user_id>/reinvite", methods=["POST"])
 @role_required(Role.COORDINATOR)
+@back_on_refusal(".assignments")
 def reinvite(key: str, user_id: int) -> Any:
     """Send a fresh invitation link to an expert who has not signed in yet."""
     call = call_or_404(key)
@@ -111,9 +113,6 @@ def reinvite(key: str, user_id: int) -> Any:
         abort(400)
     try:
         resend_invitation(user, current_user, call)
-    except ExpertError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
     except MailError as exc:
         db.session.rollback()
         flash(_mail_failed(exc), "error")
@@ -123,25 +122,23 @@ def reinvite(key: str, user_id: int) -> Any:
     return redirect(url_for(".assignments", key=call.key))
 
 
-def _back_to_matrix(key: str, anchor: str) -> Any:
-    """Back to the matrix, keeping the filter the coordinator was using."""
+def _matrix_url(key: str, anchor: str) -> str:
+    """The matrix, keeping the filter the coordinator was using."""
     target = url_for(".assignments", key=key)
     back = urlsplit(request.referrer or "")
     query = back.query if back.netloc == request.host and back.path == target else ""
-    return redirect(f"{target}{'?' + query if query else ''}#{anchor}")
+    return f"{target}{'?' + query if query else ''}#{anchor}"
 
 
-def _pair(call_id: int) -> tuple[Proposal, User]:
+def _back_to_matrix(key: str, anchor: str) -> Any:
+    return redirect(_matrix_url(key, anchor))
+
+
+def _pair(call: Call) -> tuple[Proposal, User]:
     form = PairForm()
     if not form.validate_on_submit():
         abort(400)
-    proposal = db.session.scalar(
-        select(Proposal).where(Proposal.id == form.proposal_id.data, Proposal.call_id == call_id)
-    )
-    expert = db.session.get(User, form.expert_id.data)
-    if proposal is None or expert is None:
-        abort(404)
-    return proposal, expert
+    return proposal_or_404(call, form.proposal_id.data), user_or_404(form.expert_id.data)
 
 
 @bp.route("/<key>/assignments/toggle", methods=["POST"])
@@ -149,28 +146,24 @@ def _pair(call_id: int) -> tuple[Proposal, User]:
 def toggle(key: str) -> Any:
     """Assign one expert to one proposal, or remove that assignment."""
     call = call_or_404(key)
-    proposal, expert = _pair(call.id)
-    try:
-        assigned = toggle_assignment(call, proposal, expert)
-    except ExpertError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        db.session.commit()
-        message = (
-            _(
-                "%(expert)s is assigned to %(proposal)s.",
-                expert=expert.name,
-                proposal=proposal.reference,
-            )
-            if assigned
-            else _(
-                "%(expert)s is no longer assigned to %(proposal)s.",
-                expert=expert.name,
-                proposal=proposal.reference,
-            )
+    proposal, expert = _pair(call)
+    refusal_goes_to(_matrix_url(call.key, f"p{proposal.id}"))
+    assigned = toggle_assignment(call, proposal, expert)
+    db.session.commit()
+    message = (
+        _(
+            "%(expert)s is assigned to %(proposal)s.",
+            expert=expert.name,
+            proposal=proposal.reference,
         )
-        flash(message, "success")
+        if assigned
+        else _(
+            "%(expert)s is no longer assigned to %(proposal)s.",
+            expert=expert.name,
+            proposal=proposal.reference,
+        )
+    )
+    flash(message, "success")
     return _back_to_matrix(call.key, f"p{proposal.id}")
 
 
@@ -179,38 +172,30 @@ def toggle(key: str) -> Any:
 def rapporteur(key: str) -> Any:
     """Make one assigned expert the rapporteur of a proposal."""
     call = call_or_404(key)
-    proposal, expert = _pair(call.id)
-    try:
-        set_rapporteur(call, proposal, expert)
-    except ExpertError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        db.session.commit()
-        flash(
-            _(
-                "%(expert)s is the rapporteur of %(proposal)s.",
-                expert=expert.name,
-                proposal=proposal.reference,
-            ),
-            "success",
-        )
+    proposal, expert = _pair(call)
+    refusal_goes_to(_matrix_url(call.key, f"p{proposal.id}"))
+    set_rapporteur(call, proposal, expert)
+    db.session.commit()
+    flash(
+        _(
+            "%(expert)s is the rapporteur of %(proposal)s.",
+            expert=expert.name,
+            proposal=proposal.reference,
+        ),
+        "success",
+    )
     return _back_to_matrix(call.key, f"p{proposal.id}")
 
 
 @bp.route("/<key>/assignments/auto", methods=["POST"])
 @role_required(Role.COORDINATOR)
+@back_on_refusal(".assignments")
 def auto(key: str) -> Any:
     """Assign experts automatically, respecting conflicts and keeping loads even."""
     call = call_or_404(key)
     if not FlaskForm().validate_on_submit():
         abort(400)
-    try:
-        plan = auto_assign(call)
-    except ExpertError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return redirect(url_for(".assignments", key=call.key))
+    plan = auto_assign(call)
     db.session.commit()
     flash(
         _(
@@ -221,13 +206,7 @@ def auto(key: str) -> Any:
         "success",
     )
     if plan.shortfalls:
-        references = dict(
-            db.session.execute(
-                select(Proposal.id, Proposal.reference).where(Proposal.call_id == call.id)
-            )
-            .tuples()
-            .all()
-        )
+        references = references_by_id(call)
         for short in plan.shortfalls:
             reasons = ", ".join(
                 f"{block_reason_label(reason)}: {count}" for reason, count in short.blocked.items()

@@ -27,6 +27,8 @@ from ..scoring.flags import Flag, FlagKind
 class ReminderError(DomainError):
     """No reminder can be sent; the message says why."""
 
+    category = "warning"
+
 
 @dataclass
 class ProposalProgress:

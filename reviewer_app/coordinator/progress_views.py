@@ -14,9 +14,10 @@ from ..extensions import db
 from ..loaders import call_or_404, expert_or_404
 from ..mail import MailError
 from ..models import Role
+from ..refusals import back_on_refusal
 from . import bp
 from .forms import DueDateForm, ReminderForm
-from .progress import ReminderError, call_progress, send_reminders, set_due_date
+from .progress import call_progress, send_reminders, set_due_date
 
 
 @bp.route("/<key>/progress")
@@ -33,6 +34,7 @@ def progress(key: str) -> Any:
 
 @bp.route("/<key>/reminders", methods=["POST"])
 @role_required(Role.COORDINATOR)
+@back_on_refusal(".progress")
 def remind(key: str) -> Any:
     """E-mail every expert with open work, or one expert."""
     call = call_or_404(key)
@@ -44,9 +46,6 @@ def remind(key: str) -> Any:
         expert = expert_or_404(form.expert_id.data)
     try:
         sent = send_reminders(call, expert)
-    except ReminderError as exc:
-        db.session.rollback()
-        flash(exc.message, "warning")
     except MailError as exc:
         db.session.rollback()
         flash(
@@ -61,6 +60,7 @@ def remind(key: str) -> Any:
 
 @bp.route("/<key>/due-date", methods=["POST"])
 @role_required(Role.COORDINATOR)
+@back_on_refusal(".progress")
 def due_date(key: str) -> Any:
     """Set the due date of one expert's open reviews (empty: back to the call deadline)."""
     call = call_or_404(key)
@@ -71,19 +71,10 @@ def due_date(key: str) -> Any:
         flash(_("Enter the due date as a date, e.g. 2026-12-31."), "error")
         return redirect(url_for(".progress", key=call.key))
     expert = expert_or_404(form.expert_id.data)
-    try:
-        changed = set_due_date(call, expert, form.due_date.data)
-    except ReminderError as exc:
-        db.session.rollback()
-        flash(exc.message, "warning")
-    else:
-        db.session.commit()
-        flash(
-            _(
-                "New due date for %(name)s on %(num)d open reviews.",
-                name=expert.name,
-                num=changed,
-            ),
-            "success",
-        )
+    changed = set_due_date(call, expert, form.due_date.data)
+    db.session.commit()
+    flash(
+        _("New due date for %(name)s on %(num)d open reviews.", name=expert.name, num=changed),
+        "success",
+    )
     return redirect(url_for(".progress", key=call.key))

@@ -10,16 +10,16 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload, undefer
+from sqlalchemy.orm import selectinload
 
 from ..audit.events import DocumentDownloaded
 from ..auth.access import role_required
 from ..extensions import db
 from ..formhelpers import add_error
-from ..loaders import call_or_404
-from ..models import Assignment, Call, Document, Proposal, Role
+from ..loaders import call_or_404, document_or_404, proposal_or_404
+from ..models import Assignment, Call, Proposal, Role
 from ..models.audit import record
+from ..refusals import refusal_goes_to
 from ..scoring.numbers import format_score
 from . import bp, history
 from .forms import ProposalForm, UploadForm
@@ -34,21 +34,16 @@ from .proposals import (
     update_proposal,
 )
 
+_PROPOSAL_PAGE = (
+    selectinload(Proposal.documents),
+    selectinload(Proposal.assignments).selectinload(Assignment.expert),
+    selectinload(Proposal.assignments).selectinload(Assignment.declaration),
+    selectinload(Proposal.assignments).selectinload(Assignment.review),
+)
 
-def _load_proposal(call_id: int, proposal_id: int) -> Proposal:
-    proposal = db.session.scalar(
-        select(Proposal)
-        .where(Proposal.id == proposal_id, Proposal.call_id == call_id)
-        .options(
-            selectinload(Proposal.documents),
-            selectinload(Proposal.assignments).selectinload(Assignment.expert),
-            selectinload(Proposal.assignments).selectinload(Assignment.declaration),
-            selectinload(Proposal.assignments).selectinload(Assignment.review),
-        )
-    )
-    if proposal is None:
-        abort(404)
-    return proposal
+
+def _load_proposal(call: Call, proposal_id: int) -> Proposal:
+    return proposal_or_404(call, proposal_id, *_PROPOSAL_PAGE)
 
 
 @bp.route("/<key>/proposals")
@@ -120,7 +115,7 @@ def new_proposal(key: str) -> Any:
 def edit_proposal(key: str, proposal_id: int) -> Any:
     """Edit the fields of a proposal."""
     call = call_or_404(key)
-    proposal = _load_proposal(call.id, proposal_id)
+    proposal = _load_proposal(call, proposal_id)
 
     def save(values: dict[str, Any]) -> Proposal:
         update_proposal(proposal, **values)
@@ -140,7 +135,7 @@ def edit_proposal(key: str, proposal_id: int) -> Any:
 def proposal_detail(key: str, proposal_id: int) -> Any:
     """One proposal: its fields, documents, experts and the state of their reviews."""
     call = call_or_404(key)
-    proposal = _load_proposal(call.id, proposal_id)
+    proposal = _load_proposal(call, proposal_id)
     assignments = sorted(proposal.assignments, key=lambda a: a.expert.name.lower())
     return render_template(
         "coordinator/proposal_detail.html",
@@ -158,7 +153,7 @@ def proposal_detail(key: str, proposal_id: int) -> Any:
 def proposal_history(key: str, proposal_id: int) -> Any:
     """Every kept version of the proposal's reviews and consensus report, with what changed."""
     call = call_or_404(key)
-    proposal = _load_proposal(call.id, proposal_id)
+    proposal = _load_proposal(call, proposal_id)
     return render_template(
         "coordinator/proposal_history.html",
         call=call,
@@ -173,7 +168,7 @@ def proposal_history(key: str, proposal_id: int) -> Any:
 def upload_document(key: str, proposal_id: int) -> Any:
     """Attach a PDF to a proposal."""
     call = call_or_404(key)
-    proposal = _load_proposal(call.id, proposal_id)
+    proposal = _load_proposal(call, proposal_id)
     form = UploadForm()
     if not form.validate_on_submit():
         abort(400)
@@ -199,26 +194,12 @@ def upload_document(key: str, proposal_id: int) -> Any:
     return redirect(url_for(".proposal_detail", key=call.key, proposal_id=proposal.id))
 
 
-def _load_document(call_id: int, document_id: int, *, with_content: bool = False) -> Document:
-    statement = (
-        select(Document)
-        .join(Document.proposal)
-        .where(Document.id == document_id, Proposal.call_id == call_id)
-    )
-    if with_content:
-        statement = statement.options(undefer(Document.content))
-    document = db.session.scalar(statement)
-    if document is None:
-        abort(404)
-    return document
-
-
 @bp.route("/<key>/documents/<int:document_id>")
 @role_required(Role.COORDINATOR)
 def download_document(key: str, document_id: int) -> Any:
     """Download a document of a proposal of this call."""
     call = call_or_404(key)
-    document = _load_document(call.id, document_id, with_content=True)
+    document = document_or_404(call, document_id, with_content=True)
     record(
         DocumentDownloaded(proposal=document.proposal.reference, filename=document.filename),
         document,
@@ -238,18 +219,14 @@ def download_document(key: str, document_id: int) -> Any:
 def delete_document(key: str, document_id: int) -> Any:
     """Remove a document from its proposal."""
     call = call_or_404(key)
-    document = _load_document(call.id, document_id)
+    document = document_or_404(call, document_id)
     if not FlaskForm().validate_on_submit():
         abort(400)
     proposal_id, filename = document.proposal_id, document.filename
-    try:
-        remove_document(document)
-    except DocumentError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        db.session.commit()
-        flash(_("%(file)s is removed.", file=filename), "success")
+    refusal_goes_to(url_for(".proposal_detail", key=call.key, proposal_id=proposal_id))
+    remove_document(document)
+    db.session.commit()
+    flash(_("%(file)s is removed.", file=filename), "success")
     return redirect(url_for(".proposal_detail", key=call.key, proposal_id=proposal_id))
 
 

@@ -59,6 +59,14 @@ class ProposalPage:
     sort: str
 
 
+def references_by_id(call: Call) -> dict[int, str]:
+    """Every proposal's reference by its id, for messages about many proposals at once."""
+    rows = db.session.execute(
+        select(Proposal.id, Proposal.reference).where(Proposal.call_id == call.id)
+    )
+    return dict(rows.tuples().all())
+
+
 def search_proposals(
     call: Call, *, query: str = "", sort: str = "reference", page: int = 1, per_page: int = 25
 ) -> ProposalPage:

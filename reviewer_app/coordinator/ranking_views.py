@@ -6,18 +6,16 @@ from typing import Any
 
 from flask import Response, render_template
 from flask_babel import gettext as _
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from ..audit.events import ExportDownloaded
 from ..auth.access import role_required
 from ..consensus.services import expert_labels
 from ..extensions import db
-from ..models import Assignment, Proposal, Role
+from ..models import Role
 from ..models.audit import record
 from ..ranking import rank_call, ranking_csv
 from . import bp
-from .ranking_helpers import load_ranked_call, page_helpers
+from .ranking_helpers import load_ranked_call, page_helpers, proposals_by_reference
 
 
 @bp.route("/<key>/ranking")
@@ -26,20 +24,7 @@ def ranking(key: str) -> Any:
     """The scoring engine's ranking with the funding line and the scores behind every number."""
     call = load_ranked_call(key)
     result = rank_call(call)
-    proposals = {
-        p.reference: p
-        for p in db.session.scalars(
-            select(Proposal)
-            .where(Proposal.call_id == call.id)
-            .options(
-                selectinload(Proposal.assignments).selectinload(Assignment.expert),
-                selectinload(Proposal.assignments).selectinload(Assignment.declaration),
-                selectinload(Proposal.decision),
-            )
-        )
-    }
-    for proposal in proposals.values():
-        proposal.call = call  # already loaded: spares one query per proposal
+    proposals = proposals_by_reference(call)
     labels = {
         ref: {
             str(uid): label

@@ -16,6 +16,7 @@ from .users import enum_column
 if TYPE_CHECKING:
     from ..scoring.scheme import Scheme
     from .proposals import Proposal
+    from .users import User
 
 
 class Phase(StrEnum):
@@ -45,6 +46,7 @@ class Call(Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     decided_at: Mapped[datetime | None]
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    decided_by: Mapped[User | None] = relationship()
 
     criteria: Mapped[list[Criterion]] = relationship(
         back_populates="call", order_by="Criterion.position", cascade="all, delete-orphan"
