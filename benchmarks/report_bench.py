@@ -89,6 +89,7 @@ def seed_synthetic_call(proposals: int, reviews: int, experts: int = 60) -> str:
         key="synthetic",
         title=f"Synthetic call, {proposals:,} proposals × {reviews} reviews",
         budget_eur=Decimal(proposals) * Decimal("400000"),
+        actor=None,
     )
     call.phase = Phase.RANKING
     people = [

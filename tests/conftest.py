@@ -194,7 +194,7 @@ def make_call(app_ctx: Flask) -> Callable[..., Call]:
         phase = overrides.pop("phase", None)
         values: dict[str, Any] = {"key": f"call-{n}", "title": f"Test call {n}"}
         values.update(overrides)
-        call = create_call(scheme, scheme_path.read_text(encoding="utf-8"), **values)
+        call = create_call(scheme, scheme_path.read_text(encoding="utf-8"), **values, actor=None)
         if phase is not None:
             call.phase = phase
         _db.session.commit()
@@ -293,7 +293,7 @@ def evaluated_call(app_ctx: Flask, make_call, make_user, make_proposal) -> Call:
     call = make_call(phase=Phase.SETUP)
     proposal = make_proposal(call)
     for _ in range(3):
-        toggle_assignment(call, proposal, make_user("expert"))
+        toggle_assignment(call, proposal, make_user("expert"), actor=None)
     _db.session.commit()
     move_phase(call, Phase.EVALUATION)
     _db.session.commit()

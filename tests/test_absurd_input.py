@@ -302,7 +302,7 @@ def test_the_proposal_import_refuses_absurd_funding_in_csv(make_call, amount, me
         f"reference,title,requested_funding_eur\nP1,T,{amount}\n".encode(), filename="p.csv"
     )
     with pytest.raises(ImportRejected) as info:
-        import_proposals(call, table)
+        import_proposals(call, table, actor=None)
     assert message in str(info.value)
     assert count(Proposal) == 0
 
@@ -321,7 +321,7 @@ def test_the_proposal_import_refuses_absurd_funding_in_json(make_call, literal, 
     call = make_call()
     data = f'[{{"reference": "P1", "title": "T", "requested_funding_eur": {literal}}}]'
     with pytest.raises(ImportRejected) as info:
-        import_proposals(call, read_table(data.encode(), filename="p.json"))
+        import_proposals(call, read_table(data.encode(), filename="p.json"), actor=None)
     assert message in str(info.value)
     assert len(str(info.value)) < 200  # a 5,000-digit number is not repeated whole
     assert count(Proposal) == 0
@@ -377,7 +377,7 @@ def review_import(make_call, make_proposal, make_user, make_assignment):
             [proposal.reference, expert.email, compute, comment, "3", COMMENT, "3", COMMENT]
         )
         table = read_table(f"{REVIEW_HEADER}\n{line}\n".encode(), filename="r.csv")
-        return import_reviews(call, table)
+        return import_reviews(call, table, actor=None)
 
     return run
 
@@ -601,7 +601,7 @@ def test_extra_fields_of_an_import_have_limits_too(make_call) -> None:
     long_name = "n" * (limits.EXTRA_FIELD_NAME + 1)
     table = read_table(f"reference,title,{long_name}\nP1,T,v\n".encode(), filename="p.csv")
     with pytest.raises(ImportRejected) as info:
-        import_proposals(call, table)
+        import_proposals(call, table, actor=None)
     assert [str(e) for e in info.value.errors] == [
         f"column '{'n' * (limits.ECHO_CHARS - 1)}…': the name of an extra column has at most "
         f"{limits.EXTRA_FIELD_NAME} characters, got {limits.EXTRA_FIELD_NAME + 1}"
@@ -609,7 +609,7 @@ def test_extra_fields_of_an_import_have_limits_too(make_call) -> None:
     value = ["x" * 1000, "y" * 1000]  # as stored: JSON text of more than 2,000 characters
     table = read_table(json.dumps([{"reference": "P1", "title": "T", "partners": value}]).encode())
     with pytest.raises(ImportRejected, match="row 1, column 'partners': at most 2000 characters"):
-        import_proposals(call, table)
+        import_proposals(call, table, actor=None)
     assert count(Proposal) == 0
 
 
@@ -627,7 +627,7 @@ def test_user_text_has_one_limit_in_the_invitation_and_the_import(
         assert too_long(limit) in page_text(response)
         row = {"email": "n@example.org", "name": "N", "role": "expert", field: "x" * (limit + 1)}
         with pytest.raises(ImportRejected) as info:
-            import_users(read_table(json.dumps([row]).encode()))
+            import_users(read_table(json.dumps([row]).encode()), actor=None)
         assert [str(e) for e in info.value.errors] == [
             f"row 1, column '{field}': at most {limit} characters, got {limit + 1}"
         ]
@@ -668,7 +668,7 @@ def test_a_refused_value_is_not_repeated_whole_in_the_error(make_call) -> None:
         json.dumps([{"reference": "P1", "title": "T", "country": "D" * 1_000_000}]).encode()
     )
     with pytest.raises(ImportRejected) as info:
-        import_proposals(call, table)
+        import_proposals(call, table, actor=None)
     (message,) = [str(e) for e in info.value.errors]
     assert message.startswith("row 1, column 'country': a two-letter country code such as DE")
     assert len(message) < 150

@@ -69,7 +69,7 @@ def test_read_json_keeps_numbers_exact():
 def test_short_csv_rows_are_padded_and_missing_required_values_reported(make_call):
     call = make_call()
     with pytest.raises(ImportRejected) as info:
-        import_proposals(call, csv_table("reference,title,acronym", "P1"))
+        import_proposals(call, csv_table("reference,title,acronym", "P1"), actor=None)
     assert errors_of(info) == ["row 2, column 'title': must not be empty"]
 
 
@@ -85,7 +85,9 @@ def test_short_csv_rows_are_padded_and_missing_required_values_reported(make_cal
 def test_bad_amounts(make_call, value, message):
     call = make_call()
     with pytest.raises(ImportRejected) as info:
-        import_proposals(call, csv_table("reference,title,requested_funding_eur", f"P1,T,{value}"))
+        import_proposals(
+            call, csv_table("reference,title,requested_funding_eur", f"P1,T,{value}"), actor=None
+        )
     assert message in str(info.value)
     assert info.value.errors[0].row == 2
 
@@ -93,7 +95,7 @@ def test_bad_amounts(make_call, value, message):
 def test_proposals_only_in_setup(make_call):
     call = make_call(phase=Phase.EVALUATION)
     with pytest.raises(ImportRejected, match="only while the call is in the 'setup' phase"):
-        import_proposals(call, csv_table("reference,title", "P1,T"))
+        import_proposals(call, csv_table("reference,title", "P1,T"), actor=None)
 
 
 @pytest.mark.parametrize(
@@ -112,7 +114,9 @@ def test_assignments_follow_the_conflict_rules(
     proposal = make_proposal(call, country="ES", applicant="Applicant 7")
     user = make_user("expert", **expert)
     with pytest.raises(ImportRejected) as info:
-        import_assignments(call, csv_table("proposal,expert", f"{proposal.reference},{user.email}"))
+        import_assignments(
+            call, csv_table("proposal,expert", f"{proposal.reference},{user.email}"), actor=None
+        )
     assert message in str(info.value)
     assert db.session.scalar(select(func.count()).select_from(Assignment)) == 0
 
@@ -137,7 +141,9 @@ def test_reviews_import_overwrites_a_draft(evaluation):
     db.session.commit()
     draft_id = draft.id
 
-    (review,) = import_reviews(call, csv_table(HEADER, review_line(proposal, expert, 4, 3.5, 5)))
+    (review,) = import_reviews(
+        call, csv_table(HEADER, review_line(proposal, expert, 4, 3.5, 5)), actor=None
+    )
     db.session.commit()
     db.session.expire_all()
     review = db.session.get(Review, draft_id)
@@ -157,7 +163,7 @@ def test_reviews_import_refuses_an_expert_with_a_conflict(evaluation):
     db.session.add(ConflictDeclaration(assignment=assignment, has_conflict=True, reason="Former"))
     db.session.commit()
     with pytest.raises(ImportRejected) as info:
-        import_reviews(call, csv_table(HEADER, review_line(proposal, expert, 4, 4, 4)))
+        import_reviews(call, csv_table(HEADER, review_line(proposal, expert, 4, 4, 4)), actor=None)
     assert errors_of(info) == [
         f"row 2, column 'expert': {expert.email} declared a conflict of interest on "
         f"{proposal.reference}"
@@ -174,7 +180,7 @@ def test_reviews_import_lists_every_problem_of_every_row(evaluation, make_user):
         review_line(proposal, observer, 4, 4, 4),
     )
     with pytest.raises(ImportRejected) as info:
-        import_reviews(call, table)
+        import_reviews(call, table, actor=None)
     assert errors_of(info) == [
         "row 2, column 'compute': 7 is off the scale: 0 to 5 in steps of 0.5",
         "row 3, column 'funding_comment': at least 50 characters, got 5",
@@ -214,7 +220,9 @@ def test_consensus_import_finalises_a_draft_and_needs_replace_for_a_final(consen
     draft.scores = [ConsensusScore(criterion=compute, value=Decimal(2), comment="x")]
     db.session.commit()
 
-    import_consensus(call, csv_table(CONSENSUS_HEADER, consensus_line(proposal, 4, 4, 4.5)))
+    import_consensus(
+        call, csv_table(CONSENSUS_HEADER, consensus_line(proposal, 4, 4, 4.5)), actor=None
+    )
     db.session.commit()
     db.session.expire_all()
     report = db.session.scalars(select(ConsensusReport)).one()
@@ -223,8 +231,8 @@ def test_consensus_import_finalises_a_draft_and_needs_replace_for_a_final(consen
 
     table = csv_table(CONSENSUS_HEADER, consensus_line(proposal, 5, 5, 5))
     with pytest.raises(ImportRejected, match="already has a final consensus"):
-        import_consensus(call, table)
-    import_consensus(call, table, replace=True)
+        import_consensus(call, table, actor=None)
+    import_consensus(call, table, replace=True, actor=None)
     db.session.commit()
     db.session.expire_all()
     assert {s.value for s in db.session.scalars(select(ConsensusScore))} == {5}
@@ -240,13 +248,13 @@ def test_consensus_import_applies_the_rules_of_finalising(panel_factory):
     )
     crossing = consensus_line(p.proposal, 2.5, 4, 4) + ","  # compute below its threshold
     with pytest.raises(ImportRejected) as info:
-        import_consensus(p.call, csv_table(header, named))
+        import_consensus(p.call, csv_table(header, named), actor=None)
     assert errors_of(info) == [
         "row 2, column 'expertise_comment': names an expert: the consensus comments go to the "
         "applicant"
     ]
     with pytest.raises(ImportRejected) as info:
-        import_consensus(p.call, csv_table(header, crossing))
+        import_consensus(p.call, csv_table(header, crossing), actor=None)
     assert errors_of(info) == [
         "row 2, column 'justification': the consensus crosses a threshold that the reviews' "
         "aggregate does not (or the other way round): say why"
@@ -254,7 +262,7 @@ def test_consensus_import_applies_the_rules_of_finalising(panel_factory):
     assert db.session.scalar(select(func.count(ConsensusReport.id))) == 0
 
     why = "The panel met the applicant; compute is not yet procured."
-    import_consensus(p.call, csv_table(header, crossing + why))
+    import_consensus(p.call, csv_table(header, crossing + why), actor=None)
     db.session.commit()
     db.session.expire_all()
     report = db.session.scalars(select(ConsensusReport)).one()
@@ -268,7 +276,9 @@ def test_consensus_import_applies_the_rules_of_finalising(panel_factory):
 def test_consensus_import_only_in_the_consensus_phase(evaluation):
     call, proposal, _, _ = evaluation
     with pytest.raises(ImportRejected, match="only while the call is in the 'consensus' phase"):
-        import_consensus(call, csv_table(CONSENSUS_HEADER, consensus_line(proposal, 4, 4, 4)))
+        import_consensus(
+            call, csv_table(CONSENSUS_HEADER, consensus_line(proposal, 4, 4, 4)), actor=None
+        )
 
 
 def test_reviews_import_reads_with_a_constant_number_of_queries(
@@ -294,7 +304,7 @@ def test_reviews_import_reads_with_a_constant_number_of_queries(
         event.listen(db.engine, "before_cursor_execute", listen)
         try:
             call = db.session.get(type(call), call.id)
-            import_reviews(call, table)
+            import_reviews(call, table, actor=None)
         finally:
             event.remove(db.engine, "before_cursor_execute", listen)
         db.session.rollback()
@@ -315,7 +325,7 @@ def test_reviews_import_reads_with_a_constant_number_of_queries(
 )
 def test_csv_dialects_that_spreadsheets_write(make_call, content):
     call = make_call()
-    (proposal,) = import_proposals(call, read_table(content.encode(), filename="p.csv"))
+    (proposal,) = import_proposals(call, read_table(content.encode(), filename="p.csv"), actor=None)
     assert (proposal.reference, proposal.title) == ("P1", "Alpha")
     assert proposal.requested_funding_eur == Decimal("1500.50")
 
@@ -323,5 +333,7 @@ def test_csv_dialects_that_spreadsheets_write(make_call, content):
 def test_a_comma_that_may_separate_thousands_is_refused(make_call):
     with pytest.raises(ImportRejected, match="row 2, column 'requested_funding_eur'"):
         import_proposals(
-            make_call(), csv_table("reference;title;requested_funding_eur", "P1;Alpha;1,500")
+            make_call(),
+            csv_table("reference;title;requested_funding_eur", "P1;Alpha;1,500"),
+            actor=None,
         )

@@ -70,7 +70,11 @@ def test_reviews_and_reports_saved_before_are_kept_as_their_first_version(tmp_pa
     with app.app_context():
         upgrade()
         call = create_call(
-            load_scheme_file(DEMO_SCHEME), DEMO_SCHEME.read_text(), key="k", title="Call"
+            load_scheme_file(DEMO_SCHEME),
+            DEMO_SCHEME.read_text(),
+            key="k",
+            title="Call",
+            actor=None,
         )
         proposal = Proposal(call=call, reference="P-1", title="Proposal")
         expert = User(email="e@example.org", name="E", organisation="O", role=Role.EXPERT)

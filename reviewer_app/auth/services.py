@@ -89,13 +89,19 @@ def check_password(email: str, password: str) -> SignInAttempt:
     """
     email = email.strip().lower()
     if throttle.account_locked(email):
-        record(SignInFailed(email=email, reason=SignInFailure.LOCKED), find_user(email))
+        record(
+            SignInFailed(email=email, reason=SignInFailure.LOCKED), find_user(email), actor_id=None
+        )
         return SignInAttempt(None, SignInRefusal.LOCKED)
     user = find_user(email)
     usable = user is not None and user.active and user.password_hash is not None
     if not verify_password(user.password_hash if usable and user else None, password):
         locked = throttle.note_failure(email)
-        record(SignInFailed(email=email, reason=SignInFailure.PASSWORD, locked_now=locked), user)
+        record(
+            SignInFailed(email=email, reason=SignInFailure.PASSWORD, locked_now=locked),
+            user,
+            actor_id=None,
+        )
         return SignInAttempt(None, SignInRefusal.LOCKED if locked else SignInRefusal.WRONG)
     assert user is not None and user.password_hash is not None
     if needs_rehash(user.password_hash):
@@ -106,15 +112,19 @@ def check_password(email: str, password: str) -> SignInAttempt:
 def check_second_factor(user: User, code: str) -> SignInRefusal | None:
     """A TOTP code or a recovery code; failures count towards the same lock as passwords."""
     if throttle.account_locked(user.email):
-        record(SignInFailed(email=user.email, reason=SignInFailure.LOCKED), user)
+        record(SignInFailed(email=user.email, reason=SignInFailure.LOCKED), user, actor_id=None)
         return SignInRefusal.LOCKED
     if two_factor.verify_code(user, code):
         return None
     if two_factor.use_recovery_code(user, code):
-        record(RecoveryCodeUsed(left=two_factor.recovery_codes_left(user)), user)
+        record(RecoveryCodeUsed(left=two_factor.recovery_codes_left(user)), user, actor_id=None)
         return None
     locked = throttle.note_failure(user.email)
-    record(SignInFailed(email=user.email, reason=SignInFailure.CODE, locked_now=locked), user)
+    record(
+        SignInFailed(email=user.email, reason=SignInFailure.CODE, locked_now=locked),
+        user,
+        actor_id=None,
+    )
     return SignInRefusal.LOCKED if locked else SignInRefusal.WRONG
 
 

@@ -244,7 +244,7 @@ def forgot_password() -> Any:
         if user is not None and user.active and allow_mail_to(email):
             _send_reset_link(user)
         else:
-            record(ResetLinkRefused(email=email), user)
+            record(ResetLinkRefused(email=email), user, actor_id=None)
             db.session.commit()
         hours = int(current_app.config["PASSWORD_RESET_VALID_HOURS"])
         flash(

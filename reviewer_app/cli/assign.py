@@ -24,7 +24,7 @@ def assign_command(key: str, file: Path, fmt: str | None) -> None:
     """
     call = find_call(key)
     table = load_table(file, fmt)
-    assignments = commit_import(file, lambda: import_assignments(call, table))
+    assignments = commit_import(file, lambda: import_assignments(call, table, actor=None))
     click.echo(f"Created {len(assignments)} assignments in '{key}'.")
 
 

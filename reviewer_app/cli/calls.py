@@ -89,6 +89,7 @@ def create(
             title=title,
             budget_eur=amount,
             deadline=deadline.date() if deadline else None,
+            actor=None,
         )
     except CallKeyTaken:
         fail(f"a call with key '{key}' already exists")

@@ -30,7 +30,9 @@ def import_command(key: str, file: Path, replace: bool, fmt: str | None) -> None
     """
     call = find_call(key)
     table = load_table(file, fmt)
-    reports = commit_import(file, lambda: import_consensus(call, table, replace=replace))
+    reports = commit_import(
+        file, lambda: import_consensus(call, table, replace=replace, actor=None)
+    )
     click.echo(f"Imported {len(reports)} final consensus reports into '{key}'.")
 
 

@@ -29,7 +29,7 @@ def import_command(key: str, file: Path, fmt: str | None) -> None:
     """
     call = find_call(key)
     table = load_table(file, fmt)
-    proposals = commit_import(file, lambda: import_proposals(call, table))
+    proposals = commit_import(file, lambda: import_proposals(call, table, actor=None))
     click.echo(f"Imported {len(proposals)} proposals into '{key}'.")
 
 

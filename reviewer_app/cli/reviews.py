@@ -30,7 +30,7 @@ def import_command(key: str, file: Path, replace: bool, fmt: str | None) -> None
     """
     call = find_call(key)
     table = load_table(file, fmt)
-    reviews = commit_import(file, lambda: import_reviews(call, table, replace=replace))
+    reviews = commit_import(file, lambda: import_reviews(call, table, replace=replace, actor=None))
     click.echo(f"Imported {len(reviews)} submitted reviews into '{key}'.")
 
 

@@ -68,7 +68,7 @@ def _check_password(email: str, name: str, password: str) -> None:
 def _create(table: Table, password: str | None) -> list[User]:
     from ..auth.services import set_password
 
-    users = import_users(table)
+    users = import_users(table, actor=None)
     if password is not None:
         set_password(users[0], password)
     return users
@@ -138,7 +138,7 @@ def import_command(file: Path, fmt: str | None) -> None:
     table = load_table(file, fmt)
 
     def create_and_invite() -> list[tuple[User, str]]:
-        return [(user, _invite(user)) for user in import_users(table)]
+        return [(user, _invite(user)) for user in import_users(table, actor=None)]
 
     invited = commit_import(file, create_and_invite)
     click.echo(f"Imported {len(invited)} users. One-time invitation links:")

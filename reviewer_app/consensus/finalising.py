@@ -158,6 +158,7 @@ def _mark_final(
         ),
         report,
         call_id=proposal.call_id,
+        actor_id=actor.id,
     )
 
 
@@ -242,5 +243,6 @@ def reopen(proposal: Proposal, actor: User, *, version: int) -> ConsensusReport:
         ConsensusReopened(proposal=proposal.reference, version=kept.number),
         report,
         call_id=proposal.call_id,
+        actor_id=actor.id,
     )
     return report

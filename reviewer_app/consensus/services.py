@@ -320,6 +320,7 @@ def save_draft(
         ),
         report,
         call_id=proposal.call_id,
+        actor_id=actor.id,
     )
     return report
 
@@ -371,6 +372,7 @@ def respond(proposal: Proposal, expert: User, *, approved: bool, comment: str) -
         kind(proposal=proposal.reference, version=report.version, comment=comment),
         report,
         call_id=proposal.call_id,
+        actor_id=expert.id,
     )
     return approval
 
@@ -422,6 +424,7 @@ def record_minority_view(
         ),
         report,
         call_id=proposal.call_id,
+        actor_id=actor.id,
     )
     return view if text else None
 

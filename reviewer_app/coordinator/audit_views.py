@@ -111,7 +111,12 @@ def audit_download(key: str) -> Any:
     _form, flt = _filters(call)
     rows = audit_log.rows(call, flt, confidential=_sees_confidential())
     text = csv_text(audit_log.COLUMNS, (row.cells() for row in rows))
-    record(ExportDownloaded(what="audit", format="csv"), call, call_id=call.id)
+    record(
+        ExportDownloaded(what="audit", format="csv"),
+        call,
+        call_id=call.id,
+        actor_id=current_user.id,
+    )
     db.session.commit()
     response = Response(text, mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{call.key}-audit.csv"'

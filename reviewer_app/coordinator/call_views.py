@@ -84,6 +84,7 @@ def new_call() -> Any:
                 budget_eur=form.budget_eur.data,
                 deadline=form.deadline.data,
                 anonymise_experts=form.anonymise_experts.data,
+                actor=current_user,
             )
         except SchemeError as exc:
             problems = [str(p) for p in exc.problems]
@@ -143,6 +144,7 @@ def edit_call(key: str) -> Any:
                 budget_eur=form.budget_eur.data,
                 deadline=form.deadline.data,
                 anonymise_experts=form.anonymise_experts.data,
+                actor=current_user,
             )
         except CallFrozen:
             abort(409)

@@ -26,6 +26,7 @@ from ..models import (
     Proposal,
     Review,
     ReviewStatus,
+    User,
 )
 from ..models.audit import record
 from ..scoring.scheme import Problem, Scheme, SchemeError
@@ -40,6 +41,7 @@ def create_call(
     scheme: Scheme,
     scheme_text: str,
     *,
+    actor: User | None,
     key: str,
     title: str,
     budget_eur: Decimal | None = None,
@@ -80,6 +82,7 @@ def create_call(
         CallCreated(key=key, scheme=scheme.key, scheme_sha256=call.scheme_sha256),
         call,
         call_id=call.id,
+        actor_id=actor.id if actor else None,
     )
     return call
 
@@ -141,6 +144,7 @@ def read_scheme_source(
 def update_call(
     call: Call,
     *,
+    actor: User | None,
     title: str,
     budget_eur: Decimal | None,
     deadline: date | None,
@@ -166,7 +170,12 @@ def update_call(
     for name in changes:
         setattr(call, name, new[name])
     if changes:
-        record(CallUpdated(changes={k: list(v) for k, v in changes.items()}), call, call_id=call.id)
+        record(
+            CallUpdated(changes={k: list(v) for k, v in changes.items()}),
+            call,
+            call_id=call.id,
+            actor_id=actor.id if actor else None,
+        )
         db.session.flush()
     return changes
 

@@ -148,7 +148,7 @@ def toggle(key: str) -> Any:
     call = call_or_404(key)
     proposal, expert = _pair(call)
     refusal_goes_to(_matrix_url(call.key, f"p{proposal.id}"))
-    assigned = toggle_assignment(call, proposal, expert)
+    assigned = toggle_assignment(call, proposal, expert, actor=current_user)
     db.session.commit()
     message = (
         _(
@@ -174,7 +174,7 @@ def rapporteur(key: str) -> Any:
     call = call_or_404(key)
     proposal, expert = _pair(call)
     refusal_goes_to(_matrix_url(call.key, f"p{proposal.id}"))
-    set_rapporteur(call, proposal, expert)
+    set_rapporteur(call, proposal, expert, actor=current_user)
     db.session.commit()
     flash(
         _(
@@ -195,7 +195,7 @@ def auto(key: str) -> Any:
     call = call_or_404(key)
     if not FlaskForm().validate_on_submit():
         abort(400)
-    plan = auto_assign(call)
+    plan = auto_assign(call, actor=current_user)
     db.session.commit()
     flash(
         _(

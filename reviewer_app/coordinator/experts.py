@@ -115,7 +115,9 @@ def invite_expert(
     db.session.add(user)
     db.session.flush()
     token = issue_link(user, LinkPurpose.INVITATION, invited_by)
-    record(ExpertInvited(email=email), user, call_id=call.id if call else None)
+    record(
+        ExpertInvited(email=email), user, call_id=call.id if call else None, actor_id=invited_by.id
+    )
     db.session.flush()
     send_messages([_invitation_message(user, token, call)])
     return user
@@ -237,7 +239,7 @@ def _check_assignable_phase(call: Call) -> None:
         raise ExpertError(_("Assignments can be changed only during set-up and evaluation."))
 
 
-def toggle_assignment(call: Call, proposal: Proposal, expert: User) -> bool:
+def toggle_assignment(call: Call, proposal: Proposal, expert: User, *, actor: User | None) -> bool:
     """Assign ``expert`` to ``proposal``, or remove the assignment; returns True when assigned.
 
     :raises ExpertError: wrong phase; the expert is blocked by a conflict rule; or the expert
@@ -265,6 +267,7 @@ def toggle_assignment(call: Call, proposal: Proposal, expert: User) -> bool:
             AssignmentRemoved(proposal=proposal.reference, expert_id=expert.id),
             assignment,
             call_id=call.id,
+            actor_id=actor.id if actor else None,
         )
         db.session.delete(assignment)
         db.session.flush()
@@ -292,11 +295,12 @@ def toggle_assignment(call: Call, proposal: Proposal, expert: User) -> bool:
         AssignmentAdded(proposal=proposal.reference, expert_id=expert.id),
         assignment,
         call_id=call.id,
+        actor_id=actor.id if actor else None,
     )
     return True
 
 
-def set_rapporteur(call: Call, proposal: Proposal, expert: User) -> None:
+def set_rapporteur(call: Call, proposal: Proposal, expert: User, *, actor: User | None) -> None:
     """Make ``expert`` the one rapporteur of ``proposal``.
 
     :raises ExpertError: wrong phase, or the expert is not assigned without a conflict.
@@ -322,11 +326,12 @@ def set_rapporteur(call: Call, proposal: Proposal, expert: User) -> None:
         RapporteurChosen(proposal=proposal.reference, expert_id=expert.id),
         chosen,
         call_id=call.id,
+        actor_id=actor.id if actor else None,
     )
     db.session.flush()
 
 
-def auto_assign(call: Call) -> AssignmentPlan:
+def auto_assign(call: Call, *, actor: User | None) -> AssignmentPlan:
     """Apply :func:`plan_assignments` to the call: new assignments and missing rapporteurs.
 
     :raises ExpertError: wrong phase.
@@ -355,6 +360,7 @@ def auto_assign(call: Call) -> AssignmentPlan:
         ),
         call,
         call_id=call.id,
+        actor_id=actor.id if actor else None,
     )
     db.session.flush()
     return plan

@@ -324,5 +324,6 @@ def reopen_review(review: Review, reason: str, *, actor: User | None = None) -> 
         ),
         review,
         call_id=call.id,
+        actor_id=actor.id if actor else None,
     )
     db.session.flush()

@@ -181,7 +181,7 @@ def _reminder(call: Call, expert: User, proposals: list[Proposal]) -> EmailMessa
     return build_message(expert.email, subject, body, to_name=expert.name)
 
 
-def send_reminders(call: Call, expert: User | None = None) -> int:
+def send_reminders(call: Call, expert: User | None = None, *, actor: User | None) -> int:
     """E-mail every expert with open work in ``call`` (or only ``expert``); returns how many.
 
     :raises ReminderError: the call is not in evaluation, or nobody has open work.
@@ -202,13 +202,14 @@ def send_reminders(call: Call, expert: User | None = None) -> int:
             ReminderSent(proposals=[p.reference for p in item.open]),
             item.expert,
             call_id=call.id,
+            actor_id=actor.id if actor else None,
         )
     db.session.flush()
     send_messages(messages)
     return len(messages)
 
 
-def set_due_date(call: Call, expert: User, due: date | None) -> int:
+def set_due_date(call: Call, expert: User, due: date | None, *, actor: User | None) -> int:
     """Give ``expert`` until ``due`` for their open work in ``call`` (None: the call deadline).
 
     Returns how many assignments changed.
@@ -229,6 +230,7 @@ def set_due_date(call: Call, expert: User, due: date | None) -> int:
         ),
         expert,
         call_id=call.id,
+        actor_id=actor.id if actor else None,
     )
     db.session.flush()
     return len(open_work)

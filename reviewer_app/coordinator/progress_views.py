@@ -45,7 +45,7 @@ def remind(key: str) -> Any:
     if form.expert_id.data:
         expert = expert_or_404(form.expert_id.data)
     try:
-        sent = send_reminders(call, expert)
+        sent = send_reminders(call, expert, actor=current_user)
     except MailError as exc:
         db.session.rollback()
         flash(
@@ -71,7 +71,7 @@ def due_date(key: str) -> Any:
         flash(_("Enter the due date as a date, e.g. 2026-12-31."), "error")
         return redirect(url_for(".progress", key=call.key))
     expert = expert_or_404(form.expert_id.data)
-    changed = set_due_date(call, expert, form.due_date.data)
+    changed = set_due_date(call, expert, form.due_date.data, actor=current_user)
     db.session.commit()
     flash(
         _("New due date for %(name)s on %(num)d open reviews.", name=expert.name, num=changed),

@@ -105,7 +105,7 @@ def new_proposal(key: str) -> Any:
         call,
         ProposalForm(),
         None,
-        lambda values: create_proposal(call, **values),
+        lambda values: create_proposal(call, actor=current_user, **values),
         lambda saved: _("Proposal %(ref)s is added.", ref=saved.reference),
     )
 
@@ -118,7 +118,7 @@ def edit_proposal(key: str, proposal_id: int) -> Any:
     proposal = _load_proposal(call, proposal_id)
 
     def save(values: dict[str, Any]) -> Proposal:
-        update_proposal(proposal, **values)
+        update_proposal(proposal, actor=current_user, **values)
         return proposal
 
     return _proposal_form_page(
@@ -204,6 +204,7 @@ def download_document(key: str, document_id: int) -> Any:
         DocumentDownloaded(proposal=document.proposal.reference, filename=document.filename),
         document,
         call_id=call.id,
+        actor_id=current_user.id,
     )
     db.session.commit()
     return send_file(
@@ -224,7 +225,7 @@ def delete_document(key: str, document_id: int) -> Any:
         abort(400)
     proposal_id, filename = document.proposal_id, document.filename
     refusal_goes_to(url_for(".proposal_detail", key=call.key, proposal_id=proposal_id))
-    remove_document(document)
+    remove_document(document, actor=current_user)
     db.session.commit()
     flash(_("%(file)s is removed.", file=filename), "success")
     return redirect(url_for(".proposal_detail", key=call.key, proposal_id=proposal_id))
@@ -246,7 +247,9 @@ def import_proposals(key: str) -> Any:
             add_error(form.file, _("Choose a CSV or JSON file to upload."))
         else:
             try:
-                added = import_rows(call, read_table(upload.read(), filename=upload.filename))
+                added = import_rows(
+                    call, read_table(upload.read(), filename=upload.filename), actor=current_user
+                )
             except ImportRejected as exc:
                 db.session.rollback()
                 errors = [str(e) for e in exc.errors]

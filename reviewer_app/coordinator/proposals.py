@@ -127,7 +127,7 @@ def _reference_taken(call: Call, reference: str, except_id: int | None = None) -
     return found is not None and found != except_id
 
 
-def create_proposal(call: Call, **values: Any) -> Proposal:
+def create_proposal(call: Call, *, actor: User | None, **values: Any) -> Proposal:
     """A new proposal of ``call`` from the form's fields (``PROPOSAL_FIELDS``).
 
     :raises ProposalError: the call is past set-up, or the reference is taken.
@@ -139,11 +139,18 @@ def create_proposal(call: Call, **values: Any) -> Proposal:
     proposal.country = proposal.country or None
     db.session.add(proposal)
     db.session.flush()
-    record(ProposalCreated(reference=proposal.reference), proposal, call_id=call.id)
+    record(
+        ProposalCreated(reference=proposal.reference),
+        proposal,
+        call_id=call.id,
+        actor_id=actor.id if actor else None,
+    )
     return proposal
 
 
-def update_proposal(proposal: Proposal, **values: Any) -> dict[str, tuple[str, str]]:
+def update_proposal(
+    proposal: Proposal, *, actor: User | None, **values: Any
+) -> dict[str, tuple[str, str]]:
     """Change a proposal's fields; returns what changed (old, new), as audited.
 
     :raises ProposalError: the call is past evaluation, or the new reference is taken.
@@ -167,6 +174,7 @@ def update_proposal(proposal: Proposal, **values: Any) -> dict[str, tuple[str, s
             ProposalUpdated(changes={k: list(v) for k, v in changes.items()}),
             proposal,
             call_id=call.id,
+            actor_id=actor.id if actor else None,
         )
     return changes
 
@@ -229,11 +237,12 @@ def attach_document(
         ),
         document,
         call_id=proposal.call_id,
+        actor_id=uploaded_by.id if uploaded_by else None,
     )
     return document
 
 
-def remove_document(document: Document) -> None:
+def remove_document(document: Document, *, actor: User | None) -> None:
     """:raises DocumentError: the call is past evaluation."""
     proposal = document.proposal
     if proposal.call.phase not in (Phase.SETUP, Phase.EVALUATION):
@@ -242,6 +251,7 @@ def remove_document(document: Document) -> None:
         DocumentDeleted(proposal=proposal.reference, filename=document.filename),
         document,
         call_id=proposal.call_id,
+        actor_id=actor.id if actor else None,
     )
     db.session.delete(document)
     db.session.flush()

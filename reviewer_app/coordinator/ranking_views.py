@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Response, render_template
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from ..audit.events import ExportDownloaded
 from ..auth.access import role_required
@@ -63,7 +64,12 @@ def ranking_download(key: str) -> Any:
     """The ranking as CSV: byte for byte what ``reviewer-app ranking KEY --format csv`` prints."""
     call = load_ranked_call(key)
     text = ranking_csv(rank_call(call))
-    record(ExportDownloaded(what="ranking", format="csv"), call, call_id=call.id)
+    record(
+        ExportDownloaded(what="ranking", format="csv"),
+        call,
+        call_id=call.id,
+        actor_id=current_user.id,
+    )
     db.session.commit()
     response = Response(text, mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{call.key}-ranking.csv"'

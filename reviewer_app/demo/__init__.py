@@ -264,6 +264,7 @@ def seed_demo(*, reset: bool = False, today: date | None = None) -> DemoSeed:
         title="EuroHPC AI Factories, first cut-off (demo: based on public announcements)",
         budget_eur=DEMO_BUDGET,
         deadline=today + timedelta(days=14),
+        actor=None,
     )
     criteria = {c.key: c for c in call.criteria}
     rows = demo_proposals()

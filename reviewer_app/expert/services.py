@@ -168,6 +168,7 @@ def declare(
         ),
         assignment,
         call_id=assignment.proposal.call_id,
+        actor_id=assignment.expert_id,
     )
     return declaration
 
@@ -220,6 +221,7 @@ def save_draft(
         ),
         review,
         call_id=assignment.proposal.call_id,
+        actor_id=assignment.expert_id,
     )
     return review
 
@@ -254,6 +256,7 @@ def submit_review(
         ),
         review,
         call_id=assignment.proposal.call_id,
+        actor_id=assignment.expert_id,
     )
     return review
 

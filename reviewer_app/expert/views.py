@@ -200,6 +200,7 @@ def download_document(assignment_id: int, document_id: int) -> Any:
         DocumentDownloaded(proposal=proposal.reference, filename=document.filename),
         document,
         call_id=proposal.call_id,
+        actor_id=current_user.id,
     )
     db.session.commit()
     response = send_file(

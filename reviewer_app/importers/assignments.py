@@ -14,6 +14,7 @@ from ..models import (
     Call,
     Phase,
     Proposal,
+    User,
 )
 from ..models.audit import record
 from ..planning.assignment import BlockReason, ExpertSlot, ProposalSlot, pair_block_reason
@@ -31,7 +32,7 @@ from .tables import Table
 # --- assignments --------------------------------------------------------------------------------
 
 
-def import_assignments(call: Call, table: Table) -> list[Assignment]:
+def import_assignments(call: Call, table: Table, *, actor: User | None) -> list[Assignment]:
     """Assign experts to proposals of ``call`` (columns ``proposal``: reference, ``expert``:
     e-mail; optional ``rapporteur``: yes/no), in the ``setup`` or ``evaluation`` phase.
 
@@ -115,5 +116,6 @@ def import_assignments(call: Call, table: Table) -> list[Assignment]:
             AssignmentAdded(proposal=assignment.proposal.reference, expert_id=assignment.expert_id),
             assignment,
             call_id=call.id,
+            actor_id=actor.id if actor else None,
         )
     return assignments

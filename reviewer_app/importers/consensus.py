@@ -22,6 +22,7 @@ from ..models import (
     Phase,
     Proposal,
     SavedThrough,
+    User,
     utcnow,
 )
 from ..models.audit import record
@@ -38,7 +39,9 @@ from .tables import Table
 # --- consensus ----------------------------------------------------------------------------------
 
 
-def import_consensus(call: Call, table: Table, *, replace: bool = False) -> list[ConsensusReport]:
+def import_consensus(
+    call: Call, table: Table, *, actor: User | None, replace: bool = False
+) -> list[ConsensusReport]:
     """Record final consensus scores (call in ``consensus``): per row a score and a comment for
     every criterion (columns ``proposal``, then ``<key>`` and ``<key>_comment``), and optionally
     a ``justification``. The rules of finalising on the consensus page apply: the comments go
@@ -158,5 +161,6 @@ def import_consensus(call: Call, table: Table, *, replace: bool = False) -> list
             ),
             report,
             call_id=call.id,
+            actor_id=actor.id if actor else None,
         )
     return [report for report, *_ in reports]

@@ -17,6 +17,7 @@ from ..models import (
     Call,
     Phase,
     Proposal,
+    User,
 )
 from ..models.audit import record
 from .checks import PROPOSAL_COLUMNS, PROPOSAL_TEXT_COLUMNS, Check, check_phase, country_message
@@ -25,7 +26,7 @@ from .tables import Table
 # --- proposals ----------------------------------------------------------------------------------
 
 
-def import_proposals(call: Call, table: Table) -> list[Proposal]:
+def import_proposals(call: Call, table: Table, *, actor: User | None) -> list[Proposal]:
     """Add the table's proposals to ``call`` (in the ``setup`` phase).
 
     Columns ``reference`` and ``title`` are required; ``acronym``, ``applicant``, ``country``,
@@ -116,5 +117,6 @@ def import_proposals(call: Call, table: Table) -> list[Proposal]:
         ProposalsImported(count=len(proposals), references=[p.reference for p in proposals]),
         call,
         call_id=call.id,
+        actor_id=actor.id if actor else None,
     )
     return proposals

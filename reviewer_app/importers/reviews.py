@@ -22,6 +22,7 @@ from ..models import (
     Review,
     ReviewStatus,
     SavedThrough,
+    User,
     utcnow,
 )
 from ..models.audit import record
@@ -39,7 +40,9 @@ def score_columns(scheme: Scheme) -> tuple[str, ...]:
     return tuple(col for key in scheme.criterion_keys for col in (key, f"{key}_comment"))
 
 
-def import_reviews(call: Call, table: Table, *, replace: bool = False) -> list[Review]:
+def import_reviews(
+    call: Call, table: Table, *, actor: User | None, replace: bool = False
+) -> list[Review]:
     """Record offline reviews (call in ``evaluation``): per row a no-conflict declaration and a
     submitted review with a score and a comment for every criterion.
 
@@ -161,6 +164,7 @@ def import_reviews(call: Call, table: Table, *, replace: bool = False) -> list[R
             ),
             review,
             call_id=call.id,
+            actor_id=actor.id if actor else None,
         )
     return [review for review, *_ in reviews]
 

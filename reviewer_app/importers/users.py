@@ -21,7 +21,7 @@ from .tables import Table
 # --- users --------------------------------------------------------------------------------------
 
 
-def import_users(table: Table) -> list[User]:
+def import_users(table: Table, *, actor: User | None) -> list[User]:
     """Create the table's users (columns ``email``, ``name``, ``role``; optional
     ``organisation``, ``country``, ``language``), without passwords: each needs an invitation.
 
@@ -79,5 +79,9 @@ def import_users(table: Table) -> list[User]:
     db.session.add_all(users)
     db.session.flush()
     for user in users:
-        record(UserCreated(email=user.email, role=user.role.value), user)
+        record(
+            UserCreated(email=user.email, role=user.role.value),
+            user,
+            actor_id=actor.id if actor else None,
+        )
     return users

@@ -15,8 +15,6 @@ import itertools
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from flask import has_request_context
-from flask_login import current_user
 from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -93,15 +91,15 @@ def record(
     obj: Any = None,
     *,
     call_id: int | None = None,
-    actor_id: int | None = None,
+    actor_id: int | None,
     at: datetime | None = None,
 ) -> AuditEvent:
     """Add an audit event to the session (the caller's commit makes it durable with the change).
 
-    ``actor_id`` defaults to the signed-in user; the CLI passes None for "system".
+    ``actor_id`` is always given, by the service that acts for someone: the web passes the
+    signed-in user down, the command line and background jobs pass who they act for, None for
+    "system" (the record never guesses from the request, which a job does not have).
     """
-    if actor_id is None and has_request_context() and current_user.is_authenticated:
-        actor_id = current_user.id
     event_ = AuditEvent(
         at=at or utcnow(),
         action=data.action,

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Response, abort, flash, redirect, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from ..audit.events import ReportDownloaded, ReportKind
@@ -47,6 +48,7 @@ def _download(
         ),
         call,
         call_id=call.id,
+        actor_id=current_user.id,
     )
     db.session.commit()
     response = Response(report.content, mimetype=mimetype)

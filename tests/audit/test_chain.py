@@ -19,7 +19,7 @@ from reviewer_app.models.audit import AuditHead, chain_of, record
 def history(evaluated_call):
     """Assignments and a phase move by the services, then a few more events."""
     for _ in range(3):
-        record(DemoSeeded(), evaluated_call, call_id=evaluated_call.id)
+        record(DemoSeeded(), evaluated_call, call_id=evaluated_call.id, actor_id=None)
     db.session.commit()
     return evaluated_call
 
@@ -148,6 +148,7 @@ def test_concurrent_writers_never_fork_a_chain(app, history) -> None:
                         PhaseMoved(from_phase=Phase.EVALUATION, to_phase=Phase.EVALUATION),
                         None,
                         call_id=call_id,
+                        actor_id=None,
                     )
                     db.session.commit()
                 db.session.remove()

@@ -77,7 +77,7 @@ def test_pages_of_the_log(client, login_as, make_user, evaluated_call, monkeypat
 
 def test_a_broken_chain_shows_on_the_page(client, login_as, make_user, evaluated_call) -> None:
     for _ in range(2):
-        record(DemoSeeded(), evaluated_call, call_id=evaluated_call.id)
+        record(DemoSeeded(), evaluated_call, call_id=evaluated_call.id, actor_id=None)
     db.session.commit()
     with db.engine.begin() as connection:
         connection.execute(

@@ -149,8 +149,10 @@ def test_toggle_assign_and_unassign(client, coordinator, setup_call) -> None:
     assert _assignments() == {(proposals[0].id, experts[3].id)}
     client.post(f"/calls/{call.key}/assignments/toggle", data=pair)
     assert _assignments() == set()
-    actions = db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
-    assert actions[-2:] == ["assignment.add", "assignment.remove"]
+    events = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
+    assert [e.action for e in events[-2:]] == ["assignment.add", "assignment.remove"]
+    # The view passes the signed-in coordinator down; the record never guesses it.
+    assert {e.actor_id for e in events[-2:]} == {coordinator.id}
 
 
 def test_toggle_refuses_blocked_experts_and_started_work(
@@ -294,7 +296,7 @@ def test_a_concurrent_duplicate_is_reported_not_a_server_error(
     pair = {"proposal_id": proposals[0].id, "expert_id": people[3].id}
     make_assignment(proposals[0], people[3])
 
-    def insert_again(_call, proposal, expert) -> bool:
+    def insert_again(_call, proposal, expert, *, actor) -> bool:
         # What the second request does when it read "not assigned" before the first committed.
         expert_views.db.session.add(Assignment(proposal_id=proposal.id, expert_id=expert.id))
         expert_views.db.session.flush()

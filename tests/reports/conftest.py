@@ -120,6 +120,7 @@ def build_scene() -> Scene:
         key="aif-test",
         title="AI Factories – Prüfaufruf",
         budget_eur=Decimal("2500000.00"),
+        actor=None,
     )
     call.phase = Phase.RANKING
     experts = [

@@ -158,8 +158,13 @@ def test_the_report_carries_the_audit_chain_head_and_verify_checks_it(
     assert f"event {newest.seq}: {newest.digest}" in printed
 
     # A download (a read) and a later write leave the report valid against the database.
-    record(ReportDownloaded(kind="decision", language="en"), scene.call, call_id=scene.call.id)
-    record(DemoSeeded(), scene.call, call_id=scene.call.id)
+    record(
+        ReportDownloaded(kind="decision", language="en"),
+        scene.call,
+        call_id=scene.call.id,
+        actor_id=None,
+    )
+    record(DemoSeeded(), scene.call, call_id=scene.call.id, actor_id=None)
     db.session.commit()
     result = runner.invoke(args=["report", "verify", str(path), "--against", "aif-test"])
     assert result.exit_code == 0, result.output
@@ -186,7 +191,12 @@ def test_a_download_does_not_change_the_next_report(
 
     first, second = tmp_path / "1.pdf", tmp_path / "2.pdf"
     assert runner.invoke(args=["report", "aif-test", "-o", str(first)]).exit_code == 0
-    record(ReportDownloaded(kind="decision", language="en"), scene.call, call_id=scene.call.id)
+    record(
+        ReportDownloaded(kind="decision", language="en"),
+        scene.call,
+        call_id=scene.call.id,
+        actor_id=None,
+    )
     db.session.commit()
     assert runner.invoke(args=["report", "aif-test", "-o", str(second)]).exit_code == 0
     assert first.read_bytes() == second.read_bytes()
