@@ -26,6 +26,8 @@ from reviewer_app.extensions import db as _db
 from reviewer_app.models import Assignment, Call, Proposal, Role, User
 from reviewer_app.scoring.scheme_parser import load_scheme_file
 
+from .factories import COMMENT, advance_call, write_review
+
 ROOT = Path(__file__).resolve().parent.parent
 CRITERIA_DIR = ROOT / "criteria"
 DEMO_SCHEME = CRITERIA_DIR / "ai-factories-2024.toml"
@@ -300,34 +302,15 @@ def evaluated_call(app_ctx: Flask, make_call, make_user, make_proposal) -> Call:
     return call
 
 
-# --- the world, built through the services ---------------------------------------------------
+# --- the world, built through the services (tests/factories.py) ---------------------------------------------------
 # Tests build reviews, consensus reports and phase moves the way users do, through the service
 # functions the pages call, so a test never holds rows only its reader knows.
-
-COMMENT = "A comment long enough for the scheme's minimum, written by the test. " * 2
 
 
 @pytest.fixture
 def advance(app_ctx: Flask) -> Callable[..., Call]:
     """Move ``call`` forward, phase by phase, to ``to`` (every confirmation given)."""
-    from reviewer_app.coordinator.phases import move_phase, next_phase
-
-    def move(call: Call, *, to: Any, actor: User | None = None) -> Call:
-        while call.phase is not to:
-            step = next_phase(call.phase)
-            assert step is not None, f"{call.key} cannot move past {call.phase} to {to}"
-            move_phase(
-                call,
-                step,
-                confirm_open_reviews=True,
-                confirm_unfinished_consensus=True,
-                confirm_close=True,
-                actor=actor,
-            )
-            _db.session.commit()
-        return call
-
-    return move
+    return advance_call
 
 
 @pytest.fixture
@@ -335,13 +318,6 @@ def make_review(app_ctx: Flask) -> Callable[..., Any]:
     """A review written as the expert writes it: declaration, then the save (or submit) of
     the review page. ``value`` gives every criterion the same score; ``values`` one each.
     The call must be in its evaluation phase, as for the expert."""
-    from reviewer_app.expert.services import (
-        ScoreInput,
-        current_version,
-        declare,
-        save_draft,
-        submit_review,
-    )
 
     def make(
         assignment: Assignment,
@@ -351,15 +327,8 @@ def make_review(app_ctx: Flask) -> Callable[..., Any]:
         values: dict[str, str] | None = None,
         comment: str = COMMENT,
     ) -> Any:
-        if assignment.declaration is None:
-            declare(assignment, has_conflict=False, reason="", confidentiality_accepted=True)
         criteria = assignment.proposal.call.criteria
-        given = {
-            c.key: ScoreInput(Decimal((values or {}).get(c.key, value)), comment) for c in criteria
-        }
-        write = submit_review if submitted else save_draft
-        review = write(assignment, current_version(assignment), given)
-        _db.session.commit()
-        return review
+        given = {c.key: (values or {}).get(c.key, value) for c in criteria}
+        return write_review(assignment, given, submitted=submitted, comment=comment)
 
     return make

@@ -44,29 +44,19 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
-from reviewer_app.expert.services import declare
+from reviewer_app.consensus.services import record_minority_view, respond
+from reviewer_app.consensus.services import save_draft as consensus_draft
 from reviewer_app.extensions import db
 from reviewer_app.models import (
     Call,
-    ConflictDeclaration,
-    ConsensusApproval,
-    ConsensusMinorityView,
-    ConsensusReport,
-    ConsensusScore,
-    Criterion,
     Decision,
     DecisionOutcome,
     Document,
     Phase,
-    Review,
-    ReviewStatus,
-    SavedThrough,
-    Score,
-    utcnow,
 )
-from reviewer_app.models.versions import keep_version
 
 from .conftest import PASSWORD
+from .factories import advance_call, declare_for, write_review
 
 
 class Actor(StrEnum):
@@ -313,32 +303,6 @@ class World:
     emails: dict[Actor, str]
 
 
-def _review(
-    assignment: Any, criteria: list[Criterion], comment: str, *, submitted: bool = True
-) -> Review:
-    review = Review(
-        assignment=assignment,
-        status=ReviewStatus.SUBMITTED if submitted else ReviewStatus.DRAFT,
-        submitted_at=utcnow() if submitted else None,
-    )
-    review.scores = [
-        Score(criterion=c, value=Decimal("4"), comment=f"{comment} on {c.key}.") for c in criteria
-    ]
-    db.session.add(review)
-    return review
-
-
-def _declare(assignment: Any, reason: str = "") -> None:
-    db.session.add(
-        ConflictDeclaration(
-            assignment=assignment,
-            has_conflict=bool(reason),
-            reason=reason,
-            confidentiality_accepted=not reason,
-        )
-    )
-
-
 def plant_world(make_user: Any, make_call: Any, make_proposal: Any, make_assignment: Any) -> World:
     users = {
         Actor.COORDINATOR: make_user("coordinator", name="Clara Coordinator"),
@@ -349,8 +313,8 @@ def plant_world(make_user: Any, make_call: Any, make_proposal: Any, make_assignm
     }
     rapporteur = make_user("expert", name=R_NAME)
     drafter = make_user("expert", name=D_NAME)
-    call = make_call(phase=Phase.CONSENSUS, key="access-call", deadline=date(2030, 1, 31))
-    criteria = list(call.criteria)
+    call = make_call(key="access-call", deadline=date(2030, 1, 31))
+    keys = [c.key for c in call.criteria]
     p = make_proposal(
         call,
         reference="ACC-P",
@@ -365,27 +329,28 @@ def plant_world(make_user: Any, make_call: Any, make_proposal: Any, make_assignm
     x = make_assignment(p, users[Actor.CONFLICTED])
     d = make_assignment(p, drafter)
     n = make_assignment(q, users[Actor.UNASSIGNED], is_rapporteur=True)
-    with db.session.no_autoflush:
-        for assignment in (a, r, d, n):
-            _declare(assignment)
-    # Through the real writer, so that the reason is in the audit log too (coordinators only).
-    declare(x, has_conflict=True, reason=REASON, confidentiality_accepted=False)
-    with db.session.no_autoflush:
-        review = _review(a, criteria, A_COMMENT)
-        _review(r, criteria, R_COMMENT)
-        _review(n, criteria, N_COMMENT)
-        _review(d, criteria, DRAFT, submitted=False)
-        report = ConsensusReport(
-            proposal=p, rapporteur_id=rapporteur.id, justification=f"{JUSTIFICATION}."
-        )
-        report.scores = [
-            ConsensusScore(criterion=c, value=Decimal("4"), comment=f"{CONSENSUS} on {c.key}.")
-            for c in criteria
-        ]
-        report.approvals = [
-            ConsensusApproval(expert=users[Actor.ASSIGNED], approved=False, comment=APPROVAL)
-        ]
-        report.minority_views = [ConsensusMinorityView(expert=users[Actor.ASSIGNED], text=MINORITY)]
+    for name in ("Quiet Expert One", "Quiet Expert Two"):  # Q staffed, so evaluation may start
+        make_assignment(q, make_user("expert", name=name))
+    # Everything an expert or the rapporteur writes goes through their services, so that the
+    # audit log holds it as it would (the conflict's reason: coordinators only).
+    advance_call(call, Phase.EVALUATION)
+    declare_for(x, conflict=REASON)
+    review = write_review(a, dict.fromkeys(keys, "4"), comment=f"{A_COMMENT}.")
+    write_review(r, dict.fromkeys(keys, "4"), comment=f"{R_COMMENT}.")
+    write_review(n, dict.fromkeys(keys, "4"), comment=f"{N_COMMENT}.")
+    write_review(d, dict.fromkeys(keys, "4"), comment=f"{DRAFT}.", submitted=False)
+    advance_call(call, Phase.CONSENSUS)
+    consensus_draft(
+        p,
+        rapporteur,
+        {k: (Decimal("4"), f"{CONSENSUS} on {k}, as the panel agreed it.") for k in keys},
+        version=None,
+        justification=f"{JUSTIFICATION}.",
+    )
+    respond(p, users[Actor.ASSIGNED], approved=False, comment=APPROVAL)
+    record_minority_view(p, users[Actor.ASSIGNED], users[Actor.ASSIGNED].id, MINORITY)
+    # Planted, as an edited row would be: a decision while the call is still in consensus, and
+    # a document whose bytes are a marker; neither may show to anyone the table does not name.
     content = f"%PDF-1.4 {DOCUMENT_TEXT}".encode()
     document = Document(
         proposal=p,
@@ -396,11 +361,7 @@ def plant_world(make_user: Any, make_call: Any, make_proposal: Any, make_assignm
         content=content,
     )
     decision = Decision(proposal=p, outcome=DecisionOutcome.FUNDED, rationale=RATIONALE)
-    db.session.add_all([report, document, decision])
-    db.session.commit()
-    # Versions as every writer keeps them, so that the history page has something to show.
-    for saved in (*db.session.scalars(select(Review)), report):
-        keep_version(saved, SavedThrough.PAGE, saved_by_id=None)
+    db.session.add_all([document, decision])
     db.session.commit()
     return World(
         call_key=call.key,

@@ -6,57 +6,36 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from reviewer_app.extensions import db
 from reviewer_app.models import (
     Assignment,
     Call,
-    ConflictDeclaration,
     Phase,
     Proposal,
     Review,
     ReviewStatus,
     Role,
-    Score,
     User,
-    utcnow,
 )
+
+from ..factories import advance_call, declare_for, write_review
 
 
 def submit_review(
     assignment: Assignment,
     scores: dict[str, str | Decimal],
     *,
-    comment: str = "",
+    comment: str | None = None,
     status: ReviewStatus = ReviewStatus.SUBMITTED,
 ) -> Review:
-    """A review with one score per criterion key; comments say who wrote them."""
-    db.session.add(
-        ConflictDeclaration(
-            assignment=assignment, has_conflict=False, confidentiality_accepted=True
-        )
+    """A review with one score per criterion key, written through the expert's services (the
+    call is in evaluation); comments say who wrote them."""
+    return write_review(
+        assignment, scores, submitted=status is ReviewStatus.SUBMITTED, comment=comment
     )
-    criteria = {c.key: c for c in assignment.proposal.call.criteria}
-    review = Review(
-        assignment=assignment,
-        status=status,
-        submitted_at=utcnow() if status is ReviewStatus.SUBMITTED else None,
-        scores=[
-            Score(
-                criterion=criteria[key],
-                value=Decimal(value),
-                comment=comment or f"{key} comment from reviewer {assignment.expert_id}",
-            )
-            for key, value in scores.items()
-        ],
-    )
-    db.session.add(review)
-    db.session.commit()
-    return review
 
 
 def declare_conflict(assignment: Assignment, reason: str = "Former colleague") -> None:
-    db.session.add(ConflictDeclaration(assignment=assignment, has_conflict=True, reason=reason))
-    db.session.commit()
+    declare_for(assignment, conflict=reason)
 
 
 def uniform(value: str) -> dict[str, str]:
@@ -88,12 +67,12 @@ SCENARIO: dict[str, tuple[str | None, list[dict[str, str]]]] = {
 def build_scenario(make_call, make_proposal, make_user, make_assignment, **call_overrides):
     """Seven proposals around a 3.5 M EUR funding line: a tie, a disagreement, a proposal below
     threshold, an incomplete one and one without a funding amount."""
-    call_overrides.setdefault("phase", Phase.RANKING)
+    phase = call_overrides.pop("phase", Phase.RANKING)
     call_overrides.setdefault("budget_eur", Decimal("3500000"))
     call = make_call(**call_overrides)
     experts = [make_user(Role.EXPERT) for _ in range(3)]
     proposals = {}
-    for reference, (funding, reviews) in SCENARIO.items():
+    for reference, (funding, _reviews) in SCENARIO.items():
         proposal = make_proposal(
             call,
             reference=reference,
@@ -102,8 +81,11 @@ def build_scenario(make_call, make_proposal, make_user, make_assignment, **call_
         proposals[reference] = proposal
         for index, expert in enumerate(experts):
             assignment = make_assignment(proposal, expert, is_rapporteur=index == 0)
-            if index < len(reviews):
-                submit_review(assignment, reviews[index])
+    advance_call(call, Phase.EVALUATION)
+    for reference, (_funding, reviews) in SCENARIO.items():
+        for assignment, values in zip(proposals[reference].assignments, reviews, strict=False):
+            submit_review(assignment, values)
+    advance_call(call, phase)
     return call, proposals
 
 
@@ -136,7 +118,7 @@ def build_panel(
     **call_overrides: Any,
 ) -> Panel:
     """A proposal of a call in ``phase`` with three experts (the first is the rapporteur)."""
-    call = make_call(phase=phase, **call_overrides)
+    call = make_call(**call_overrides)
     proposal = make_proposal(call)
     experts = [make_user(Role.EXPERT, name=n) for n in ("Ada Lovelace", "Bob Noyce", "Cy Ray")]
     assignments = [
@@ -147,7 +129,9 @@ def build_panel(
         {"compute": "4.5", "expertise": "3", "funding": "3"},
         {"compute": "3", "expertise": "3", "funding": "4"},
     ]
+    advance_call(call, Phase.EVALUATION)
     for assignment, values, done in zip(assignments, scores, submit, strict=False):
         if done:
             submit_review(assignment, values)
+    advance_call(call, phase)
     return Panel(call, proposal, experts[0], experts, assignments, make_user(Role.COORDINATOR))

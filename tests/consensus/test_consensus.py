@@ -27,6 +27,7 @@ from reviewer_app.pseudonyms import letter
 from reviewer_app.ranking import rank_call
 from reviewer_app.scoring.scheme import Scale
 
+from ..factories import advance_call
 from .helpers import GREEK, declare_conflict, submit_review
 
 HALF_POINTS = Scale(Decimal(0), Decimal(5), Decimal("0.5"))
@@ -259,8 +260,9 @@ def test_expert_without_a_submitted_review_sees_no_other_review(panel, login_as)
 def test_draft_review_does_not_open_the_page(panel, login_as) -> None:
     from reviewer_app.models import ReviewStatus
 
-    p = panel(submit=(True, True, False))
+    p = panel(submit=(True, True, False), phase=Phase.EVALUATION)
     submit_review(p.assignments[2], {"compute": "3"}, status=ReviewStatus.DRAFT)
+    advance_call(p.call, Phase.CONSENSUS)
     assert login_as(p.experts[2]).get(url(p)).status_code == 403
 
 

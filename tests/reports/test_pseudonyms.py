@@ -13,6 +13,7 @@ from reviewer_app.reports.decision import decision_report
 from reviewer_app.reports.records import load_records
 
 from ..consensus.helpers import submit_review
+from ..factories import advance_call
 
 
 def test_letters_follow_the_panel_order_and_skip_conflicts() -> None:
@@ -23,21 +24,26 @@ def test_letters_follow_the_panel_order_and_skip_conflicts() -> None:
 def test_expert_a_is_the_same_person_on_the_page_and_in_the_report(
     make_call, make_proposal, make_user, login_as
 ) -> None:
-    call = make_call(phase=Phase.CONSENSUS, anonymise_experts=True)
+    call = make_call(anonymise_experts=True)
     proposal = make_proposal(call, reference="AIF-GR")
     # Accounts made in one order, assigned in the other: the two orders disagree.
     first, second, third = (make_user(Role.EXPERT) for _ in range(3))
     scores = {first.id: "4", second.id: "3.5", third.id: "3"}
+    assignments = []
     for expert in (third, second, first):
         assignment = Assignment(proposal=proposal, expert=expert, is_rapporteur=expert is third)
         db.session.add(assignment)
         db.session.flush()
+        assignments.append(assignment)
+    db.session.commit()
+    advance_call(call, Phase.EVALUATION)
+    for assignment in assignments:
         submit_review(
             assignment,
-            {"compute": scores[expert.id], "expertise": "3", "funding": "3"},
-            comment=f"by account {expert.id}",
+            {"compute": scores[assignment.expert_id], "expertise": "3", "funding": "3"},
+            comment=f"by account {assignment.expert_id}",
         )
-    db.session.commit()
+    advance_call(call, Phase.CONSENSUS)
 
     page = login_as(third).get(f"/consensus/proposals/{proposal.id}").get_data(as_text=True)
     # On the page, Expert A's column holds the compute score of the first assignment (third).

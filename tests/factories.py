@@ -1,0 +1,114 @@
+"""The world, built through the services: reviews, declarations and phase moves are made the
+way users make them, by the service functions the pages call, so a test never holds rows that
+only its reader knows. The fixtures in conftest.py and the scenario builders use these."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from reviewer_app.extensions import db
+from reviewer_app.models import Assignment, Call, Phase, Review, User
+
+COMMENT = "A comment long enough for the scheme's minimum, written by the test. " * 2
+
+
+def decide_as_ranked(call: Call, actor: User) -> None:
+    """Record, for every proposal without a decision, the outcome its ranking status suggests
+    (an incomplete one is rejected, with a rationale), as a coordinator accepting the page's
+    suggestions would."""
+    from reviewer_app.coordinator.decisions import (
+        DecisionEntry,
+        missing_decisions,
+        prefill_outcome,
+        record_decisions,
+    )
+    from reviewer_app.models import DecisionOutcome
+    from reviewer_app.ranking import rank_call
+
+    ranking = rank_call(call)
+    entries = []
+    for proposal in missing_decisions(call):
+        outcome = prefill_outcome(ranking.row(proposal.reference).status)
+        if outcome is None:
+            entries.append(
+                DecisionEntry(proposal, DecisionOutcome.REJECTED, "The evaluation is incomplete.")
+            )
+        else:
+            entries.append(DecisionEntry(proposal, outcome))
+    record_decisions(call, entries, actor, ranking)
+    db.session.commit()
+
+
+def advance_call(call: Call, to: Phase, *, actor: User | None = None) -> Call:
+    """Move ``call`` forward, phase by phase, to ``to`` (every confirmation given). Closing the
+    call needs a decision for every proposal: the ones missing are recorded as the ranking
+    suggests (``decide_as_ranked``), by ``actor`` or a coordinator made for it."""
+    from reviewer_app.coordinator.phases import move_phase, next_phase
+
+    while call.phase is not to:
+        step = next_phase(call.phase)
+        assert step is not None, f"{call.key} cannot move past {call.phase} to {to}"
+        if step is Phase.DECIDED:
+            decide_as_ranked(call, actor or _decider())
+        move_phase(
+            call,
+            step,
+            confirm_open_reviews=True,
+            confirm_unfinished_consensus=True,
+            confirm_close=True,
+            actor=actor,
+        )
+        db.session.commit()
+    return call
+
+
+def _decider() -> User:
+    from reviewer_app.models import Role
+
+    user = User(email="decider@example.org", name="Deciding coordinator", role=Role.COORDINATOR)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def declare_for(assignment: Assignment, *, conflict: str | None = None) -> None:
+    """The expert's declaration: no conflict (confidentiality accepted), or ``conflict``."""
+    from reviewer_app.expert.services import declare
+
+    declare(
+        assignment,
+        has_conflict=conflict is not None,
+        reason=conflict or "",
+        confidentiality_accepted=conflict is None,
+    )
+    db.session.commit()
+
+
+def write_review(
+    assignment: Assignment,
+    values: dict[str, Any],
+    *,
+    submitted: bool = True,
+    comment: str | None = None,
+) -> Review:
+    """The expert's review as the review page writes it: declaration first, then a save (or a
+    submit) with one score per key of ``values``. The call must be in evaluation, as for the
+    expert. A comment shorter than the scheme's minimum is padded to it."""
+    from reviewer_app.expert.services import ScoreInput, current_version, save_draft, submit_review
+
+    if assignment.declaration is None:
+        declare_for(assignment)
+    call = assignment.proposal.call
+    minimum = call.scheme.rules.comment_min_chars
+
+    def text(key: str) -> str:
+        given = comment if comment is not None else f"{key} comment from reviewer "
+        given = given if comment is not None else given + str(assignment.expert_id)
+        return given if len(given) >= minimum else f"{given} ".ljust(minimum, "·")
+
+    given = {key: ScoreInput(Decimal(value), text(key)) for key, value in values.items()}
+    write = submit_review if submitted else save_draft
+    review = write(assignment, current_version(assignment), given)
+    db.session.commit()
+    return review
