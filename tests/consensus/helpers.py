@@ -72,6 +72,7 @@ def build_scenario(make_call, make_proposal, make_user, make_assignment, **call_
     call = make_call(**call_overrides)
     experts = [make_user(Role.EXPERT) for _ in range(3)]
     proposals = {}
+    panels: dict[str, list[Assignment]] = {}  # in the experts' order, as the scores are listed
     for reference, (funding, _reviews) in SCENARIO.items():
         proposal = make_proposal(
             call,
@@ -79,11 +80,13 @@ def build_scenario(make_call, make_proposal, make_user, make_assignment, **call_
             requested_funding_eur=Decimal(funding) if funding else None,
         )
         proposals[reference] = proposal
-        for index, expert in enumerate(experts):
-            assignment = make_assignment(proposal, expert, is_rapporteur=index == 0)
+        panels[reference] = [
+            make_assignment(proposal, expert, is_rapporteur=index == 0)
+            for index, expert in enumerate(experts)
+        ]
     advance_call(call, Phase.EVALUATION)
     for reference, (_funding, reviews) in SCENARIO.items():
-        for assignment, values in zip(proposals[reference].assignments, reviews, strict=False):
+        for assignment, values in zip(panels[reference], reviews, strict=False):
             submit_review(assignment, values)
     advance_call(call, phase)
     return call, proposals

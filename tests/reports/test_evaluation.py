@@ -32,7 +32,11 @@ def without_experts(ranking):  # type: ignore[no-untyped-def]
     """Rows with the expert ids dropped: the JSON uses pseudonyms, the database account ids."""
     return [
         dataclasses.replace(
-            row, criteria=tuple(dataclasses.replace(c, by_expert=()) for c in row.criteria)
+            row,
+            criteria=tuple(
+                dataclasses.replace(c, given=tuple(("", v) for v in c.individual))
+                for c in row.criteria
+            ),
         )
         for row in ranking.rows
     ]
