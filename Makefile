@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DEMO_DB := $(CURDIR)/instance/demo.db
 PYTEST_WORKERS ?= 2
 
-.PHONY: demo test install dev lint types unit translations serve clean
+.PHONY: demo test install dev lint types unit translations serve clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,3 +52,10 @@ test: lint types unit
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-artifacts
+
+# Benchmarks, not tests: figures beside their floors, measured in the same run
+# (benchmarks/README.md). BENCH_DATABASE_URL adds a run on PostgreSQL (its tables are replaced).
+bench: dev translations
+	$(BIN)/python benchmarks/ranking_bench.py
+	if [ -n "$$BENCH_DATABASE_URL" ]; then $(BIN)/python benchmarks/ranking_bench.py --database-url "$$BENCH_DATABASE_URL"; fi
+	$(BIN)/python benchmarks/report_bench.py --demo-only

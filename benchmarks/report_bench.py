@@ -20,13 +20,10 @@ from __future__ import annotations
 
 import argparse
 import io
-import random
 import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -65,92 +62,20 @@ def seed_demo_call() -> str:
 
 
 def seed_synthetic_call(proposals: int, reviews: int, experts: int = 60) -> str:
-    """``proposals`` proposals with ``reviews`` submitted reviews each, comments included."""
-    from reviewer_app.coordinator.calls import create_call
+    """``proposals`` proposals with ``reviews`` submitted reviews each, comments included: the
+    call ``reviewer-app demo --synthetic`` makes."""
+    from reviewer_app.demo.synthetic import seed_synthetic
     from reviewer_app.extensions import db
-    from reviewer_app.models import (
-        Assignment,
-        ConflictDeclaration,
-        Phase,
-        Proposal,
-        Review,
-        ReviewStatus,
-        Role,
-        Score,
-        User,
-    )
-    from reviewer_app.models.audit import record
-    from reviewer_app.scoring.scheme_parser import load_scheme_file
 
-    scheme_path = ROOT / "criteria" / "ai-factories-2024.toml"
-    call = create_call(
-        load_scheme_file(scheme_path),
-        scheme_path.read_text(encoding="utf-8"),
+    seed_synthetic(
         key="synthetic",
-        title=f"Synthetic call, {proposals:,} proposals × {reviews} reviews",
-        budget_eur=Decimal(proposals) * Decimal("400000"),
-        actor=None,
+        proposals=proposals,
+        experts=max(experts, reviews + 1),
+        reviews_per_proposal=reviews,
+        seed=1000,
     )
-    call.phase = Phase.RANKING
-    people = [
-        User(email=f"e{i}@example.org", name=f"Expert {i}", role=Role.EXPERT)
-        for i in range(experts)
-    ]
-    db.session.add_all(people)
-    db.session.flush()
-    record(
-        "call.phase",
-        call,
-        call_id=call.id,
-        actor_id=None,
-        from_phase="setup",
-        to_phase="evaluation",
-    )
-    rng = random.Random(1000)
-    criteria = list(call.criteria)
-    steps = [Decimal(n) / 2 for n in range(2, 11)]  # 1.0 .. 5.0
-    submitted = datetime(2025, 2, 1, 12, 0, 0)
-    for n in range(proposals):
-        proposal = Proposal(
-            call=call,
-            reference=f"SYN-{n:05d}",
-            acronym=f"SYN{n}",
-            title=f"Synthetic proposal {n} on AI-optimised computing for Europe",
-            applicant=f"Applicant organisation {n % 97}",
-            country=("DE", "FR", "IT", "ES", "FI", "SE", "GR")[n % 7],
-            requested_funding_eur=Decimal(rng.randrange(200, 900)) * 1000,
-        )
-        db.session.add(proposal)
-        base = rng.choice(steps)
-        for expert in rng.sample(people, reviews):
-            assignment = Assignment(proposal=proposal, expert=expert)
-            assignment.declaration = ConflictDeclaration(
-                has_conflict=False, confidentiality_accepted=True
-            )
-            review = Review(
-                assignment=assignment, status=ReviewStatus.SUBMITTED, submitted_at=submitted
-            )
-            review.scores = [
-                Score(
-                    criterion=c,
-                    value=min(
-                        Decimal(5),
-                        max(
-                            Decimal(0), base + Decimal(rng.choice(("-1", "-0.5", "0", "0.5", "1")))
-                        ),
-                    ),
-                    comment=f"Assessment of {c.title.lower()} for proposal {n}: adequate, "
-                    "with a number of shortcomings in the plan and its risks.",
-                )
-                for c in criteria
-            ]
-            db.session.add(assignment)
-            db.session.add(review)
-        if n % 200 == 199:
-            db.session.flush()
-    submitted += timedelta(days=1)
     db.session.commit()
-    return call.key
+    return "synthetic"
 
 
 def measure(

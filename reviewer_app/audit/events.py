@@ -514,6 +514,26 @@ class DemoSeeded(AuditData):
     label = _l("Demo data seeded")
 
 
+@dataclass(frozen=True)
+class BackupMade(AuditData):
+    """A copy of everything left the site (``reviewer-app backup``)."""
+
+    action = "site.backup"
+    label = _l("Backup made")
+    is_read = True
+    file: str
+    size_bytes: int
+
+
+@dataclass(frozen=True)
+class BackupRestored(AuditData):
+    """The site's data was replaced by a backup (``reviewer-app restore``)."""
+
+    action = "site.restore"
+    label = _l("Backup restored")
+    file: str
+
+
 # --- reads ----------------------------------------------------------------------------------
 
 

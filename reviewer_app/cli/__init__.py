@@ -69,6 +69,7 @@ def run() -> None:
 from . import (  # noqa: E402
     assign,
     audit,
+    backup,
     calls,
     consensus,
     criteria,
@@ -86,6 +87,7 @@ from . import (  # noqa: E402
 for _module in (
     assign,
     audit,
+    backup,
     calls,
     consensus,
     criteria,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, render_template
+from flask import Response, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -15,8 +15,14 @@ from ..extensions import db
 from ..models import Role
 from ..models.audit import record
 from ..ranking import rank_call, ranking_csv
+from ..scoring.engine import Status
 from . import bp
-from .ranking_helpers import load_ranked_call, page_helpers, proposals_by_reference
+from .ranking_helpers import (
+    load_ranked_call,
+    page_helpers,
+    proposals_by_reference,
+    ranking_page,
+)
 
 
 @bp.route("/<key>/ranking")
@@ -25,7 +31,15 @@ def ranking(key: str) -> Any:
     """The scoring engine's ranking with the funding line and the scores behind every number."""
     call = load_ranked_call(key)
     result = rank_call(call)
-    proposals = proposals_by_reference(call)
+    shown = ranking_page(
+        result,
+        page=request.args.get("page", 1, type=int) or 1,
+        status=request.args.get("status", ""),
+        query=request.args.get("q", "")[:200],
+    )
+    # Only the proposals on the page (and around the funding line): the work and the HTML of
+    # the page stay the same whatever the size of the call.
+    proposals = proposals_by_reference(call, shown.references)
     labels = {
         ref: {
             str(uid): label
@@ -42,18 +56,17 @@ def ranking(key: str) -> Any:
             for uid, label in labels[row.reference].items()
             if any(uid == expert for c in row.criteria for expert, _v in c.by_expert)
         ]
-        for row in result.rows
+        for _i, row in shown.rows
     }
-    last_main = max(
-        (i for i, row in enumerate(result.rows) if row.status.value == "main"), default=None
-    )
     return render_template(
         "coordinator/ranking.html",
         call=call,
         ranking=result,
+        shown=shown,
         proposals=proposals,
         columns=columns,
-        last_main=last_main,
+        last_main=shown.last_main,
+        statuses=[s.value for s in Status],
         **page_helpers(call),
     )
 

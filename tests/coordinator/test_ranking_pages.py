@@ -1,0 +1,81 @@
+"""The ranking page of a large call (issue 11, point 3): a page of rows, a filter, the funding
+line always in sight, and the same work whatever the size of the call."""
+
+from __future__ import annotations
+
+import re
+
+from reviewer_app.demo.synthetic import seed_synthetic
+from reviewer_app.extensions import db
+
+from .test_queries import _count_queries
+
+
+def _call(key: str, proposals: int) -> str:
+    seed_synthetic(key=key, proposals=proposals, experts=12, reviews_per_proposal=3, seed=3)
+    db.session.commit()
+    return key
+
+
+def _table(html: str, table: str = "ranking") -> str:
+    body = html[html.index(f'id="{table}"') :]
+    end = re.search(r"</tbody>\s*</table>\s*</div>", body)  # the table's own end, not a detail's
+    assert end is not None
+    return body[: end.start()]
+
+
+def _rows(html: str, table: str = "ranking") -> list[str]:
+    return re.findall(r'<tr data-ref="([^"]+)"', _table(html, table))
+
+
+def test_a_large_ranking_comes_in_pages_with_the_line_in_sight(
+    app_ctx, client, make_user, login_as
+) -> None:
+    key = _call("paged", 120)
+    login_as(make_user("coordinator"))
+    first = client.get(f"/calls/{key}/ranking").get_data(as_text=True)
+    assert len(_rows(first)) == 50 and "Page 1 of 3" in first
+    last = client.get(f"/calls/{key}/ranking?page=3").get_data(as_text=True)
+    assert len(_rows(last)) == 20
+    assert not set(_rows(first)) & set(_rows(last))
+    beyond = client.get(f"/calls/{key}/ranking?page=99").get_data(as_text=True)
+    assert _rows(beyond) == _rows(last)  # a page past the end shows the last one
+
+    # Wherever the funding line is, a page without it shows the rows around it and a link.
+    pages = [client.get(f"/calls/{key}/ranking?page={n}").get_data(as_text=True) for n in (1, 2, 3)]
+    with_line = [n for n, html in enumerate(pages, 1) if 'id="funding-line"' in html]
+    assert len(with_line) == 1
+    for n, html in enumerate(pages, 1):
+        if n == with_line[0]:
+            assert 'id="ranking-line"' not in html
+        else:
+            around = _rows(html, "ranking-line")
+            assert 2 <= len(around) <= 6 and "Around the funding line" in html
+            assert f"Go to the funding line (page {with_line[0]})" in html
+
+
+def test_the_ranking_filters_by_status_and_text(app_ctx, client, make_user, login_as) -> None:
+    key = _call("filtered", 80)
+    login_as(make_user("coordinator"))
+    main = client.get(f"/calls/{key}/ranking?status=main").get_data(as_text=True)
+    statuses = re.findall(r'<tr data-ref="[^"]+" data-status="([a-z_]+)"', _table(main))
+    assert statuses and set(statuses) == {"main"}
+    found = client.get(f"/calls/{key}/ranking?q=syn-00007").get_data(as_text=True)
+    assert _rows(found) == ["SYN-00007"] and "1 of 80 proposals" in found
+    none = client.get(f"/calls/{key}/ranking?q=nothing-like-this").get_data(as_text=True)
+    assert "No proposal matches this filter." in none
+    odd = client.get(f"/calls/{key}/ranking?status=bogus&page=x")
+    assert odd.status_code == 200 and len(_rows(odd.get_data(as_text=True))) == 50
+
+
+def test_the_ranking_page_does_the_same_work_for_a_larger_call(
+    app, app_ctx, client, make_user, login_as
+) -> None:
+    login_as(make_user("coordinator"))
+    queries, sizes = [], []
+    for key, proposals in (("small", 60), ("large", 240)):
+        _call(key, proposals)
+        queries.append(_count_queries(app, client, f"/calls/{key}/ranking"))
+        sizes.append(len(client.get(f"/calls/{key}/ranking").get_data()))
+    assert queries[0] == queries[1]
+    assert sizes[1] < sizes[0] * 1.15  # the same 50 rows (and the line's neighbours)
