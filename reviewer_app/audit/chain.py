@@ -19,7 +19,9 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..extensions import table_of
 from ..models.audit import GENESIS, SITE_CHAIN, AuditEvent, AuditHead
@@ -87,10 +89,20 @@ def _lock_head(connection: Connection, chain: str) -> tuple[int, str]:
     """The chain's head, locked until the transaction ends (a row lock on PostgreSQL; the
     no-op update takes SQLite's write lock), so that concurrent writers append in turn."""
     table = table_of(AuditHead)
-    locked = connection.execute(update(table).where(table.c.chain == chain).values(seq=table.c.seq))
-    if locked.rowcount == 0:
-        connection.execute(insert(table).values(chain=chain, seq=0, digest=GENESIS))
-        return 0, GENESIS
+    lock = update(table).where(table.c.chain == chain).values(seq=table.c.seq)
+    if connection.execute(lock).rowcount == 0:
+        # A new chain. Two writers may both find it missing (50 experts signing in at once on
+        # PostgreSQL did): the one whose row goes in starts the chain, the other waits for it
+        # and then appends after it, instead of failing on the duplicate key.
+        dialect_insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+        created = connection.execute(
+            dialect_insert(table)
+            .values(chain=chain, seq=0, digest=GENESIS)
+            .on_conflict_do_nothing(index_elements=[table.c.chain])
+        )
+        if created.rowcount == 1:
+            return 0, GENESIS
+        connection.execute(lock)
     row = connection.execute(
         select(table.c.seq, table.c.digest).where(table.c.chain == chain)
     ).one()

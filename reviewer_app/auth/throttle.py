@@ -48,13 +48,23 @@ def _prefix() -> str:
     return str(current_app.config.get("RATELIMIT_KEY_PREFIX", ""))
 
 
+def _counting() -> bool:
+    """False when rate limiting is switched off (``RATELIMIT_ENABLED = False``): then nothing
+    is counted and no account is locked, instead of every sign-in failing."""
+    return bool(limiter.enabled)
+
+
 def account_locked(email: str) -> bool:
     """True while sign-ins of this e-mail are refused."""
+    if not _counting():
+        return False
     return not limiter.limiter.test(_lock_limit(), _prefix(), _LOCK, _key(email))
 
 
 def note_failure(email: str) -> bool:
     """Count a failed sign-in (password or code); True if the account is locked from now on."""
+    if not _counting():
+        return False
     key = _key(email)
     failures = _failure_limit()
     limiter.limiter.hit(failures, _prefix(), _FAILURES, key)
@@ -67,7 +77,8 @@ def note_failure(email: str) -> bool:
 
 def clear_failures(email: str) -> None:
     """A successful sign-in forgets the earlier failures (not a running lock)."""
-    limiter.limiter.clear(_failure_limit(), _prefix(), _FAILURES, _key(email))
+    if _counting():
+        limiter.limiter.clear(_failure_limit(), _prefix(), _FAILURES, _key(email))
 
 
 def mark_failed() -> None:

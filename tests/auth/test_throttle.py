@@ -186,3 +186,19 @@ def test_the_lock_is_shared_through_redis(tmp_path) -> None:
         client = redis.Redis.from_url(REDIS_URL)
         for key in client.scan_iter(f"*{prefix}*"):
             client.delete(key)
+
+
+def test_with_rate_limiting_switched_off_sign_in_still_works(
+    app: Flask, client: FlaskClient, make_user
+) -> None:
+    """RATELIMIT_ENABLED = False stops the counting, not the sign-in (it answered 500)."""
+    from reviewer_app.extensions import limiter
+
+    user = make_user("expert")
+    limiter.enabled = False
+    try:
+        for attempt in range(6):
+            assert sign_in(client, user.email, f"wrong {attempt}").status_code == 200
+        assert sign_in(client, user.email, PASSWORD).status_code == 302
+    finally:
+        limiter.enabled = True
