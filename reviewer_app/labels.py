@@ -52,6 +52,14 @@ _SAVED_THROUGH: dict[str, str] = {
     SavedThrough.FINALISE: _l("made final"),
     SavedThrough.EARLIER: _l("found when the history began"),
 }
+# The progress dashboard's filters (coordinator/progress_page.py: PROPOSAL_STATES, EXPERT_STATES).
+_PROGRESS_STATES: dict[str, str] = {
+    "open": _l("Open work"),
+    "complete": _l("All reviews in"),
+    "conflicts": _l("With conflicts"),
+    "overdue": _l("Overdue"),
+    "done": _l("All done"),
+}
 _ROLES: dict[str, str] = {
     Role.COORDINATOR: _l("coordinator"),
     Role.EXPERT: _l("expert"),
@@ -100,6 +108,10 @@ def saved_through_label(path: SavedThrough | str) -> str:
     return _label(_SAVED_THROUGH, path)
 
 
+def progress_state_label(state: str) -> str:
+    return _label(_PROGRESS_STATES, state)
+
+
 def role_label(role: Role | str) -> str:
     return _label(_ROLES, role)
 
@@ -113,4 +125,5 @@ def template_helpers() -> dict[str, object]:
         "flag_label": flag_label,
         "version_status_label": version_status_label,
         "saved_through_label": saved_through_label,
+        "progress_state_label": progress_state_label,
     }

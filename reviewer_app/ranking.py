@@ -7,6 +7,7 @@ uses a fixed handful of queries whatever the size of the call.
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from decimal import Decimal
 from typing import Any
 
@@ -40,10 +41,11 @@ from .scoring.engine import (
 from .scoring.numbers import format_money, format_score
 
 
-def evaluation_input(call: Call) -> EvaluationIn:
+def evaluation_input(call: Call, *, references: Collection[str] | None = None) -> EvaluationIn:
     """The call's proposals, the reviews that count (submitted, by an expert without a
     conflict: the engine would skip the others) and the final consensus scores. Experts are
-    identified by ``str(user.id)``.
+    identified by ``str(user.id)``. With ``references``, only those proposals (for figures
+    that belong to each proposal alone, such as a disagreement flag).
 
     Four queries whatever the size of the call, reading only the columns the engine needs (no
     comments, no ORM objects): at 10,000 proposals the loading costs about what one bare query
@@ -55,9 +57,10 @@ def evaluation_input(call: Call) -> EvaluationIn:
         .tuples()
         .all()
     )
+    only = () if references is None else (Proposal.reference.in_(list(references)),)
     proposals = db.session.execute(
         select(Proposal.reference, Proposal.title, Proposal.requested_funding_eur)
-        .where(Proposal.call_id == call.id)
+        .where(Proposal.call_id == call.id, *only)
         .order_by(Proposal.reference)
     ).all()
     a, p, r = table_of(Assignment), table_of(Proposal), table_of(Review)
@@ -79,6 +82,7 @@ def evaluation_input(call: Call) -> EvaluationIn:
             )
             .where(
                 p.c.call_id == call.id,
+                *(() if references is None else (p.c.reference.in_(list(references)),)),
                 r.c.status == ReviewStatus.SUBMITTED,
                 or_(d.c.has_conflict.is_(None), d.c.has_conflict.is_(False)),
             )
@@ -122,6 +126,7 @@ def evaluation_input(call: Call) -> EvaluationIn:
         .select_from(cs.join(c, c.c.id == cs.c.report_id).join(p, p.c.id == c.c.proposal_id))
         .where(
             p.c.call_id == call.id,
+            *(() if references is None else (p.c.reference.in_(list(references)),)),
             c.c.status == ConsensusStatus.FINAL,
             cs.c.value.is_not(None),
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -17,7 +17,8 @@ from ..models import Role
 from ..refusals import back_on_refusal
 from . import bp
 from .forms import DueDateForm, ReminderForm
-from .progress import call_progress, send_reminders, set_due_date
+from .progress import send_reminders, set_due_date
+from .progress_page import EXPERT_STATES, PROPOSAL_STATES, progress_page
 
 
 @bp.route("/<key>/progress")
@@ -25,10 +26,25 @@ from .progress import call_progress, send_reminders, set_due_date
 def progress(key: str) -> Any:
     """Reviews submitted, conflicts, disagreements and late work, per proposal and per expert."""
     call = call_or_404(key)
-    # Experts are told that only the coordinator reads their reason (expert/declaration.html).
-    progress = call_progress(call, with_conflict_reasons=current_user.role is Role.COORDINATOR)
+    args = request.args
+    progress = progress_page(
+        call,
+        proposal_page=args.get("pp", 1, type=int) or 1,
+        proposal_state=args.get("pstate", ""),
+        proposal_query=args.get("pq", "")[:200],
+        expert_page=args.get("ep", 1, type=int) or 1,
+        expert_state=args.get("estate", ""),
+        expert_query=args.get("eq", "")[:200],
+        # Experts are told that only the coordinator reads their reason (declaration.html).
+        with_conflict_reasons=current_user.role is Role.COORDINATOR,
+    )
     return render_template(
-        "coordinator/progress.html", call=call, progress=progress, form=FlaskForm()
+        "coordinator/progress.html",
+        call=call,
+        progress=progress,
+        form=FlaskForm(),
+        proposal_states=PROPOSAL_STATES,
+        expert_states=EXPERT_STATES,
     )
 
 

@@ -1,5 +1,5 @@
-"""The ranking page of a large call (issue 11, point 3): a page of rows, a filter, the funding
-line always in sight, and the same work whatever the size of the call."""
+"""Pages of a large call (issue 11, point 3): a page of rows, a filter, the funding line always
+in sight on the ranking, and the same work whatever the size of the call."""
 
 from __future__ import annotations
 
@@ -79,3 +79,46 @@ def test_the_ranking_page_does_the_same_work_for_a_larger_call(
         sizes.append(len(client.get(f"/calls/{key}/ranking").get_data()))
     assert queries[0] == queries[1]
     assert sizes[1] < sizes[0] * 1.15  # the same 50 rows (and the line's neighbours)
+
+
+def test_progress_comes_in_pages_and_filters(app_ctx, client, make_user, login_as) -> None:
+    key = _call("progress", 120)
+    login_as(make_user("coordinator"))
+    page = client.get(f"/calls/{key}/progress").get_data(as_text=True)
+    proposals = re.findall(r'href="/calls/progress/proposals/\d+">(SYN-\d+)', page)
+    assert len(proposals) == 50 and proposals == sorted(proposals)
+    assert "Page 1 of 3" in page
+    last = client.get(f"/calls/{key}/progress?pp=3").get_data(as_text=True)
+    assert len(re.findall(r'href="/calls/progress/proposals/\d+">SYN', last)) == 20
+    # Conflicts are listed with their proposal; the filter finds exactly those.
+    conflicts = client.get(f"/calls/{key}/progress?pstate=conflicts").get_data(as_text=True)
+    rows = re.findall(r'href="/calls/progress/proposals/\d+">(SYN-\d+)', conflicts)
+    assert rows and conflicts.count("Former colleague of the coordinator (simulated)") >= len(rows)
+    found = client.get(f"/calls/{key}/progress?pq=syn-00042").get_data(as_text=True)
+    assert re.findall(r'proposals/\d+">(SYN-\d+)', found) == ["SYN-00042"]
+    # Experts: 12 in all, every review submitted in this call, so none has open work.
+    experts = client.get(f"/calls/{key}/progress?estate=done").get_data(as_text=True)
+    assert "12 found" in experts
+    none_open = client.get(f"/calls/{key}/progress?estate=open").get_data(as_text=True)
+    assert "No expert matches this filter." in none_open
+
+
+def test_the_progress_page_does_the_same_work_for_a_larger_call(
+    app, app_ctx, client, make_user, login_as
+) -> None:
+    login_as(make_user("coordinator"))
+    queries, sizes = [], []
+    for key, proposals in (("psmall", 60), ("plarge", 240)):
+        _call(key, proposals)
+        queries.append(_count_queries(app, client, f"/calls/{key}/progress"))
+        sizes.append(len(client.get(f"/calls/{key}/progress").get_data()))
+    assert queries[0] == queries[1]
+    assert sizes[1] < sizes[0] * 1.15
+
+
+def test_every_progress_filter_has_a_label(app_ctx) -> None:
+    from reviewer_app.coordinator.progress_page import EXPERT_STATES, PROPOSAL_STATES
+    from reviewer_app.labels import progress_state_label
+
+    for state in (*PROPOSAL_STATES, *EXPERT_STATES):
+        assert progress_state_label(state) not in ("", state)
