@@ -21,6 +21,7 @@ from ..formhelpers import choice, subform
 from ..labels import outcome_label, phase_label
 from ..models import DecisionOutcome, Phase, Role
 from ..ranking import rank_call
+from ..scoring.engine import Status
 from . import bp
 from .decisions import (
     DecisionEntry,
@@ -29,13 +30,13 @@ from .decisions import (
     DecisionsOverBudget,
     close_call,
     decision_rows,
+    decision_state,
     funding_summary,
-    needs_rationale,
     outcome_counts,
     record_decisions,
 )
 from .forms import CloseCallForm, amount_field
-from .ranking_helpers import load_ranked_call, page_helpers
+from .ranking_helpers import RankingPage, load_ranked_call, page_helpers, ranking_page
 
 
 def _decision_form_class(rows: list[Any]) -> type[FlaskForm]:
@@ -58,6 +59,16 @@ def _decision_form_class(rows: list[Any]) -> type[FlaskForm]:
     return DecisionsForm
 
 
+def _page_args(shown: RankingPage) -> dict[str, Any]:
+    """The page and filter, to come back to after a save."""
+    args: dict[str, Any] = {"page": shown.page} if shown.page > 1 else {}
+    if shown.status:
+        args["status"] = shown.status
+    if shown.query:
+        args["q"] = shown.query
+    return args
+
+
 def _outcome_choices() -> list[tuple[DecisionOutcome, Any]]:
     return [(outcome, outcome_label(outcome)) for outcome in DecisionOutcome]
 
@@ -69,7 +80,16 @@ def decisions(key: str) -> Any:
     """A decision per proposal, prefilled from the ranking; saved all together or not at all."""
     call = load_ranked_call(key)
     result = rank_call(call)
-    rows = decision_rows(call, result)
+    # A page of 50 at a time (the form saves the page it shows; the budget check counts every
+    # decision of the call), filtered like the ranking page.
+    shown = ranking_page(
+        result,
+        page=request.args.get("page", 1, type=int) or 1,
+        status=request.args.get("status", ""),
+        query=request.args.get("q", "")[:200],
+    )
+    rows = decision_rows(call, result, {row.reference for _i, row in shown.rows})
+    here = url_for(".decisions", key=call.key, **_page_args(shown))
     editable = call.phase is Phase.RANKING and current_user.role is Role.COORDINATOR
     form_class = _decision_form_class(rows)
     # Rationales sent after the session had expired come back once, to be checked and saved.
@@ -102,7 +122,7 @@ def decisions(key: str) -> Any:
             flash(
                 _("Decisions can be recorded only while the call is in the ranking phase."), "error"
             )
-            return redirect(url_for(".decisions", key=call.key))
+            return redirect(here)
         if form.validate():
             entries = []
             for row in rows:
@@ -139,24 +159,21 @@ def decisions(key: str) -> Any:
                     else _("No decision changed."),
                     "success",
                 )
-                return redirect(url_for(".decisions", key=call.key))
-    missing = [row for row in rows if row.decision is None]
-    unexplained = [
-        row
-        for row in rows
-        if row.decision is not None
-        and needs_rationale(row.result.status, row.decision.outcome)
-        and not row.decision.rationale.strip()
-    ]
+                return redirect(here)
+    state = decision_state(call, result)
     return render_template(
         "coordinator/decisions.html",
         call=call,
         ranking=result,
         rows=rows,
+        shown=shown,
+        here=here,
+        statuses=[s.value for s in Status],
         form=form,
         editable=editable,
-        missing=missing,
-        unexplained=unexplained,
+        state=state,
+        missing=state.missing,
+        unexplained=state.unexplained,
         funding=funding_summary(call),
         decided_by=call.decided_by,
         **page_helpers(call),

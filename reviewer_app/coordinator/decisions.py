@@ -7,7 +7,7 @@ caller commits once. Every decision is audited.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -222,15 +222,19 @@ class DecisionRow:
     decision: Decision | None
 
 
-def decision_rows(call: Call, ranking: Ranking | None = None) -> list[DecisionRow]:
-    """The call's proposals in ranking order with their suggested and recorded outcome."""
+def decision_rows(
+    call: Call, ranking: Ranking | None = None, references: Collection[str] | None = None
+) -> list[DecisionRow]:
+    """The call's proposals (or only ``references``) in ranking order with their suggested and
+    recorded outcome."""
     ranking = ranking or rank_call(call)
+    statement = select(Proposal).where(Proposal.call_id == call.id)
+    if references is not None:
+        statement = statement.where(Proposal.reference.in_(list(references)))
     proposals = {
         p.reference: p
         for p in db.session.scalars(
-            select(Proposal)
-            .where(Proposal.call_id == call.id)
-            .options(selectinload(Proposal.decision).selectinload(Decision.decided_by))
+            statement.options(selectinload(Proposal.decision).selectinload(Decision.decided_by))
         )
     }
     return [
@@ -241,7 +245,41 @@ def decision_rows(call: Call, ranking: Ranking | None = None) -> list[DecisionRo
             decision=proposals[row.reference].decision,
         )
         for row in ranking.rows
+        if row.reference in proposals
     ]
+
+
+@dataclass(frozen=True)
+class DecisionState:
+    """Where the call's decisions stand, over every proposal (not only a page of them)."""
+
+    total: int
+    missing: list[str]  # references without a decision, in ranking order
+    unexplained: list[str]  # decisions that depart from the ranking without a rationale
+
+    @property
+    def done(self) -> int:
+        return self.total - len(self.missing)
+
+
+def decision_state(call: Call, ranking: Ranking) -> DecisionState:
+    """One light query (reference, outcome, whether a rationale is given), whatever the size."""
+    recorded = {
+        reference: (outcome, bool((rationale or "").strip()))
+        for reference, outcome, rationale in db.session.execute(
+            select(Proposal.reference, Decision.outcome, Decision.rationale)
+            .join(Decision, Decision.proposal_id == Proposal.id)
+            .where(Proposal.call_id == call.id)
+        ).tuples()
+    }
+    missing, unexplained = [], []
+    for row in ranking.rows:
+        decided = recorded.get(row.reference)
+        if decided is None:
+            missing.append(row.reference)
+        elif needs_rationale(row.status, decided[0]) and not decided[1]:
+            unexplained.append(row.reference)
+    return DecisionState(len(ranking.rows), missing, unexplained)
 
 
 def record_decisions(

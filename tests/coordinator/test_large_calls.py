@@ -122,3 +122,49 @@ def test_every_progress_filter_has_a_label(app_ctx) -> None:
 
     for state in (*PROPOSAL_STATES, *EXPERT_STATES):
         assert progress_state_label(state) not in ("", state)
+
+
+def test_decisions_are_recorded_a_page_at_a_time(app_ctx, client, make_user, login_as) -> None:
+    from sqlalchemy import func, select
+
+    from reviewer_app.models import Decision
+
+    key = _call("decide", 120)
+    login_as(make_user("coordinator"))
+    page = client.get(f"/calls/{key}/decisions?page=2").get_data(as_text=True)
+    assert "Page 2 of 3" in page and "0 of 120 proposals decided" in page
+    assert 'action="/calls/decide/decisions?page=2"' in page
+    fields = re.findall(
+        r'name="(d_\d+-outcome)"[^>]*data-suggested="([a-z]*)"|'
+        r'data-suggested="([a-z]*)"[^>]*name="(d_\d+-outcome)"',
+        page,
+    )
+    suggested = {a or d: b or c for a, b, c, d in fields}
+    assert len(suggested) == 50
+    data = {name: value or "rejected" for name, value in suggested.items()}
+    data.update(
+        {
+            name.replace("outcome", "rationale"): "Incomplete evaluation."
+            for name, v in suggested.items()
+            if not v
+        }
+    )
+    saved = client.post(f"/calls/{key}/decisions?page=2", data=data)
+    assert saved.status_code == 302 and saved.location.endswith("/calls/decide/decisions?page=2")
+    assert db.session.scalar(select(func.count()).select_from(Decision)) == 50
+    after = client.get(f"/calls/{key}/decisions?page=2").get_data(as_text=True)
+    assert "50 of 120 proposals decided" in after
+    assert "and 50 more" in after  # the 70 still missing, listed 20 at a time
+
+
+def test_the_decisions_page_does_the_same_work_for_a_larger_call(
+    app, app_ctx, client, make_user, login_as
+) -> None:
+    login_as(make_user("coordinator"))
+    queries, sizes = [], []
+    for key, proposals in (("dsmall", 60), ("dlarge", 240)):
+        _call(key, proposals)
+        queries.append(_count_queries(app, client, f"/calls/{key}/decisions"))
+        sizes.append(len(client.get(f"/calls/{key}/decisions").get_data()))
+    assert queries[0] == queries[1]
+    assert sizes[1] < sizes[0] * 1.15
