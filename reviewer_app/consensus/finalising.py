@@ -4,6 +4,7 @@ it: what a final report must hold, and the checks before it is made so."""
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -197,11 +198,13 @@ def finalise_approved(call: Call, actor: User) -> list[Proposal]:
     return done
 
 
-def call_proposals(call: Call) -> list[Proposal]:
-    """The call's proposals with panels, reviews and consensus, in a fixed number of queries."""
+def call_proposals(call: Call, ids: Collection[int] | None = None) -> list[Proposal]:
+    """The call's proposals (or only ``ids``) with panels, reviews and consensus, in a fixed
+    number of queries."""
+    only = () if ids is None else (Proposal.id.in_(list(ids)),)
     proposals = db.session.scalars(
         select(Proposal)
-        .where(Proposal.call_id == call.id)
+        .where(Proposal.call_id == call.id, *only)
         .order_by(Proposal.reference)
         .options(
             selectinload(Proposal.assignments).joinedload(Assignment.expert),

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
@@ -12,6 +13,7 @@ from ..models import (
     Assignment,
     Call,
     ConsensusReport,
+    ConsensusStatus,
     Phase,
     Proposal,
     ReviewStatus,
@@ -41,10 +43,11 @@ class ProgressRow:
         return self.report.status.value
 
 
-def call_progress(call: Call) -> list[ProgressRow]:
-    """Per proposal of the call: rapporteur, reviews in, consensus state and approvals."""
+def call_progress(call: Call, ids: Collection[int] | None = None) -> list[ProgressRow]:
+    """Per proposal of the call (or of ``ids``): rapporteur, reviews in, consensus state and
+    approvals."""
     rows = []
-    for proposal in call_proposals(call):
+    for proposal in call_proposals(call, ids):
         members = [a for a in proposal.assignments if not a.has_conflict]
         report = proposal.consensus
         current = [a for a in report.approvals if approval_is_current(a, report)] if report else []
@@ -102,3 +105,73 @@ def expert_work(user: User) -> list[ExpertItem]:
             )
         )
     return items
+
+
+PER_PAGE = 50
+CONSENSUS_STATES = ("none", "draft", "final")
+
+
+@dataclass(frozen=True)
+class ConsensusPage:
+    rows: list[ProgressRow]
+    ready: list[ProgressRow]  # drafts every other expert approved, over the whole call
+    total: int
+    final: int
+    matching: int
+    page: int
+    pages: int
+    state: str
+    query: str
+
+
+def consensus_page(
+    call: Call, *, page: int = 1, state: str = "", query: str = "", per: int = PER_PAGE
+) -> ConsensusPage:
+    """One page of the call's consensus progress, filtered by state and text; the counts and
+    the drafts ready to be made final are the whole call's (issue 11: the page's work does
+    not grow with the call beyond its drafts)."""
+    report = ConsensusReport
+    state = state if state in CONSENSUS_STATES else ""
+    listed = (
+        select(Proposal.id)
+        .outerjoin(report, report.proposal_id == Proposal.id)
+        .where(Proposal.call_id == call.id)
+    )
+    if state == "none":
+        listed = listed.where(report.id.is_(None))
+    elif state:
+        listed = listed.where(report.status == ConsensusStatus(state))
+    needle = query.strip().casefold()
+    if needle:
+        like = f"%{needle}%"
+        listed = listed.where(
+            func.lower(Proposal.reference).like(like) | func.lower(Proposal.title).like(like)
+        )
+    matching = db.session.scalar(select(func.count()).select_from(listed.subquery())) or 0
+    pages = max(1, -(-matching // per))
+    page = min(max(page, 1), pages)
+    ids = db.session.scalars(
+        listed.order_by(Proposal.reference).limit(per).offset((page - 1) * per)
+    ).all()
+    drafts = db.session.scalars(
+        select(report.proposal_id)
+        .join(Proposal, Proposal.id == report.proposal_id)
+        .where(Proposal.call_id == call.id, report.status == ConsensusStatus.DRAFT)
+    ).all()
+    total = db.session.scalar(select(func.count(Proposal.id)).where(Proposal.call_id == call.id))
+    final = db.session.scalar(
+        select(func.count(report.id))
+        .join(Proposal, Proposal.id == report.proposal_id)
+        .where(Proposal.call_id == call.id, report.status == ConsensusStatus.FINAL)
+    )
+    return ConsensusPage(
+        rows=call_progress(call, ids) if ids else [],
+        ready=[row for row in (call_progress(call, drafts) if drafts else []) if row.ready],
+        total=total or 0,
+        final=final or 0,
+        matching=matching,
+        page=page,
+        pages=pages,
+        state=state,
+        query=query.strip(),
+    )

@@ -28,7 +28,7 @@ from .forms import (
     draft_form_class,
     draft_values,
 )
-from .lists import call_progress, expert_work
+from .lists import CONSENSUS_STATES, consensus_page, expert_work
 from .services import (
     Access,
     ConsensusError,
@@ -89,7 +89,19 @@ def index() -> Any:
 def call_progress_page(key: str) -> Any:
     """Consensus progress of a call, per proposal."""
     call = call_or_404(key)
-    return render_template("consensus/call.html", call=call, rows=call_progress(call))
+    shown = consensus_page(
+        call,
+        page=request.args.get("page", 1, type=int) or 1,
+        state=request.args.get("state", ""),
+        query=request.args.get("q", "")[:200],
+    )
+    return render_template(
+        "consensus/call.html",
+        call=call,
+        shown=shown,
+        rows=shown.rows,
+        states=CONSENSUS_STATES,
+    )
 
 
 @bp.route("/calls/<key>/finalise-approved", methods=["POST"])

@@ -168,3 +168,19 @@ def test_the_decisions_page_does_the_same_work_for_a_larger_call(
         sizes.append(len(client.get(f"/calls/{key}/decisions").get_data()))
     assert queries[0] == queries[1]
     assert sizes[1] < sizes[0] * 1.15
+
+
+def test_consensus_progress_comes_in_pages(app, app_ctx, client, make_user, login_as) -> None:
+    login_as(make_user("coordinator"))
+    key = _call("cons", 120)
+    page = client.get(f"/consensus/calls/{key}").get_data(as_text=True)
+    assert len(re.findall(r'<tr data-ref="SYN-', page)) == 50 and "Page 1 of 3" in page
+    final = client.get(f"/consensus/calls/{key}?state=final").get_data(as_text=True)
+    shown = re.findall(r'<tr data-ref="(SYN-\d+)"', final)
+    assert shown and len(shown) == int(re.search(r"(\d+) of 120 final", final).group(1))
+    queries, sizes = [], []
+    for other, proposals in (("csmall", 60), ("clarge", 240)):
+        _call(other, proposals)
+        queries.append(_count_queries(app, client, f"/consensus/calls/{other}"))
+        sizes.append(len(client.get(f"/consensus/calls/{other}").get_data()))
+    assert queries[0] == queries[1] and sizes[1] < sizes[0] * 1.15
