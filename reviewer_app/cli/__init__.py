@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import click
 from flask.cli import FlaskGroup
-from flask_migrate.cli import db as db_group
 
 
 class ReviewerAppGroup(FlaskGroup):
@@ -16,6 +15,11 @@ class ReviewerAppGroup(FlaskGroup):
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(click.Group.list_commands(self, ctx))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        # Our own commands are found without building the app (FlaskGroup would build it to
+        # look for plugins first): the app is made when a command needs it, not for --help.
+        return click.Group.get_command(self, ctx, cmd_name) or super().get_command(ctx, cmd_name)
 
 
 def _create_app() -> object:
@@ -35,7 +39,23 @@ def main() -> None:
     """reviewer_app: evaluation of funding proposals by independent experts."""
 
 
-main.add_command(db_group)
+class _MigrationsGroup(click.Group):
+    """``reviewer-app db``: Flask-Migrate's commands, imported (with Alembic) only when used."""
+
+    def _real(self) -> click.Group:
+        from flask_migrate.cli import db
+
+        group: click.Group = db
+        return group
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return self._real().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return self._real().get_command(ctx, cmd_name)
+
+
+main.add_command(_MigrationsGroup("db", help="Perform database migrations."))
 
 
 def run() -> None:

@@ -9,18 +9,16 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import NoReturn, TypeVar
+from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 import click
 from flask import has_app_context
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from .. import limits
-from ..audit.events import AuditData
-from ..extensions import db
-from ..importers import ImportRejected, Table, read_table
-from ..models import Call
+if TYPE_CHECKING:  # imported where used: the command line starts without them
+    from ..audit.events import AuditData
+    from ..importers import Table
+    from ..models import Call
+
 
 T = TypeVar("T")
 
@@ -34,6 +32,8 @@ FORMAT_OPTION = click.option(
 
 
 def fail(*messages: str) -> NoReturn:
+    from ..extensions import db
+
     if has_app_context():  # `report verify` without --against runs without an application
         db.session.rollback()
     for message in messages:
@@ -44,6 +44,7 @@ def fail(*messages: str) -> NoReturn:
 def record_read(call: Call, event: AuditData) -> None:
     """Record that the command line took a file out of call ``call`` (no person: the command
     line has none), as the web records a download."""
+    from ..extensions import db
     from ..models.audit import record
 
     record(event, call, call_id=call.id, actor_id=None)
@@ -51,6 +52,11 @@ def record_read(call: Call, event: AuditData) -> None:
 
 
 def find_call(key: str) -> Call:
+    from sqlalchemy import select
+
+    from ..extensions import db
+    from ..models import Call
+
     call = db.session.scalar(select(Call).where(Call.key == key))
     if call is None:
         known = db.session.scalars(select(Call.key).order_by(Call.key)).all()
@@ -61,6 +67,9 @@ def find_call(key: str) -> Call:
 
 def load_table(path: Path, fmt: str | None) -> Table:
     """The file as a table; ``-`` reads standard input."""
+    from .. import limits
+    from ..importers import ImportRejected, read_table
+
     size = limits.IMPORT_BYTES + 1  # one byte more than allowed tells "too large"
     try:
         if str(path) == "-":
@@ -77,6 +86,8 @@ def load_table(path: Path, fmt: str | None) -> Table:
 
 
 def report_rejected(source: object, errors: Iterable[object]) -> NoReturn:
+    from ..extensions import db
+
     errors = list(errors)
     db.session.rollback()
     for error in errors:
@@ -90,6 +101,11 @@ def report_rejected(source: object, errors: Iterable[object]) -> NoReturn:
 
 def commit_import(source: object, action: Callable[[], T]) -> T:
     """Run an importer and commit, or roll back and report every problem."""
+    from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+    from ..extensions import db
+    from ..importers import ImportRejected
+
     try:
         result = action()
         db.session.commit()
@@ -101,3 +117,23 @@ def commit_import(source: object, action: Callable[[], T]) -> T:
     except SQLAlchemyError as exc:
         fail(f"{source}: database error ({type(exc).__name__}); nothing was imported")
     return result
+
+
+class LazyChoice(click.Choice[str]):
+    """A ``click.Choice`` whose values come from the package when first needed (``--help`` or
+    parsing), so that listing the commands does not import the models."""
+
+    def __init__(self, load: Callable[[], Iterable[str]]) -> None:
+        self._load = load
+        self._values: tuple[str, ...] | None = None
+        self.case_sensitive = True
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        if self._values is None:
+            self._values = tuple(self._load())
+        return self._values
+
+    @choices.setter
+    def choices(self, values: Iterable[str]) -> None:
+        self._values = tuple(values)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from flask.cli import with_appcontext
 
-from ..importers import import_assignments
 from ._common import FORMAT_OPTION, commit_import, find_call, load_table
+
+if TYPE_CHECKING:  # imported where used: the command line starts without them
+    pass
 
 
 @click.command("assign")
@@ -22,6 +25,8 @@ def assign_command(key: str, file: Path, fmt: str | None) -> None:
     CSV columns: proposal (reference), expert (e-mail), optionally rapporteur (yes/no). The
     call's conflict rules apply. One bad row and nothing is assigned.
     """
+    from ..importers import import_assignments
+
     call = find_call(key)
     table = load_table(file, fmt)
     assignments = commit_import(file, lambda: import_assignments(call, table, actor=None))

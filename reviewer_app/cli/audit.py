@@ -5,17 +5,15 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from flask.cli import AppGroup
 
-from ..audit import chain as audit_chain
-from ..audit import log as audit_log
-from ..audit.events import ExportDownloaded
-from ..exports import csv_text
-from ..extensions import db
-from ..models.audit import chain_of
 from ._common import find_call, record_read
+
+if TYPE_CHECKING:  # imported where used: the command line starts without them
+    pass
 
 
 @click.group("audit", cls=AppGroup)
@@ -32,6 +30,10 @@ def verify(key: str | None) -> None:
     Exit status 0 with the count of events checked when intact; 1 naming the first event
     (by id) that was changed, removed or reordered.
     """
+    from ..audit import chain as audit_chain
+    from ..extensions import db
+    from ..models.audit import chain_of
+
     names = [chain_of(find_call(key).id)] if key else audit_chain.chains(db.session)
     broken = False
     for name in names:
@@ -64,6 +66,13 @@ def verify(key: str | None) -> None:
 )
 def export(key: str, fmt: str, output: Path | None) -> None:
     """Every audit event of call KEY, oldest first, with its digest (confidential fields too)."""
+    from ..audit import chain as audit_chain
+    from ..audit import log as audit_log
+    from ..audit.events import ExportDownloaded
+    from ..exports import csv_text
+    from ..extensions import db
+    from ..models.audit import chain_of
+
     call = find_call(key)
     rows = audit_log.rows(call, audit_log.AuditFilter(), confidential=True)
     if fmt == "csv":

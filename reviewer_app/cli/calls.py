@@ -6,17 +6,15 @@ import re
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from flask.cli import AppGroup
-from sqlalchemy import func, select
 
-from .. import limits
-from ..extensions import db
-from ..models import Call, Phase, Proposal
-from ..scoring.scheme import SchemeError
-from ..scoring.scheme_parser import load_scheme_file
-from ._common import fail, find_call
+from ._common import LazyChoice, fail, find_call
+
+if TYPE_CHECKING:  # imported where used: the command line starts without them
+    pass
 
 # The key appears in commands, file names and URLs: keep it to characters that need no quoting.
 CALL_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
@@ -34,6 +32,8 @@ def call_group() -> None:
 
 
 def _budget(value: str | None) -> Decimal | None:
+    from .. import limits
+
     if value is None:
         return None
     try:
@@ -68,7 +68,11 @@ def create(
     criteria_file: Path, key: str, title: str, budget: str | None, deadline: datetime | None
 ) -> None:
     """Create a call in the setup phase with a frozen copy of the criteria file."""
+    from .. import limits
     from ..coordinator.calls import CallKeyTaken, create_call
+    from ..extensions import db
+    from ..scoring.scheme import SchemeError
+    from ..scoring.scheme_parser import load_scheme_file
 
     amount = _budget(budget)
     key, title = key.strip(), title.strip()
@@ -103,6 +107,11 @@ def create(
 @call_group.command("list")
 def list_calls() -> None:
     """List the calls with their phase and number of proposals."""
+    from sqlalchemy import func, select
+
+    from ..extensions import db
+    from ..models import Call, Proposal
+
     rows = db.session.execute(
         select(Call.key, Call.phase, Call.title, func.count(Proposal.id))
         .outerjoin(Proposal, Proposal.call_id == Call.id)
@@ -117,9 +126,15 @@ def list_calls() -> None:
         click.echo(f"{key:<{width}}  {phase.value:<10}  {count:>4} proposals  {title}")
 
 
+def _phases() -> list[str]:
+    from ..models import Phase
+
+    return [p.value for p in Phase]
+
+
 @call_group.command("phase")
 @click.argument("key")
-@click.argument("phase", type=click.Choice([p.value for p in Phase]))
+@click.argument("phase", type=LazyChoice(_phases))
 @click.option(
     "--confirm-open-reviews",
     is_flag=True,
@@ -152,6 +167,8 @@ def phase(
     each need their --confirm-... option.
     """
     from ..coordinator.phases import PhaseError, move_phase
+    from ..extensions import db
+    from ..models import Phase
 
     call = find_call(key)
     source = call.phase

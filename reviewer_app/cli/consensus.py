@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from flask.cli import AppGroup
 
-from ..importers import import_consensus
 from ._common import FORMAT_OPTION, commit_import, find_call, load_table
+
+if TYPE_CHECKING:  # imported where used: the command line starts without them
+    pass
 
 
 @click.group("consensus", cls=AppGroup)
@@ -28,6 +31,8 @@ def import_command(key: str, file: Path, replace: bool, fmt: str | None) -> None
     <key>_comment. Each row becomes a final consensus report, which overrides the individual
     scores in the ranking. One bad row and nothing is imported.
     """
+    from ..importers import import_consensus
+
     call = find_call(key)
     table = load_table(file, fmt)
     reports = commit_import(

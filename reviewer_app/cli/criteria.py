@@ -2,11 +2,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from ..scoring.scheme import SchemeError
-from ..scoring.scheme_parser import load_scheme_file
+if TYPE_CHECKING:  # imported where used: the command line starts without them
+    pass
 
 
 @click.group("criteria")
@@ -18,6 +19,9 @@ def criteria_group() -> None:
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 def check(files: tuple[Path, ...]) -> None:
     """Validate criteria files; print every problem; exit 1 if there is any."""
+    from ..scoring.scheme import SchemeError
+    from ..scoring.scheme_parser import load_scheme_file
+
     failed = False
     for path in files:
         try:

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from flask.cli import AppGroup
-from sqlalchemy import select
 
-from ..coordinator.decisions import format_eur, funding_summary
-from ..extensions import db
-from ..importers import import_decisions
-from ..models import Role, User
 from ._common import FORMAT_OPTION, commit_import, fail, find_call, load_table
+
+if TYPE_CHECKING:  # imported where used: the command line starts without them
+    from ..models import User
 
 
 @click.group("decisions", cls=AppGroup)
@@ -22,6 +21,11 @@ def decisions_group() -> None:
 
 def _coordinator(email: str) -> User:
     """The active coordinator account of ``email``: decisions are signed by a person."""
+    from sqlalchemy import select
+
+    from ..extensions import db
+    from ..models import Role, User
+
     email = email.strip().lower()
     user = db.session.scalar(select(User).where(User.email == email))
     if user is None:
@@ -53,6 +57,9 @@ def import_command(key: str, file: Path, by_email: str, fmt: str | None) -> None
     The rules of the decisions page apply, and the funded total must stay within the call's
     budget. One bad row and nothing is recorded.
     """
+    from ..coordinator.decisions import format_eur, funding_summary
+    from ..importers import import_decisions
+
     call = find_call(key)
     actor = _coordinator(by_email)
     table = load_table(file, fmt)

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import click
 from flask.cli import with_appcontext
 
-from ..extensions import db
+if TYPE_CHECKING:  # imported where used: the command line starts without them
+    pass
 
 
 @click.command("demo")
@@ -32,6 +34,8 @@ def demo_command(
 ) -> None:
     """Seed the AI Factories demo call (7 proposals, 6 experts) and print the logins; or, with
     --synthetic, a deterministic call of any size in the ranking phase."""
+    from ..extensions import db
+
     if synthetic:
         _synthetic(reset, proposals, experts, reviews_per_proposal, seed, key)
         return
@@ -63,6 +67,7 @@ def _synthetic(
 
     from ..demo import clear_database
     from ..demo.synthetic import seed_synthetic
+    from ..extensions import db
     from ..models import Call
 
     if reset:

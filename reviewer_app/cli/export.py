@@ -4,20 +4,33 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from flask.cli import with_appcontext
 
-from ..audit.events import ExportDownloaded
-from ..exports import FORMATS, WHAT, export_call
-from ..scoring.engine import EvaluationError
-from ._common import fail, find_call, record_read
+from ._common import LazyChoice, fail, find_call, record_read
+
+if TYPE_CHECKING:  # imported where used: the command line starts without them
+    pass
+
+
+def _what() -> tuple[str, ...]:
+    from ..exports import WHAT
+
+    return tuple(WHAT)
+
+
+def _formats() -> tuple[str, ...]:
+    from ..exports import FORMATS
+
+    return tuple(FORMATS)
 
 
 @click.command("export")
 @click.argument("key")
-@click.option("--what", type=click.Choice(WHAT), required=True, help="What to export.")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="csv", show_default=True)
+@click.option("--what", type=LazyChoice(_what), required=True, help="What to export.")
+@click.option("--format", "fmt", type=LazyChoice(_formats), default="csv", show_default=True)
 @click.option(
     "-o",
     "--output",
@@ -31,6 +44,10 @@ def export_command(key: str, what: str, fmt: str, output: Path | None) -> None:
     Text cells that start with =, +, - or @ are prefixed with an apostrophe so that no
     spreadsheet runs them as formulas.
     """
+    from ..audit.events import ExportDownloaded
+    from ..exports import export_call
+    from ..scoring.engine import EvaluationError
+
     call = find_call(key)
     try:
         data = export_call(call, what, fmt)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from flask.cli import AppGroup
 
-from ..importers import import_proposals
 from ._common import FORMAT_OPTION, commit_import, find_call, load_table
+
+if TYPE_CHECKING:  # imported where used: the command line starts without them
+    pass
 
 
 @click.group("proposals", cls=AppGroup)
@@ -27,6 +30,8 @@ def import_command(key: str, file: Path, fmt: str | None) -> None:
     summary (optional); any other column is kept as an extra field. A reference already in the
     call is an error. One bad row and nothing is imported.
     """
+    from ..importers import import_proposals
+
     call = find_call(key)
     table = load_table(file, fmt)
     proposals = commit_import(file, lambda: import_proposals(call, table, actor=None))

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 from flask.cli import with_appcontext
 
-from ..ranking import rank_call, ranking_csv, ranking_json_text, ranking_table
-from ..scoring.engine import EvaluationError
 from ._common import fail, find_call
+
+if TYPE_CHECKING:  # imported where used: the command line starts without them
+    pass
 
 
 @click.command("ranking")
@@ -28,6 +31,9 @@ def ranking_command(key: str, fmt: str) -> None:
     status (main, reserve, below_threshold, incomplete), flags (;-separated). Rules:
     docs/scoring.md.
     """
+    from ..ranking import rank_call, ranking_csv, ranking_json_text, ranking_table
+    from ..scoring.engine import EvaluationError
+
     call = find_call(key)
     try:
         ranking = rank_call(call)

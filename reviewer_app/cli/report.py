@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from flask.cli import with_appcontext
 
-from ..audit.events import ReportDownloaded, ReportKind
 from ._common import fail, find_call, record_read
+
+if TYPE_CHECKING:  # imported where used: the command line starts without them
+    pass
 
 LANG_OPTION = click.option(
     "--lang",
@@ -66,6 +69,7 @@ def report_group() -> None:
 @with_appcontext
 def build_report(key: str, output: Path, lang: str) -> None:
     """Write the decision report of call KEY (same as `report KEY`)."""
+    from ..audit.events import ReportDownloaded, ReportKind
     from ..reports.services import decision_report_pdf
 
     call = find_call(key)
@@ -136,6 +140,7 @@ def esr_command(key: str, reference: str | None, output: Path, lang: str) -> Non
     Per criterion the score, threshold and the experts' comments (never attributed), the
     totals, the threshold result and the outcome; never individual scores.
     """
+    from ..audit.events import ReportDownloaded, ReportKind
     from ..reports.records import ConsensusNamesExpert, ProposalNotFound
     from ..reports.services import feedback_report_pdf, feedback_reports, feedback_reports_zip
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from flask.cli import AppGroup
 
-from ..importers import import_reviews
 from ._common import FORMAT_OPTION, commit_import, find_call, load_table
+
+if TYPE_CHECKING:  # imported where used: the command line starts without them
+    pass
 
 
 @click.group("reviews", cls=AppGroup)
@@ -28,6 +31,8 @@ def import_command(key: str, file: Path, replace: bool, fmt: str | None) -> None
     and <key>_comment. Each row records a no-conflict declaration and a submitted review. One bad
     row and nothing is imported.
     """
+    from ..importers import import_reviews
+
     call = find_call(key)
     table = load_table(file, fmt)
     reviews = commit_import(file, lambda: import_reviews(call, table, replace=replace, actor=None))

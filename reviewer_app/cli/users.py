@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from flask.cli import AppGroup
-from sqlalchemy import select
 
-from ..extensions import db
-from ..importers import Row, Table, import_users
-from ..models import LinkPurpose, User
 from ._common import FORMAT_OPTION, commit_import, fail, load_table
+
+if TYPE_CHECKING:  # imported where used: the command line starts without them
+    from ..importers import Table
+    from ..models import User
 
 
 @click.group("users", cls=AppGroup)
@@ -35,6 +36,9 @@ def add(
     email: str, name: str, role: str, organisation: str, country: str, password_stdin: bool
 ) -> None:
     """Add a user. Without --password-stdin, print a one-time invitation link to set one."""
+    from ..extensions import db
+    from ..importers import Row, Table
+
     password = None
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
@@ -67,6 +71,7 @@ def _check_password(email: str, name: str, password: str) -> None:
 
 def _create(table: Table, password: str | None) -> list[User]:
     from ..auth.services import set_password
+    from ..importers import import_users
 
     users = import_users(table, actor=None)
     if password is not None:
@@ -76,11 +81,17 @@ def _create(table: Table, password: str | None) -> list[User]:
 
 def _invite(user: User) -> str:
     from ..auth.links import issue_link, link_url
+    from ..models import LinkPurpose
 
     return link_url(issue_link(user, LinkPurpose.INVITATION), LinkPurpose.INVITATION)
 
 
 def _find_user(email: str) -> User:
+    from sqlalchemy import select
+
+    from ..extensions import db
+    from ..models import User
+
     user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
     if user is None:
         fail(f"no user with the e-mail {email.strip().lower()!r}")
@@ -95,6 +106,8 @@ def invite(email: str) -> None:
     Every earlier invitation or reset link of the account stops working. For an account that
     already has a password, the link sets a new one (the old one works until then).
     """
+    from ..extensions import db
+
     user = _find_user(email)
     if not user.active:
         fail(f"{user.email} is deactivated; a link would not work")
@@ -113,6 +126,7 @@ def reset_two_factor_command(email: str) -> None:
     role, the user sets it up again at the next sign-in.
     """
     from ..auth.services import reset_two_factor
+    from ..extensions import db
 
     user = _find_user(email)
     if not user.has_two_factor:
@@ -135,6 +149,8 @@ def import_command(file: Path, fmt: str | None) -> None:
     country, language. An e-mail already registered is an error. One bad row and nothing is
     imported.
     """
+    from ..importers import import_users
+
     table = load_table(file, fmt)
 
     def create_and_invite() -> list[tuple[User, str]]:

@@ -1,0 +1,50 @@
+"""The command line starts light (issue 11, point 2): listing the commands imports neither the
+models, nor the web layer, nor Alembic; they come when a command needs them. Checked by what
+is imported, not by a time."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+HEAVY = ("reviewer_app.models", "reviewer_app.web", "reviewer_app.importers", "alembic")
+
+
+def _imported_after(code: str) -> set[str]:
+    listed = f"','.join(m for m in {HEAVY!r} if m in sys.modules)"
+    probe = f"import sys\n{code}\nprint('IMPORTED:' + {listed})\n"
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"REVIEWER_APP_MODE": "demo", "PATH": ""},
+    )
+    line = done.stdout.strip().splitlines()[-1]
+    assert line.startswith("IMPORTED:"), done.stdout
+    return set(filter(None, line.removeprefix("IMPORTED:").split(",")))
+
+
+def test_listing_the_commands_imports_nothing_heavy() -> None:
+    code = (
+        "from reviewer_app.cli import main\n"
+        "try:\n"
+        "    main(['--help'], prog_name='reviewer-app')\n"
+        "except SystemExit:\n"
+        "    pass"
+    )
+    assert _imported_after(code) == set()
+
+
+def test_a_command_that_needs_no_database_stays_light(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from pathlib import Path
+
+    scheme = Path(__file__).resolve().parents[2] / "criteria" / "ai-factories-2024.toml"
+    code = (
+        "from reviewer_app.cli import main\n"
+        "try:\n"
+        f"    main(['criteria', 'check', {str(scheme)!r}], prog_name='reviewer-app')\n"
+        "except SystemExit as exc:\n"
+        "    assert exc.code in (0, None), exc.code"
+    )
+    assert _imported_after(code) == set()
