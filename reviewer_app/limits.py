@@ -56,6 +56,9 @@ MIN_REVIEWS = 100
 
 IMPORT_BYTES = 20 * 1024 * 1024
 IMPORT_ROWS = 10_000
+# The command line takes the files of a call of 10,000 proposals whole (issue 11).
+CLI_IMPORT_BYTES = 250 * 1024 * 1024
+CLI_IMPORT_ROWS = 100_000
 SCHEME_BYTES = 1024 * 1024
 NESTING = 20  # levels of lists and tables in a JSON or TOML file
 

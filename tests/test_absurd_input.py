@@ -484,7 +484,7 @@ def test_every_cli_import_says_the_json_is_nested_too_deeply(
 
 
 def test_the_cli_refuses_a_too_large_import_file(runner, make_call, tmp_path, monkeypatch):
-    monkeypatch.setattr(limits, "IMPORT_BYTES", 1024 * 1024)
+    monkeypatch.setattr(limits, "CLI_IMPORT_BYTES", 1024 * 1024)
     call = make_call()
     path = tmp_path / "big.csv"
     path.write_bytes(b"reference,title\n" + b"P,T\n" * 300_000)
@@ -711,3 +711,20 @@ def test_a_nul_character_in_an_import_is_refused_with_its_line(app_ctx) -> None:
         read_table(data, filename="proposals.csv")
     assert refused.value.errors[0].row == 3
     assert "NUL character" in refused.value.errors[0].message
+
+
+def test_the_cli_takes_files_larger_than_the_web_does(runner, make_call, tmp_path) -> None:
+    """A call of 10,000 proposals comes in one file on the command line (issue 11); the web's
+    upload keeps its smaller limit."""
+    call = make_call()
+    rows = limits.IMPORT_ROWS + 1
+    path = tmp_path / "many.csv"
+    path.write_text(
+        "reference,title\n" + "".join(f"P{n:05d},Proposal {n}\n" for n in range(rows)),
+        encoding="utf-8",
+    )
+    result = runner.invoke(args=["proposals", "import", call.key, str(path)])
+    assert result.exit_code == 0, result.output
+    assert count(Proposal) == rows
+    with pytest.raises(ImportRejected, match="at most 10000 per file|at most 10,000 per file"):
+        read_table(path.read_bytes(), filename="many.csv")

@@ -70,7 +70,7 @@ def load_table(path: Path, fmt: str | None) -> Table:
     from .. import limits
     from ..importers import ImportRejected, read_table
 
-    size = limits.IMPORT_BYTES + 1  # one byte more than allowed tells "too large"
+    size = limits.CLI_IMPORT_BYTES + 1  # one byte more than allowed tells "too large"
     try:
         if str(path) == "-":
             data = sys.stdin.buffer.read(size)
@@ -80,7 +80,13 @@ def load_table(path: Path, fmt: str | None) -> Table:
     except OSError as exc:
         fail(f"{path}: {exc.strerror or exc}")
     try:
-        return read_table(data, filename=str(path), fmt=fmt)
+        return read_table(
+            data,
+            filename=str(path),
+            fmt=fmt,
+            max_bytes=limits.CLI_IMPORT_BYTES,
+            max_rows=limits.CLI_IMPORT_ROWS,
+        )
     except ImportRejected as exc:
         report_rejected(path, exc.errors)
 

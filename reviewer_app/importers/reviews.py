@@ -60,12 +60,14 @@ def import_reviews(
     check.refuse_unknown_columns(table, columns)
     check.raise_if_any()
     criteria = {c.key: c for c in call.criteria}
+    # Only the panels the file names: a file's cost does not grow with what was imported before.
+    named = {str(row.values.get("proposal") or "").strip() for row in table.rows} - {""}
     assignments = {
         (a.proposal.reference, a.expert.email): a
         for a in db.session.scalars(
             select(Assignment)
             .join(Assignment.proposal)
-            .where(Proposal.call_id == call.id)
+            .where(Proposal.call_id == call.id, Proposal.reference.in_(sorted(named)))
             .options(
                 joinedload(Assignment.proposal),
                 joinedload(Assignment.expert),

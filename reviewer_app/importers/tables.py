@@ -62,16 +62,28 @@ class Table:
     rows: tuple[Row, ...]
 
 
-def read_table(data: bytes, *, filename: str = "", fmt: str | None = None) -> Table:
+def read_table(
+    data: bytes,
+    *,
+    filename: str = "",
+    fmt: str | None = None,
+    max_bytes: int | None = None,
+    max_rows: int | None = None,
+) -> Table:
     """A CSV (UTF-8, with or without BOM) or JSON (a list of objects) file as rows.
 
     The format is ``fmt`` ("csv" or "json"), else the file name's extension, else JSON when the
     content starts with ``[``.
 
-    :raises ImportRejected: larger than ``limits.IMPORT_BYTES``, not UTF-8, not CSV/JSON of the
+    The web's uploads keep the default limits; the command line passes larger ones
+    (``limits.CLI_IMPORT_BYTES``, ``limits.CLI_IMPORT_ROWS``).
+
+    :raises ImportRejected: larger than ``max_bytes`` or ``max_rows``, not UTF-8, not CSV/JSON of the
         expected shape, nested too deeply, duplicate columns.
     """
-    if len(data) > limits.IMPORT_BYTES:
+    max_bytes = limits.IMPORT_BYTES if max_bytes is None else max_bytes
+    max_rows = limits.IMPORT_ROWS if max_rows is None else max_rows
+    if len(data) > max_bytes:
         raise ImportRejected(
             [
                 RowError(
@@ -79,7 +91,7 @@ def read_table(data: bytes, *, filename: str = "", fmt: str | None = None) -> Ta
                     None,
                     gettext(
                         "the file is larger than %(max)s MB; split it into smaller files",
-                        max=limits.IMPORT_BYTES // (1024 * 1024),
+                        max=max_bytes // (1024 * 1024),
                     ),
                 )
             ]
@@ -117,9 +129,9 @@ def read_table(data: bytes, *, filename: str = "", fmt: str | None = None) -> Ta
         else:
             fmt = "json" if text.lstrip().startswith("[") else "csv"
     if fmt == "json":
-        return _read_json(text)
+        return _limited(_read_json(text), max_rows)
     if fmt == "csv":
-        return _read_csv(text)
+        return _limited(_read_csv(text), max_rows)
     raise ImportRejected(
         [RowError(None, None, gettext("unknown format %(fmt)s: use csv or json", fmt=repr(fmt)))]
     )
@@ -170,7 +182,7 @@ def _read_csv(text: str) -> Table:
         rows.append(Row(number, values))
     if errors:
         raise ImportRejected(errors)
-    return _limited(Table(tuple(c for c in header if c), tuple(rows)))
+    return Table(tuple(c for c in header if c), tuple(rows))
 
 
 def _json_int(text: str) -> int | Decimal:
@@ -242,7 +254,7 @@ def _read_json(text: str) -> Table:
         rows.append(Row(number, values))
     if errors:
         raise ImportRejected(errors)
-    return _limited(Table(tuple(columns), tuple(rows)))
+    return Table(tuple(columns), tuple(rows))
 
 
 def _header_errors(header: Sequence[str], *, row: int) -> list[RowError]:
@@ -255,8 +267,8 @@ def _header_errors(header: Sequence[str], *, row: int) -> list[RowError]:
     return errors
 
 
-def _limited(table: Table) -> Table:
-    if len(table.rows) > limits.IMPORT_ROWS:
+def _limited(table: Table, max_rows: int) -> Table:
+    if len(table.rows) > max_rows:
         raise ImportRejected(
             [
                 RowError(
@@ -265,7 +277,7 @@ def _limited(table: Table) -> Table:
                     gettext(
                         "%(rows)s rows; at most %(max)s per file",
                         rows=len(table.rows),
-                        max=limits.IMPORT_ROWS,
+                        max=max_rows,
                     ),
                 )
             ]
