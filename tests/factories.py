@@ -64,12 +64,51 @@ def advance_call(call: Call, to: Phase, *, actor: User | None = None) -> Call:
 
 
 def _decider() -> User:
+    """A coordinator for the steps only a coordinator takes (made once per test)."""
+    from sqlalchemy import select
+
     from reviewer_app.models import Role
 
-    user = User(email="decider@example.org", name="Deciding coordinator", role=Role.COORDINATOR)
-    db.session.add(user)
-    db.session.flush()
+    email = "decider@example.org"
+    user = db.session.scalar(select(User).where(User.email == email))
+    if user is None:
+        user = User(email=email, name="Deciding coordinator", role=Role.COORDINATOR)
+        db.session.add(user)
+        db.session.flush()
     return user
+
+
+CONSENSUS_COMMENT = "The panel's agreed assessment of this criterion, written for the applicant."
+
+
+def write_consensus(
+    proposal: Any,
+    values: dict[str, str],
+    *,
+    final: bool = True,
+    justification: str = "",
+    coordinator: User | None = None,
+) -> Any:
+    """The consensus report as the pages write it: the rapporteur's draft (every criterion of
+    ``values`` with a comment), then, if ``final``, a coordinator's finalising. The call must
+    be in its consensus phase."""
+    from reviewer_app.consensus.finalising import finalise
+    from reviewer_app.consensus.services import save_draft
+
+    rapporteur = next(a.expert for a in proposal.assignments if a.is_rapporteur)
+    current = proposal.consensus.version if proposal.consensus is not None else None
+    report = save_draft(
+        proposal,
+        rapporteur,
+        {key: (Decimal(value), CONSENSUS_COMMENT) for key, value in values.items()},
+        version=current,
+        justification=justification,
+    )
+    db.session.commit()
+    if final:
+        finalise(proposal, coordinator or _decider(), version=report.version)
+        db.session.commit()
+    return report
 
 
 def declare_for(assignment: Assignment, *, conflict: str | None = None) -> None:

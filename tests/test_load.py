@@ -122,6 +122,8 @@ def served(tmp_path: Path) -> Iterator[tuple[str, Any, list[tuple[str, int]]]]:
             str(WORKERS),
             "--threads",
             "4",
+            "--timeout",
+            "120",  # a busy CI machine: a slow worker is not a dead one
             "--chdir",
             str(tmp_path),
             "--log-level",
@@ -148,19 +150,21 @@ def served(tmp_path: Path) -> Iterator[tuple[str, Any, list[tuple[str, int]]]]:
 
 def _wait_until_serving(base: str, server: subprocess.Popen[str]) -> None:
     """Until the server answers (or has died): waits for the state, not for a time."""
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         if server.poll() is not None:
             raise AssertionError(
                 f"gunicorn exited: {server.stdout.read() if server.stdout else ''}"
             )
         try:
-            with urllib.request.urlopen(f"{base}/login", timeout=5) as answer:
+            # The socket accepts before the workers have imported the app: a slow first answer
+            # (a busy machine) or a refused one is not yet "serving", so ask again.
+            with urllib.request.urlopen(f"{base}/login", timeout=30) as answer:
                 if answer.status == 200:
                     return
-        except (urllib.error.URLError, ConnectionError):
+        except OSError:  # URLError, ConnectionError, TimeoutError
             time.sleep(0.05)
-    raise AssertionError("gunicorn did not answer within 60 s")
+    raise AssertionError("gunicorn did not answer within 180 s")
 
 
 class Expert(threading.Thread):

@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 from reviewer_app.extensions import db
 from reviewer_app.models import Call, ConsensusReport, ConsensusStatus, Decision, Phase, Role
 from tests.consensus.helpers import build_panel, build_scenario
+from tests.factories import write_consensus
 
 from .conftest import screenshot
 
@@ -111,8 +112,7 @@ def test_moving_to_ranking_with_consensus_not_final_needs_the_box(
     call, proposals = build_scenario(
         make_call, make_proposal, make_user, make_assignment, phase=Phase.CONSENSUS
     )
-    db.session.add(ConsensusReport(proposal=proposals["AIF-01"], status=ConsensusStatus.FINAL))
-    db.session.commit()
+    write_consensus(proposals["AIF-01"], {"compute": "4.5", "expertise": "4.5", "funding": "4.5"})
     sign_in(page, live_server, make_user(Role.COORDINATOR))
     page.goto(f"{live_server}/calls/{call.key}/")
     page.get_by_role("link", name="Move to “Ranking”…").click()

@@ -13,8 +13,6 @@ from reviewer_app.extensions import db
 from reviewer_app.models import (
     AuditEvent,
     Call,
-    ConsensusReport,
-    ConsensusStatus,
     Decision,
     DecisionOutcome,
     Phase,
@@ -22,6 +20,7 @@ from reviewer_app.models import (
     Role,
 )
 from tests.consensus.helpers import build_scenario
+from tests.factories import write_consensus
 
 from .test_roundtrip import fails, ok
 
@@ -182,11 +181,13 @@ def test_import_only_in_the_ranking_phase_and_only_by_a_coordinator(
     assert recorded() == {}
 
 
-def test_call_phase_to_ranking_lists_consensus_reports_not_final(runner, scenario) -> None:
-    call, proposals = scenario
-    call.phase = Phase.CONSENSUS
-    db.session.add(ConsensusReport(proposal=proposals["AIF-01"], status=ConsensusStatus.FINAL))
-    db.session.commit()
+def test_call_phase_to_ranking_lists_consensus_reports_not_final(
+    runner, make_call, make_proposal, make_user, make_assignment
+) -> None:
+    call, proposals = build_scenario(
+        make_call, make_proposal, make_user, make_assignment, phase=Phase.CONSENSUS
+    )
+    write_consensus(proposals["AIF-01"], {"compute": "4.5", "expertise": "4.5", "funding": "4.5"})
     out = fails(runner, "call", "phase", call.key, "ranking")
     assert "Consensus reports not final: AIF-02, AIF-03, AIF-04" in out
     assert "(1 of 7 final)" in out and "Add --confirm-unfinished-consensus to go ahead." in out

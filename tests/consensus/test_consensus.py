@@ -500,7 +500,7 @@ def test_experts_cannot_finalise(panel, login_as) -> None:
 def test_nothing_changes_after_the_consensus_phase(panel, login_as) -> None:
     p = panel()
     login_as(p.rapporteur).post(url(p), data=draft_data())
-    p.call.phase = Phase.RANKING
+    advance_call(p.call, Phase.RANKING)
     db.session.commit()
     client = login_as(p.coordinator)
     html = client.get(url(p)).get_data(as_text=True)
@@ -626,7 +626,7 @@ def test_bulk_finalise_refused_for_experts_and_outside_the_phase(panel, login_as
     p = panel()
     progress = f"/consensus/calls/{p.call.key}"
     assert login_as(p.rapporteur).post(f"{progress}/finalise-approved").status_code == 403
-    p.call.phase = Phase.RANKING
+    advance_call(p.call, Phase.RANKING)
     db.session.commit()
     response = login_as(p.coordinator).post(f"{progress}/finalise-approved", follow_redirects=True)
     assert "not in the consensus phase" in response.get_data(as_text=True)

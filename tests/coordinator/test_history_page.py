@@ -14,6 +14,7 @@ from reviewer_app.consensus.services import save_draft
 from reviewer_app.coordinator.history import Change, CriterionState, TextPiece, compare, text_diff
 from reviewer_app.extensions import db
 from reviewer_app.models import Phase
+from tests.factories import advance_call
 
 from ..expert.conftest import GOOD_COMMENT, scores
 
@@ -82,7 +83,7 @@ def test_the_history_shows_every_version_and_what_changed(reviewed, make_user, l
 def test_the_history_shows_the_consensus_versions(reviewed, make_user, login_as) -> None:
     call, proposal = reviewed
     coordinator = make_user("coordinator", name="Clara Coordinator")
-    call.phase = Phase.CONSENSUS
+    advance_call(call, Phase.CONSENSUS)
     db.session.commit()
     keys = ("compute", "expertise", "funding")
     report = save_draft(

@@ -13,14 +13,14 @@ from reviewer_app.extensions import db
 from reviewer_app.models import (
     AuditEvent,
     Call,
-    ConsensusReport,
-    ConsensusStatus,
     Decision,
     DecisionOutcome,
     Phase,
     ReviewStatus,
     Role,
 )
+from tests.consensus.helpers import build_panel, build_scenario
+from tests.factories import write_consensus
 
 
 @pytest.fixture
@@ -167,14 +167,16 @@ def test_decided_needs_a_decision_for_every_proposal(staffed_call, make_user) ->
 
 
 @pytest.fixture
-def consensus_call(make_call, make_proposal):
+def consensus_call(make_call, make_proposal, make_user, make_assignment):
     """A call in consensus with seven proposals: one final consensus report, one draft, and five
     proposals whose consensus was never started (the issue's "1 of 7 final")."""
-    call = make_call(phase=Phase.CONSENSUS)
-    proposals = [make_proposal(call, reference=f"AIF-0{n}") for n in range(1, 8)]
-    db.session.add(ConsensusReport(proposal=proposals[0], status=ConsensusStatus.FINAL))
-    db.session.add(ConsensusReport(proposal=proposals[1], status=ConsensusStatus.DRAFT))
-    db.session.commit()
+    call, proposals = build_scenario(
+        make_call, make_proposal, make_user, make_assignment, phase=Phase.CONSENSUS
+    )
+    write_consensus(proposals["AIF-01"], {"compute": "4.5", "expertise": "4.5", "funding": "4.5"})
+    write_consensus(
+        proposals["AIF-02"], {"compute": "4", "expertise": "4", "funding": "4"}, final=False
+    )
     return call
 
 
@@ -193,12 +195,11 @@ def test_moving_to_ranking_lists_the_consensus_reports_not_final(consensus_call)
 
 
 def test_moving_to_ranking_with_every_consensus_final_needs_no_confirmation(
-    make_call, make_proposal
+    make_call, make_proposal, make_user, make_assignment
 ) -> None:
-    call = make_call(phase=Phase.CONSENSUS)
-    for _ in range(2):
-        db.session.add(ConsensusReport(proposal=make_proposal(call), status=ConsensusStatus.FINAL))
-    db.session.commit()
+    panel = build_panel(make_call, make_proposal, make_user, make_assignment)
+    write_consensus(panel.proposal, {"compute": "4", "expertise": "3", "funding": "3.5"})
+    call = panel.call
     move_phase(call, Phase.RANKING)
     assert call.phase is Phase.RANKING
 

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from reviewer_app.extensions import db
 from reviewer_app.models import AuditEvent, Phase
+from tests.factories import advance_call
 
 
 @pytest.fixture
@@ -97,7 +98,7 @@ def test_reminder_to_one_expert_and_to_someone_without_open_work(
 
 def test_reminders_only_during_evaluation(client, coordinator, running_call, smtp_inbox) -> None:
     call, _proposals, _experts = running_call
-    call.phase = Phase.CONSENSUS
+    advance_call(call, Phase.CONSENSUS)
     db.session.commit()
     page = client.post(f"/calls/{call.key}/reminders", follow_redirects=True).get_data(as_text=True)
     assert "only while the call is in evaluation" in page

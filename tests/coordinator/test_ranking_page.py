@@ -14,6 +14,7 @@ from reviewer_app.extensions import db
 from reviewer_app.models import Decision, DecisionOutcome, Phase, Role
 from reviewer_app.ranking import rank_call, ranking_csv
 from tests.consensus.helpers import build_scenario
+from tests.factories import advance_call, write_consensus
 
 
 class _Cells(HTMLParser):
@@ -141,15 +142,19 @@ def test_names_shown_when_the_call_does_not_anonymise(
     assert "Expert A" not in html
 
 
-def test_consensus_scores_are_marked(scenario, make_user, login_as) -> None:
-    from reviewer_app.models import ConsensusReport, ConsensusScore, ConsensusStatus
-
-    call, proposals = scenario
-    criteria = list(call.criteria)
-    report = ConsensusReport(proposal_id=proposals["AIF-05"].id, status=ConsensusStatus.FINAL)
-    report.scores = [ConsensusScore(criterion=c, value=4, comment="Agreed.") for c in criteria]
-    db.session.add(report)
-    db.session.commit()
+def test_consensus_scores_are_marked(
+    make_call, make_proposal, make_user, make_assignment, login_as
+) -> None:
+    call, proposals = build_scenario(
+        make_call, make_proposal, make_user, make_assignment, phase=Phase.CONSENSUS
+    )
+    # AIF-05 fails compute (2) in the reviews; the panel agrees on 4 everywhere.
+    write_consensus(
+        proposals["AIF-05"],
+        {"compute": "4", "expertise": "4", "funding": "4"},
+        justification="The panel found the compute plan stronger than one review read it.",
+    )
+    advance_call(call, Phase.RANKING)
     html = (
         login_as(make_user(Role.COORDINATOR))
         .get(f"/calls/{call.key}/ranking")

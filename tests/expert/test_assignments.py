@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 
 from reviewer_app.models import ConflictDeclaration, Phase, Review, ReviewStatus
+from tests.factories import advance_call
 
 from .conftest import Setup, count_queries
 
@@ -97,7 +98,7 @@ def test_consensus_link_only_in_consensus_phase_and_when_the_page_exists(
     with app.test_request_context():
         link = f'href="{url_for("consensus.proposal", proposal_id=declared.proposal.id)}"'
     assert link not in client.get("/expert/").get_data(as_text=True)
-    declared.call.phase = Phase.CONSENSUS
+    advance_call(declared.call, Phase.CONSENSUS)
     db.session.commit()
     html = client.get("/expert/").get_data(as_text=True)
     assert link in html

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from reviewer_app.extensions import db
 from reviewer_app.models import AuditEvent, Phase, Review, ReviewStatus
+from tests.factories import advance_call
 
 from .conftest import GOOD_COMMENT, Setup, audit_actions, csrf_token, scores
 
@@ -64,7 +65,7 @@ def test_autosave_of_a_value_off_the_scale_reports_the_field(declared: Setup, cl
 
 
 def test_autosave_is_refused_when_the_review_is_closed(declared: Setup, client) -> None:
-    declared.call.phase = Phase.CONSENSUS
+    advance_call(declared.call, Phase.CONSENSUS)
     db.session.commit()
     response = client.post(f"{declared.url}/autosave", data=scores())
     assert response.status_code == 409
