@@ -47,7 +47,13 @@ def assignments(key: str) -> Any:
     call = call_or_404(key)
     proposal_query = request.args.get("q", "").strip()
     expert_query = request.args.get("expert", "").strip()
-    matrix = assignment_matrix(call, proposal_query=proposal_query, expert_query=expert_query)
+    matrix = assignment_matrix(
+        call,
+        proposal_query=proposal_query,
+        expert_query=expert_query,
+        row_page=request.args.get("rows", 1, type=int) or 1,
+        column_page=request.args.get("columns", 1, type=int) or 1,
+    )
     return render_template(
         "coordinator/assignments.html",
         call=call,

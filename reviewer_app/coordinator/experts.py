@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from email.message import EmailMessage
+from typing import Any
 
 from flask import current_app
 from flask_babel import force_locale
@@ -150,6 +151,32 @@ class Matrix:
     loads: dict[int, int]
     staffed: dict[int, int]
     min_reviews: int
+    # The window shown: a page of rows (proposals) and a page of columns (experts), so the
+    # page stays the same size for 7 proposals or 10,000 (its HTML grew with their product).
+    row_page: int = 1
+    row_pages: int = 1
+    rows_matching: int = 0
+    column_page: int = 1
+    column_pages: int = 1
+    columns_matching: int = 0
+
+    @property
+    def first_row(self) -> int:
+        return (self.row_page - 1) * MATRIX_ROWS + 1
+
+    @property
+    def first_column(self) -> int:
+        return (self.column_page - 1) * MATRIX_COLUMNS + 1
+
+
+MATRIX_ROWS = 50
+MATRIX_COLUMNS = 25
+
+
+def _window(items: list[Any], page: int, per: int) -> tuple[list[Any], int, int]:
+    pages = max(1, -(-len(items) // per))
+    page = min(max(page, 1), pages)
+    return items[(page - 1) * per : page * per], page, pages
 
 
 def _call_proposals(call: Call) -> list[Proposal]:
@@ -195,10 +222,18 @@ def _matches(query: str, *texts: str | None) -> bool:
     return all(word in haystack for word in words)
 
 
-def assignment_matrix(call: Call, *, proposal_query: str = "", expert_query: str = "") -> Matrix:
+def assignment_matrix(
+    call: Call,
+    *,
+    proposal_query: str = "",
+    expert_query: str = "",
+    row_page: int = 1,
+    column_page: int = 1,
+) -> Matrix:
     """Proposals x active experts: who is assigned, who is blocked and why, loads and staffing.
 
-    The queries narrow the rows and columns shown; loads and staffing always count everything.
+    The queries narrow the rows and columns shown, and only one page of each is shown
+    (``MATRIX_ROWS`` x ``MATRIX_COLUMNS``); loads and staffing always count everything.
     """
     proposals = _call_proposals(call)
     experts = active_experts()
@@ -221,6 +256,9 @@ def assignment_matrix(call: Call, *, proposal_query: str = "", expert_query: str
         for e in experts
         if _matches(expert_query, e.name, e.email, e.organisation, e.country, *e.expertise)
     ]
+    rows_matching, columns_matching = len(shown_proposals), len(shown_experts)
+    shown_proposals, row_page, row_pages = _window(shown_proposals, row_page, MATRIX_ROWS)
+    shown_experts, column_page, column_pages = _window(shown_experts, column_page, MATRIX_COLUMNS)
     slots_p = {s.id: s for s in data.proposals}
     slots_e = {s.id: s for s in data.experts}
     cells: dict[tuple[int, int], Cell] = {}
@@ -231,7 +269,20 @@ def assignment_matrix(call: Call, *, proposal_query: str = "", expert_query: str
                 by_expert.get(expert.id),
                 block_reason(data, slots_p[proposal.id], slots_e[expert.id]),
             )
-    return Matrix(shown_proposals, shown_experts, cells, loads, staffed, data.min_reviews)
+    return Matrix(
+        shown_proposals,
+        shown_experts,
+        cells,
+        loads,
+        staffed,
+        data.min_reviews,
+        row_page=row_page,
+        row_pages=row_pages,
+        rows_matching=rows_matching,
+        column_page=column_page,
+        column_pages=column_pages,
+        columns_matching=columns_matching,
+    )
 
 
 def _check_assignable_phase(call: Call) -> None:

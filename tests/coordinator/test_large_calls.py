@@ -184,3 +184,24 @@ def test_consensus_progress_comes_in_pages(app, app_ctx, client, make_user, logi
         queries.append(_count_queries(app, client, f"/consensus/calls/{other}"))
         sizes.append(len(client.get(f"/consensus/calls/{other}").get_data()))
     assert queries[0] == queries[1] and sizes[1] < sizes[0] * 1.15
+
+
+def test_the_assignment_matrix_shows_a_window_of_a_large_call(
+    app, app_ctx, client, make_user, login_as
+) -> None:
+    """The matrix's HTML grew with proposals x experts (62.6 MB at 1,000 proposals): now a
+    page of 50 proposals by 25 experts, the same for a larger call."""
+    login_as(make_user("coordinator"))
+    sizes = []
+    for key, proposals, experts in (("msmall", 60, 30), ("mlarge", 240, 90)):
+        seed_synthetic(
+            key=key, proposals=proposals, experts=experts, reviews_per_proposal=3, seed=4
+        )
+        db.session.commit()
+        page = client.get(f"/calls/{key}/assignments").get_data(as_text=True)
+        sizes.append(len(page))
+        assert f"Proposals 1 to 50 of {proposals}" in page
+        assert "Experts 1 to 25 of" in page
+    assert sizes[1] < sizes[0] * 1.15
+    second = client.get("/calls/mlarge/assignments?rows=5&columns=2").get_data(as_text=True)
+    assert "Proposals 201 to 240 of 240" in second and "Experts 26 to 50 of" in second
