@@ -6,6 +6,8 @@ names them all, so a new module of commands is one line more.
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 from flask.cli import FlaskGroup
 
@@ -53,6 +55,17 @@ class _MigrationsGroup(click.Group):
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         return self._real().get_command(ctx, cmd_name)
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        # Run as Flask-Migrate's own group: its options (--directory, -x) and its callback,
+        # which keeps them for the subcommands (`reviewer-app db upgrade` failed without it).
+        return self._real().make_context(info_name, args, parent=parent, **extra)
 
 
 main.add_command(_MigrationsGroup("db", help="Perform database migrations."))

@@ -48,3 +48,28 @@ def test_a_command_that_needs_no_database_stays_light(tmp_path) -> None:  # type
         "    assert exc.code in (0, None), exc.code"
     )
     assert _imported_after(code) == set()
+
+
+def test_the_migration_commands_work_through_the_light_group(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """`make demo` runs `reviewer-app db upgrade`: Flask-Migrate's group, loaded on use, still
+    gets its options and its callback (it failed with "AttributeError: directory")."""
+    import os
+    from pathlib import Path
+
+    env = {
+        **os.environ,
+        "REVIEWER_APP_MODE": "demo",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.db'}",
+    }
+    command = str(Path(sys.executable).parent / "reviewer-app")
+    for args in (["db", "upgrade"], ["db", "current"], ["db", "--help"]):
+        done = subprocess.run(
+            [command, *args], env=env, capture_output=True, text=True, check=False
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+    assert (
+        "(head)"
+        in subprocess.run(
+            [command, "db", "current"], env=env, capture_output=True, text=True, check=True
+        ).stdout
+    )
