@@ -15,6 +15,7 @@ from __future__ import annotations
 import shutil
 import sqlite3
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,6 +76,17 @@ def _pg_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+def _with_site_database(copy: Callable[[sqlite3.Connection], object]) -> None:
+    """Run ``copy`` on the site's own SQLite connection (the backup API copies between two)."""
+    raw = db.engine.raw_connection()
+    try:
+        site = raw.driver_connection
+        assert isinstance(site, sqlite3.Connection)
+        copy(site)
+    finally:
+        raw.close()
+
+
 def backup(path: Path) -> BackupSummary:
     """Write a consistent copy of the whole database to ``path`` (replaced if it exists).
 
@@ -89,13 +101,7 @@ def backup(path: Path) -> BackupSummary:
     if kind == "sqlite":
         target = sqlite3.connect(partial)
         try:
-            raw = db.engine.raw_connection()
-            try:
-                source = raw.driver_connection
-                assert isinstance(source, sqlite3.Connection)
-                source.backup(target)
-            finally:
-                raw.close()
+            _with_site_database(lambda site: site.backup(target))
         finally:
             target.close()
     else:
@@ -157,13 +163,7 @@ def restore(path: Path, *, force: bool = False) -> BackupSummary:
     if kind == "sqlite":
         source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
-            raw = db.engine.raw_connection()
-            try:
-                target = raw.driver_connection
-                assert isinstance(target, sqlite3.Connection)
-                source.backup(target)
-            finally:
-                raw.close()
+            _with_site_database(source.backup)
         finally:
             source.close()
         db.engine.dispose()  # other pooled connections must not keep the old pages

@@ -19,6 +19,7 @@ from ..models import (
     ReviewStatus,
     User,
 )
+from ..paging import window
 from .finalising import approved_by_everyone, call_proposals
 from .services import Access, Part, Refusal, approval_is_current
 
@@ -148,11 +149,9 @@ def consensus_page(
             func.lower(Proposal.reference).like(like) | func.lower(Proposal.title).like(like)
         )
     matching = db.session.scalar(select(func.count()).select_from(listed.subquery())) or 0
-    pages = max(1, -(-matching // per))
-    page = min(max(page, 1), pages)
-    ids = db.session.scalars(
-        listed.order_by(Proposal.reference).limit(per).offset((page - 1) * per)
-    ).all()
+    at = window(matching, page, per)
+    page, pages = at.page, at.pages
+    ids = db.session.scalars(listed.order_by(Proposal.reference).limit(per).offset(at.offset)).all()
     drafts = db.session.scalars(
         select(report.proposal_id)
         .join(Proposal, Proposal.id == report.proposal_id)

@@ -22,6 +22,7 @@ from ..formhelpers import choice
 from ..loaders import call_or_404
 from ..models import Role
 from ..models.audit import chain_of, record
+from ..paging import window
 from . import bp
 
 PAGE_SIZE = 50
@@ -80,7 +81,7 @@ def audit(key: str) -> Any:
     call = call_or_404(key)
     form, flt = _filters(call)
     total = audit_log.count(call, flt)
-    pages = max(1, -(-total // PAGE_SIZE))
+    pages = window(total, 1, PAGE_SIZE).pages
     number = request.args.get("page", 1, type=int) or 1
     if not 1 <= number <= pages:
         abort(404)

@@ -30,6 +30,7 @@ from ..locks import lock_call
 from ..mail import build_message, send_messages
 from ..models import Assignment, Call, LinkPurpose, Phase, Proposal, Review, Role, User
 from ..models.audit import record
+from ..paging import window
 from ..planning.assignment import (
     AssignmentInput,
     AssignmentPlan,
@@ -174,9 +175,8 @@ MATRIX_COLUMNS = 25
 
 
 def _window(items: list[Any], page: int, per: int) -> tuple[list[Any], int, int]:
-    pages = max(1, -(-len(items) // per))
-    page = min(max(page, 1), pages)
-    return items[(page - 1) * per : page * per], page, pages
+    shown = window(len(items), page, per)
+    return items[shown.offset : shown.offset + per], shown.page, shown.pages
 
 
 def _call_proposals(call: Call) -> list[Proposal]:

@@ -21,6 +21,7 @@ from ..extensions import db
 from ..mail import build_message, send_messages
 from ..models import Assignment, AuditEvent, Call, Phase, Proposal, User, utcnow
 from ..models.audit import record
+from ..scoring.engine import Ranking
 from ..scoring.flags import Flag, FlagKind
 
 
@@ -94,6 +95,11 @@ def _disagreements(call: Call) -> dict[str, list[str]] | None:
         ranking = rank_call(call)
     except EvaluationError:
         return None
+    return disagreement_titles(call, ranking)
+
+
+def disagreement_titles(call: Call, ranking: Ranking) -> dict[str, list[str]]:
+    """The titles of the criteria flagged for disagreement, per proposal reference."""
     titles = {c.key: c.title for c in call.scheme.criteria}
     flagged: dict[str, list[str]] = {}
     for row in ranking.rows:

@@ -27,9 +27,9 @@ from ..models import (
     User,
     utcnow,
 )
+from ..paging import window
 from ..scoring.engine import EvaluationError, evaluate
-from ..scoring.flags import Flag, FlagKind
-from .progress import ExpertProgress, ProposalProgress, due_date
+from .progress import ExpertProgress, ProposalProgress, disagreement_titles, due_date
 
 PER_PAGE = 50
 PROPOSAL_STATES = ("open", "complete", "conflicts")
@@ -73,12 +73,6 @@ def _assignment_rows(call: Call) -> Select[Any]:
     )
 
 
-def _page(total: int, page: int, per: int) -> tuple[int, int, int]:
-    pages = max(1, -(-total // per))
-    page = min(max(page, 1), pages)
-    return page, pages, (page - 1) * per
-
-
 def _proposal_page(
     call: Call, *, page: int, state: str, query: str, with_conflict_reasons: bool, per: int
 ) -> tuple[list[ProposalProgress], Paged]:
@@ -115,7 +109,8 @@ def _proposal_page(
         counts = counts.having(conflicts > 0)
     grouped = counts.subquery()
     total = db.session.scalar(select(func.count()).select_from(grouped)) or 0
-    page, pages, offset = _page(total, page, per)
+    shown_at = window(total, page, per)
+    page, pages, offset = shown_at.page, shown_at.pages, shown_at.offset
     rows = db.session.execute(
         select(Proposal, grouped.c.assigned, grouped.c.submitted)
         .join(grouped, grouped.c.id == Proposal.id)
@@ -153,15 +148,7 @@ def _disagreements(call: Call, rows: list[ProposalProgress]) -> bool:
         ranking = evaluate(data)
     except EvaluationError:
         return False
-    titles = {c.key: c.title for c in call.scheme.criteria}
-    flagged: dict[str, list[str]] = {}
-    for result in ranking.rows:
-        for flag in result.flags:
-            parsed = Flag.parse(flag)
-            if parsed.kind is FlagKind.DISAGREEMENT and parsed.criterion:
-                flagged.setdefault(result.reference, []).append(
-                    titles.get(parsed.criterion, parsed.criterion)
-                )
+    flagged = disagreement_titles(call, ranking)
     for row in rows:
         row.disagreements = flagged.get(row.proposal.reference, [])
     return True
@@ -207,7 +194,8 @@ def _expert_page(
             or_(func.lower(User.name).like(needle), func.lower(User.email).like(needle))
         )
     total = db.session.scalar(select(func.count()).select_from(listed.subquery())) or 0
-    page, pages, offset = _page(total, page, per)
+    shown_at = window(total, page, per)
+    page, pages, offset = shown_at.page, shown_at.pages, shown_at.offset
     rows = db.session.execute(
         listed.order_by(func.lower(User.name), User.id).limit(per).offset(offset)
     ).all()

@@ -21,6 +21,7 @@ from ..errors import DomainError
 from ..extensions import db
 from ..models import Call, Document, Phase, Proposal, User
 from ..models.audit import record
+from ..paging import window
 
 PROPOSAL_FIELDS = (
     "reference",
@@ -95,15 +96,15 @@ def search_proposals(
             )
         )
     total = db.session.scalar(select(func.count(Proposal.id)).where(*where)) or 0
-    pages = max(1, -(-total // per_page))
-    page = min(max(page, 1), pages)
+    shown = window(total, page, per_page)
+    page, pages = shown.page, shown.pages
     order = column.desc().nulls_last() if descending else column.asc().nulls_last()
     items = list(
         db.session.scalars(
             select(Proposal)
             .where(*where)
             .order_by(order, Proposal.reference)
-            .offset((page - 1) * per_page)
+            .offset(shown.offset)
             .limit(per_page)
             .options(selectinload(Proposal.documents), selectinload(Proposal.assignments))
         )

@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload
 from ..extensions import db
 from ..loaders import call_or_404
 from ..models import Assignment, Call, Proposal, Role
+from ..paging import window
 from ..scoring.engine import ProposalResult, Ranking, Status
 from ..scoring.numbers import format_money, format_score
 
@@ -102,9 +103,9 @@ def ranking_page(
         if (not status or row.status.value == status)
         and (not needle or needle in row.reference.casefold() or needle in row.title.casefold())
     ]
-    pages = max(1, -(-len(matching) // per))
-    page = min(max(page, 1), pages)
-    shown = matching[(page - 1) * per : page * per]
+    at = window(len(matching), page, per)
+    page, pages = at.page, at.pages
+    shown = matching[at.offset : at.offset + per]
     filtered = bool(status or needle)
     line_page = None if last_main is None or filtered else last_main // per + 1
     neighbourhood: list[tuple[int, ProposalResult]] = []
