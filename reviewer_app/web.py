@@ -74,6 +74,8 @@ def register_web(app: Flask) -> None:
             "format_date": format_date,
             "format_datetime": format_datetime,
             "format_decimal": format_decimal,
+            # Counts as the reader's language groups them (1,000 / 1.000).
+            "format_count": lambda number: format_decimal(number, format="#,##0"),
         }
 
     def error_page(code: int, title: str, message: str) -> tuple[str, int]:
