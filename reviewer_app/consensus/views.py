@@ -28,7 +28,7 @@ from .forms import (
     draft_form_class,
     draft_values,
 )
-from .lists import CONSENSUS_STATES, consensus_page, expert_work
+from .lists import consensus_page, expert_work
 from .services import (
     Access,
     ConsensusError,
@@ -100,7 +100,6 @@ def call_progress_page(key: str) -> Any:
         call=call,
         shown=shown,
         rows=shown.rows,
-        states=CONSENSUS_STATES,
     )
 
 

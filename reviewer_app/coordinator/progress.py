@@ -21,7 +21,8 @@ from ..extensions import db
 from ..mail import build_message, send_messages
 from ..models import Assignment, AuditEvent, Call, Phase, Proposal, User, utcnow
 from ..models.audit import record
-from ..scoring.engine import Ranking
+from ..ranking import rank_call
+from ..scoring.engine import EvaluationError, Ranking
 from ..scoring.flags import Flag, FlagKind
 
 
@@ -86,11 +87,6 @@ def _assignments(call: Call) -> list[Assignment]:
 
 def _disagreements(call: Call) -> dict[str, list[str]] | None:
     """Criterion titles flagged for disagreement per proposal reference; None if unavailable."""
-    try:
-        from ..ranking import rank_call
-        from ..scoring.engine import EvaluationError
-    except ImportError:
-        return None
     try:
         ranking = rank_call(call)
     except EvaluationError:
