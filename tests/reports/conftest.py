@@ -8,34 +8,28 @@ HTML image pointing at /etc/passwd.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 import pytest
+import time_machine
 from flask import Flask
 
-from reviewer_app.audit.events import PhaseMoved
 from reviewer_app.extensions import db
 from reviewer_app.models import (
-    Assignment,
     Call,
-    ConflictDeclaration,
-    ConsensusMinorityView,
     ConsensusReport,
     ConsensusScore,
     ConsensusStatus,
-    Decision,
     DecisionOutcome,
     Phase,
     Proposal,
-    Review,
-    ReviewStatus,
     Role,
-    Score,
     User,
 )
-from reviewer_app.models.audit import record
+
+from ..factories import advance_call, write_review
 
 INJECTION = '<img src="file:///etc/passwd"> Überzeugend & <b>solide</b>'
 KEYS = ("compute", "expertise", "funding")
@@ -51,14 +45,37 @@ SCORES: dict[str, tuple[tuple[str, str, str] | None, ...]] = {
 # Unranked proposals follow the ranked ones by weighted total: P-005 (12.00) before P-004.
 EXPECTED_ORDER = ("P-001", "P-002", "P-003", "P-005", "P-004")
 
+# Every step happens at a fixed time, so that the same scene gives the same PDF.
+CREATED = datetime(2025, 1, 6, 9, 0, 0)
+OPENED = datetime(2025, 1, 10, 9, 0, 0)
+REVIEWED = datetime(2025, 2, 1, 12, 0, 0)
+CONSENSUS = datetime(2025, 2, 10, 9, 0, 0)
+RANKED = datetime(2025, 2, 20, 9, 0, 0)
+DECIDED = datetime(2025, 3, 4, 10, 0, 0)
+
+
+def at(moment: datetime) -> Any:
+    """Freeze the clock the services read (``utcnow``) at ``moment``."""
+    return time_machine.travel(moment.replace(tzinfo=UTC), tick=False)
+
 
 @dataclass
 class Scene:
     call: Call
     proposals: dict[str, Proposal]
     experts: list[User]
+    coordinator: User
+
+    def rank(self) -> None:
+        """Move the call from its consensus phase to ranking, as the coordinator does."""
+        with at(RANKED):
+            advance_call(self.call, Phase.RANKING, actor=self.coordinator)
 
     def decide(self) -> None:
+        """The coordinator's decisions (one departure from the ranking: P-005 is ineligible,
+        with its rationale), then the call closed."""
+        from reviewer_app.coordinator.decisions import DecisionEntry, record_decisions
+
         outcomes = {
             "P-001": DecisionOutcome.FUNDED,
             "P-002": DecisionOutcome.FUNDED,
@@ -66,115 +83,102 @@ class Scene:
             "P-004": DecisionOutcome.REJECTED,
             "P-005": DecisionOutcome.INELIGIBLE,
         }
-        when = datetime(2025, 3, 4, 10, 0, 0)
-        for reference, outcome in outcomes.items():
-            db.session.add(
-                Decision(
-                    proposal=self.proposals[reference],
-                    outcome=outcome,
-                    rationale=f"Rationale for {reference}: as ranked.",
-                    decided_at=when,
-                )
-            )
-        record(
-            PhaseMoved(from_phase=Phase.RANKING, to_phase=Phase.DECIDED),
-            self.call,
-            call_id=self.call.id,
-            actor_id=None,
-            at=when,
-        )
-        self.call.phase = Phase.DECIDED
-        self.call.decided_at = when
-        db.session.commit()
+        entries = [
+            DecisionEntry(self.proposals[ref], outcome, f"Rationale for {ref}: as ranked.")
+            for ref, outcome in outcomes.items()
+        ]
+        with at(DECIDED):
+            record_decisions(self.call, entries, self.coordinator)
+            db.session.commit()
+            advance_call(self.call, Phase.DECIDED, actor=self.coordinator)
 
 
-def _add_review(assignment: Assignment, values: tuple[str, str, str], comment: str) -> None:
-    criteria = {c.key: c for c in assignment.proposal.call.criteria}
-    db.session.add(
-        ConflictDeclaration(
-            assignment=assignment, has_conflict=False, confidentiality_accepted=True
-        )
-    )
-    review = Review(
-        assignment=assignment,
-        status=ReviewStatus.SUBMITTED,
-        submitted_at=datetime(2025, 2, 1, 12, 0, 0),
-    )
-    review.scores = [
-        Score(criterion=criteria[key], value=Decimal(v), comment=f"{comment} ({key})")
-        for key, v in zip(KEYS, values, strict=True)
-    ]
-    db.session.add(review)
-
-
-def build_scene() -> Scene:
-    """The call of this module's docstring, in the current app context (committed)."""
+def build_scene(*, until: Phase = Phase.RANKING, key: str = "aif-test", extra: int = 0) -> Scene:
+    """The call of this module's docstring, in the current app context (committed), built by
+    the services the pages call, up to the phase ``until`` (consensus or ranking). ``extra``
+    adds that many more proposals, each reviewed by three more experts."""
     from reviewer_app.coordinator.calls import create_call
+    from reviewer_app.coordinator.experts import set_rapporteur, toggle_assignment
+    from reviewer_app.coordinator.proposals import create_proposal
     from reviewer_app.scoring.scheme_parser import load_scheme_file
 
     from ..conftest import DEMO_SCHEME
 
-    call = create_call(
-        load_scheme_file(DEMO_SCHEME),
-        DEMO_SCHEME.read_text(encoding="utf-8"),
-        key="aif-test",
-        title="AI Factories – Prüfaufruf",
-        budget_eur=Decimal("2500000.00"),
-        actor=None,
-    )
-    call.phase = Phase.RANKING
+    coordinator = User(email=f"chair-{key}@example.org", name="Chair", role=Role.COORDINATOR)
     experts = [
-        User(email=f"panel{i}@example.org", name=f"Secret Name {i}", role=Role.EXPERT)
+        User(email=f"panel{i}-{key}@example.org", name=f"Secret Name {i}", role=Role.EXPERT)
         for i in range(1, 4)
     ]
-    db.session.add_all(experts)
-    proposals: dict[str, Proposal] = {}
-    for index, reference in enumerate(SCORES, start=1):
-        proposals[reference] = Proposal(
-            call=call,
-            reference=reference,
-            acronym=f"ACR{index}",
-            title=f"Proposal number {index}",
-            applicant=f"Université {index}",
-            country="DE",
-            requested_funding_eur=Decimal("1000000.00"),
+    more = [
+        User(email=f"more{i}-{key}@example.org", name=f"More {i}", role=Role.EXPERT)
+        for i in range(1, 4 if extra else 1)
+    ]
+    db.session.add_all([coordinator, *experts, *more])
+    scores = dict(SCORES)
+    panels = dict.fromkeys(SCORES, experts)
+    for n in range(extra):
+        scores[f"Q-{n:03d}"] = (("3", "3.5", "4"),) * 3
+        panels[f"Q-{n:03d}"] = more
+    with at(CREATED):
+        call = create_call(
+            load_scheme_file(DEMO_SCHEME),
+            DEMO_SCHEME.read_text(encoding="utf-8"),
+            key=key,
+            title="AI Factories – Prüfaufruf",
+            budget_eur=Decimal("2500000.00"),
+            actor=coordinator,
         )
-    db.session.add_all(proposals.values())
-    db.session.flush()
-    for reference, rows in SCORES.items():
-        for number, (expert, values) in enumerate(zip(experts, rows, strict=True), start=1):
-            assignment = Assignment(proposal=proposals[reference], expert=expert)
-            db.session.add(assignment)
-            if values is None:
-                continue
-            comment = (
-                INJECTION
-                if (reference, number) == ("P-001", 1)
-                else f"Assessment of {reference}, note {number}"
+        proposals: dict[str, Proposal] = {}
+        for index, reference in enumerate(scores, start=1):
+            proposals[reference] = create_proposal(
+                call,
+                actor=coordinator,
+                reference=reference,
+                acronym=f"ACR{index}",
+                title=f"Proposal number {index}",
+                applicant=f"Université {index}",
+                country="DE",
+                requested_funding_eur=Decimal("1000000.00"),
             )
-            _add_review(assignment, values, comment)
-    # The typed event the phase service writes, at fixed dates so that the PDF is the same.
-    for step, (before, after) in enumerate(
-        [
-            (Phase.SETUP, Phase.EVALUATION),
-            (Phase.EVALUATION, Phase.CONSENSUS),
-            (Phase.CONSENSUS, Phase.RANKING),
-        ]
-    ):
-        record(
-            PhaseMoved(from_phase=before, to_phase=after),
-            call,
-            call_id=call.id,
-            actor_id=None,
-            at=datetime(2025, 1, 10 + 10 * step, 9, 0, 0),
-        )
-    db.session.commit()
-    return Scene(call=call, proposals=proposals, experts=experts)
+            for expert in panels[reference]:
+                toggle_assignment(call, proposals[reference], expert, actor=coordinator)
+            set_rapporteur(call, proposals[reference], panels[reference][0], actor=coordinator)
+        db.session.commit()
+    with at(OPENED):
+        advance_call(call, Phase.EVALUATION, actor=coordinator)
+    with at(REVIEWED):
+        for reference, rows in scores.items():
+            proposal = proposals[reference]
+            for number, (assignment, values) in enumerate(
+                zip(sorted(proposal.assignments, key=lambda a: a.expert_id), rows, strict=True),
+                start=1,
+            ):
+                if values is None:
+                    continue
+                comment = (
+                    INJECTION
+                    if (reference, number) == ("P-001", 1)
+                    else f"Assessment of {reference}, note {number}"
+                )
+                write_review(assignment, dict(zip(KEYS, values, strict=True)), comment=comment)
+    with at(CONSENSUS):
+        advance_call(call, Phase.CONSENSUS, actor=coordinator)
+    scene = Scene(call=call, proposals=proposals, experts=experts, coordinator=coordinator)
+    if until is Phase.RANKING:
+        scene.rank()
+    return scene
 
 
 @pytest.fixture
 def scene(app_ctx: Flask) -> Scene:
     return build_scene()
+
+
+@pytest.fixture
+def consensus_scene(app_ctx: Flask) -> Scene:
+    """The scene before ranking, for the tests that write a consensus report first (then call
+    ``scene.rank()``)."""
+    return build_scene(until=Phase.CONSENSUS)
 
 
 @dataclass(frozen=True)
@@ -213,26 +217,55 @@ def rendered(app: Flask) -> Rendered:
                     conn.execute(table.delete())
 
 
+def consensus_comment(comment: str, key: str) -> str:
+    """The consensus comment ``add_consensus`` writes for criterion ``key`` (long enough for the
+    scheme's minimum)."""
+    return f"{comment} ({key}); the panel's agreed wording for the applicant."
+
+
 def add_consensus(
-    proposal: Proposal,
+    scene: Scene,
+    reference: str,
     values: dict[str, str],
     comment: str,
     *,
-    status: ConsensusStatus = ConsensusStatus.FINAL,
+    final: bool = True,
     justification: str = "",
     minority: dict[User, str] | None = None,
 ) -> None:
+    """The consensus report as the pages write it (the call in its consensus phase): the
+    rapporteur's draft, the minority views the rapporteur records, then the coordinator's
+    finalising when ``final``."""
+    from reviewer_app.consensus.finalising import finalise
+    from reviewer_app.consensus.services import record_minority_view, save_draft
+
+    proposal = scene.proposals[reference]
+    rapporteur = next(a.expert for a in proposal.assignments if a.is_rapporteur)
+    with at(CONSENSUS):
+        report = save_draft(
+            proposal,
+            rapporteur,
+            {k: (Decimal(v), consensus_comment(comment, k)) for k, v in values.items()},
+            version=None,
+            justification=justification,
+        )
+        for expert, text in (minority or {}).items():
+            record_minority_view(proposal, rapporteur, expert.id, text)
+        if final:
+            finalise(proposal, scene.coordinator, version=report.version)
+        db.session.commit()
+
+
+def plant_final_consensus(proposal: Proposal, values: dict[str, str], comment: str) -> None:
+    """A final consensus row written straight into the database: one made before the form
+    refused such text, as it is stored (no service writes it today, which is the point)."""
     criteria = {c.key: c for c in proposal.call.criteria}
-    report = ConsensusReport(proposal=proposal, status=status, justification=justification)
+    report = ConsensusReport(proposal=proposal, status=ConsensusStatus.FINAL)
     report.scores = [
         ConsensusScore(criterion=criteria[k], value=Decimal(v), comment=f"{comment} ({k})")
         for k, v in values.items()
     ]
     db.session.add(report)
-    report.minority_views = [
-        ConsensusMinorityView(expert=expert, text=text, recorded_by_id=expert.id)
-        for expert, text in (minority or {}).items()
-    ]
     db.session.commit()
 
 

@@ -13,7 +13,15 @@ from pypdf import PdfReader
 from reviewer_app.extensions import db
 from reviewer_app.reports.services import decision_report_pdf
 
-from .conftest import EXPECTED_ORDER, Rendered, Scene, add_consensus, pdf_text, pdftotext
+from .conftest import (
+    EXPECTED_ORDER,
+    Rendered,
+    Scene,
+    add_consensus,
+    consensus_comment,
+    pdf_text,
+    pdftotext,
+)
 
 
 def ranking_page(pages: list[str]) -> str:
@@ -147,19 +155,22 @@ def test_a_call_without_proposals_or_budget_still_reports(make_call, tmp_path: P
 
 
 def test_the_proposal_section_shows_the_crossing_its_justification_and_minority_views(
-    scene: Scene,
+    consensus_scene: Scene,
 ) -> None:
+    scene = consensus_scene
     from reviewer_app.reports.decision import decision_report
     from reviewer_app.reports.records import load_records
 
     # P-004's compute mean is 2.17, below its threshold of 3; the consensus gives 3.
     add_consensus(
-        scene.proposals["P-004"],
+        scene,
+        "P-004",
         {"compute": "3", "expertise": "4", "funding": "4"},
         "Agreed",
         justification="The site visit showed the machine room is already built.",
         minority={scene.experts[2]: "Compute stays below what the call asks for."},
     )
+    scene.rank()
     section = next(
         p
         for p in decision_report(load_records(scene.call), "en").proposals
@@ -185,9 +196,9 @@ def test_the_proposal_section_shows_the_crossing_its_justification_and_minority_
             "proposal": "P-004",
             "scores": {"compute": "3.00", "expertise": "4.00", "funding": "4.00"},
             "comments": {
-                "compute": "Agreed (compute)",
-                "expertise": "Agreed (expertise)",
-                "funding": "Agreed (funding)",
+                "compute": consensus_comment("Agreed", "compute"),
+                "expertise": consensus_comment("Agreed", "expertise"),
+                "funding": consensus_comment("Agreed", "funding"),
             },
             "justification": "The site visit showed the machine room is already built.",
             "minority_views": [
@@ -197,13 +208,13 @@ def test_the_proposal_section_shows_the_crossing_its_justification_and_minority_
     ]
 
 
-def test_a_consensus_that_crosses_nothing_has_no_crossing_note(scene: Scene) -> None:
+def test_a_consensus_that_crosses_nothing_has_no_crossing_note(consensus_scene: Scene) -> None:
+    scene = consensus_scene
     from reviewer_app.reports.decision import decision_report
     from reviewer_app.reports.records import load_records
 
-    add_consensus(
-        scene.proposals["P-002"], {"compute": "4.5", "expertise": "4", "funding": "4"}, "A"
-    )
+    add_consensus(scene, "P-002", {"compute": "4.5", "expertise": "4", "funding": "4"}, "A")
+    scene.rank()
     section = next(
         p
         for p in decision_report(load_records(scene.call), "en").proposals

@@ -12,7 +12,6 @@ import pytest
 from sqlalchemy import event
 
 from reviewer_app.extensions import db
-from reviewer_app.models import Assignment, Proposal, Role, User
 from reviewer_app.ranking import rank_call, ranking_csv
 from reviewer_app.reports.charts import DotRow, score_dots_chart
 from reviewer_app.reports.decision import decision_report
@@ -25,7 +24,7 @@ from reviewer_app.reports.evaluation import (
 from reviewer_app.reports.records import load_records
 from reviewer_app.scoring.engine import evaluate
 
-from .conftest import Scene, _add_review, add_consensus
+from .conftest import Scene, add_consensus, build_scene
 
 
 def without_experts(ranking):  # type: ignore[no-untyped-def]
@@ -42,10 +41,10 @@ def without_experts(ranking):  # type: ignore[no-untyped-def]
     ]
 
 
-def test_round_trip_gives_the_same_ranking(scene: Scene) -> None:
-    add_consensus(
-        scene.proposals["P-003"], {"compute": "4", "expertise": "4", "funding": "4"}, "ok"
-    )
+def test_round_trip_gives_the_same_ranking(consensus_scene: Scene) -> None:
+    scene = consensus_scene
+    add_consensus(scene, "P-003", {"compute": "4", "expertise": "4", "funding": "4"}, "ok")
+    scene.rank()
     from_json = evaluate(evaluation_in_from_json(evaluation_json(scene.call)))
     from_db = rank_call(scene.call)
     assert without_experts(from_json) == without_experts(from_db)
@@ -88,26 +87,10 @@ def test_report_data_takes_a_constant_number_of_queries(scene: Scene) -> None:
         decision_report(load_records(scene.call), "en")
 
     # Triple the call: more proposals, experts and reviews, the same number of queries.
-    experts = [
-        User(email=f"more{i}@example.org", name=f"More {i}", role=Role.EXPERT) for i in range(3)
-    ]
-    db.session.add_all(experts)
-    for n in range(10):
-        proposal = Proposal(
-            call=scene.call,
-            reference=f"Q-{n:03d}",
-            title=f"Extra {n}",
-            requested_funding_eur=Decimal("10.00"),
-        )
-        db.session.add(proposal)
-        for expert in experts:
-            assignment = Assignment(proposal=proposal, expert=expert)
-            db.session.add(assignment)
-            _add_review(assignment, ("3", "3.5", "4"), "Extra comment")
-    db.session.commit()
+    larger = build_scene(key="aif-larger", extra=10)
     db.session.expire_all()
     with count_queries() as large:
-        report = decision_report(load_records(scene.call), "en")
+        report = decision_report(load_records(larger.call), "en")
     assert len(report.rows) == 15
     assert len(large) == len(small)
 

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskCliRunner
 
-from reviewer_app.models import ConsensusStatus, Role
+from reviewer_app.models import Role
 from reviewer_app.reports.records import ConsensusNamesExpert, ProposalNotFound
 from reviewer_app.reports.services import feedback_report_pdf
 
-from .conftest import Scene, add_consensus, pdf_text
+from .conftest import Scene, add_consensus, pdf_text, plant_final_consensus
 
 NO_CONSENSUS = "No final consensus report has been written for this proposal."
 
@@ -47,14 +47,17 @@ def test_feedback_never_names_numbers_or_scores_experts(scene: Scene) -> None:
     assert "DRAFT" in text  # the call is not decided yet
 
 
-def test_only_the_final_consensus_text_reaches_the_applicant(scene: Scene) -> None:
+def test_only_the_final_consensus_text_reaches_the_applicant(consensus_scene: Scene) -> None:
+    scene = consensus_scene
     add_consensus(
-        scene.proposals["P-002"],
+        scene,
+        "P-002",
         {"compute": "4.5", "expertise": "4", "funding": "4"},
         "Agreed by the panel",
         justification="SecretJustificationOfP002",
         minority={scene.experts[2]: "SecretMinorityViewOfP002"},
     )
+    scene.rank()
     text = feedback_text(scene, "P-002")
     for key in ("compute", "expertise", "funding"):
         assert f"Agreed by the panel ({key})" in text
@@ -64,14 +67,21 @@ def test_only_the_final_consensus_text_reaches_the_applicant(scene: Scene) -> No
     assert NO_CONSENSUS not in " ".join(text.split())
 
 
-def test_feedback_never_carries_an_expert_label_or_a_draft_consensus(scene: Scene) -> None:
+def test_feedback_never_carries_an_expert_label_or_a_draft_consensus(
+    consensus_scene: Scene,
+) -> None:
+    scene = consensus_scene
     add_consensus(
-        scene.proposals["P-003"],
+        scene,
+        "P-003",
         {"compute": "4", "expertise": "4", "funding": "4"},
         "SecretDraftConsensus",
-        status=ConsensusStatus.DRAFT,
+        final=False,
     )
-    add_consensus(scene.proposals["P-001"], {"compute": "5"}, "Agreed on compute")
+    add_consensus(
+        scene, "P-001", {"compute": "5", "expertise": "5", "funding": "4.5"}, "Agreed on compute"
+    )
+    scene.rank()
     for reference, lang in (("P-003", "en"), ("P-001", "en"), ("P-001", "de")):
         text = feedback_text(scene, reference, lang)
         assert "SecretDraftConsensus" not in text
@@ -112,7 +122,7 @@ def test_a_final_consensus_that_names_an_expert_never_reaches_the_applicant(
     scene: Scene, runner: FlaskCliRunner, tmp_path: Path, make_user, login_as, mention: str
 ) -> None:  # type: ignore[no-untyped-def]
     # A consensus made final before the form refused such text, as such rows are stored.
-    add_consensus(scene.proposals["P-002"], {"compute": "4.5"}, f"As {mention} wrote")
+    plant_final_consensus(scene.proposals["P-002"], {"compute": "4.5"}, f"As {mention} wrote")
     with pytest.raises(ConsensusNamesExpert) as raised:
         feedback_report_pdf(scene.call, "P-002", "en")
     assert raised.value.found == {"P-002": ["Compute"]}
