@@ -74,6 +74,13 @@ class Defaults:
     MAIL_PASSWORD: str | None = None
     MAIL_SENDER = "reviewer_app <noreply@localhost>"
     PUBLIC_BASE_URL = "http://127.0.0.1:5000"
+    # Large reports are made in the background (reports/jobs.py): "rq" (RQ workers on Redis,
+    # `reviewer-app worker`), "thread" (a thread of the app server) or "inline" (in the
+    # request). None: "rq" when REDIS_URL is set, else "thread".
+    REPORT_JOBS: str | None = None
+    REPORT_JOBS_QUEUE = "reviewer-app-reports"
+    # A job not touched for this long lost its worker (a restart): the next request starts anew.
+    REPORT_JOB_STALE_SECONDS = 1800
 
 
 ENVIRONMENT_KEYS = (
@@ -86,6 +93,8 @@ ENVIRONMENT_KEYS = (
     "REDIS_URL",
     "TWO_FACTOR_REQUIRED_FOR",
     "AUDIT_KEY",
+    "REPORT_JOBS",
+    "REPORT_JOBS_QUEUE",
 )
 # Read from the environment as whole numbers.
 INTEGER_KEYS = (
@@ -94,8 +103,10 @@ INTEGER_KEYS = (
     "EXPERT_SESSION_IDLE_MINUTES",
     "SESSION_MAX_HOURS",
     "TRUSTED_PROXIES",
+    "REPORT_JOB_STALE_SECONDS",
 )
 TWO_FACTOR_CHOICES = ("coordinator", "all", "none")
+REPORT_JOB_CHOICES = ("rq", "thread", "inline")
 # Modes served on a developer's own machine over plain http.
 LOCAL_MODES = frozenset({"demo", "development", "test"})
 
@@ -168,6 +179,13 @@ def _mode_defaults(app: Flask) -> None:
         )
     config["TWO_FACTOR_REQUIRED_FOR"] = rule
     config.setdefault("RATELIMIT_STORAGE_URI", config.get("REDIS_URL") or "memory://")
+    jobs = config.get("REPORT_JOBS") or ("rq" if config.get("REDIS_URL") else "thread")
+    jobs = str(jobs).strip().lower()
+    if jobs not in REPORT_JOB_CHOICES:
+        raise ConfigError(f"REPORT_JOBS={jobs!r}: use one of {', '.join(REPORT_JOB_CHOICES)}.")
+    if jobs == "rq" and not config.get("REDIS_URL"):
+        raise ConfigError("REPORT_JOBS=rq needs REDIS_URL (the queue lives in Redis).")
+    config["REPORT_JOBS"] = jobs
     config.setdefault("RATELIMIT_STRATEGY", "moving-window")
 
 

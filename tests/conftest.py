@@ -84,6 +84,9 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
             # Most tests sign in with a password alone; tests/auth/ switch the rule on.
             "TWO_FACTOR_REQUIRED_FOR": "none",
             "RATELIMIT_STORAGE_URI": "memory://",
+            # Reports in the request, for the tests that only read them; tests/reports/test_jobs.py
+            # runs the background (thread and RQ on the real Redis).
+            "REPORT_JOBS": "inline",
         }
     )
     app.test_client_class = Client

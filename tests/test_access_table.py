@@ -53,7 +53,9 @@ from reviewer_app.models import (
     DecisionOutcome,
     Document,
     Phase,
+    ReportKind,
 )
+from reviewer_app.reports.jobs import request_report
 
 from .conftest import PASSWORD
 from .factories import advance_call, declare_for, write_review
@@ -194,6 +196,8 @@ TABLE: dict[str, dict[str, Row]] = {
     "reports.decision_report": {"GET": STAFF},
     "reports.feedback_report": {"GET": COORDINATOR},
     "reports.feedback_reports_zip": {"GET": COORDINATOR},
+    # A report being made: the world's job is a decision report's, which staff may follow.
+    "reports.job": {"GET": STAFF},
 }
 
 
@@ -301,6 +305,7 @@ class World:
     assignment_of: dict[Actor, int]  # the assignment on P of A and X
     expert_id: int  # A's
     emails: dict[Actor, str]
+    job_id: int  # the decision report's job
 
 
 def plant_world(make_user: Any, make_call: Any, make_proposal: Any, make_assignment: Any) -> World:
@@ -363,6 +368,7 @@ def plant_world(make_user: Any, make_call: Any, make_proposal: Any, make_assignm
     decision = Decision(proposal=p, outcome=DecisionOutcome.FUNDED, rationale=RATIONALE)
     db.session.add_all([document, decision])
     db.session.commit()
+    job = request_report(call, ReportKind.DECISION, "en", users[Actor.COORDINATOR])
     return World(
         call_key=call.key,
         proposal_id=p.id,
@@ -372,6 +378,7 @@ def plant_world(make_user: Any, make_call: Any, make_proposal: Any, make_assignm
         assignment_of={Actor.ASSIGNED: a.id, Actor.CONFLICTED: x.id},
         expert_id=users[Actor.ASSIGNED].id,
         emails={actor: user.email for actor, user in users.items()},
+        job_id=job.id,
     )
 
 
@@ -392,6 +399,7 @@ def build_url(app: Flask, endpoint: str, world: World, actor: Actor) -> str:
         "assignment_id": world.assignment_of.get(actor, world.assignment_of[Actor.ASSIGNED]),
         "user_id": world.expert_id,
         "token": UNKNOWN_TOKEN,
+        "job_id": world.job_id,
     }
     missing = rule.arguments - values.keys()
     assert not missing, f"{endpoint}: build_url has no value for {sorted(missing)}"
@@ -547,6 +555,7 @@ def test_assignments_of_a_call_in_setup_do_not_exist(
 ) -> None:
     """Before evaluation opens, even the expert's own assignment pages answer 404."""
     call = db.session.scalar(select(Call).where(Call.key == world.call_key))
+    # Set by hand: a move back to set-up, which no service makes, on the table's shared world.
     call.phase = Phase.SETUP
     db.session.commit()
     sign_in(client, world, Actor.ASSIGNED)

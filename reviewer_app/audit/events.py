@@ -17,6 +17,7 @@ from typing import Any, ClassVar, Self, Union, get_args, get_origin, get_type_hi
 from flask_babel import lazy_gettext as _l
 
 from ..models.calls import Phase
+from ..models.jobs import ReportKind
 from ..models.reviews import DecisionOutcome
 
 CONFIDENTIAL = {"confidential": True}
@@ -544,13 +545,6 @@ class DocumentDownloaded(AuditData):
     is_read = True
     proposal: str
     filename: str
-
-
-class ReportKind(StrEnum):
-    DECISION = "decision"
-    FEEDBACK = "feedback"  # one proposal's
-    FEEDBACK_ZIP = "feedback-zip"
-    FEEDBACK_ALL = "feedback-all"  # every proposal's, into a folder (command line)
 
 
 @dataclass(frozen=True)

@@ -58,6 +58,36 @@ def cleanup() -> None:
     click.echo(f"Removed {stashes} expired stash(es) and {sessions} old session record(s).")
 
 
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty (for scripts and tests).")
+@with_appcontext
+def worker(burst: bool) -> None:
+    """Make reports in the background: an RQ worker on the report queue in Redis.
+
+    Needs REDIS_URL (then REPORT_JOBS is "rq"). Run one or more on any host that reaches the
+    database and Redis; each job runs in a process of its own.
+    """
+    from flask import current_app
+    from rq import Worker
+
+    from ..extensions import db
+    from ..reports.jobs import queue
+
+    backend = current_app.config["REPORT_JOBS"]
+    if backend != "rq":
+        click.echo(
+            f"Error: REPORT_JOBS is {backend!r}: reports are made by the app server itself. "
+            "Set REDIS_URL (and REPORT_JOBS=rq) to make them in workers.",
+            err=True,
+        )
+        sys.exit(1)
+    # Each job runs in a forked process: it must open connections of its own.
+    db.engine.dispose()
+    reports = queue()
+    Worker([reports], connection=reports.connection).work(burst=burst)
+
+
 def register(main: click.Group) -> None:
     main.add_command(check_config)
     main.add_command(cleanup)
+    main.add_command(worker)

@@ -69,7 +69,8 @@ def report_group() -> None:
 @with_appcontext
 def build_report(key: str, output: Path, lang: str) -> None:
     """Write the decision report of call KEY (same as `report KEY`)."""
-    from ..audit.events import ReportDownloaded, ReportKind
+    from ..audit.events import ReportDownloaded
+    from ..models import ReportKind
     from ..reports.services import decision_report_pdf
 
     call = find_call(key)
@@ -140,7 +141,8 @@ def esr_command(key: str, reference: str | None, output: Path, lang: str) -> Non
     Per criterion the score, threshold and the experts' comments (never attributed), the
     totals, the threshold result and the outcome; never individual scores.
     """
-    from ..audit.events import ReportDownloaded, ReportKind
+    from ..audit.events import ReportDownloaded
+    from ..models import ReportKind
     from ..reports.records import ConsensusNamesExpert, ProposalNotFound
     from ..reports.services import feedback_report_pdf, feedback_reports, feedback_reports_zip
 

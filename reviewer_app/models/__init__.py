@@ -2,6 +2,7 @@
 
 from .audit import AuditEvent
 from .calls import PHASE_ORDER, Call, Criterion, Phase
+from .jobs import JobFailure, JobStatus, ReportJob, ReportKind
 from .proposals import Document, Proposal
 from .reviews import (
     Assignment,
@@ -38,6 +39,10 @@ __all__ = [
     "ConsensusMinorityView",
     "ConsensusReport",
     "ConsensusScore",
+    "JobFailure",
+    "JobStatus",
+    "ReportJob",
+    "ReportKind",
     "ConsensusStatus",
     "ConsensusVersion",
     "ConsensusVersionScore",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask_babel import force_locale
@@ -29,6 +30,7 @@ from .records import (
 from .render import EmbeddedFile, render_pdf
 
 LANGUAGES = LANGUAGES
+Progress = Callable[[int, int], None]
 
 
 class UnknownLanguage(DomainError, ValueError):
@@ -48,11 +50,21 @@ def check_language(lang: str) -> str:
     return lang
 
 
-def decision_report_pdf(call: Call, lang: str = "en") -> ReportFile:
-    """The call's decision report with ``evaluation.json`` and ``ranking.csv`` embedded."""
+def _no_progress(done: int, total: int) -> None:
+    pass
+
+
+def decision_report_pdf(
+    call: Call, lang: str = "en", *, progress: Progress = _no_progress
+) -> ReportFile:
+    """The call's decision report with ``evaluation.json`` and ``ranking.csv`` embedded.
+    ``progress(done, total)`` hears of each step (reading, laying out, rendering)."""
     check_language(lang)
+    progress(0, 3)
     records = load_records(call)
+    progress(1, 3)
     report = decision_report(records, lang)
+    progress(2, 3)
     with force_locale(lang):
         css = page_css(
             header=records.title,
@@ -103,16 +115,21 @@ def feedback_reports(call: Call, lang: str = "en") -> list[ReportFile]:
     return [_feedback_file(records, ref, lang) for ref in sorted(records.proposals)]
 
 
-def feedback_reports_zip(call: Call, lang: str = "en") -> ReportFile:
-    """Every proposal's evaluation summary in one ZIP."""
+def feedback_reports_zip(
+    call: Call, lang: str = "en", *, progress: Progress = _no_progress
+) -> ReportFile:
+    """Every proposal's evaluation summary in one ZIP; ``progress(done, total)`` hears of each
+    proposal's."""
     check_language(lang)
     records = load_records(call)
     _refuse_named_experts(records)
     buffer = io.BytesIO()
     # Fixed member dates: the same data gives the same ZIP.
     stamp = records.as_of.timetuple()[:6]
+    references = sorted(records.proposals)
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for reference in sorted(records.proposals):
+        for done, reference in enumerate(references):
+            progress(done, len(references))
             item = _feedback_file(records, reference, lang)
             info = zipfile.ZipInfo(item.filename, date_time=stamp)
             info.compress_type = zipfile.ZIP_DEFLATED

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, abort, flash, redirect, request, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import select
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from ..audit.events import ReportDownloaded, ReportKind
+from ..audit.events import ReportDownloaded
 from ..auth.access import role_required
 from ..extensions import db
 from ..loaders import call_or_404
-from ..models import Call, Role
+from ..models import Call, JobFailure, JobStatus, ReportJob, ReportKind, Role
 from ..models.audit import record
-from . import bp, services
+from . import bp, jobs, services
 from .formatting import LANGUAGES
 from .records import ConsensusNamesExpert, ProposalNotFound
 from .services import ReportFile
@@ -59,14 +60,68 @@ def _download(
     return response
 
 
+MIMETYPES = {ReportKind.DECISION: "application/pdf", ReportKind.FEEDBACK_ZIP: "application/zip"}
+
+
+def _from_job(call: Call, kind: ReportKind, lang: str) -> Any:
+    """The report from its background job: the file when it is made (at once when the data has
+    not changed since), else the job's page with its progress."""
+    job = jobs.request_report(call, kind, lang, current_user)
+    if job.status is JobStatus.DONE:
+        report = ReportFile(job.filename, job.content or b"", job.fingerprint)
+        return _download(call, report, MIMETYPES[kind], kind, lang)
+    if job.failure is JobFailure.NAMED_EXPERTS:
+        return _named_experts(call, job.error)
+    return redirect(url_for(".job", key=call.key, job_id=job.id))
+
+
 @bp.route("/calls/<key>/report.pdf")
 @role_required(Role.COORDINATOR, Role.OBSERVER)
 def decision_report(key: str) -> Any:
-    """The call's decision report as PDF."""
+    """The call's decision report as PDF (made in the background)."""
+    return _from_job(call_or_404(key), ReportKind.DECISION, _language())
+
+
+@bp.route("/calls/<key>/reports/<int:job_id>")
+@role_required(Role.COORDINATOR, Role.OBSERVER)
+def job(key: str, job_id: int) -> Any:
+    """A report being made: its progress (the page reloads itself until it is done), then the
+    download; or why it failed. Observers follow only the decision report's jobs."""
     call = call_or_404(key)
-    lang = _language()
-    report = services.decision_report_pdf(call, lang)
-    return _download(call, report, "application/pdf", ReportKind.DECISION, lang)
+    job = db.first_or_404(
+        select(ReportJob).where(ReportJob.id == job_id, ReportJob.call_id == call.id)
+    )
+    if job.kind is not ReportKind.DECISION and current_user.role is not Role.COORDINATOR:
+        abort(403)
+    endpoint = {
+        ReportKind.DECISION: "reports.decision_report",
+        ReportKind.FEEDBACK_ZIP: "reports.feedback_reports_zip",
+    }[job.kind]
+    return render_template(
+        "reports/job.html",
+        call=call,
+        job=job,
+        title=job_title(job.kind),
+        language_name=_language_name(job.language),
+        download_url=url_for(endpoint, key=call.key, lang=job.language),
+        failure=jobs.failure_message(job) if job.status is JobStatus.FAILED else None,
+        current=job.data_state == jobs.data_state(call),
+        is_coordinator=current_user.role is Role.COORDINATOR,
+        has_endpoint=lambda name: name in current_app.view_functions,
+    )
+
+
+def _language_name(lang: str) -> str:
+    """``de`` as the reader says it: "German", "Deutsch"."""
+    from babel import Locale
+
+    return str(Locale.parse(lang).get_display_name(str(get_locale() or "en")) or lang)
+
+
+def job_title(kind: ReportKind) -> str:
+    if kind is ReportKind.DECISION:
+        return _("Decision report")
+    return _("Applicant feedback reports (ZIP)")
 
 
 @bp.route("/calls/<key>/proposals/<reference>/feedback.pdf")
@@ -80,32 +135,18 @@ def feedback_report(key: str, reference: str) -> Any:
     except ProposalNotFound:
         abort(404)
     except ConsensusNamesExpert as exc:
-        return _named_experts(call, exc)
+        return _named_experts(call, str(exc))
     return _download(call, report, "application/pdf", ReportKind.FEEDBACK, lang, reference)
 
 
 @bp.route("/calls/<key>/feedback.zip")
 @role_required(Role.COORDINATOR)
 def feedback_reports_zip(key: str) -> Any:
-    """Every proposal's evaluation summary in one ZIP."""
-    call = call_or_404(key)
-    lang = _language()
-    try:
-        report = services.feedback_reports_zip(call, lang)
-    except ConsensusNamesExpert as exc:
-        return _named_experts(call, exc)
-    return _download(call, report, "application/zip", ReportKind.FEEDBACK_ZIP, lang)
+    """Every proposal's evaluation summary in one ZIP (made in the background)."""
+    return _from_job(call_or_404(key), ReportKind.FEEDBACK_ZIP, _language())
 
 
-def _named_experts(call: Call, exc: ConsensusNamesExpert) -> WerkzeugResponse:
+def _named_experts(call: Call, where: str) -> WerkzeugResponse:
     """Back to the ranking, saying which consensus texts must be rewritten first."""
-    flash(
-        _(
-            "No feedback report was made: the final consensus text names an expert, and the "
-            "applicant must not read that. Reopen the consensus report, rewrite the text and "
-            "make it final again: %(where)s.",
-            where=str(exc),
-        ),
-        "danger",
-    )
+    flash(jobs.named_experts_message(where), "danger")
     return redirect(url_for("coordinator.ranking", key=call.key))
