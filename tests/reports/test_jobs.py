@@ -102,7 +102,7 @@ def test_rq_workers_make_the_report_and_the_page_follows_it(
     with app.app_context():
         assert jobs.queue().count == 1
     text = client.get(job_page).get_data(as_text=True)
-    assert "Waiting for its turn" in text and "<progress" in text
+    assert "Queued: the report is made" in text and "<progress" in text
     assert '<meta http-equiv="refresh" content="2">' in text
     # A reload, or asking again, finds the same job.
     assert client.get("/calls/aif-test/feedback.zip?lang=en").location == job_page
