@@ -66,3 +66,15 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.close()
+
+
+def refresh_planner_statistics() -> None:
+    """Refresh the query planner's statistics (``ANALYZE``). SQLite never gathers them by
+    itself: without them it picks poor plans for large calls (the progress page of a
+    10,000-proposal call took 0.5 s instead of 0.17 s). PostgreSQL's autovacuum does this on
+    its own; running it there as well does no harm. Commits."""
+    from sqlalchemy import text
+
+    db.session.commit()
+    db.session.execute(text("ANALYZE"))
+    db.session.commit()

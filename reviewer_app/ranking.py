@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import gc
 import json
+import threading
+from collections import OrderedDict
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
@@ -15,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import Integer, select, type_coerce
 
+from .audit.chain import state_of
 from .extensions import db, table_of
 from .models import (
     Assignment,
@@ -29,6 +32,7 @@ from .models import (
     ReviewStatus,
     Score,
 )
+from .models.audit import chain_of
 from .models.types import Hundredths
 from .scoring.columns import RANKING_LEADING, RANKING_TRAILING
 from .scoring.engine import (
@@ -178,10 +182,36 @@ def _cycle_collection_paused() -> Iterator[None]:
             gc.enable()
 
 
+# The last rankings this process computed, by (call, audit state): see ``rank_call``.
+_RANKINGS: OrderedDict[tuple[int, str], Ranking] = OrderedDict()
+_RANKINGS_LOCK = threading.Lock()
+RANKINGS_KEPT = 4  # per process; a 10,000-proposal ranking takes about 60 MB
+
+
 def rank_call(call: Call) -> Ranking:
-    """The ranking of ``call`` as it stands now."""
+    """The ranking of ``call`` as it stands now.
+
+    Every write to a call is audited in the same transaction, so the digest of the call's
+    newest audit event that changed something names the state of its data: a ranking computed
+    for that digest is the ranking for as long as the digest stays the newest. The pages of a
+    large call (50 rows at a time) therefore rank once per change, not once per page. The digest
+    is read before the data, so a ranking is never filed under a newer state than it describes;
+    the cache is per process and needs no sharing (another process computes its own).
+    """
+    state = state_of(db.session, chain_of(call.id))[1]
+    key = (call.id, state)
+    with _RANKINGS_LOCK:
+        kept = _RANKINGS.get(key)
+        if kept is not None:
+            _RANKINGS.move_to_end(key)
+            return kept
     with _cycle_collection_paused():
-        return evaluate(evaluation_input(call))
+        ranking = evaluate(evaluation_input(call))
+    with _RANKINGS_LOCK:
+        _RANKINGS[key] = ranking
+        while len(_RANKINGS) > RANKINGS_KEPT:
+            _RANKINGS.popitem(last=False)
+    return ranking
 
 
 def ranking_header(ranking: Ranking) -> list[str]:

@@ -244,9 +244,16 @@ def make_assignment(app_ctx: Flask) -> Callable[..., Assignment]:
 
 
 @pytest.fixture
-def login_as(client: FlaskClient) -> Callable[[User], FlaskClient]:
-    def login(user: User, password: str = PASSWORD) -> FlaskClient:
-        response = client.post("/login", data={"email": user.email, "password": password})
+def login_as(client: FlaskClient, request: pytest.FixtureRequest) -> Callable[..., FlaskClient]:
+    """Sign in and return the client: as ``who``, a user, or as a new user of the role ``who``
+    (a Role or its value, made as ``make_user`` makes one) for a test that needs no more of
+    the user than being signed in."""
+
+    def login(who: User | Role | str, password: str = PASSWORD) -> FlaskClient:
+        if not isinstance(who, User):
+            # Only a role given: make_user (and the app context it pushes) only then.
+            who = request.getfixturevalue("make_user")(Role(who), password=password)
+        response = client.post("/login", data={"email": who.email, "password": password})
         assert response.status_code == 302, response.get_data(as_text=True)
         return client
 
@@ -295,7 +302,7 @@ def evaluated_call(app_ctx: Flask, make_call, make_user, make_proposal) -> Call:
     from reviewer_app.coordinator.phases import move_phase
     from reviewer_app.models import Phase
 
-    call = make_call(phase=Phase.SETUP)
+    call = make_call()
     proposal = make_proposal(call)
     for _ in range(3):
         toggle_assignment(call, proposal, make_user("expert"), actor=None)

@@ -4,6 +4,7 @@ only its reader knows. The fixtures in conftest.py and the scenario builders use
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -129,11 +130,12 @@ def write_review(
     values: dict[str, Any],
     *,
     submitted: bool = True,
-    comment: str | None = None,
+    comment: str | Mapping[str, str] | None = None,
 ) -> Review:
     """The expert's review as the review page writes it: declaration first, then a save (or a
     submit) with one score per key of ``values``. The call must be in evaluation, as for the
-    expert. A comment shorter than the scheme's minimum is padded to it."""
+    expert. ``comment`` is the comment of every criterion, or one per key; a comment shorter
+    than the scheme's minimum is padded to it."""
     from reviewer_app.expert.services import ScoreInput, current_version, save_draft, submit_review
 
     if assignment.declaration is None:
@@ -142,6 +144,9 @@ def write_review(
     minimum = call.scheme.rules.comment_min_chars
 
     def text(key: str) -> str:
+        if isinstance(comment, Mapping):
+            given = comment[key]
+            return given if len(given) >= minimum else f"{given} ".ljust(minimum, "·")
         given = comment if comment is not None else f"{key} comment from reviewer "
         given = given if comment is not None else given + str(assignment.expert_id)
         return given if len(given) >= minimum else f"{given} ".ljust(minimum, "·")

@@ -28,7 +28,6 @@ from reviewer_app.models import (
     ConflictDeclaration,
     ConsensusReport,
     ConsensusStatus,
-    Phase,
     Proposal,
     Review,
     User,
@@ -37,6 +36,7 @@ from reviewer_app.reports.evaluation import EvaluationFormatError, evaluation_in
 from reviewer_app.security import MAX_ID
 
 from .conftest import DEMO_SCHEME
+from .factories import declare_for, write_consensus
 
 ROOT = Path(__file__).resolve().parent.parent
 TWENTY_FIVE_DIGITS = "9" * 25
@@ -141,14 +141,18 @@ def test_in_range_ids_that_name_nobody_answer_404(client, coordinator, matrix) -
 
 @pytest.fixture
 def consensus_draft(make_call, make_proposal, make_user, make_assignment):
-    """A proposal in consensus with a draft report (version 1), and its coordinator."""
-    call = make_call(phase=Phase.CONSENSUS)
-    proposal = make_proposal(call)
-    make_assignment(proposal, make_user("expert"), is_rapporteur=True)
-    report = ConsensusReport(proposal=proposal)
-    db.session.add(report)
-    db.session.commit()
+    """A proposal in consensus with the rapporteur's draft report (version 1)."""
+    from .consensus.helpers import build_panel
+
+    proposal = build_panel(make_call, make_proposal, make_user, make_assignment).proposal
+    report = write_consensus(
+        proposal, {"compute": "4", "expertise": "3.5", "funding": "3"}, final=False
+    )
     return proposal, report
+
+
+def scores_of(report: ConsensusReport) -> list[tuple[int, Decimal | None, str]]:
+    return sorted((s.criterion_id, s.value, s.comment) for s in report.scores)
 
 
 @pytest.mark.parametrize("action", ["finalise", "reopen"])
@@ -168,6 +172,7 @@ def test_the_consensus_draft_refuses_absurd_versions(
     client, coordinator, consensus_draft, bad
 ) -> None:
     proposal, report = consensus_draft
+    saved = scores_of(report)
     data = {"version": bad}
     for key in ("compute", "expertise", "funding"):
         data[f"c_{key}-score"] = "3"
@@ -176,22 +181,15 @@ def test_the_consensus_draft_refuses_absurd_versions(
     assert response.status_code == 200  # the form again, not saved
     assert "The consensus draft is saved." not in page_text(response)
     db.session.refresh(report)
-    assert report.version == 1 and report.scores == []
+    assert report.version == 1 and scores_of(report) == saved
 
 
 @pytest.fixture
-def declared_expert(make_call, make_proposal, make_user, make_assignment, login_as):
+def declared_expert(evaluated_call, login_as):
     """An expert signed in, with a declared assignment of a call in evaluation."""
-    call = make_call(phase=Phase.EVALUATION)
-    expert = make_user("expert")
-    assignment = make_assignment(make_proposal(call), expert)
-    db.session.add(
-        ConflictDeclaration(
-            assignment=assignment, has_conflict=False, confidentiality_accepted=True
-        )
-    )
-    db.session.commit()
-    login_as(expert)
+    assignment = min(evaluated_call.proposals[0].assignments, key=lambda a: a.id)
+    declare_for(assignment)
+    login_as(assignment.expert)
     return assignment
 
 
@@ -364,13 +362,12 @@ COMMENT = "A clear plan with a credible team and a sound budget."  # no comma: a
 
 
 @pytest.fixture
-def review_import(make_call, make_proposal, make_user, make_assignment):
-    """A call in evaluation with one assigned pair, and a function that imports one review row
-    whose compute score is the given text."""
-    call = make_call(phase=Phase.EVALUATION)
-    proposal = make_proposal(call)
-    expert = make_user("expert")
-    make_assignment(proposal, expert)
+def review_import(evaluated_call):
+    """A call in evaluation with an assigned pair, and a function that imports one review row
+    of that pair whose compute score is the given text."""
+    call = evaluated_call
+    proposal = call.proposals[0]
+    expert = min(proposal.assignments, key=lambda a: a.id).expert
 
     def run(compute: str, comment: str = COMMENT) -> list[Review]:
         line = ",".join(

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+import time_machine
 from openpyxl import load_workbook
 
 from reviewer_app.exports import (
@@ -20,9 +21,10 @@ from reviewer_app.exports import (
     sheet_json,
     sheet_xlsx,
 )
-from reviewer_app.extensions import db
-from reviewer_app.models import ConflictDeclaration, Review, ReviewStatus, Score
+from reviewer_app.models import Phase
 from reviewer_app.ranking import rank_call, ranking_json
+
+from .factories import advance_call, declare_for, write_review
 
 
 @pytest.mark.parametrize(
@@ -83,31 +85,30 @@ def test_sheet_xlsx_stores_text_as_text_and_numbers_as_numbers():
     assert row[2].value == 1500000 and row[3].value == 3 and row[4].value is None
 
 
+# Each criterion's comment starts with a sign a spreadsheet would take for a formula.
+COMMENTS = {
+    key: f"+{key} comment that is long enough for the scheme's minimum"
+    for key in ("compute", "expertise", "funding")
+}
+
+
 @pytest.fixture
 def call_with_reviews(make_call, make_proposal, make_user, make_assignment):
+    """P-1 with a submitted review (Ana), a draft (Ben) and a conflict (Cleo); P-2 not started.
+    Built as users build it: assigned in set-up, then declared and written in evaluation."""
     call = make_call(budget_eur=Decimal("1000000"))
     proposal = make_proposal(call, reference="P-1", title="-1 good idea")
     experts = [make_user("expert", name=n) for n in ("Ana", "Ben", "Cleo")]
     submitted, draft, conflicted = (make_assignment(proposal, e) for e in experts)
-    make_assignment(make_proposal(call, reference="P-2"), experts[0])  # not started
-    for assignment in (submitted, draft):
-        db.session.add(ConflictDeclaration(assignment=assignment, has_conflict=False,
-                                           confidentiality_accepted=True))  # fmt: skip
-    db.session.add(ConflictDeclaration(assignment=conflicted, has_conflict=True, reason="=boss"))
-    criteria = call.criteria
-    for assignment, status in ((submitted, ReviewStatus.SUBMITTED), (draft, ReviewStatus.DRAFT)):
-        review = Review(
-            assignment=assignment,
-            status=status,
-            submitted_at=datetime(2024, 11, 20, 9, 30)
-            if status is ReviewStatus.SUBMITTED
-            else None,
-        )
-        db.session.add(review)
-        review.scores = [
-            Score(criterion=c, value=Decimal("4.5"), comment=f"+{c.key} comment") for c in criteria
-        ]
-    db.session.commit()
+    other = make_proposal(call, reference="P-2")
+    for expert in experts:  # not started (three, so that the call can open)
+        make_assignment(other, expert)
+    advance_call(call, Phase.EVALUATION)
+    declare_for(conflicted, conflict="=boss")
+    values = dict.fromkeys(COMMENTS, "4.5")
+    with time_machine.travel(datetime(2024, 11, 20, 9, 30, tzinfo=UTC), tick=False):
+        write_review(submitted, values, comment=COMMENTS)
+    write_review(draft, values, submitted=False, comment=COMMENTS)
     return call
 
 
@@ -123,7 +124,7 @@ def test_reviews_sheet_has_one_row_per_assignment(call_with_reviews):
     )  # fmt: skip
     rows = {(r[0], r[4]): r for r in sheet.rows}
     assert rows[("P-1", "Ana")][6:12] == (
-        "no", "", "submitted", "2024-11-20T09:30:00", Decimal("4.5"), "+compute comment"
+        "no", "", "submitted", "2024-11-20T09:30:00", Decimal("4.5"), COMMENTS["compute"]
     )  # fmt: skip
     assert rows[("P-1", "Ben")][8] == "draft"
     assert rows[("P-1", "Cleo")][6:9] == ("yes", "=boss", "not started")
@@ -131,7 +132,7 @@ def test_reviews_sheet_has_one_row_per_assignment(call_with_reviews):
     csv_out = export_call(call_with_reviews, "reviews", "csv").decode()
     assert ",'-1 good idea," in csv_out
     assert ",'=boss," in csv_out
-    assert ",'+compute comment," in csv_out
+    assert f",'{COMMENTS['compute']}," in csv_out
 
 
 def test_ranking_exports_agree_with_the_ranking(call_with_reviews):

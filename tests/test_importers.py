@@ -27,8 +27,9 @@ from reviewer_app.models import (
     Phase,
     Review,
     ReviewStatus,
-    Score,
 )
+
+from .factories import declare_for, write_consensus, write_review
 
 COMMENT = "c" * 60
 HEADER = (
@@ -92,8 +93,8 @@ def test_bad_amounts(make_call, value, message):
     assert info.value.errors[0].row == 2
 
 
-def test_proposals_only_in_setup(make_call):
-    call = make_call(phase=Phase.EVALUATION)
+def test_proposals_only_in_setup(evaluated_call):
+    call = evaluated_call
     with pytest.raises(ImportRejected, match="only while the call is in the 'setup' phase"):
         import_proposals(call, csv_table("reference,title", "P1,T"), actor=None)
 
@@ -122,23 +123,16 @@ def test_assignments_follow_the_conflict_rules(
 
 
 @pytest.fixture
-def evaluation(make_call, make_proposal, make_user, make_assignment):
-    call = make_call(phase=Phase.EVALUATION)
-    proposal = make_proposal(call)
-    expert = make_user("expert")
-    assignment = make_assignment(proposal, expert)
-    return call, proposal, expert, assignment
+def evaluation(evaluated_call):
+    """A call opened for evaluation by the services; one of its proposal's assigned pairs."""
+    proposal = evaluated_call.proposals[0]
+    assignment = min(proposal.assignments, key=lambda a: a.id)
+    return evaluated_call, proposal, assignment.expert, assignment
 
 
 def test_reviews_import_overwrites_a_draft(evaluation):
     call, proposal, expert, assignment = evaluation
-    compute = call.criteria[0]
-    db.session.add(ConflictDeclaration(assignment=assignment, has_conflict=False,
-                                       confidentiality_accepted=True))  # fmt: skip
-    draft = Review(assignment=assignment, status=ReviewStatus.DRAFT)
-    draft.scores = [Score(criterion=compute, value=Decimal(1), comment="first thoughts")]
-    db.session.add(draft)
-    db.session.commit()
+    draft = write_review(assignment, {"compute": "1"}, submitted=False, comment="first thoughts")
     draft_id = draft.id
 
     (review,) = import_reviews(
@@ -160,8 +154,7 @@ def test_reviews_import_overwrites_a_draft(evaluation):
 
 def test_reviews_import_refuses_an_expert_with_a_conflict(evaluation):
     call, proposal, expert, assignment = evaluation
-    db.session.add(ConflictDeclaration(assignment=assignment, has_conflict=True, reason="Former"))
-    db.session.commit()
+    declare_for(assignment, conflict="Former")
     with pytest.raises(ImportRejected) as info:
         import_reviews(call, csv_table(HEADER, review_line(proposal, expert, 4, 4, 4)), actor=None)
     assert errors_of(info) == [
@@ -190,12 +183,6 @@ def test_reviews_import_lists_every_problem_of_every_row(evaluation, make_user):
 
 
 @pytest.fixture
-def consensus_phase(make_call, make_proposal):
-    call = make_call(phase=Phase.CONSENSUS)
-    return call, make_proposal(call)
-
-
-@pytest.fixture
 def panel_factory(make_call, make_proposal, make_user, make_assignment):
     """A proposal in the consensus phase with three submitted reviews (tests/consensus)."""
     from functools import partial
@@ -212,13 +199,10 @@ def consensus_line(proposal, *scores):
 CONSENSUS_HEADER = HEADER.replace("expert,", "")
 
 
-def test_consensus_import_finalises_a_draft_and_needs_replace_for_a_final(consensus_phase):
-    call, proposal = consensus_phase
-    compute = call.criteria[0]
-    draft = ConsensusReport(proposal=proposal, status=ConsensusStatus.DRAFT)
-    db.session.add(draft)
-    draft.scores = [ConsensusScore(criterion=compute, value=Decimal(2), comment="x")]
-    db.session.commit()
+def test_consensus_import_finalises_a_draft_and_needs_replace_for_a_final(panel_factory):
+    p = panel_factory()  # means 3.83, 3.17, 3.33: every threshold met
+    call, proposal = p.call, p.proposal
+    write_consensus(proposal, {"compute": "2", "expertise": "3", "funding": "3"}, final=False)
 
     import_consensus(
         call, csv_table(CONSENSUS_HEADER, consensus_line(proposal, 4, 4, 4.5)), actor=None

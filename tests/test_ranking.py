@@ -12,17 +12,11 @@ import pytest
 from sqlalchemy import event
 
 from reviewer_app.extensions import db
-from reviewer_app.models import (
-    ConflictDeclaration,
-    ConsensusReport,
-    ConsensusScore,
-    ConsensusStatus,
-    Review,
-    ReviewStatus,
-    Score,
-)
+from reviewer_app.models import Phase, Review, ReviewStatus, Score
 from reviewer_app.ranking import evaluation_input, rank_call, ranking_csv, ranking_table
 from reviewer_app.scoring.engine import Status
+
+from .factories import advance_call, declare_for, write_consensus, write_review
 
 
 @contextmanager
@@ -40,66 +34,76 @@ def count_queries() -> Iterator[list[str]]:
         event.remove(engine, "before_cursor_execute", listen)
 
 
-def add_review(assignment, values, *, status=ReviewStatus.SUBMITTED, conflict=False):
+KEYS = ("compute", "expertise", "funding")
+
+
+def add_review(assignment, values, *, submitted=True):
+    """The expert's declaration and review through the services (the call in evaluation); a
+    None leaves that criterion empty, as a draft may."""
+    scores = {k: v for k, v in zip(KEYS, values, strict=True) if v is not None}
+    return write_review(assignment, scores, submitted=submitted, comment="x" * 60)
+
+
+def plant_conflicted_review(assignment, values):
+    """A submitted review on an assignment whose expert declared a conflict. No service writes
+    one (a conflict closes the review page for good); planted to show the loader leaves it out."""
+    declare_for(assignment, conflict="Works with the applicant")
     criteria = {c.key: c for c in assignment.proposal.call.criteria}
-    db.session.add(
-        ConflictDeclaration(
-            assignment=assignment,
-            has_conflict=conflict,
-            reason="Works with the applicant" if conflict else "",
-            confidentiality_accepted=not conflict,
-        )
-    )
     review = Review(
-        assignment=assignment,
-        status=status,
-        submitted_at=datetime(2024, 11, 20) if status is ReviewStatus.SUBMITTED else None,
+        assignment=assignment, status=ReviewStatus.SUBMITTED, submitted_at=datetime(2024, 11, 20)
     )
     review.scores = [
         Score(criterion=criteria[key], value=Decimal(v), comment="x" * 60)
-        for key, v in zip(("compute", "expertise", "funding"), values, strict=True)
-        if v is not None
+        for key, v in zip(KEYS, values, strict=True)
     ]
     db.session.add(review)
     db.session.commit()
     return review
 
 
-def add_consensus(proposal, values, status=ConsensusStatus.FINAL):
-    criteria = {c.key: c for c in proposal.call.criteria}
-    report = ConsensusReport(proposal=proposal, status=status)
-    report.scores = [
-        ConsensusScore(criterion=criteria[k], value=Decimal(v), comment="agreed")
-        for k, v in values.items()
+def add_consensus(proposal, values, *, final=True):
+    """The rapporteur's consensus draft, finalised by a coordinator when ``final`` (the call in
+    its consensus phase)."""
+    write_consensus(proposal, values, final=final)
+
+
+def panel_of(proposal, experts, make_assignment):
+    """``experts`` assigned to ``proposal``, the first one its rapporteur."""
+    return [
+        make_assignment(proposal, expert, is_rapporteur=index == 0)
+        for index, expert in enumerate(experts)
     ]
-    db.session.add(report)
-    db.session.commit()
 
 
 @pytest.fixture
 def scene(make_call, make_proposal, make_user, make_assignment):
-    """A call with three proposals: A fully reviewed, B with a draft and a conflict, C with a
-    final consensus and one review, D with a draft consensus."""
+    """A call with four proposals: A fully reviewed, B with a draft and a conflict, C with a
+    final consensus and one review, D with a draft consensus. Built in phase order by the
+    services; the call ends in its consensus phase."""
     call = make_call(budget_eur=Decimal("2500000"))
     experts = [make_user("expert") for _ in range(4)]
     a = make_proposal(call, reference="A", title='=HYPERLINK("x")')
     b = make_proposal(call, reference="B", requested_funding_eur=None)
     c = make_proposal(call, reference="C", requested_funding_eur=Decimal("2000000"))
     d = make_proposal(call, reference="D")
+    panels = {p.reference: panel_of(p, experts[:3], make_assignment) for p in (a, b, c, d)}
+    conflicted = make_assignment(b, experts[3])
+    drafting = make_assignment(b, make_user("expert"))
+    advance_call(call, Phase.EVALUATION)
     a_scores = [("4", "4", "4"), ("4.5", "3", "4"), ("3", "3.5", "4")]
-    for expert, values in zip(experts[:3], a_scores, strict=True):
-        add_review(make_assignment(a, expert), values)
-    for expert in experts[:3]:
-        add_review(make_assignment(b, expert), ("5", "5", "5"))
-    add_review(make_assignment(b, experts[3]), ("0", "0", "0"), conflict=True)
-    add_review(
-        make_assignment(b, make_user("expert")), ("1", None, None), status=ReviewStatus.DRAFT
-    )
-    add_review(make_assignment(c, experts[0]), ("5", "5", "5"))
+    for assignment, values in zip(panels["A"], a_scores, strict=True):
+        add_review(assignment, values)
+    for assignment in panels["B"]:
+        add_review(assignment, ("5", "5", "5"))
+    plant_conflicted_review(conflicted, ("0", "0", "0"))
+    add_review(drafting, ("1", None, None), submitted=False)
+    add_review(panels["C"][0], ("5", "5", "5"))  # C's other two experts never review
+    for assignment in panels["D"]:
+        add_review(assignment, ("3", "3", "3"))
+    advance_call(call, Phase.CONSENSUS)
     add_consensus(c, {"compute": "4.5", "expertise": "4.5", "funding": "4.5"})
-    for expert in experts[:3]:
-        add_review(make_assignment(d, expert), ("3", "3", "3"))
-    add_consensus(d, {"compute": "5"}, status=ConsensusStatus.DRAFT)
+    # A draft that would lift D above every threshold, were a draft counted.
+    add_consensus(d, {"compute": "5", "expertise": "5", "funding": "5"}, final=False)
     return call, experts
 
 
@@ -168,11 +172,14 @@ def test_the_number_of_queries_does_not_grow_with_the_call(
     def queries_for(proposals: int) -> int:
         call = make_call()
         experts = [make_user("expert") for _ in range(3)]
-        for _ in range(proposals):
-            proposal = make_proposal(call)
-            for expert in experts:
-                add_review(make_assignment(proposal, expert), ("4", "4", "4"))
-            add_consensus(proposal, {"compute": "4"})
+        panels = [panel_of(make_proposal(call), experts, make_assignment) for _ in range(proposals)]
+        advance_call(call, Phase.EVALUATION)
+        for panel in panels:
+            for assignment in panel:
+                add_review(assignment, ("4", "4", "4"))
+        advance_call(call, Phase.CONSENSUS)
+        for panel in panels:
+            add_consensus(panel[0].proposal, {"compute": "4", "expertise": "4", "funding": "4"})
         db.session.expire_all()
         call = db.session.get(type(call), call.id)
         with count_queries() as statements:
@@ -182,3 +189,34 @@ def test_the_number_of_queries_does_not_grow_with_the_call(
 
     assert queries_for(1) == queries_for(6)
     assert queries_for(1) <= 8
+
+
+def test_the_ranking_is_computed_once_per_state_of_the_data(scene):
+    """The pages of a large call rank once per change (ranking.rank_call): the same audit
+    state gives the same ranking in one query; a change (here the move to ranking, and a
+    consensus reopened) gives a new one."""
+    from reviewer_app.consensus.finalising import reopen
+
+    call, _ = scene
+    first = rank_call(call)
+    with count_queries() as statements:
+        again = rank_call(call)
+    assert again is first and len(statements) == 1  # the audit state, nothing else
+    c = next(p for p in call.proposals if p.reference == "C")
+    reopen(c, _coordinator(), version=c.consensus.version)
+    db.session.commit()
+    changed = rank_call(call)
+    assert changed is not first
+    # C's consensus no longer counts: its one review does (incomplete), as ranked afresh.
+    assert first.row("C").status is Status.MAIN and changed.row("C").status is Status.INCOMPLETE
+    advance_call(call, Phase.RANKING)
+    assert rank_call(call) is not changed
+
+
+def _coordinator():
+    from reviewer_app.models import Role, User
+
+    user = User(email="reopener@example.org", name="Reopener", role=Role.COORDINATOR)
+    db.session.add(user)
+    db.session.flush()
+    return user

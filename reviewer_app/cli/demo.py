@@ -67,7 +67,7 @@ def _synthetic(
 
     from ..demo import clear_database
     from ..demo.synthetic import seed_synthetic
-    from ..extensions import db
+    from ..extensions import db, refresh_planner_statistics
     from ..models import Call
 
     if reset:
@@ -89,6 +89,8 @@ def _synthetic(
         click.echo(f"Error: {exc}", err=True)
         sys.exit(2)
     db.session.commit()
+    # Bulk-written: the planner needs its statistics before the first page is served.
+    refresh_planner_statistics()
     click.echo(
         f"Synthetic call '{made.call_key}' is ready in {time.perf_counter() - started:.1f} s "
         f"(simulated data): {made.proposals:,} proposals, {made.experts:,} experts, "

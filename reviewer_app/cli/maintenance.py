@@ -44,17 +44,19 @@ def check_config() -> None:
 @click.command("cleanup")
 @with_appcontext
 def cleanup() -> None:
-    """Remove what has expired: stashed form input past its time, ended sign-in sessions.
+    """Remove what has expired: stashed form input past its time, ended sign-in sessions; then
+    refresh the database's planner statistics (SQLite gathers none by itself).
 
     Safe to run at any time; run it daily (cron or a systemd timer).
     """
     from ..auth.sessions import delete_old_sessions
     from ..auth.stash import delete_expired_stashes
-    from ..extensions import db
+    from ..extensions import db, refresh_planner_statistics
 
     stashes = delete_expired_stashes()
     sessions = delete_old_sessions()
     db.session.commit()
+    refresh_planner_statistics()
     click.echo(f"Removed {stashes} expired stash(es) and {sessions} old session record(s).")
 
 

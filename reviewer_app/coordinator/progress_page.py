@@ -107,16 +107,36 @@ def _proposal_page(
         counts = counts.having(and_(assigned > 0, submitted == assigned))
     elif state == "conflicts":
         counts = counts.having(conflicts > 0)
+    if not state:
+        # No filter on the counts: page the proposals first and count only the page's (the
+        # default view of a 10,000-proposal call must not group every assignment).
+        listed = select(Proposal.id).where(Proposal.call_id == call.id)
+        if query:
+            listed = listed.where(
+                or_(
+                    func.lower(Proposal.reference).like(needle),
+                    func.lower(Proposal.title).like(needle),
+                )
+            )
+        total = db.session.scalar(select(func.count()).select_from(listed.subquery())) or 0
+        shown_at = window(total, page, per)
+        ids = list(
+            db.session.scalars(
+                listed.order_by(Proposal.reference).limit(per).offset(shown_at.offset)
+            )
+        )
+        counts = counts.where(Proposal.id.in_(ids))
     grouped = counts.subquery()
-    total = db.session.scalar(select(func.count()).select_from(grouped)) or 0
-    shown_at = window(total, page, per)
+    if state:
+        total = db.session.scalar(select(func.count()).select_from(grouped)) or 0
+        shown_at = window(total, page, per)
     page, pages, offset = shown_at.page, shown_at.pages, shown_at.offset
     rows = db.session.execute(
         select(Proposal, grouped.c.assigned, grouped.c.submitted)
         .join(grouped, grouped.c.id == Proposal.id)
         .order_by(Proposal.reference)
         .limit(per)
-        .offset(offset)
+        .offset(0 if not state else offset)
     ).all()
     shown = {
         proposal.id: ProposalProgress(proposal, int(assigned_), int(submitted_))
@@ -184,20 +204,40 @@ def _expert_page(
         counts = counts.having(submitted == assigned)
     elif state == "overdue":
         counts = counts.having(earliest_open_due < today)
+    needle = f"%{query.casefold()}%"
+    named = or_(func.lower(User.name).like(needle), func.lower(User.email).like(needle))
+    if not state:
+        # No filter on the counts: page the call's experts first and count only the page's.
+        in_call = (
+            select(Assignment.expert_id)
+            .join(Proposal, Proposal.id == Assignment.proposal_id)
+            .where(Proposal.call_id == call.id)
+        )
+        ids_listed = select(User.id).where(User.id.in_(in_call))
+        if query:
+            ids_listed = ids_listed.where(named)
+        total = db.session.scalar(select(func.count()).select_from(ids_listed.subquery())) or 0
+        shown_at = window(total, page, per)
+        ids = list(
+            db.session.scalars(
+                ids_listed.order_by(func.lower(User.name), User.id)
+                .limit(per)
+                .offset(shown_at.offset)
+            )
+        )
+        counts = counts.where(Assignment.expert_id.in_(ids))
     grouped = counts.subquery()
     listed = select(User, grouped.c.assigned, grouped.c.submitted, grouped.c.last_review).join(
         grouped, grouped.c.id == User.id
     )
     if query:
-        needle = f"%{query.casefold()}%"
-        listed = listed.where(
-            or_(func.lower(User.name).like(needle), func.lower(User.email).like(needle))
-        )
-    total = db.session.scalar(select(func.count()).select_from(listed.subquery())) or 0
-    shown_at = window(total, page, per)
+        listed = listed.where(named)
+    if state:
+        total = db.session.scalar(select(func.count()).select_from(listed.subquery())) or 0
+        shown_at = window(total, page, per)
     page, pages, offset = shown_at.page, shown_at.pages, shown_at.offset
     rows = db.session.execute(
-        listed.order_by(func.lower(User.name), User.id).limit(per).offset(offset)
+        listed.order_by(func.lower(User.name), User.id).limit(per).offset(offset if state else 0)
     ).all()
     shown = {
         user.id: ExpertProgress(user, int(assigned_), int(submitted_), last_review)

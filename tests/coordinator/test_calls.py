@@ -156,6 +156,7 @@ def test_edit_refuses_bad_budget_and_decided_calls(client, coordinator, make_cal
     for amount in ("Infinity", "-NaN", "99999999999999999999"):
         response = client.post(f"/calls/{call.key}/edit", data={"title": "T", "budget_eur": amount})
         assert response.status_code == 400, amount
+    # Set by hand: the call is deliberately empty (no proposals), which no phase move allows.
     call.phase = Phase.DECIDED
     db.session.commit()
     response = client.post(f"/calls/{call.key}/edit", data={"title": "Changed"})

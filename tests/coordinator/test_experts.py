@@ -185,6 +185,8 @@ def test_toggle_refuses_blocked_experts_and_started_work(
 
 def test_toggle_refused_outside_setup_and_evaluation(client, coordinator, setup_call) -> None:
     call, proposals, experts = setup_call
+    # Set by hand: setup_call has no staffed proposal for the phase service to move on; only
+    # the refusal in a later phase is tested.
     call.phase = Phase.CONSENSUS
     db.session.commit()
     page = client.post(
@@ -277,6 +279,8 @@ def test_auto_assign_fills_every_proposal_and_reports_shortfalls(
 
 def test_auto_assign_refused_after_evaluation(client, coordinator, setup_call) -> None:
     call, _proposals, _experts = setup_call
+    # Set by hand: nobody is assigned, so the phase service cannot move the call; the test
+    # needs it past evaluation with no assignment at all.
     call.phase = Phase.RANKING
     db.session.commit()
     page = client.post(f"/calls/{call.key}/assignments/auto", follow_redirects=True).get_data(

@@ -13,6 +13,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from reviewer_app.audit.events import PhaseMoved
+from reviewer_app.coordinator.experts import toggle_assignment
 from reviewer_app.coordinator.phases import move_phase
 from reviewer_app.expert.services import ReviewLocked, ScoreInput, submit_review
 from reviewer_app.extensions import db
@@ -20,11 +21,13 @@ from reviewer_app.models import (
     Assignment,
     AuditEvent,
     Call,
-    ConflictDeclaration,
     Phase,
+    Proposal,
     Review,
     ReviewStatus,
 )
+
+from ..factories import advance_call, declare_for
 
 COMMENT = "A careful justification of this score, long enough for the scheme's minimum."
 
@@ -34,21 +37,25 @@ def _scores(call: Call) -> dict[str, ScoreInput]:
 
 
 def test_submits_racing_the_close_of_the_evaluation(app, make_call, make_proposal, make_user):
-    call = make_call(phase=Phase.EVALUATION)
+    # Set up and opened as the coordinator does; each expert has declared, none has written.
+    call = make_call()
     call_id = call.id
     experts = [make_user("expert") for _ in range(4)]
-    assignment_ids = []
     for _ in range(3):
         proposal = make_proposal(call)
         for expert in experts[:3]:
-            assignment = Assignment(proposal=proposal, expert=expert)
-            assignment.declaration = ConflictDeclaration(
-                has_conflict=False, confidentiality_accepted=True
-            )
-            db.session.add(assignment)
-            db.session.flush()
-            assignment_ids.append(assignment.id)
+            toggle_assignment(call, proposal, expert, actor=None)
     db.session.commit()
+    advance_call(call, Phase.EVALUATION)
+    assignments = db.session.scalars(
+        select(Assignment)
+        .join(Assignment.proposal)
+        .where(Proposal.call_id == call_id)
+        .order_by(Assignment.id)
+    ).all()
+    for assignment in assignments:
+        declare_for(assignment)
+    assignment_ids = [a.id for a in assignments]
 
     start = threading.Barrier(len(assignment_ids) + 1)
     outcomes: dict[int, str] = {}
@@ -96,7 +103,12 @@ def test_submits_racing_the_close_of_the_evaluation(app, make_call, make_proposa
         select(func.count()).select_from(Review).where(Review.status == ReviewStatus.SUBMITTED)
     )
     assert submitted == list(outcomes.values()).count("submitted")
-    [event] = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "call.phase"))
+    # The one move out of evaluation (the move into it was the set-up's).
+    [event] = [
+        e
+        for e in db.session.scalars(select(AuditEvent).where(AuditEvent.action == "call.phase"))
+        if e.typed().from_phase is Phase.EVALUATION
+    ]
     moved = event.typed()
     assert isinstance(moved, PhaseMoved) and moved.to_phase is Phase.CONSENSUS
     # Exact: every review not submitted when the evaluation closed is counted open, and none

@@ -8,6 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from reviewer_app.audit.events import PhaseMoved
+from reviewer_app.coordinator.calls import update_call
+from reviewer_app.coordinator.decisions import DecisionEntry, record_decisions
 from reviewer_app.coordinator.phases import PhaseError, ReopenError, move_phase, reopen_review
 from reviewer_app.extensions import db
 from reviewer_app.models import (
@@ -64,9 +66,8 @@ def test_only_the_next_phase_is_allowed(staffed_call, target) -> None:
     assert "evaluation" in excinfo.value.message or "already" in excinfo.value.message
 
 
-def test_no_way_back(make_call, make_proposal) -> None:
-    call = make_call(phase=Phase.CONSENSUS)
-    make_proposal(call)
+def test_no_way_back(staffed_call, advance) -> None:
+    call = advance(staffed_call, to=Phase.CONSENSUS)
     with pytest.raises(PhaseError, match="one step at a time"):
         move_phase(call, Phase.EVALUATION)
 
@@ -131,26 +132,41 @@ def test_leaving_evaluation_with_every_review_in_needs_no_confirmation(
     assert staffed_call.phase is Phase.CONSENSUS
 
 
-def test_decided_needs_a_decision_for_every_proposal(staffed_call, make_user) -> None:
-    staffed_call.phase = Phase.RANKING
+def plant_unexplained_decision(proposal, outcome: DecisionOutcome) -> None:
+    """A decision departing from the ranking without a rationale, written straight into the
+    database: record_decisions refuses one, so only a ranking that moved after the decision
+    leaves one behind; planted to show that the close refuses it too."""
+    db.session.add(Decision(proposal=proposal, outcome=outcome))
     db.session.commit()
+
+
+def decide(call, actor, *entries: DecisionEntry) -> None:
+    """The coordinator's decisions, as the decisions page records them."""
+    record_decisions(call, list(entries), actor)
+    db.session.commit()
+
+
+def test_decided_needs_a_decision_for_every_proposal(staffed_call, advance, make_user) -> None:
+    board = make_user(Role.COORDINATOR)
+    advance(staffed_call, to=Phase.RANKING)  # nobody reviewed: both proposals incomplete
     first, second = staffed_call.proposals
-    db.session.add(Decision(proposal=first, outcome=DecisionOutcome.FUNDED))
-    db.session.commit()
+    plant_unexplained_decision(first, DecisionOutcome.FUNDED)
     with pytest.raises(PhaseError) as excinfo:
         move_phase(staffed_call, Phase.DECIDED)
     assert second.reference in excinfo.value.message
     assert first.reference not in excinfo.value.message
-    db.session.add(Decision(proposal=second, outcome=DecisionOutcome.REJECTED, rationale="x"))
-    db.session.commit()
+    decide(staffed_call, board, DecisionEntry(second, DecisionOutcome.REJECTED, "x"))
     # Without reviews both proposals are incomplete: funding one departs from the ranking and
     # needs a rationale before the call can be closed (from the web page and the CLI alike).
     with pytest.raises(PhaseError) as excinfo:
         move_phase(staffed_call, Phase.DECIDED)
     assert "depart from the ranking" in excinfo.value.message
     assert first.reference in excinfo.value.message
-    first.decision.rationale = "Strategic priority agreed by the board."
-    db.session.commit()
+    decide(
+        staffed_call,
+        board,
+        DecisionEntry(first, DecisionOutcome.FUNDED, "Strategic priority agreed by the board."),
+    )
     # Closing cannot be undone: without the confirmation it is refused, with a summary.
     with pytest.raises(PhaseError) as excinfo:
         move_phase(staffed_call, Phase.DECIDED)
@@ -204,14 +220,26 @@ def test_moving_to_ranking_with_every_consensus_final_needs_no_confirmation(
     assert call.phase is Phase.RANKING
 
 
-def test_closing_refuses_funded_decisions_above_the_budget(staffed_call) -> None:
-    staffed_call.phase = Phase.RANKING
-    staffed_call.budget_eur = Decimal("1500000")
+def test_closing_refuses_funded_decisions_above_the_budget(
+    staffed_call, advance, make_user
+) -> None:
+    board = make_user(Role.COORDINATOR)
+    advance(staffed_call, to=Phase.RANKING)
     first, second = staffed_call.proposals  # 1,000,000 EUR requested each
-    for proposal in (first, second):
-        db.session.add(
-            Decision(proposal=proposal, outcome=DecisionOutcome.FUNDED, rationale="Board.")
-        )
+    decide(
+        staffed_call,
+        board,
+        *(DecisionEntry(p, DecisionOutcome.FUNDED, "Board.") for p in (first, second)),
+    )
+    # The budget is cut after the decisions (the call's settings stay editable in ranking).
+    update_call(
+        staffed_call,
+        actor=None,
+        title=staffed_call.title,
+        budget_eur=Decimal("1500000"),
+        deadline=staffed_call.deadline,
+        anonymise_experts=staffed_call.anonymise_experts,
+    )
     db.session.commit()
     with pytest.raises(PhaseError) as excinfo:
         move_phase(staffed_call, Phase.DECIDED, confirm_close=True)
@@ -222,18 +250,19 @@ def test_closing_refuses_funded_decisions_above_the_budget(staffed_call) -> None
     )
     assert staffed_call.phase is Phase.RANKING
     # A granted amount below the request brings the total within the budget.
-    first.decision.amount_eur = Decimal("500000")
-    db.session.commit()
+    decide(
+        staffed_call,
+        board,
+        DecisionEntry(first, DecisionOutcome.FUNDED, "Board.", Decimal("500000")),
+    )
     with pytest.raises(PhaseError, match=r"funded total 1,500,000\.00 EUR, budget 1,500,000"):
         move_phase(staffed_call, Phase.DECIDED)
     move_phase(staffed_call, Phase.DECIDED, confirm_close=True)
     assert staffed_call.phase is Phase.DECIDED
 
 
-def test_phase_page_lists_unfinished_consensus_and_needs_the_box(
-    consensus_call, make_user, login_as
-) -> None:
-    client = login_as(make_user(Role.COORDINATOR))
+def test_phase_page_lists_unfinished_consensus_and_needs_the_box(consensus_call, login_as) -> None:
+    client = login_as(Role.COORDINATOR)
     url = f"/calls/{consensus_call.key}/phase"
     page = client.get(url).get_data(as_text=True)
     assert "Consensus reports not final: 6 of 7 proposals." in page
@@ -250,12 +279,9 @@ def test_phase_page_lists_unfinished_consensus_and_needs_the_box(
     assert db.session.get(Call, consensus_call.id).phase is Phase.RANKING
 
 
-def test_phase_page_hands_closing_to_the_confirmation_page(
-    make_call, make_proposal, make_user, login_as
-) -> None:
-    call = make_call(phase=Phase.RANKING)
-    make_proposal(call)
-    client = login_as(make_user(Role.COORDINATOR))
+def test_phase_page_hands_closing_to_the_confirmation_page(staffed_call, advance, login_as) -> None:
+    call = advance(staffed_call, to=Phase.RANKING)
+    client = login_as(Role.COORDINATOR)
     for response in (
         client.get(f"/calls/{call.key}/phase"),
         client.post(f"/calls/{call.key}/phase", data={"target": "decided"}),

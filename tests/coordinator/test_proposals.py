@@ -296,6 +296,7 @@ def test_import_without_a_file_and_after_setup(client, coordinator, make_call) -
     response = client.post(f"/calls/{call.key}/proposals/import", data={})
     assert response.status_code == 400
     assert "Choose a CSV or JSON file" in response.get_data(as_text=True)
+    # Set by hand: the call is deliberately empty (no proposals), which no phase move allows.
     call.phase = Phase.EVALUATION
     db.session.commit()
     response = _import(client, call, CSV_GOOD.encode(), "proposals.csv")

@@ -10,8 +10,9 @@ from html.parser import HTMLParser
 import pytest
 from sqlalchemy import event
 
+from reviewer_app.coordinator.decisions import DecisionEntry, record_decisions
 from reviewer_app.extensions import db
-from reviewer_app.models import Decision, DecisionOutcome, Phase, Role
+from reviewer_app.models import DecisionOutcome, Phase, Role
 from reviewer_app.ranking import rank_call, ranking_csv
 from tests.consensus.helpers import build_scenario
 from tests.factories import advance_call, write_consensus
@@ -171,32 +172,28 @@ def test_consensus_scores_are_marked(
 
 def test_decisions_show_on_the_ranking(scenario, make_user, login_as) -> None:
     call, proposals = scenario
-    db.session.add(Decision(proposal=proposals["AIF-01"], outcome=DecisionOutcome.FUNDED))
-    db.session.commit()
-    html = (
-        login_as(make_user(Role.COORDINATOR))
-        .get(f"/calls/{call.key}/ranking")
-        .get_data(as_text=True)
+    coordinator = make_user(Role.COORDINATOR)
+    record_decisions(
+        call, [DecisionEntry(proposals["AIF-01"], DecisionOutcome.FUNDED)], coordinator
     )
+    db.session.commit()
+    html = login_as(coordinator).get(f"/calls/{call.key}/ranking").get_data(as_text=True)
     assert 'title="Decision">Funded</span>' in html
 
 
-def test_experts_cannot_open_the_ranking(scenario, make_user, login_as) -> None:
+def test_experts_cannot_open_the_ranking(scenario, login_as) -> None:
     call, _ = scenario
-    assert login_as(make_user(Role.EXPERT)).get(f"/calls/{call.key}/ranking").status_code == 403
+    assert login_as(Role.EXPERT).get(f"/calls/{call.key}/ranking").status_code == 403
 
 
-def test_unknown_call_is_404(make_user, login_as) -> None:
-    assert login_as(make_user(Role.COORDINATOR)).get("/calls/nope/ranking").status_code == 404
+def test_unknown_call_is_404(login_as) -> None:
+    assert login_as(Role.COORDINATOR).get("/calls/nope/ranking").status_code == 404
 
 
-def test_empty_call_and_provisional_note(make_call, make_user, login_as) -> None:
+def test_empty_call_and_provisional_note(make_call, login_as) -> None:
+    # Deliberately empty: a call without proposals cannot be moved, so its phase is set.
     call = make_call(phase=Phase.EVALUATION)
-    html = (
-        login_as(make_user(Role.COORDINATOR))
-        .get(f"/calls/{call.key}/ranking")
-        .get_data(as_text=True)
-    )
+    html = login_as(Role.COORDINATOR).get(f"/calls/{call.key}/ranking").get_data(as_text=True)
     assert "This call has no proposals yet." in html
     assert "Provisional" in html
 
@@ -228,27 +225,28 @@ def test_query_count_does_not_grow_with_proposals(
     small, small_proposals = build_scenario(make_call, make_proposal, make_user, make_assignment)
     large, large_proposals = build_scenario(make_call, make_proposal, make_user, make_assignment)
     extra_experts = [make_user(Role.EXPERT) for _ in range(3)]
+    # Planted: eight more (unreviewed) proposals in the ranking phase, which no service adds
+    # after set-up; the query count needs only more rows of every kind.
     for n in range(8):
         p = make_proposal(large, reference=f"EXTRA-{n}")
         large_proposals[p.reference] = p
         for e in extra_experts:
             make_assignment(p, e, is_rapporteur=e is extra_experts[0])
-    for proposals in (small_proposals, large_proposals):
-        for p in proposals.values():
-            db.session.add(
-                Decision(
-                    proposal_id=p.id, outcome=DecisionOutcome.REJECTED, decided_by_id=coordinator.id
-                )
-            )
+    for call, proposals in ((small, small_proposals), (large, large_proposals)):
+        entries = [
+            DecisionEntry(p, DecisionOutcome.REJECTED, "Rejected by the board.")
+            for p in proposals.values()
+        ]
+        record_decisions(call, entries, coordinator)
     db.session.commit()
     baseline = queries_for(small)
     assert baseline > 3  # the counter sees the page's queries
     assert queries_for(large) == baseline
 
 
-def test_ranking_in_german(scenario, make_user, login_as) -> None:
+def test_ranking_in_german(scenario, login_as) -> None:
     call, _ = scenario
-    client = login_as(make_user(Role.COORDINATOR))
+    client = login_as(Role.COORDINATOR)
     client.post("/language", data={"language": "de", "next": "/"})
     html = client.get(f"/calls/{call.key}/ranking").get_data(as_text=True)
     assert "Hauptliste" in html and "Förderlinie: Budget 3.500.000,00 EUR" in html

@@ -9,8 +9,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 from reviewer_app.extensions import db
-from reviewer_app.models import ConflictDeclaration, Document
+from reviewer_app.models import Document
 
+from ..factories import declare_for
 from .conftest import Setup
 
 
@@ -41,10 +42,7 @@ def test_no_other_experts_scores_are_shown(
 
     colleague = make_user("expert")
     theirs = make_assignment(declared.proposal, colleague)
-    db.session.add(
-        ConflictDeclaration(assignment=theirs, has_conflict=False, confidentiality_accepted=True)
-    )
-    db.session.flush()
+    declare_for(theirs)
     secret = "A colleague's confidential judgement of the funding plan, long enough to submit."
     keys = ("compute", "expertise", "funding")
     submit_review(theirs, 0, {k: ScoreInput(Decimal("1.5"), secret) for k in keys})

@@ -6,14 +6,14 @@ from datetime import date
 
 import pytest
 
-from reviewer_app.models import ConflictDeclaration, Phase, Review, ReviewStatus
-from tests.factories import advance_call
+from reviewer_app.models import Phase
+from tests.factories import advance_call, declare_for, write_review
 
 from .conftest import Setup, count_queries
 
 
-def test_empty_state_when_nothing_is_assigned(make_user, login_as) -> None:
-    client = login_as(make_user("expert"))
+def test_empty_state_when_nothing_is_assigned(login_as) -> None:
+    client = login_as("expert")
     html = client.get("/expert/").get_data(as_text=True)
     assert "No proposals are assigned to you at the moment" in html
 
@@ -21,31 +21,16 @@ def test_empty_state_when_nothing_is_assigned(make_user, login_as) -> None:
 def test_lists_each_state_with_due_date_and_deadline(
     setup: Setup, make_proposal, make_assignment, login_as, app_ctx
 ) -> None:
-    from reviewer_app.extensions import db
-
     def assigned(reference: str):
         return make_assignment(
             make_proposal(setup.call, reference=reference), setup.expert, due_date=date(2030, 1, 9)
         )
 
     conflicted, started, submitted, untouched = (assigned(r) for r in ("C-1", "D-1", "S-1", "N-1"))
-    db.session.add_all(
-        [
-            ConflictDeclaration(assignment=conflicted, has_conflict=True, reason="My employer"),
-            ConflictDeclaration(
-                assignment=started, has_conflict=False, confidentiality_accepted=True
-            ),
-            ConflictDeclaration(
-                assignment=submitted, has_conflict=False, confidentiality_accepted=True
-            ),
-            ConflictDeclaration(
-                assignment=untouched, has_conflict=False, confidentiality_accepted=True
-            ),
-            Review(assignment=started),
-            Review(assignment=submitted, status=ReviewStatus.SUBMITTED),
-        ]
-    )
-    db.session.commit()
+    declare_for(conflicted, conflict="My employer")
+    declare_for(untouched)
+    write_review(started, {}, submitted=False)  # saved once, nothing entered yet
+    write_review(submitted, {"compute": "4", "expertise": "4", "funding": "4"})
 
     html = login_as(setup.expert).get("/expert/").get_data(as_text=True)
 
@@ -75,8 +60,8 @@ def test_calls_in_setup_and_other_experts_assignments_are_not_listed(
     assert "Someone else&#39;s proposal" not in html and "Someone else's proposal" not in html
 
 
-def test_coordinator_is_refused(make_user, login_as) -> None:
-    client = login_as(make_user("coordinator"))
+def test_coordinator_is_refused(login_as) -> None:
+    client = login_as("coordinator")
     assert client.get("/expert/").status_code == 403
 
 
@@ -128,11 +113,5 @@ def test_overdue_assignments_are_marked_until_submitted(setup: Setup, login_as) 
     db.session.commit()
     client = login_as(setup.expert)
     assert "overdue" in client.get("/expert/").get_data(as_text=True)
-    db.session.add(
-        ConflictDeclaration(
-            assignment_id=setup.assignment.id, has_conflict=False, confidentiality_accepted=True
-        )
-    )
-    db.session.add(Review(assignment_id=setup.assignment.id, status=ReviewStatus.SUBMITTED))
-    db.session.commit()
+    write_review(setup.assignment, {"compute": "4", "expertise": "4", "funding": "4"})
     assert "overdue" not in client.get("/expert/").get_data(as_text=True)

@@ -19,6 +19,7 @@ from reviewer_app.expert.services import (
 from reviewer_app.extensions import db
 from reviewer_app.models import Assignment, AuditEvent, Phase, Review, ReviewStatus
 
+from ..factories import advance_call
 from .conftest import GOOD_COMMENT, Setup, audit_actions, is_checked
 
 
@@ -157,8 +158,7 @@ def test_after_the_evaluation_phase_the_review_is_read_only(
     declared: Setup, post_review, client, phase: Phase
 ) -> None:
     assert post_review("save").status_code == 302
-    declared.call.phase = phase
-    db.session.commit()
+    advance_call(declared.call, phase)
     html = client.get(declared.url).get_data(as_text=True)
     assert "the review can no longer be changed" in html
     assert 'type="radio"' not in html
