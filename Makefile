@@ -58,4 +58,6 @@ clean:
 bench: dev translations
 	$(BIN)/python benchmarks/ranking_bench.py
 	if [ -n "$$BENCH_DATABASE_URL" ]; then $(BIN)/python benchmarks/ranking_bench.py --database-url "$$BENCH_DATABASE_URL"; fi
+	$(BIN)/python benchmarks/pages_bench.py
+	if [ -n "$$BENCH_DATABASE_URL" ]; then $(BIN)/python benchmarks/pages_bench.py --database-url "$$BENCH_DATABASE_URL"; fi
 	$(BIN)/python benchmarks/report_bench.py --demo-only

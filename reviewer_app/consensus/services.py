@@ -281,6 +281,11 @@ def save_draft(
     scale = proposal.call.scheme.scale
     criteria = proposal.call.criteria
     for criterion in criteria:
+        if criterion.key not in values or values[criterion.key][0] is None:
+            # The page always sends every criterion; an importer or script may not.
+            raise ConsensusError(
+                _l("%(criterion)s: a score is needed, even in a draft.", criterion=criterion.title)
+            )
         value = values[criterion.key][0]
         if not scale.contains(value):
             raise ConsensusError(

@@ -99,26 +99,16 @@ def understaffed_proposals(call: Call) -> list[tuple[Proposal, int]]:
 
 
 def _missing_decisions(call: Call) -> list[Proposal]:
-    try:
-        from .decisions import missing_decisions
-    except ImportError:  # the decisions module lands with the ranking phase
-        proposals = db.session.scalars(
-            select(Proposal)
-            .where(Proposal.call_id == call.id)
-            .options(selectinload(Proposal.decision))
-            .order_by(Proposal.reference)
-        )
-        return [p for p in proposals if p.decision is None]
+    from .decisions import missing_decisions  # decisions imports this module
+
     return missing_decisions(call)
 
 
 def _unexplained_departures(call: Call) -> list[Proposal]:
     # The ranking may have moved since a decision was recorded; whoever closes the call (web
     # page or command line) must not sign a departure from it that nobody explained.
-    try:
-        from .decisions import unexplained_departures
-    except ImportError:
-        return []
+    from .decisions import unexplained_departures  # decisions imports this module
+
     return unexplained_departures(call)
 
 

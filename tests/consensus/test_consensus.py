@@ -359,6 +359,16 @@ def test_score_off_the_scale_is_refused_next_to_its_field(panel, login_as, bad) 
     assert report_of(p) is None
 
 
+def test_a_draft_without_every_criterion_is_refused_by_the_service(panel) -> None:
+    """The page always sends every criterion; a script calling the service may not."""
+    from reviewer_app.consensus.services import ConsensusError, save_draft
+
+    p = panel()
+    with pytest.raises(ConsensusError, match="Expertise and services: a score is needed"):
+        save_draft(p.proposal, p.rapporteur, {"compute": (Decimal("4"), "")}, version=None)
+    assert report_of(p) is None
+
+
 def test_other_experts_and_observers_cannot_edit_the_draft(panel, make_user, login_as) -> None:
     p = panel()
     assert login_as(p.experts[1]).post(url(p), data=draft_data()).status_code == 403
