@@ -98,10 +98,26 @@ def understaffed_proposals(call: Call) -> list[tuple[Proposal, int]]:
     return short
 
 
-def _missing_decisions(call: Call) -> list[Proposal]:
-    from .decisions import missing_decisions  # decisions imports this module
+LISTED = 20  # references named in a message; the rest are counted
 
-    return missing_decisions(call)
+
+def listing(references: list[str], total: int) -> str:
+    """The first references and how many more: a message about a 10,000-proposal call stays
+    readable (and the page that shows it small)."""
+    shown = ", ".join(references[:LISTED])
+    if total > LISTED:
+        return shown + " " + _("and %(num)d more", num=total - LISTED)
+    return shown
+
+
+def _missing_decisions(call: Call) -> tuple[list[str], int]:
+    """The first references without a decision, and how many there are."""
+    undecided = select(Proposal.reference).where(
+        Proposal.call_id == call.id, ~Proposal.decision.has()
+    )
+    total = db.session.scalar(select(func.count()).select_from(undecided.subquery())) or 0
+    first = list(db.session.scalars(undecided.order_by(Proposal.reference).limit(LISTED)))
+    return first, total
 
 
 def _unexplained_departures(call: Call) -> list[Proposal]:
@@ -152,7 +168,7 @@ def check_move(
         short = understaffed_proposals(call)
         if short:
             need = call.scheme.rules.min_reviews
-            listed = ", ".join(f"{p.reference} ({have}/{need})" for p, have in short)
+            listed = listing([f"{p.reference} ({have}/{need})" for p, have in short], len(short))
             raise PhaseError(
                 _(
                     "Proposals with fewer than %(need)d assigned experts without a conflict "
@@ -180,19 +196,19 @@ def check_move(
                     "Consensus reports not final: %(list)s (%(final)d of %(total)d final). "
                     "These proposals are ranked on their individual reviews. Confirm that you "
                     "want to move to ranking anyway.",
-                    list=", ".join(p.reference for p in unfinished),
+                    list=listing([p.reference for p in unfinished], len(unfinished)),
                     final=proposal_count - len(unfinished),
                     total=proposal_count,
                 ),
                 confirm="unfinished_consensus",
             )
     if target is Phase.DECIDED:
-        missing = _missing_decisions(call)
-        if missing:
+        missing, missing_count = _missing_decisions(call)
+        if missing_count:
             raise PhaseError(
                 _(
                     "Proposals without a decision: %(list)s.",
-                    list=", ".join(p.reference for p in missing),
+                    list=listing(missing, missing_count),
                 )
             )
         departures = _unexplained_departures(call)
@@ -201,7 +217,7 @@ def check_move(
                 _(
                     "These decisions now depart from the ranking without a rationale: "
                     "%(list)s. Give a rationale or change the decision first.",
-                    list=", ".join(p.reference for p in departures),
+                    list=listing([p.reference for p in departures], len(departures)),
                 )
             )
         from .decisions import format_eur, funding_summary, outcome_counts, over_budget_message
