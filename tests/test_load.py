@@ -63,9 +63,10 @@ def _config(url: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[str, Any, list[tuple[str, int]]]]:
+def served(tmp_path: Path) -> Iterator[tuple[str, Any, list[tuple[str, int]], Any]]:
     """A migrated database with one call in evaluation (50 experts, each on three proposals,
-    declared), served by gunicorn; yields the base URL, the app and (email, assignment)."""
+    declared), served by gunicorn; yields the base URL, the app, (email, assignment) and the
+    gunicorn process."""
     url = _database_url(tmp_path, prefix="load")
     app = create_app({**_config(url), "TESTING": True})
     with app.app_context():
@@ -138,7 +139,7 @@ def served(tmp_path: Path) -> Iterator[tuple[str, Any, list[tuple[str, int]]]]:
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_until_serving(base, server)
-        yield base, app, work
+        yield base, app, work, server
     finally:
         server.terminate()
         output, _ = server.communicate(timeout=30)
@@ -236,7 +237,7 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 def test_fifty_experts_at_once_lose_nothing(served) -> None:  # type: ignore[no-untyped-def]
-    base, app, work = served
+    base, app, work, _server = served
     experts = [Expert(base, email, assignment) for email, assignment in work]
     for expert in experts:
         expert.start()
