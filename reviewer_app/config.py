@@ -81,6 +81,8 @@ class Defaults:
     REPORT_JOBS_QUEUE = "reviewer-app-reports"
     # A job not touched for this long lost its worker (a restart): the next request starts anew.
     REPORT_JOB_STALE_SECONDS = 1800
+    # Processes that render a large call's feedback reports (reports/parallel.py).
+    REPORT_PROCESSES = min(4, os.cpu_count() or 1)
 
 
 ENVIRONMENT_KEYS = (
@@ -104,6 +106,7 @@ INTEGER_KEYS = (
     "SESSION_MAX_HOURS",
     "TRUSTED_PROXIES",
     "REPORT_JOB_STALE_SECONDS",
+    "REPORT_PROCESSES",
 )
 TWO_FACTOR_CHOICES = ("coordinator", "all", "none")
 REPORT_JOB_CHOICES = ("rq", "thread", "inline")

@@ -161,7 +161,10 @@ def esr_command(key: str, reference: str | None, output: Path, lang: str) -> Non
                 click.echo(f"Wrote {output / item.filename}")
             record_read(call, ReportDownloaded(kind=ReportKind.FEEDBACK_ALL, language=lang))
         else:
-            archive = feedback_reports_zip(call, lang)
+            from flask import current_app
+
+            processes = int(current_app.config["REPORT_PROCESSES"])
+            archive = feedback_reports_zip(call, lang, processes=processes)
             _write(output, archive.content)
             record_read(call, ReportDownloaded(kind=ReportKind.FEEDBACK_ZIP, language=lang))
             click.echo(f"Wrote {output} ({len(call.proposals)} reports)")

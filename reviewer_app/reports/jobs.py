@@ -219,7 +219,8 @@ def _make(job: ReportJob, progress: Progress) -> ReportFile:
     assert call is not None
     if job.kind is ReportKind.DECISION:
         return decision_report_pdf(call, job.language, progress=progress)
-    return feedback_reports_zip(call, job.language, progress=progress)
+    processes = int(current_app.config["REPORT_PROCESSES"])
+    return feedback_reports_zip(call, job.language, progress=progress, processes=processes)
 
 
 def _progress_of(job_id: int) -> Progress:

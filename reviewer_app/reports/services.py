@@ -104,7 +104,7 @@ def feedback_report_pdf(call: Call, reference: str, lang: str = "en") -> ReportF
     """
     check_language(lang)
     records = load_records(call)
-    return _feedback_file(records, reference, lang)
+    return feedback_file(records, reference, lang)
 
 
 def feedback_reports(call: Call, lang: str = "en") -> list[ReportFile]:
@@ -112,14 +112,17 @@ def feedback_reports(call: Call, lang: str = "en") -> list[ReportFile]:
     check_language(lang)
     records = load_records(call)
     _refuse_named_experts(records)
-    return [_feedback_file(records, ref, lang) for ref in sorted(records.proposals)]
+    return [feedback_file(records, ref, lang) for ref in sorted(records.proposals)]
 
 
 def feedback_reports_zip(
-    call: Call, lang: str = "en", *, progress: Progress = _no_progress
+    call: Call, lang: str = "en", *, progress: Progress = _no_progress, processes: int = 1
 ) -> ReportFile:
     """Every proposal's evaluation summary in one ZIP; ``progress(done, total)`` hears of each
-    proposal's."""
+    proposal's. ``processes`` > 1 renders a large call's reports in that many processes
+    (``parallel.py``); the ZIP is the same."""
+    from .parallel import feedback_files
+
     check_language(lang)
     records = load_records(call)
     _refuse_named_experts(records)
@@ -128,12 +131,12 @@ def feedback_reports_zip(
     stamp = records.as_of.timetuple()[:6]
     references = sorted(records.proposals)
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for done, reference in enumerate(references):
-            progress(done, len(references))
-            item = _feedback_file(records, reference, lang)
+        progress(0, len(references))
+        for done, item in enumerate(feedback_files(records, references, lang, processes), start=1):
             info = zipfile.ZipInfo(item.filename, date_time=stamp)
             info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, item.content)
+            progress(done, len(references))
     return ReportFile(
         filename=f"{_safe(records.key)}-feedback-{lang}.zip", content=buffer.getvalue()
     )
@@ -146,7 +149,8 @@ def _refuse_named_experts(records: CallRecords) -> None:
         raise ConsensusNamesExpert(named)
 
 
-def _feedback_file(records: CallRecords, reference: str, lang: str) -> ReportFile:
+def feedback_file(records: CallRecords, reference: str, lang: str) -> ReportFile:
+    """One proposal's evaluation summary from the call's records."""
     report = feedback_report(records, reference, lang)
     with force_locale(lang):
         css = page_css(

@@ -194,3 +194,28 @@ def test_who_may_follow_a_job(scene: Scene, on_redis: str, make_user, login_as, 
     assert observer.get(other_call).status_code == 404
     [decision_job, _] = sorted(jobs_of(scene), key=lambda j: j.id)
     assert decision_job.kind is ReportKind.DECISION
+
+
+def test_several_processes_make_the_same_feedback_zip(scene: Scene, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A large call's feedback reports are rendered by a pool of processes (reports/parallel.py);
+    the ZIP is byte for byte the one one process makes."""
+    from reviewer_app.reports import parallel
+    from reviewer_app.reports.services import feedback_reports_zip
+
+    alone = feedback_reports_zip(scene.call, "de", processes=1)
+    monkeypatch.setattr(parallel, "PARALLEL_FROM", 2)  # the scene has five proposals
+    pools: list[int] = []
+
+    class Pool(parallel.ProcessPoolExecutor):
+        def __init__(self, max_workers: int, **kwargs) -> None:  # type: ignore[no-untyped-def]
+            pools.append(max_workers)
+            super().__init__(max_workers, **kwargs)
+
+    monkeypatch.setattr(parallel, "ProcessPoolExecutor", Pool)
+    heard: list[tuple[int, int]] = []
+    together = feedback_reports_zip(
+        scene.call, "de", processes=2, progress=lambda done, total: heard.append((done, total))
+    )
+    assert pools == [2]  # the pool did the rendering
+    assert together.content == alone.content
+    assert heard == [(n, 5) for n in range(6)]
