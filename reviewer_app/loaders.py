@@ -10,13 +10,18 @@ from sqlalchemy.orm import undefer
 from sqlalchemy.orm.interfaces import ORMOption
 
 from .extensions import db
-from .models import Assignment, Call, Document, Proposal, Review, Role, User
+from .models import Assignment, Call, Document, Proposal, ReportJob, Review, Role, User
 
 
 def call_or_404(key: str, *options: ORMOption) -> Call:
     """The call with ``key``, loaded with ``options`` (eager loads the page needs)."""
     call: Call = db.one_or_404(select(Call).where(Call.key == key).options(*options))
     return call
+
+
+def user_or_none(user_id: int) -> User | None:
+    """The account ``user_id`` (a sign-in half done), or None when it is gone."""
+    return db.session.get(User, user_id)
 
 
 def user_or_404(user_id: int | None) -> User:
@@ -69,3 +74,11 @@ def review_or_404(call: Call, review_id: int, *options: ORMOption) -> Review:
         .options(*options)
     )
     return review
+
+
+def report_job_or_404(call: Call, job_id: int) -> ReportJob:
+    """A report job of ``call`` (404 for another call's, as for every object in a URL)."""
+    job: ReportJob = db.first_or_404(
+        select(ReportJob).where(ReportJob.id == job_id, ReportJob.call_id == call.id)
+    )
+    return job

@@ -25,6 +25,7 @@ from werkzeug.wrappers import Response
 from ..audit.events import ResetLinkRefused, SignedOut
 from ..extensions import db
 from ..formhelpers import add_error
+from ..loaders import user_or_none
 from ..mail import MailError, send_mail
 from ..models import LinkPurpose, Role, User
 from ..models.audit import record
@@ -168,7 +169,7 @@ def _pending_user(pending: Any) -> User | None:
         return None
     if time.time() - float(pending.get("t", 0)) > PENDING_SECONDS:
         return None
-    user = db.session.get(User, pending["u"])
+    user = user_or_none(pending["u"])
     return user if user is not None and user.active and user.has_two_factor else None
 
 

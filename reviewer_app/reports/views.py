@@ -8,14 +8,13 @@ from flask import Response, abort, current_app, flash, redirect, render_template
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from ..audit.events import ReportDownloaded
 from ..auth.access import role_required
 from ..extensions import db
-from ..loaders import call_or_404
-from ..models import Call, JobFailure, JobStatus, ReportJob, ReportKind, Role
+from ..loaders import call_or_404, report_job_or_404
+from ..models import Call, JobFailure, JobStatus, ReportKind, Role
 from ..models.audit import record
 from . import bp, jobs, services
 from .formatting import LANGUAGES
@@ -88,9 +87,7 @@ def job(key: str, job_id: int) -> Any:
     """A report being made: its progress (the page reloads itself until it is done), then the
     download; or why it failed. Observers follow only the decision report's jobs."""
     call = call_or_404(key)
-    job = db.first_or_404(
-        select(ReportJob).where(ReportJob.id == job_id, ReportJob.call_id == call.id)
-    )
+    job = report_job_or_404(call, job_id)
     if job.kind is not ReportKind.DECISION and current_user.role is not Role.COORDINATOR:
         abort(403)
     endpoint = {
