@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from ranking_bench import _config, fresh_database
+from ranking_bench import _config, fresh_database, seed_bench_call
 
 
 def main() -> None:
@@ -27,7 +27,6 @@ def main() -> None:
     from sqlalchemy import select
 
     from reviewer_app import create_app
-    from reviewer_app.demo.synthetic import seed_synthetic
     from reviewer_app.extensions import db
     from reviewer_app.models import Call
     from reviewer_app.reports.services import feedback_reports_zip
@@ -37,14 +36,7 @@ def main() -> None:
         fresh_database(url)
         app = create_app(_config(url))
         with app.app_context():
-            seed_synthetic(
-                key="bench",
-                proposals=args.proposals,
-                experts=max(6, args.proposals // 5),
-                reviews_per_proposal=5,
-                seed=1,
-            )
-            db.session.commit()
+            seed_bench_call(args.proposals)
             call = db.session.scalar(select(Call).where(Call.key == "bench"))
             assert call is not None
             print(f"{args.proposals:,} proposals, {os.cpu_count()} cores")

@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ranking_bench import _config, fresh_database
+from ranking_bench import _config, fresh_database, seed_bench_call
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -49,8 +49,7 @@ def measure(url: str, size: int, repeat: int) -> list[tuple[str, float, float, i
     from flask import url_for
 
     from reviewer_app import create_app
-    from reviewer_app.demo.synthetic import seed_synthetic
-    from reviewer_app.extensions import db, refresh_planner_statistics
+    from reviewer_app.extensions import refresh_planner_statistics
 
     fresh_database(url)
     config: dict[str, Any] = {
@@ -62,14 +61,7 @@ def measure(url: str, size: int, repeat: int) -> list[tuple[str, float, float, i
     app = create_app(config)
     app.add_url_rule("/_floor", "bench_floor", lambda: "floor")
     with app.app_context():
-        made = seed_synthetic(
-            key="bench",
-            proposals=size,
-            experts=max(6, size // 5),
-            reviews_per_proposal=5,
-            seed=1,
-        )
-        db.session.commit()
+        made = seed_bench_call(size)
         refresh_planner_statistics()  # as `reviewer-app demo --synthetic` does
         with app.test_request_context():
             urls = [(name, url_for(ep, key="bench", **args)) for name, ep, args in PAGES]

@@ -89,11 +89,23 @@ def _config(url: str) -> dict[str, Any]:
     }
 
 
+def seed_bench_call(size: int) -> Any:
+    """The call every benchmark measures: ``bench``, ``size`` proposals, 5 reviews each (in the
+    current app context, committed); returns what ``seed_synthetic`` made."""
+    from reviewer_app.demo.synthetic import seed_synthetic
+    from reviewer_app.extensions import db
+
+    made = seed_synthetic(
+        key="bench", proposals=size, experts=max(6, size // 5), reviews_per_proposal=5, seed=1
+    )
+    db.session.commit()
+    return made
+
+
 def measure(url: str, size: int, repeat: int) -> dict[str, float]:
     from sqlalchemy import select, text
 
     from reviewer_app import create_app
-    from reviewer_app.demo.synthetic import seed_synthetic
     from reviewer_app.extensions import db
     from reviewer_app.models import Call
     from reviewer_app.ranking import _RANKINGS, evaluation_input, rank_call
@@ -104,14 +116,7 @@ def measure(url: str, size: int, repeat: int) -> dict[str, float]:
     figures: dict[str, float] = {}
     with app.app_context():
         start = time.perf_counter()
-        seed_synthetic(
-            key="bench",
-            proposals=size,
-            experts=max(6, size // 5),
-            reviews_per_proposal=5,
-            seed=1,
-        )
-        db.session.commit()
+        seed_bench_call(size)
         figures["seed"] = time.perf_counter() - start
         call = db.session.scalar(select(Call).where(Call.key == "bench"))
         assert call is not None
