@@ -11,13 +11,13 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from ..audit.events import CallDecided, DecisionRecorded
+from ..display import display_money
 from ..errors import DomainError
 from ..extensions import db
 from ..locks import lock_call
@@ -64,7 +64,7 @@ class DecisionsOverBudget(DecisionError):
 
 def format_eur(amount: Decimal) -> str:
     """An amount for a message, grouped in the user's language: 3,500,000.00 or 3.500.000,00."""
-    return str(format_decimal(amount, format="#,##0.00"))
+    return display_money(amount)
 
 
 def over_budget_message(funding: FundingSummary) -> str:

@@ -14,13 +14,13 @@ from sqlalchemy.orm import selectinload
 
 from ..audit.events import DocumentDownloaded
 from ..auth.access import role_required
+from ..display import display_score
 from ..extensions import db
 from ..formhelpers import add_error
 from ..loaders import call_or_404, document_or_404, proposal_or_404
 from ..models import Assignment, Call, Proposal, Role
 from ..models.audit import record
 from ..refusals import refusal_goes_to
-from ..scoring.numbers import format_score
 from . import bp, history
 from .forms import ProposalForm, UploadForm
 from .proposals import (
@@ -159,7 +159,7 @@ def proposal_history(key: str, proposal_id: int) -> Any:
         call=call,
         proposal=proposal,
         history=history.proposal_history(proposal),
-        format_score=format_score,
+        format_score=display_score,
     )
 
 

@@ -12,12 +12,12 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from ..display import display_money, display_score
 from ..extensions import db
 from ..loaders import call_or_404
 from ..models import Assignment, Call, Proposal, Role
 from ..paging import window
 from ..scoring.engine import ProposalResult, Ranking, Status
-from ..scoring.numbers import format_money, format_score
 
 
 def load_ranked_call(key: str) -> Call:
@@ -49,8 +49,9 @@ def proposals_by_reference(
 
 def page_helpers(call: Call) -> dict[str, Any]:
     return {
-        "format_score": format_score,
-        "format_money": format_money,
+        # The page's numbers in the reader's language (display.py); exports keep the machine's.
+        "format_score": display_score,
+        "format_money": display_money,
         "titles": {c.key: c.title for c in call.criteria},
         "reports": {
             name: name in current_app.view_functions

@@ -14,6 +14,7 @@ from reviewer_app.coordinator.decisions import DecisionEntry, record_decisions
 from reviewer_app.extensions import db
 from reviewer_app.models import DecisionOutcome, Phase, Role
 from reviewer_app.ranking import rank_call, ranking_csv
+from reviewer_app.scoring.numbers import format_score
 from tests.consensus.helpers import build_scenario
 from tests.factories import advance_call, write_consensus
 
@@ -250,6 +251,17 @@ def test_ranking_in_german(scenario, login_as) -> None:
     client.post("/language", data={"language": "de", "next": "/"})
     html = client.get(f"/calls/{call.key}/ranking").get_data(as_text=True)
     assert "Hauptliste" in html and "Förderlinie: Budget 3.500.000,00 EUR" in html
+    # Scores, totals and thresholds as German writes them (issue 12), the same digits as the
+    # ranking's CSV (which keeps the machine's dot).
+    ranking = rank_call(call)
+    row = ranking.rows[0]
+    cells = re.findall(r'data-col="weighted_total">([^<]*)<', html)
+    assert cells[0] == format_score(row.weighted_total).replace(".", ",")
+    assert "≥ 3,00" in html
+    score_cells = re.findall(r'<span data-col="[a-z_]+">([^<]*)</span>', html)
+    assert score_cells and not [c for c in score_cells if re.fullmatch(r"\d+\.\d\d", c)]
+    decisions = client.get(f"/calls/{call.key}/decisions").get_data(as_text=True)
+    assert format_score(row.weighted_total).replace(".", ",") in decisions
 
 
 def test_csv_download_is_the_command_line_csv(scenario, make_user, login_as, runner) -> None:
