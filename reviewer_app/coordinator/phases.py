@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload
 from ..audit.events import PhaseMoved, ReviewReopened
 from ..errors import DomainError
 from ..extensions import db
+from ..labels import outcome_label, phase_label
 from ..locks import lock_call
 from ..models import (
     PHASE_ORDER,
@@ -146,7 +147,9 @@ def check_move(
     """
     expected = next_phase(call.phase)
     if target == call.phase:
-        raise PhaseError(_("The call is already in the phase “%(phase)s”.", phase=target.value))
+        raise PhaseError(
+            _("The call is already in the phase “%(phase)s”.", phase=phase_label(target))
+        )
     if expected is None:
         raise PhaseError(_("The call is decided; its phase cannot change any more."))
     if target != expected:
@@ -154,9 +157,9 @@ def check_move(
             _(
                 "A call moves one step at a time: from “%(current)s” the next phase is "
                 "“%(next)s”, not “%(target)s”.",
-                current=call.phase.value,
-                next=expected.value,
-                target=target.value,
+                current=phase_label(call.phase),
+                next=phase_label(expected),
+                target=phase_label(target),
             )
         )
     proposal_count = db.session.scalar(
@@ -227,7 +230,7 @@ def check_move(
             raise PhaseError(over_budget_message(funding))
         if not confirm_close:
             counts = ", ".join(
-                f"{outcome.value} {count}"
+                f"{outcome_label(outcome)} {count}"
                 for outcome, count in outcome_counts(call).items()
                 if count
             )

@@ -208,7 +208,7 @@ def test_call_phase_to_decided_shows_the_summary_and_needs_confirm_close(
     )  # fmt: skip
     out = fails(runner, "call", "phase", call.key, "decided")
     assert (
-        "Closing the call cannot be undone. Decisions: funded 3, reserve 2, rejected 2; funded "
+        "Closing the call cannot be undone. Decisions: Funded 3, Reserve 2, Rejected 2; funded "
         "total 2,250,000.00 EUR, budget 3,500,000.00 EUR." in out
     )
     assert "Add --confirm-close to go ahead." in out

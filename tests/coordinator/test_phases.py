@@ -63,7 +63,7 @@ def test_only_the_next_phase_is_allowed(staffed_call, target) -> None:
     with pytest.raises(PhaseError) as excinfo:
         move_phase(staffed_call, target)
     assert staffed_call.phase is Phase.SETUP
-    assert "evaluation" in excinfo.value.message or "already" in excinfo.value.message
+    assert "“Evaluation”" in excinfo.value.message or "already" in excinfo.value.message
 
 
 def test_no_way_back(staffed_call, advance) -> None:
@@ -171,14 +171,14 @@ def test_decided_needs_a_decision_for_every_proposal(staffed_call, advance, make
     with pytest.raises(PhaseError) as excinfo:
         move_phase(staffed_call, Phase.DECIDED)
     assert excinfo.value.confirm == "close"
-    assert "Decisions: funded 1, rejected 1; funded total 1,000,000.00 EUR, budget none" in (
+    assert "Decisions: Funded 1, Rejected 1; funded total 1,000,000.00 EUR, budget none" in (
         excinfo.value.message
     )
     move_phase(staffed_call, Phase.DECIDED, confirm_close=True)
     db.session.commit()
     assert staffed_call.phase is Phase.DECIDED
     assert staffed_call.decided_at is not None
-    with pytest.raises(PhaseError, match="decided"):
+    with pytest.raises(PhaseError, match="Decided"):
         move_phase(staffed_call, Phase.DECIDED, confirm_close=True)
 
 
