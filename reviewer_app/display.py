@@ -12,9 +12,10 @@ from __future__ import annotations
 from decimal import Decimal
 from fractions import Fraction
 
-from flask_babel import format_decimal
+from babel.numbers import get_decimal_symbol
+from flask_babel import format_decimal, get_locale
 
-from .scoring.numbers import to_decimal
+from .scoring.numbers import format_change, to_decimal
 
 
 def display_score(value: Fraction | Decimal | None) -> str:
@@ -29,3 +30,14 @@ def display_money(value: Decimal | None) -> str:
     if value is None:
         return ""
     return str(format_decimal(to_decimal(value, 2), format="#,##0.00"))
+
+
+def decimal_sign() -> str:
+    """The reader's decimal sign ("." or ","), for the scripts that write numbers too."""
+    return str(get_decimal_symbol(get_locale() or "en"))
+
+
+def display_change(value: Fraction | Decimal | None) -> str:
+    """A signed difference (``+0,17`` in German), as ``scoring.numbers.format_change`` rounds it
+    and the consensus page's script writes it."""
+    return format_change(value).replace(".", decimal_sign())

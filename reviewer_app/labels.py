@@ -60,6 +60,17 @@ _PROGRESS_STATES: dict[str, str] = {
     "overdue": _l("Overdue"),
     "done": _l("All done"),
 }
+# The scheme's rule for the individual scores of a criterion (scoring/scheme.py: AGGREGATES).
+_AGGREGATES: dict[str, str] = {
+    "mean": _l("mean of the reviews"),
+    "median": _l("median of the reviews"),
+}
+# What an export or download holds (audit events' "what": ExportDownloaded).
+_EXPORTS: dict[str, str] = {
+    "ranking": _l("Ranking"),
+    "reviews": _l("Reviews"),
+    "audit": _l("Audit log"),
+}
 _ROLES: dict[str, str] = {
     Role.COORDINATOR: _l("coordinator"),
     Role.EXPERT: _l("expert"),
@@ -116,6 +127,14 @@ def role_label(role: Role | str) -> str:
     return _label(_ROLES, role)
 
 
+def aggregate_label(aggregate: str) -> str:
+    return _label(_AGGREGATES, aggregate)
+
+
+def export_label(what: str) -> str:
+    return _label(_EXPORTS, what)
+
+
 def template_helpers() -> dict[str, object]:
     """The labels, for every template (registered in web.py)."""
     return {
@@ -126,4 +145,6 @@ def template_helpers() -> dict[str, object]:
         "version_status_label": version_status_label,
         "saved_through_label": saved_through_label,
         "progress_state_label": progress_state_label,
+        "aggregate_label": aggregate_label,
+        "export_label": export_label,
     }

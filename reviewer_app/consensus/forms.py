@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
+from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import Form, FormField, IntegerField, RadioField, SelectField, TextAreaField
@@ -52,8 +53,9 @@ def draft_form_class(call: Call) -> type[DraftForm]:
         out = [choice("", _l("Choose a score"))]
         for value in scale.values():
             label = scale.label_for(value)
-            text = f"{value.normalize():f}"
-            out.append(choice(text, f"{text} · {label}" if label else text))
+            text = f"{value.normalize():f}"  # the value sent: the machine's, as the script reads it
+            shown = str(format_decimal(value))  # what the reader sees: 3,5 in German
+            out.append(choice(text, f"{shown} · {label}" if label else shown))
         return out
 
     class CallDraftForm(DraftForm):

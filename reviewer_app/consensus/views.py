@@ -12,12 +12,12 @@ from werkzeug.datastructures import MultiDict
 
 from ..auth.access import role_required
 from ..auth.stash import keeps_input_on_expiry, pop_stashed_form
+from ..display import decimal_sign, display_change, display_score
 from ..extensions import db
 from ..loaders import call_or_404
 from ..models import Phase, Proposal, Role
 from ..refusals import back_on_refusal
 from ..scoring.consensus import OVERALL, ConsensusEffect
-from ..scoring.numbers import format_change, format_score
 from . import bp
 from .finalising import finalise, finalise_approved, finalise_problems, reopen
 from .forms import (
@@ -57,8 +57,10 @@ def _helpers() -> dict[str, Any]:
     # The call pages share the coordinator's breadcrumb and tabs, which need its helpers.
     return {
         **coordinator_helpers(),
-        "format_score": format_score,
-        "format_change": format_change,
+        # In the reader's language; the page's script writes with the same decimal sign.
+        "format_score": display_score,
+        "format_change": display_change,
+        "decimal_sign": decimal_sign(),
     }
 
 

@@ -116,3 +116,22 @@ def test_the_consensus_form_shows_thresholds_totals_and_crossings_live(
     db.session.expire_all()
     report = db.session.scalar(db.select(ConsensusReport))
     assert report.status is ConsensusStatus.FINAL and report.justification == WHY
+
+
+def test_the_consensus_form_writes_numbers_in_the_readers_language(
+    live_server, page, make_call, make_proposal, make_user, make_assignment
+) -> None:
+    """In German, the server's numbers and the script's agree: 10,00 and +0,17, then −0,33."""
+    p = build_panel(make_call, make_proposal, make_user, make_assignment, GREEK)
+    p.rapporteur.language = "de"
+    db.session.commit()
+    sign_in(page, live_server, p.rapporteur)
+    page.goto(f"{live_server}/consensus/proposals/{p.proposal.id}")
+    effect = page.locator("#consensus-effect")
+    total = effect.locator("[data-value='total']")
+    change = effect.locator("[data-value='total-change']")
+    assert total.inner_text() == "10,00" and change.inner_text() == "+0,17"
+    assert "9,83" in effect.inner_text()
+    page.locator("fieldset[data-criterion='funding'] select").select_option("2.5")
+    expect(total).to_have_text("9,50")
+    expect(change).to_have_text("\u22120,33")

@@ -142,7 +142,7 @@ def test_the_form_says_what_the_suggested_scores_mean(panel, login_as) -> None:
     # The numbers the page's script needs, from the engine.
     data = json.loads(
         re.search(
-            r'<script type="application/json" id="consensus-data">(.*?)</script>', html, re.S
+            r'<script type="application/json" id="consensus-data"[^>]*>(.*?)</script>', html, re.S
         ).group(1)
     )
     assert data["overall_threshold"] == 1000

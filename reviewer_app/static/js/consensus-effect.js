@@ -22,6 +22,7 @@
   var data = JSON.parse(source.textContent);
   var MINUS = "\u2212";  // as the server writes a negative change
   var NONE = "\u2013";
+  var DECIMAL = source.getAttribute("data-decimal") || ".";  // the reader's, as the server writes
 
   // "3.5" -> 350; anything that is not a number with at most two decimals -> null.
   function hundredths(text) {
@@ -36,11 +37,11 @@
   function digits(numerator, denominator) {
     var units = Math.floor((200 * Math.abs(numerator) + denominator) / (2 * denominator));
     var cents = String(units % 100);
-    return Math.floor(units / 100) + "." + (cents.length < 2 ? "0" + cents : cents);
+    return Math.floor(units / 100) + DECIMAL + (cents.length < 2 ? "0" + cents : cents);
   }
   function change(numerator, denominator) {
     if (numerator === 0) {
-      return "0.00";
+      return "0" + DECIMAL + "00";
     }
     return (numerator > 0 ? "+" : MINUS) + digits(numerator, denominator);
   }
