@@ -1,5 +1,6 @@
-"""Numbers as the reader's language writes them, for pages and e-mails: ``4.83`` and
-``3,500,000.00`` in English, ``4,83`` and ``3.500.000,00`` in German.
+"""Numbers and dates as the reader's language writes them, for pages and e-mails: ``4.83``,
+``3,500,000.00`` and ``30 Nov 2026, 20:40`` in English; ``4,83``, ``3.500.000,00`` and
+``30.11.2026, 20:40`` in German (day, month, year and a 24-hour clock in both).
 
 The values come from the scoring engine and are rounded by ``scoring.numbers.to_decimal`` (half
 up, two decimals), so a page shows the same digits as the exports and the PDFs; only the
@@ -9,11 +10,12 @@ format (a dot, no grouping).
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from decimal import Decimal
 from fractions import Fraction
 
 from babel.numbers import get_decimal_symbol
-from flask_babel import format_decimal, get_locale
+from flask_babel import format_date, format_datetime, format_decimal, get_locale
 
 from .scoring.numbers import format_change, to_decimal
 
@@ -41,3 +43,28 @@ def display_change(value: Fraction | Decimal | None) -> str:
     """A signed difference (``+0,17`` in German), as ``scoring.numbers.format_change`` rounds it
     and the consensus page's script writes it."""
     return format_change(value).replace(".", decimal_sign())
+
+
+# Day month year and a 24-hour clock: Babel's "short" styles give 11/30/26, 8:40 PM in English.
+_DATE_PATTERNS = {"de": "dd.MM.yyyy"}
+_DATE_PATTERN = "d MMM yyyy"
+
+
+def _date_pattern() -> str:
+    locale = get_locale()
+    return _DATE_PATTERNS.get(locale.language if locale else "en", _DATE_PATTERN)
+
+
+def display_date(value: date | None, _style: str | None = None) -> str:
+    """A date: ``30 Nov 2026`` / ``30.11.2026``; ``""`` for none. (``_style`` is accepted
+    and ignored: every date is written one way.)"""
+    if value is None:
+        return ""
+    return str(format_date(value, format=_date_pattern()))
+
+
+def display_datetime(value: datetime | None, _style: str | None = None) -> str:
+    """A moment (stored in UTC, shown in the site's time zone): ``30 Nov 2026, 20:40``."""
+    if value is None:
+        return ""
+    return str(format_datetime(value, format=_date_pattern() + ", HH:mm"))

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, flash, g, redirect, render_template, request
-from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 
+from .display import display_date, display_datetime
 from .extensions import db, login_manager
 from .labels import role_label
 from .models import User
@@ -71,8 +72,9 @@ def register_web(app: Flask) -> None:
             **label_helpers(),
             "stash_field": stash_field,
             "current_locale": str(get_locale() or "en"),
-            "format_date": format_date,
-            "format_datetime": format_datetime,
+            # One way of writing dates per language (display.py), whatever style a page asks.
+            "format_date": display_date,
+            "format_datetime": display_datetime,
             "format_decimal": format_decimal,
             # Counts as the reader's language groups them (1,000 / 1.000).
             "format_count": lambda number: format_decimal(number, format="#,##0"),

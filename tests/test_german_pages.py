@@ -1,5 +1,5 @@
-"""Every page in German writes numbers the German way and shows no stored value where a label
-belongs (issue 12, point 1): signed in as each role that reads pages, in the access table's
+"""Every page in German writes numbers and dates the German way (day month year, 24-hour
+clock) and shows no stored value where a label belongs (issue 12, point 1): signed in as each role that reads pages, in the access table's
 world (tests/test_access_table.py), every page the table answers is read as text."""
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ from .test_access_table import (
 )
 
 ENGLISH_DECIMAL = re.compile(r"(?<![\d.,])\d+\.\d{1,2}(?![\d.])")
+# 11/30/26, 8:40 PM: the month first and a 12-hour clock.
+US_DATE = re.compile(r"\b\d{1,2}/\d{1,2}/\d{2,4}\b|\b\d{1,2}:\d\d\s?[AP]M\b")
 # What is stored, which a German page must show through its label.
 STORED = {p.value for p in Phase} | {Role.COORDINATOR.value, Role.OBSERVER.value}
 STORED |= {"mean", "median", "submitted", "draft"}
@@ -57,6 +59,8 @@ def test_every_page_in_german_writes_german_numbers_and_labels(
             text = visible_text(response.get_data(as_text=True))
             if found := sorted(set(ENGLISH_DECIMAL.findall(text))):
                 problems.append(f"{endpoint} as {actor}: English numbers {found[:5]}")
+            if dates := sorted(set(US_DATE.findall(text))):
+                problems.append(f"{endpoint} as {actor}: dates the American way {dates[:5]}")
             if raw := sorted(set(RAW.findall(text))):
                 problems.append(f"{endpoint} as {actor}: stored values {raw[:5]}")
     assert pages > 30  # the sweep reads the pages, not an empty list

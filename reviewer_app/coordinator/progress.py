@@ -10,12 +10,13 @@ from datetime import date, datetime
 from email.message import EmailMessage
 
 from flask import current_app
-from flask_babel import force_locale, format_date
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from ..audit.events import DueDateSet, ReminderSent
+from ..display import display_date
 from ..errors import DomainError
 from ..extensions import db
 from ..mail import build_message, send_messages
@@ -167,7 +168,9 @@ def _reminder(call: Call, expert: User, proposals: list[Proposal]) -> EmailMessa
     base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
     with force_locale(expert.language or current_app.config["BABEL_DEFAULT_LOCALE"]):
         deadline = (
-            _("The deadline is %(date)s.", date=format_date(call.deadline)) if call.deadline else ""
+            _("The deadline is %(date)s.", date=display_date(call.deadline))
+            if call.deadline
+            else ""
         )
         body = _(
             "Dear %(name)s,\n\n"

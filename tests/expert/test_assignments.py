@@ -34,9 +34,9 @@ def test_lists_each_state_with_due_date_and_deadline(
 
     html = login_as(setup.expert).get("/expert/").get_data(as_text=True)
 
-    assert "AI Factories" in html and "Jan 31, 2030" in html  # call title and deadline
+    assert "AI Factories" in html and "31 Jan 2030" in html  # call title and deadline
     assert "1 of 4 submitted" in html  # the conflicted one does not count
-    assert "Jan 15, 2030" in html and "Jan 9, 2030" in html  # due dates
+    assert "15 Jan 2030" in html and "9 Jan 2030" in html  # due dates
     for label in ("Declaration needed", "Conflict declared", "Draft", "Submitted", "Not started"):
         assert label in html
     # A conflicted proposal is listed, but there is no way into it.
