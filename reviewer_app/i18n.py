@@ -133,11 +133,27 @@ def update_catalog(domain: str, locale: str = "de") -> list[str]:
     return [str(m.id) for m in new if m.id and not m.string]
 
 
-if __name__ == "__main__":  # python -m reviewer_app.i18n [domain ...]
+def missing_translations(domain: str, locale: str = "de") -> list[str]:
+    """The area's strings that its catalogue does not translate yet (the .po is only read)."""
+    from babel.messages.pofile import read_po
+
+    po_path = TRANSLATIONS_DIR / locale / "LC_MESSAGES" / f"{domain}.po"
+    translated: set[str] = set()
+    if po_path.exists():
+        with po_path.open("rb") as fh:
+            catalog = read_po(fh, locale=locale, domain=domain)
+        translated = {str(m.id) for m in catalog if m.id and m.string and not m.fuzzy}
+    return sorted(set(extract_messages(domain)) - translated)
+
+
+if __name__ == "__main__":  # python -m reviewer_app.i18n [--update] [domain ...]
     import sys
 
-    for name in sys.argv[1:] or list(AREAS):
-        missing = update_catalog(name)
+    args = sys.argv[1:]
+    update = "--update" in args
+    for name in [a for a in args if a != "--update"] or list(AREAS):
+        # Listing reads the catalogues; only --update rewrites them (new strings, unused ones out).
+        missing = update_catalog(name) if update else missing_translations(name)
         print(f"{name}: {len(missing)} untranslated")
         for msgid in missing:
             print(f"  {msgid!r}")

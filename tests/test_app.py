@@ -116,3 +116,14 @@ def test_an_unexpected_error_is_one_line_with_the_details_in_a_file(tmp_path) ->
     assert result.stderr.startswith("Error: an unexpected")
     details = list(tmp_path.glob("reviewer-app-error-*.txt"))
     assert len(details) == 1 and "Traceback" in details[0].read_text()
+
+
+def test_every_page_has_an_icon_that_is_served(client) -> None:  # type: ignore[no-untyped-def]
+    import re
+
+    page = client.get("/login").get_data(as_text=True)
+    icon = re.search(r'<link rel="icon" type="image/svg\+xml" href="([^"]+)">', page)
+    assert icon is not None
+    served = client.get(icon.group(1))
+    assert served.status_code == 200 and served.mimetype == "image/svg+xml"
+    assert served.data.startswith(b"<svg")

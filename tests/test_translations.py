@@ -28,11 +28,28 @@ def _german() -> dict[str, str]:
 def test_every_string_is_translated_to_german(area: str) -> None:
     german = _german()
     missing = {m: places[0] for m, places in extract_messages(area).items() if m not in german}
-    assert not missing, "untranslated (run python -m reviewer_app.i18n):\n" + "\n".join(
-        f"  {place}: {msgid!r}" for msgid, place in sorted(missing.items(), key=lambda i: i[1])
+    assert not missing, (
+        "untranslated (python -m reviewer_app.i18n --update adds them):\n"
+        + "\n".join(
+            f"  {place}: {msgid!r}" for msgid, place in sorted(missing.items(), key=lambda i: i[1])
+        )
     )
 
 
 def test_translations_keep_their_placeholders() -> None:
     for msgid, msgstr in _german().items():
         assert set(PLACEHOLDER.findall(msgid)) == set(PLACEHOLDER.findall(msgstr)), msgid
+
+
+def test_listing_what_is_missing_changes_no_catalogue() -> None:
+    """``python -m reviewer_app.i18n`` only reads (it used to rewrite four tracked files)."""
+    import subprocess
+    import sys
+
+    catalogues = sorted((TRANSLATIONS_DIR / "de" / "LC_MESSAGES").glob("*.po"))
+    before = {po: po.read_bytes() for po in catalogues}
+    listed = subprocess.run(
+        [sys.executable, "-m", "reviewer_app.i18n"], capture_output=True, text=True, check=True
+    )
+    assert "base: 0 untranslated" in listed.stdout
+    assert {po: po.read_bytes() for po in catalogues} == before
