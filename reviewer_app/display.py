@@ -28,10 +28,9 @@ def display_score(value: Fraction | Decimal | None) -> str:
 
 
 def display_money(value: Decimal | None) -> str:
-    """An amount in euros: grouped, two decimals, in the reader's language; ``""`` for none."""
-    if value is None:
-        return ""
-    return str(format_decimal(to_decimal(value, 2), format="#,##0.00"))
+    """An amount in euros: grouped, two decimals, in the reader's language; ``""`` for none.
+    Written as scores are (one rule for every two-decimal number a page shows)."""
+    return display_score(value)
 
 
 def decimal_sign() -> str:
