@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Callable, Iterator
+from datetime import date
 from decimal import Decimal
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -19,14 +20,14 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 
 from reviewer_app import create_app
 from reviewer_app.extensions import db as _db
 from reviewer_app.models import Assignment, Call, Proposal, Role, User
 from reviewer_app.scoring.scheme_parser import load_scheme_file
 
-from .factories import COMMENT, advance_call, write_review
+from .factories import COMMENT, advance_call, plant_phase, write_review
 
 ROOT = Path(__file__).resolve().parent.parent
 CRITERIA_DIR = ROOT / "criteria"
@@ -162,25 +163,31 @@ def csrf_enabled(app: Flask) -> Iterator[None]:
 
 @pytest.fixture
 def make_user(app_ctx: Flask) -> Callable[..., User]:
+    """A user added as ``reviewer-app users add --password-stdin`` adds one (``import_users``,
+    then ``set_password``). ``active=False`` is planted: no service switches an account off."""
+    from reviewer_app.auth.services import set_password
+    from reviewer_app.importers import Row, Table, import_users
+
     counter = iter(range(1, 10_000))
 
     def make(role: Role | str = Role.EXPERT, **overrides: Any) -> User:
-        from reviewer_app.auth.services import hash_password
-
         n = next(counter)
         role = Role(role)
+        password = overrides.pop("password", PASSWORD)
+        active = overrides.pop("active", True)
         values: dict[str, Any] = {
             "email": f"{role.value}{n}@example.org",
             "name": f"{role.value.title()} {n}",
             "organisation": f"Organisation {n}",
-            "country": None,
-            "role": role,
+            "country": "",
+            "role": role.value,
+            "language": "",
         }
-        password = overrides.pop("password", PASSWORD)
-        values.update(overrides)
-        user = User(**values)
-        user.password_hash = hash_password(password) if password else None
-        _db.session.add(user)
+        values.update({k: "" if v is None else v for k, v in overrides.items()})
+        (user,) = import_users(Table(tuple(values), (Row(None, values),)), actor=None)
+        if password:
+            set_password(user, password)
+        user.active = active
         _db.session.commit()
         return user
 
@@ -200,16 +207,19 @@ def make_call(app_ctx: Flask) -> Callable[..., Call]:
         values: dict[str, Any] = {"key": f"call-{n}", "title": f"Test call {n}"}
         values.update(overrides)
         call = create_call(scheme, scheme_path.read_text(encoding="utf-8"), **values, actor=None)
-        if phase is not None:
-            call.phase = phase
         _db.session.commit()
-        return call
+        # An empty call in a later phase: planted, as no service moves a call without proposals.
+        return plant_phase(call, phase) if phase is not None else call
 
     return make
 
 
 @pytest.fixture
 def make_proposal(app_ctx: Flask) -> Callable[..., Proposal]:
+    """A proposal added as the coordinator adds one (``create_proposal``): the call must be
+    in set-up, as it must be for the coordinator."""
+    from reviewer_app.coordinator.proposals import create_proposal
+
     counter = iter(range(1, 10_000))
 
     def make(call: Call, **overrides: Any) -> Proposal:
@@ -224,8 +234,7 @@ def make_proposal(app_ctx: Flask) -> Callable[..., Proposal]:
             "summary": "A summary.",
         }
         values.update(overrides)
-        proposal = Proposal(call=call, **values)
-        _db.session.add(proposal)
+        proposal = create_proposal(call, actor=None, **values)
         _db.session.commit()
         return proposal
 
@@ -234,11 +243,28 @@ def make_proposal(app_ctx: Flask) -> Callable[..., Proposal]:
 
 @pytest.fixture
 def make_assignment(app_ctx: Flask) -> Callable[..., Assignment]:
-    def make(proposal: Proposal, expert: User, **overrides: Any) -> Assignment:
-        assignment = Assignment(proposal=proposal, expert=expert, **overrides)
-        _db.session.add(assignment)
+    """An assignment made as the coordinator makes one: the matrix's toggle, then the
+    rapporteur choice and the expert's due date when asked for (set-up or evaluation)."""
+    from reviewer_app.coordinator.experts import set_rapporteur, toggle_assignment
+    from reviewer_app.coordinator.progress import set_due_date
+
+    def make(
+        proposal: Proposal,
+        expert: User,
+        *,
+        is_rapporteur: bool = False,
+        due_date: date | None = None,
+    ) -> Assignment:
+        call = proposal.call
+        assert toggle_assignment(call, proposal, expert, actor=None), "already assigned"
+        if is_rapporteur:
+            set_rapporteur(call, proposal, expert, actor=None)
+        if due_date is not None:
+            set_due_date(call, expert, due_date, actor=None)
         _db.session.commit()
-        return assignment
+        return _db.session.scalars(
+            select(Assignment).filter_by(proposal_id=proposal.id, expert_id=expert.id)
+        ).one()
 
     return make
 

@@ -4,12 +4,14 @@ only its reader knows. The fixtures in conftest.py and the scenario builders use
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import io
+from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 from decimal import Decimal
 from typing import Any
 
 from reviewer_app.extensions import db
-from reviewer_app.models import Assignment, Call, Phase, Review, User
+from reviewer_app.models import Assignment, Call, Document, Phase, Proposal, Review, User
 
 COMMENT = "A comment long enough for the scheme's minimum, written by the test. " * 2
 
@@ -156,3 +158,60 @@ def write_review(
     review = write(assignment, current_version(assignment), given)
     db.session.commit()
     return review
+
+
+def plant_phase(call: Call, phase: Phase) -> Call:
+    """Put ``call`` in ``phase`` without the move's checks or its audit event: a state no
+    service makes (for example evaluation with fewer experts than the scheme asks for), for
+    tests of a page that needs only the phase. Build the call's proposals and assignments
+    through the factories first: they refuse what a coordinator could not do in that phase."""
+    call.phase = phase
+    db.session.commit()
+    return call
+
+
+@contextmanager
+def in_phase(call: Call, phase: Phase) -> Iterator[Call]:
+    """Act on ``call`` through the factories and services as if it were in ``phase``, then put
+    it back in its own (``plant_phase``): for a test that needs one more proposal, assignment
+    or declaration in a call already past the phase where a user would have made it."""
+    own = call.phase
+    plant_phase(call, phase)
+    try:
+        yield call
+    finally:
+        plant_phase(call, own)
+
+
+def in_setup(call: Call) -> AbstractContextManager[Call]:
+    """``in_phase(call, Phase.SETUP)``: add proposals to a call already under way."""
+    return in_phase(call, Phase.SETUP)
+
+
+def pdf_bytes(pages: int = 1) -> bytes:
+    """A real PDF of blank A4 pages, as an upload must be."""
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    for _ in range(pages):
+        writer.add_blank_page(width=595, height=842)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def attach_pdf(
+    proposal: Proposal, filename: str = "annex.pdf", content: bytes | None = None
+) -> Document:
+    """A document uploaded as the coordinator uploads one (``attach_document``)."""
+    from reviewer_app.coordinator.proposals import attach_document
+
+    document = attach_document(
+        proposal,
+        filename,
+        content if content is not None else pdf_bytes(),
+        max_bytes=20 * 1024 * 1024,
+        uploaded_by=None,
+    )
+    db.session.commit()
+    return document

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, or_, select
 
 from ..extensions import db
-from ..models import AuditEvent, Call, User
-from ..models.audit import chain_of
+from ..models import AuditEvent, Call, Proposal, User
+from ..models.audit import chain_of, object_type_of
 from .events import AuditData
 
 COLUMNS = (
@@ -93,7 +93,18 @@ def _query(call: Call, flt: AuditFilter) -> Select[tuple[AuditEvent, str]]:
     if flt.action:
         query = query.where(AuditEvent.action == flt.action)
     if flt.proposal:
-        query = query.where(AuditEvent.data["proposal"].as_string() == flt.proposal)
+        # Events about the proposal itself (added, changed) name it by their object, not by a
+        # "proposal" field.
+        own = select(Proposal.id).where(
+            Proposal.call_id == call.id, Proposal.reference == flt.proposal
+        )
+        query = query.where(
+            or_(
+                AuditEvent.data["proposal"].as_string() == flt.proposal,
+                (AuditEvent.object_type == object_type_of(Proposal))
+                & AuditEvent.object_id.in_(own),
+            )
+        )
     if flt.since is not None:
         query = query.where(AuditEvent.at >= flt.since)
     if flt.until is not None:

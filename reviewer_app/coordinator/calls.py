@@ -10,7 +10,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import and_, case, distinct, func, or_, select
+from sqlalchemy import and_, case, distinct, func, select
 from werkzeug.datastructures import FileStorage
 
 from .. import limits
@@ -20,7 +20,6 @@ from ..extensions import db
 from ..models import (
     Assignment,
     Call,
-    ConflictDeclaration,
     Criterion,
     Phase,
     Proposal,
@@ -29,6 +28,7 @@ from ..models import (
     User,
 )
 from ..models.audit import record
+from ..models.reviews import without_conflict
 from ..scoring.scheme import Problem, Scheme, SchemeError
 from ..scoring.scheme_parser import load_scheme_file, parse_scheme, parse_scheme_bytes, sha256_text
 
@@ -216,7 +216,7 @@ def call_summaries(calls: list[Call] | None = None) -> list[CallSummary]:
         .all()
     )
     # Counted in SQL: iterating a 50,000-review call's rows in Python took 0.7 s a page.
-    counted = or_(ConflictDeclaration.id.is_(None), ConflictDeclaration.has_conflict.is_(False))
+    counted = without_conflict()
     done = and_(counted, Review.status == ReviewStatus.SUBMITTED)
     expected: dict[int, int] = {}
     submitted: dict[int, int] = {}

@@ -13,7 +13,7 @@ from typing import Any
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from ..audit.events import (
@@ -40,6 +40,7 @@ from ..models import (
     User,
 )
 from ..models.audit import record
+from ..models.reviews import without_conflict
 from ..paging import window
 from ..planning.assignment import (
     AssignmentInput,
@@ -247,7 +248,7 @@ def _counts(call: Call, column: Any, ids: list[int]) -> dict[int, int]:
         .where(
             Proposal.call_id == call.id,
             column.in_(ids),
-            or_(ConflictDeclaration.id.is_(None), ConflictDeclaration.has_conflict.is_(False)),
+            without_conflict(),
         )
         .group_by(column)
     )

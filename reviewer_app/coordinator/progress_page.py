@@ -27,6 +27,7 @@ from ..models import (
     User,
     utcnow,
 )
+from ..models.reviews import without_conflict
 from ..paging import window
 from ..scoring.engine import EvaluationError, evaluate
 from .progress import ExpertProgress, ProposalProgress, disagreement_titles, due_date
@@ -55,10 +56,6 @@ class ProgressPage:
     has_proposals: bool
 
 
-def _not_conflicted() -> Any:
-    return or_(ConflictDeclaration.id.is_(None), ConflictDeclaration.has_conflict.is_(False))
-
-
 def _submitted() -> Any:
     return Review.status == ReviewStatus.SUBMITTED
 
@@ -76,7 +73,7 @@ def _assignment_rows(call: Call) -> Select[Any]:
 def _proposal_page(
     call: Call, *, page: int, state: str, query: str, with_conflict_reasons: bool, per: int
 ) -> tuple[list[ProposalProgress], Paged]:
-    counted = and_(Assignment.id.is_not(None), _not_conflicted())  # a proposal may have none
+    counted = and_(Assignment.id.is_not(None), without_conflict())  # a proposal may have none
     assigned = func.sum(case((counted, 1), else_=0))
     submitted = func.sum(case((and_(counted, _submitted()), 1), else_=0))
     conflicts = func.sum(case((ConflictDeclaration.has_conflict.is_(True), 1), else_=0))
@@ -178,15 +175,15 @@ def _expert_page(
     call: Call, *, page: int, state: str, query: str, today: date, per: int
 ) -> tuple[list[ExpertProgress], Paged]:
     is_open = and_(
-        _not_conflicted(), or_(Review.id.is_(None), Review.status != ReviewStatus.SUBMITTED)
+        without_conflict(), or_(Review.id.is_(None), Review.status != ReviewStatus.SUBMITTED)
     )
     due: Any = (
         Assignment.due_date
         if call.deadline is None
         else func.coalesce(Assignment.due_date, literal(call.deadline))
     )
-    assigned = func.sum(case((_not_conflicted(), 1), else_=0))
-    submitted = func.sum(case((and_(_not_conflicted(), _submitted()), 1), else_=0))
+    assigned = func.sum(case((without_conflict(), 1), else_=0))
+    submitted = func.sum(case((and_(without_conflict(), _submitted()), 1), else_=0))
     earliest_open_due = func.min(case((is_open, due), else_=None))
     counts = (
         _assignment_rows(call)

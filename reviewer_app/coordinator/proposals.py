@@ -128,15 +128,20 @@ def _reference_taken(call: Call, reference: str, except_id: int | None = None) -
     return found is not None and found != except_id
 
 
-def create_proposal(call: Call, *, actor: User | None, **values: Any) -> Proposal:
-    """A new proposal of ``call`` from the form's fields (``PROPOSAL_FIELDS``).
+def create_proposal(
+    call: Call, *, actor: User | None, extra: dict[str, Any] | None = None, **values: Any
+) -> Proposal:
+    """A new proposal of ``call`` from the form's fields (``PROPOSAL_FIELDS``) and, from an
+    import or the API, its ``extra`` fields.
 
     :raises ProposalError: the call is past set-up, or the reference is taken.
     """
     _check_editable(call, adding=True)
     if _reference_taken(call, values["reference"]):
         raise ProposalError(_("Another proposal of this call has this reference."), "reference")
-    proposal = Proposal(call=call, **{k: values.get(k) for k in PROPOSAL_FIELDS})
+    proposal = Proposal(
+        call=call, extra=dict(extra or {}), **{k: values.get(k) for k in PROPOSAL_FIELDS}
+    )
     proposal.country = proposal.country or None
     db.session.add(proposal)
     db.session.flush()

@@ -86,6 +86,11 @@ def _refuse_change(*_args: Any) -> None:
 _recorded = itertools.count()
 
 
+def object_type_of(kind: type) -> str:
+    """The ``object_type`` an event about an object of this class carries."""
+    return kind.__name__.lower()
+
+
 def record(
     data: AuditData,
     obj: Any = None,
@@ -103,7 +108,7 @@ def record(
     event_ = AuditEvent(
         at=at or utcnow(),
         action=data.action,
-        object_type=type(obj).__name__.lower() if obj is not None else "",
+        object_type=object_type_of(type(obj)) if obj is not None else "",
         object_id=getattr(obj, "id", None),
         call_id=call_id,
         actor_id=actor_id,

@@ -6,7 +6,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, TypeVar
 
-from sqlalchemy import CheckConstraint, ForeignKey, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ColumnElement, ForeignKey, Text, UniqueConstraint, or_
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import Model
@@ -66,6 +66,13 @@ class ConflictDeclaration(Model):
     declared_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     assignment: Mapped[Assignment] = relationship(back_populates="declaration")
+
+
+def without_conflict() -> ColumnElement[bool]:
+    """SQL for :attr:`Assignment.has_conflict` being false, in a query that outer-joins each
+    assignment to its declaration: undeclared, or declared without a conflict. Such an
+    assignment counts towards a proposal's reviews."""
+    return or_(ConflictDeclaration.id.is_(None), ConflictDeclaration.has_conflict.is_(False))
 
 
 class ReviewStatus(StrEnum):

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
-from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from ..audit.events import ReportDownloaded
 from ..auth.access import role_required
+from ..coordinator.view_helpers import coordinator_helpers
 from ..extensions import db
 from ..loaders import call_or_404, report_job_or_404
 from ..models import Call, JobFailure, JobStatus, ReportKind, Role
@@ -59,7 +61,26 @@ def _download(
     return response
 
 
-MIMETYPES = {ReportKind.DECISION: "application/pdf", ReportKind.FEEDBACK_ZIP: "application/zip"}
+@dataclass(frozen=True)
+class JobOutput:
+    """What a kind of report job makes, in one place: its media type, the download route that
+    asks for it, and its name on the job's page."""
+
+    mimetype: str
+    endpoint: str
+    title: str  # a lazy translation, read in the reader's language
+
+
+JOB_OUTPUTS = {
+    ReportKind.DECISION: JobOutput(
+        "application/pdf", "reports.decision_report", _l("Decision report")
+    ),
+    ReportKind.FEEDBACK_ZIP: JobOutput(
+        "application/zip",
+        "reports.feedback_reports_zip",
+        _l("Applicant feedback reports (ZIP)"),
+    ),
+}
 
 
 def _from_job(call: Call, kind: ReportKind, lang: str) -> Any:
@@ -68,7 +89,7 @@ def _from_job(call: Call, kind: ReportKind, lang: str) -> Any:
     job = jobs.request_report(call, kind, lang, current_user)
     if job.status is JobStatus.DONE:
         report = ReportFile(job.filename, job.content or b"", job.fingerprint)
-        return _download(call, report, MIMETYPES[kind], kind, lang)
+        return _download(call, report, JOB_OUTPUTS[kind].mimetype, kind, lang)
     if job.failure is JobFailure.NAMED_EXPERTS:
         return _named_experts(call, job.error)
     return redirect(url_for(".job", key=call.key, job_id=job.id))
@@ -90,21 +111,17 @@ def job(key: str, job_id: int) -> Any:
     job = report_job_or_404(call, job_id)
     if job.kind is not ReportKind.DECISION and current_user.role is not Role.COORDINATOR:
         abort(403)
-    endpoint = {
-        ReportKind.DECISION: "reports.decision_report",
-        ReportKind.FEEDBACK_ZIP: "reports.feedback_reports_zip",
-    }[job.kind]
+    output = JOB_OUTPUTS[job.kind]
     return render_template(
         "reports/job.html",
         call=call,
         job=job,
-        title=job_title(job.kind),
+        title=output.title,
         language_name=_language_name(job.language),
-        download_url=url_for(endpoint, key=call.key, lang=job.language),
+        download_url=url_for(output.endpoint, key=call.key, lang=job.language),
         failure=jobs.failure_message(job) if job.status is JobStatus.FAILED else None,
         current=job.data_state == jobs.data_state(call),
-        is_coordinator=current_user.role is Role.COORDINATOR,
-        has_endpoint=lambda name: name in current_app.view_functions,
+        **coordinator_helpers(),
     )
 
 
@@ -113,12 +130,6 @@ def _language_name(lang: str) -> str:
     from babel import Locale
 
     return str(Locale.parse(lang).get_display_name(str(get_locale() or "en")) or lang)
-
-
-def job_title(kind: ReportKind) -> str:
-    if kind is ReportKind.DECISION:
-        return _("Decision report")
-    return _("Applicant feedback reports (ZIP)")
 
 
 @bp.route("/calls/<key>/proposals/<reference>/feedback.pdf")

@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 from reviewer_app.extensions import db
 from reviewer_app.models import Phase, Review, ReviewStatus
 
+from ..factories import plant_phase
 from .conftest import screenshot
 
 pytestmark = pytest.mark.browser
@@ -22,9 +23,7 @@ COMMENT = "Well argued, with a credible timeline and committed national co-fundi
 @pytest.fixture
 def assigned(make_user, make_call, make_proposal, make_assignment):
     expert = make_user("expert", name="Erika Expert")
-    call = make_call(
-        phase=Phase.EVALUATION, title="EuroHPC AI Factories 2024", deadline=date(2030, 1, 31)
-    )
+    call = make_call(title="EuroHPC AI Factories 2024", deadline=date(2030, 1, 31))
     proposal = make_proposal(
         call,
         reference="AIF-2024-ES",
@@ -36,6 +35,7 @@ def assigned(make_user, make_call, make_proposal, make_assignment):
         extra={"system": "Upgrade of MareNostrum 5", "partner_countries": "PT;RO;TR"},
     )
     assignment = make_assignment(proposal, expert, due_date=date(2030, 1, 15))
+    plant_phase(call, Phase.EVALUATION)  # one expert: the pages need only the phase
     return expert, assignment
 
 

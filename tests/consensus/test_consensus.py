@@ -27,7 +27,7 @@ from reviewer_app.pseudonyms import letter
 from reviewer_app.ranking import rank_call
 from reviewer_app.scoring.scheme import Scale
 
-from ..factories import advance_call
+from ..factories import advance_call, in_phase, in_setup
 from .helpers import GREEK, declare_conflict, submit_review
 
 HALF_POINTS = Scale(Decimal(0), Decimal(5), Decimal("0.5"))
@@ -271,14 +271,16 @@ def test_expert_of_another_proposal_gets_404(
 ) -> None:
     p = panel()
     outsider = make_user(Role.EXPERT)
-    make_assignment(make_proposal(p.call), outsider)
+    with in_setup(p.call):
+        make_assignment(make_proposal(p.call), outsider)
     assert login_as(outsider).get(url(p)).status_code == 404
 
 
 def test_conflicted_expert_gets_404(panel, make_user, make_assignment, login_as) -> None:
     p = panel()
     conflicted = make_user(Role.EXPERT)
-    declare_conflict(make_assignment(p.proposal, conflicted))
+    with in_phase(p.call, Phase.EVALUATION):
+        declare_conflict(make_assignment(p.proposal, conflicted))
     assert login_as(conflicted).get(url(p)).status_code == 404
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import update
 
-from reviewer_app.audit.events import DemoSeeded
+from reviewer_app.audit.events import DemoSeeded, ProposalCreated
 from reviewer_app.coordinator import audit_views
 from reviewer_app.expert.services import declare
 from reviewer_app.extensions import db
@@ -24,7 +24,7 @@ def test_coordinator_reads_filters_and_downloads_the_log(
     db.session.commit()
     login_as(coordinator)
     page = client.get(f"/calls/{call.key}/audit").get_data(as_text=True)
-    assert "Chain intact: 6 events" in page
+    assert "Chain intact: 7 events" in page
     assert "assignment.declare" in page and REASON in page
     only_phase = client.get(f"/calls/{call.key}/audit", query_string={"action": "call.phase"})
     text = only_phase.get_data(as_text=True)
@@ -32,15 +32,16 @@ def test_coordinator_reads_filters_and_downloads_the_log(
     by_proposal = client.get(
         f"/calls/{call.key}/audit", query_string={"proposal": call.proposals[0].reference}
     ).get_data(as_text=True)
-    assert "4 events" in by_proposal  # three assignments and the declaration
+    assert "5 events" in by_proposal  # added, three assignments and the declaration
+    assert ProposalCreated.action in by_proposal.split('id="audit-events"')[1]
     csv = client.get(f"/calls/{call.key}/audit.csv")
     assert csv.headers["Content-Type"].startswith("text/csv")
     lines = csv.get_data(as_text=True).splitlines()
     assert lines[0] == "id,seq,at,actor,action,object,proposal,details,digest"
-    assert len(lines) == 1 + 6 and REASON in csv.get_data(as_text=True)
+    assert len(lines) == 1 + 7 and REASON in csv.get_data(as_text=True)
     # The download itself is recorded.
     again = client.get(f"/calls/{call.key}/audit").get_data(as_text=True)
-    assert "export.download" in again and "Chain intact: 7 events" in again
+    assert "export.download" in again and "Chain intact: 8 events" in again
 
 
 def test_observers_read_the_log_without_conflict_reasons(

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from reviewer_app.extensions import db
 from reviewer_app.models import AuditEvent, Call, Phase, ReviewStatus
 from tests.conftest import DEMO_SCHEME
+from tests.factories import plant_phase
 
 
 @pytest.fixture
@@ -32,11 +33,13 @@ def test_empty_list_invites_to_create_a_call(client, coordinator) -> None:
 def test_list_shows_phase_counts_and_deadline(
     client, coordinator, make_call, make_proposal, make_user, make_assignment, make_review
 ) -> None:
-    call = make_call(title="AI Factories", deadline=date(2026, 12, 1), phase=Phase.EVALUATION)
+    call = make_call(title="AI Factories", deadline=date(2026, 12, 1))
     first, _second = make_proposal(call), make_proposal(call)
     experts = [make_user("expert"), make_user("expert")]
-    make_review(make_assignment(first, experts[0]))
+    assignment = make_assignment(first, experts[0])
     make_assignment(first, experts[1])
+    plant_phase(call, Phase.EVALUATION)  # two experts, none on the second: the list needs no more
+    make_review(assignment)
     page = client.get("/calls/").get_data(as_text=True)
     assert "AI Factories" in page
     assert "Evaluation" in page
@@ -254,9 +257,11 @@ def test_reopen_a_review_with_a_reason(
     make_review,
     smtp_inbox,
 ) -> None:
-    call = make_call(phase=Phase.EVALUATION)
+    call = make_call()
     expert = make_user("expert", name="Eva Expert")
-    review = make_review(make_assignment(make_proposal(call, acronym="HELIX"), expert))
+    assignment = make_assignment(make_proposal(call, acronym="HELIX"), expert)
+    plant_phase(call, Phase.EVALUATION)  # one expert: the page needs only the phase
+    review = make_review(assignment)
     url = f"/calls/{call.key}/reviews/{review.id}/reopen"
     response = client.post(url, data={"reason": "  "})
     assert response.status_code == 400
@@ -278,8 +283,10 @@ def test_reopen_keeps_the_review_submitted_when_the_mail_fails(
 ) -> None:
     from tests.conftest import _free_port
 
-    call = make_call(phase=Phase.EVALUATION)
-    review = make_review(make_assignment(make_proposal(call), make_user("expert")))
+    call = make_call()
+    assignment = make_assignment(make_proposal(call), make_user("expert"))
+    plant_phase(call, Phase.EVALUATION)  # one expert: the page needs only the phase
+    review = make_review(assignment)
     app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=_free_port())
     try:
         response = client.post(

@@ -10,6 +10,8 @@ from sqlalchemy import func, select
 from reviewer_app.extensions import db
 from reviewer_app.models import Assignment, AuditEvent, Phase, Role, User
 
+from ..factories import plant_phase
+
 
 @pytest.fixture
 def coordinator(make_user, login_as):
@@ -156,7 +158,7 @@ def test_toggle_assign_and_unassign(client, coordinator, setup_call) -> None:
 
 
 def test_toggle_refuses_blocked_experts_and_started_work(
-    client, coordinator, setup_call, make_review
+    client, coordinator, setup_call, make_review, make_assignment
 ) -> None:
     call, proposals, experts = setup_call
     page = client.post(
@@ -166,13 +168,10 @@ def test_toggle_refuses_blocked_experts_and_started_work(
     ).get_data(as_text=True)
     assert "Ada cannot evaluate" in page and "same country" in page
     assert _assignments() == set()
-    assignment = Assignment(proposal=proposals[0], expert=experts[3])
-    db.session.add(assignment)
-    db.session.commit()
+    assignment = make_assignment(proposals[0], experts[3])
     # The expert starts when the evaluation opens (its proposals are not staffed enough for the
     # phase service to open it, and the toggle is what is tested here).
-    call.phase = Phase.EVALUATION
-    db.session.commit()
+    plant_phase(call, Phase.EVALUATION)
     make_review(assignment, submitted=False)
     page = client.post(
         f"/calls/{call.key}/assignments/toggle",

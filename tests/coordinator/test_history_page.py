@@ -14,7 +14,7 @@ from reviewer_app.consensus.services import save_draft
 from reviewer_app.coordinator.history import Change, CriterionState, TextPiece, compare, text_diff
 from reviewer_app.extensions import db
 from reviewer_app.models import Phase
-from tests.factories import advance_call
+from tests.factories import advance_call, plant_phase
 
 from ..expert.conftest import GOOD_COMMENT, scores
 
@@ -25,10 +25,11 @@ AFTER = "The plan is credible and well staffed. The budget is tight."
 @pytest.fixture
 def reviewed(make_user, make_call, make_proposal, make_assignment, login_as):
     """An expert saved on the page, then an autosave changed one score and one comment."""
-    call = make_call(phase=Phase.EVALUATION)
+    call = make_call()
     proposal = make_proposal(call, reference="HIST-1")
     expert = make_user("expert", name="Erika Expert")
     assignment = make_assignment(proposal, expert)
+    plant_phase(call, Phase.EVALUATION)  # one expert: the page needs only the phase
     page = f"/expert/assignments/{assignment.id}"
     client = login_as(expert)
     client.post(f"{page}/declaration", data={"has_conflict": "no", "confidentiality": "y"})

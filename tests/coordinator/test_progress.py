@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from reviewer_app.extensions import db
 from reviewer_app.models import AuditEvent, Phase
-from tests.factories import advance_call
+from tests.factories import advance_call, plant_phase
 
 
 @pytest.fixture
@@ -25,16 +25,20 @@ def running_call(
 ):
     """Two proposals; Ada has submitted both, Bo is late on one, Cy declared a conflict."""
     yesterday = date.today() - timedelta(days=1)
-    call = make_call(phase=Phase.EVALUATION, deadline=date.today() + timedelta(days=10))
+    call = make_call(deadline=date.today() + timedelta(days=10))
     p1, p2 = make_proposal(call, reference="AIF-01"), make_proposal(call, reference="AIF-02")
     ada = make_user("expert", name="Ada Lovelace")
     bo = make_user("expert", name="Bo Svensson", language="de")
     cy = make_user("expert", name="Cy Young")
-    make_review(make_assignment(p1, ada), value="1")
-    make_review(make_assignment(p2, ada))
-    make_review(make_assignment(p1, bo), value="4")
+    ada1, ada2, bo1 = make_assignment(p1, ada), make_assignment(p2, ada), make_assignment(p1, bo)
     make_assignment(p2, bo, due_date=yesterday)
-    declare_conflict(make_assignment(p1, cy), "Former employer of the coordinator")
+    cy1 = make_assignment(p1, cy)
+    # Two experts on AIF-02 where the scheme asks for three: planted, the page needs the phase.
+    plant_phase(call, Phase.EVALUATION)
+    make_review(ada1, value="1")
+    make_review(ada2)
+    make_review(bo1, value="4")
+    declare_conflict(cy1, "Former employer of the coordinator")
     return call, (p1, p2), (ada, bo, cy)
 
 
@@ -125,7 +129,12 @@ def test_give_one_expert_more_time(client, coordinator, running_call) -> None:
     bo_row = page[page.index("Bo Svensson", page.index("Per expert")) :].split("</tr>")[0]
     assert "text-danger" not in bo_row  # no longer overdue
     assert later.isoformat() in bo_row
-    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "assignment.due_date"))
+    event = db.session.scalar(
+        select(AuditEvent)
+        .where(AuditEvent.action == "assignment.due_date")
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    )
     assert event.data == {"due_date": later.isoformat(), "proposals": ["AIF-02"]}
     # Ada has nothing open; a bad date is refused.
     page = client.post(

@@ -7,11 +7,12 @@ import json
 from decimal import Decimal
 
 import pytest
-from pypdf import PdfWriter
 from sqlalchemy import func, select
 
 from reviewer_app.extensions import db
 from reviewer_app.models import AuditEvent, Document, Phase, Proposal
+
+from ..factories import pdf_bytes, plant_phase
 
 
 @pytest.fixture
@@ -19,15 +20,6 @@ def coordinator(make_user, login_as):
     user = make_user("coordinator")
     login_as(user)
     return user
-
-
-def pdf_bytes(pages: int = 1) -> bytes:
-    writer = PdfWriter()
-    for _ in range(pages):
-        writer.add_blank_page(width=595, height=842)
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
 
 
 def _count(call) -> int:
@@ -220,8 +212,9 @@ def test_a_valid_pdf_with_another_extension_is_accepted_by_content(
 
 
 def test_documents_frozen_after_evaluation(client, coordinator, make_call, make_proposal) -> None:
-    call = make_call(phase=Phase.CONSENSUS)
+    call = make_call()
     proposal = make_proposal(call)
+    plant_phase(call, Phase.CONSENSUS)
     page = _upload(client, call, proposal, pdf_bytes()).get_data(as_text=True)
     assert "only during set-up and evaluation" in page
     assert db.session.scalar(select(func.count(Document.id))) == 0

@@ -16,7 +16,7 @@ from reviewer_app.models import DecisionOutcome, Phase, Role
 from reviewer_app.ranking import rank_call, ranking_csv
 from reviewer_app.scoring.numbers import format_score
 from tests.consensus.helpers import build_scenario
-from tests.factories import advance_call, write_consensus
+from tests.factories import advance_call, in_setup, write_consensus
 
 
 class _Cells(HTMLParser):
@@ -228,11 +228,12 @@ def test_query_count_does_not_grow_with_proposals(
     extra_experts = [make_user(Role.EXPERT) for _ in range(3)]
     # Planted: eight more (unreviewed) proposals in the ranking phase, which no service adds
     # after set-up; the query count needs only more rows of every kind.
-    for n in range(8):
-        p = make_proposal(large, reference=f"EXTRA-{n}")
-        large_proposals[p.reference] = p
-        for e in extra_experts:
-            make_assignment(p, e, is_rapporteur=e is extra_experts[0])
+    with in_setup(large):
+        for n in range(8):
+            p = make_proposal(large, reference=f"EXTRA-{n}")
+            large_proposals[p.reference] = p
+            for e in extra_experts:
+                make_assignment(p, e, is_rapporteur=e is extra_experts[0])
     for call, proposals in ((small, small_proposals), (large, large_proposals)):
         entries = [
             DecisionEntry(p, DecisionOutcome.REJECTED, "Rejected by the board.")

@@ -16,6 +16,8 @@ from sqlalchemy import event, select
 from reviewer_app.extensions import db
 from reviewer_app.models import Assignment, AuditEvent, Call, Phase, Proposal, User
 
+from ..factories import plant_phase
+
 GOOD_COMMENT = "A credible plan with a clear timeline and a strong hosting site behind it."
 
 
@@ -34,7 +36,7 @@ class Setup:
 @pytest.fixture
 def setup(make_user, make_call, make_proposal, make_assignment) -> Setup:
     expert = make_user("expert", name="Erika Expert")
-    call = make_call(phase=Phase.EVALUATION, title="AI Factories", deadline=date(2030, 1, 31))
+    call = make_call(title="AI Factories", deadline=date(2030, 1, 31))
     proposal = make_proposal(
         call,
         reference="AIF-ES",
@@ -43,6 +45,8 @@ def setup(make_user, make_call, make_proposal, make_assignment) -> Setup:
         extra={"system": "MareNostrum 5 upgrade", "partner_countries": ["PT", "RO"]},
     )
     assignment = make_assignment(proposal, expert, due_date=date(2030, 1, 15))
+    # One expert where the scheme asks for three: the page needs only the phase.
+    plant_phase(call, Phase.EVALUATION)
     return Setup(expert, call, proposal, assignment)
 
 

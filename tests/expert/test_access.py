@@ -9,9 +9,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from reviewer_app.extensions import db
-from reviewer_app.models import Document
 
-from ..factories import declare_for
+from ..factories import attach_pdf, declare_for, in_setup
 from .conftest import Setup
 
 
@@ -21,17 +20,9 @@ def test_unknown_assignment_and_document_are_not_found(
     assert client.get("/expert/assignments/999999").status_code == 404
     assert client.get(f"{declared.url}/documents/999999").status_code == 404
     # A document of another proposal, even one of the same call, is not reachable this way.
-    other = make_proposal(declared.call)
-    foreign = Document(
-        proposal=other,
-        filename="x.pdf",
-        content_type="application/pdf",
-        size_bytes=1,
-        sha256="1" * 64,
-        content=b"x",
-    )
-    db.session.add(foreign)
-    db.session.commit()
+    with in_setup(declared.call):
+        other = make_proposal(declared.call)
+    foreign = attach_pdf(other, "x.pdf")
     assert client.get(f"{declared.url}/documents/{foreign.id}").status_code == 404
 
 

@@ -6,8 +6,9 @@ from datetime import date
 
 import pytest
 
+from reviewer_app.coordinator.progress import set_due_date
 from reviewer_app.models import Phase
-from tests.factories import advance_call, declare_for, write_review
+from tests.factories import advance_call, declare_for, in_setup, plant_phase, write_review
 
 from .conftest import Setup, count_queries
 
@@ -22,11 +23,16 @@ def test_lists_each_state_with_due_date_and_deadline(
     setup: Setup, make_proposal, make_assignment, login_as, app_ctx
 ) -> None:
     def assigned(reference: str):
-        return make_assignment(
-            make_proposal(setup.call, reference=reference), setup.expert, due_date=date(2030, 1, 9)
-        )
+        return make_assignment(make_proposal(setup.call, reference=reference), setup.expert)
 
-    conflicted, started, submitted, untouched = (assigned(r) for r in ("C-1", "D-1", "S-1", "N-1"))
+    with in_setup(setup.call):
+        conflicted, started, submitted, untouched = (
+            assigned(r) for r in ("C-1", "D-1", "S-1", "N-1")
+        )
+        set_due_date(setup.call, setup.expert, date(2030, 1, 9), actor=None)
+        # Planted: the first keeps its own date, as after a reopened review (the page sets
+        # one date for all of an expert's open work).
+        setup.assignment.due_date = date(2030, 1, 15)
     declare_for(conflicted, conflict="My employer")
     declare_for(untouched)
     write_review(started, {}, submitted=False)  # saved once, nothing entered yet
@@ -51,7 +57,8 @@ def test_calls_in_setup_and_other_experts_assignments_are_not_listed(
     draft_call = make_call(title="Still in setup")
     make_assignment(make_proposal(draft_call, title="Hidden setup proposal"), setup.expert)
     other = make_user("expert")
-    make_assignment(make_proposal(setup.call, title="Someone else's proposal"), other)
+    with in_setup(setup.call):
+        make_assignment(make_proposal(setup.call, title="Someone else's proposal"), other)
 
     html = login_as(setup.expert).get("/expert/").get_data(as_text=True)
 
@@ -96,10 +103,12 @@ def test_query_count_does_not_grow_with_the_assignments(
     client = login_as(setup.expert)
     with count_queries() as few:
         client.get("/expert/")
-    other_call = make_call(phase=Phase.EVALUATION)
-    for n in range(6):
-        call = setup.call if n % 2 else other_call
-        make_assignment(make_proposal(call), setup.expert)
+    other_call = make_call()
+    with in_setup(setup.call):
+        for n in range(6):
+            call = setup.call if n % 2 else other_call
+            make_assignment(make_proposal(call), setup.expert)
+    plant_phase(other_call, Phase.EVALUATION)
     with count_queries() as many:
         html = client.get("/expert/").get_data(as_text=True)
     assert html.count("Declaration needed") == 7

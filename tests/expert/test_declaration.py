@@ -6,8 +6,9 @@ import pytest
 from sqlalchemy import select
 
 from reviewer_app.extensions import db
-from reviewer_app.models import AuditEvent, ConflictDeclaration, Document
+from reviewer_app.models import AuditEvent, ConflictDeclaration
 
+from ..factories import attach_pdf
 from .conftest import Setup, audit_actions
 
 
@@ -62,16 +63,7 @@ def test_incomplete_declarations_are_refused_with_a_message(
 
 
 def test_a_declared_conflict_hides_the_proposal_for_good(setup: Setup, login_as) -> None:
-    document = Document(
-        proposal=setup.proposal,
-        filename="annex.pdf",
-        content_type="application/pdf",
-        size_bytes=3,
-        sha256="0" * 64,
-        content=b"pdf",
-    )
-    db.session.add(document)
-    db.session.commit()
+    document = attach_pdf(setup.proposal, "annex.pdf")
     client = login_as(setup.expert)
 
     response = client.post(

@@ -2,31 +2,19 @@
 
 from __future__ import annotations
 
-import hashlib
-
 import pytest
 
-from reviewer_app.extensions import db
 from reviewer_app.models import Document
 
+from ..factories import attach_pdf, pdf_bytes
 from .conftest import Setup
 
-PDF = b"%PDF-1.7\n% a tiny proposal annex\n"
+PDF = pdf_bytes()
 
 
 @pytest.fixture
 def document(setup: Setup) -> Document:
-    document = Document(
-        proposal=setup.proposal,
-        filename="Part B – technical annex.pdf",
-        content_type="application/pdf",
-        size_bytes=len(PDF),
-        sha256=hashlib.sha256(PDF).hexdigest(),
-        content=PDF,
-    )
-    db.session.add(document)
-    db.session.commit()
-    return document
+    return attach_pdf(setup.proposal, "Part B – technical annex.pdf", PDF)
 
 
 def test_documents_are_listed_with_their_size(declared: Setup, document: Document, client) -> None:

@@ -18,6 +18,7 @@ from reviewer_app.extensions import db
 from reviewer_app.models import ConflictDeclaration, Review, StashedForm
 
 from ..conftest import PASSWORD
+from ..factories import in_setup
 from .conftest import Setup, csrf_token, is_checked, scores
 
 LONG_TEXT = "Written over an hour, while the session quietly expired. It must come back whole."
@@ -92,7 +93,8 @@ def test_input_posted_after_expiry_is_restored_after_signing_in(
 def test_input_without_its_users_ticket_stores_nothing(
     declared: Setup, client: FlaskClient, app, make_proposal, make_assignment, ticket: str
 ) -> None:
-    other = make_assignment(make_proposal(declared.call), declared.expert)
+    with in_setup(declared.call):
+        other = make_assignment(make_proposal(declared.call), declared.expert)
     real = ticket_of(client.get(declared.url).get_data(as_text=True))
     value = {
         "": "",
@@ -176,7 +178,8 @@ def test_a_stash_never_reaches_another_user(
 def test_a_stash_is_only_restored_on_its_own_page(
     declared: Setup, client: FlaskClient, app, make_proposal, make_assignment
 ) -> None:
-    other = make_assignment(make_proposal(declared.call), declared.expert)
+    with in_setup(declared.call):
+        other = make_assignment(make_proposal(declared.call), declared.expert)
     ticket = ticket_of(client.get(declared.url).get_data(as_text=True))
     expired = app.test_client()
     expired.post(

@@ -19,7 +19,7 @@ from reviewer_app.expert.services import (
 from reviewer_app.extensions import db
 from reviewer_app.models import Assignment, AuditEvent, Phase, Review, ReviewStatus
 
-from ..factories import advance_call
+from ..factories import advance_call, attach_pdf
 from .conftest import GOOD_COMMENT, Setup, audit_actions, is_checked
 
 
@@ -219,7 +219,6 @@ def test_audit_events_name_the_review_and_the_call(declared: Setup, post_review)
 def test_query_count_of_the_page_does_not_grow_with_documents_or_scores(
     declared: Setup, client, post_review
 ) -> None:
-    from reviewer_app.models import Document
 
     from .conftest import count_queries
 
@@ -228,17 +227,7 @@ def test_query_count_of_the_page_does_not_grow_with_documents_or_scores(
         client.get(url)
     post_review("save")
     for n in range(5):
-        db.session.add(
-            Document(
-                proposal_id=declared.proposal.id,
-                filename=f"annex-{n}.pdf",
-                content_type="application/pdf",
-                size_bytes=1,
-                sha256=f"{n}" * 64,
-                content=b"x",
-            )
-        )
-    db.session.commit()
+        attach_pdf(declared.proposal, f"annex-{n}.pdf")
     with count_queries() as full:
         html = client.get(url).get_data(as_text=True)
     assert "annex-4.pdf" in html and GOOD_COMMENT in html

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from reviewer_app.extensions import db
-from reviewer_app.models import Assignment, Phase, Role
+from reviewer_app.models import Phase, Role
 from reviewer_app.pseudonyms import letter, panel_letters
 from reviewer_app.reports.decision import decision_report
 from reviewer_app.reports.records import load_records
@@ -22,20 +22,17 @@ def test_letters_follow_the_panel_order_and_skip_conflicts() -> None:
 
 
 def test_expert_a_is_the_same_person_on_the_page_and_in_the_report(
-    make_call, make_proposal, make_user, login_as
+    make_call, make_proposal, make_user, make_assignment, login_as
 ) -> None:
     call = make_call(anonymise_experts=True)
     proposal = make_proposal(call, reference="AIF-GR")
     # Accounts made in one order, assigned in the other: the two orders disagree.
     first, second, third = (make_user(Role.EXPERT) for _ in range(3))
     scores = {first.id: "4", second.id: "3.5", third.id: "3"}
-    assignments = []
-    for expert in (third, second, first):
-        assignment = Assignment(proposal=proposal, expert=expert, is_rapporteur=expert is third)
-        db.session.add(assignment)
-        db.session.flush()
-        assignments.append(assignment)
-    db.session.commit()
+    assignments = [
+        make_assignment(proposal, expert, is_rapporteur=expert is third)
+        for expert in (third, second, first)
+    ]
     advance_call(call, Phase.EVALUATION)
     for assignment in assignments:
         submit_review(
