@@ -16,6 +16,8 @@ from typing import Any
 from flask import Flask
 from flask.cli import NoAppException
 
+from .languages import DEFAULT_LANGUAGE, LANGUAGES
+
 # Modes in which a missing SECRET_KEY is tolerated: a random one is made and kept in instance/.
 RELAXED_MODES = frozenset({"demo", "development", "test"})
 
@@ -61,8 +63,8 @@ class Defaults:
     WTF_CSRF_TIME_LIMIT = (
         None  # tied to the session instead: a long review must not expire its form
     )
-    BABEL_DEFAULT_LOCALE = "en"
-    LANGUAGES = ("en", "de")
+    BABEL_DEFAULT_LOCALE = DEFAULT_LANGUAGE
+    LANGUAGES = LANGUAGES
     BOOTSTRAP_SERVE_LOCAL = True
     MAX_CONTENT_LENGTH = 25 * 1024 * 1024
     DOCUMENT_MAX_BYTES = 20 * 1024 * 1024

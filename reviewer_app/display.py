@@ -17,7 +17,9 @@ from fractions import Fraction
 from babel.numbers import get_decimal_symbol
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 
+from .languages import DEFAULT_LANGUAGE
 from .scoring.numbers import format_change, to_decimal
+from .scoring.scheme import Scheme
 
 
 def display_score(value: Fraction | Decimal | None) -> str:
@@ -67,3 +69,26 @@ def display_datetime(value: datetime | None, _style: str | None = None) -> str:
     if value is None:
         return ""
     return str(format_datetime(value, format=_date_pattern() + ", HH:mm"))
+
+
+def reader_language() -> str:
+    """The language the page is read in (the user's, or the browser's)."""
+    return str(get_locale() or DEFAULT_LANGUAGE)
+
+
+def scheme_for_reader(scheme: Scheme) -> Scheme:
+    """The scheme's criteria, scale and title in the reader's language where the criteria file
+    translates them (docs/criteria.md); numbers and rules are the same in every language."""
+    return scheme.in_language(reader_language())
+
+
+def criterion_titles(scheme: Scheme) -> dict[str, str]:
+    """Each criterion's title in the reader's language, by key."""
+    return {c.key: c.title for c in scheme_for_reader(scheme).criteria}
+
+
+def language_name(language: str) -> str:
+    """``de`` as the reader says it: "German", "Deutsch"."""
+    from babel import Locale
+
+    return str(Locale.parse(language).get_display_name(reader_language()) or language)

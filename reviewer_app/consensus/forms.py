@@ -14,6 +14,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import HiddenInput
 
 from .. import limits
+from ..display import scheme_for_reader
 from ..formhelpers import choice, subform
 from ..models import Call
 from ..security import MAX_ID
@@ -47,7 +48,8 @@ class DraftForm(FlaskForm):
 
 def draft_form_class(call: Call) -> type[DraftForm]:
     """One score select and one comment box per criterion, labelled with the criterion title."""
-    scale = call.scheme.scale
+    scheme = scheme_for_reader(call.scheme)
+    scale = scheme.scale
 
     def choices() -> list[tuple[str, str]]:
         out = [choice("", _l("Choose a score"))]
@@ -61,7 +63,7 @@ def draft_form_class(call: Call) -> type[DraftForm]:
     class CallDraftForm(DraftForm):
         pass
 
-    for criterion in call.criteria:
+    for criterion in scheme.criteria:
 
         class CriterionForm(Form):  # the enclosing form carries the CSRF token
             score = SelectField(

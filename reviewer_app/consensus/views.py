@@ -12,7 +12,7 @@ from werkzeug.datastructures import MultiDict
 
 from ..auth.access import role_required
 from ..auth.stash import keeps_input_on_expiry, pop_stashed_form
-from ..display import decimal_sign, display_change, display_score
+from ..display import criterion_titles, decimal_sign, display_change, display_score
 from ..extensions import db
 from ..loaders import call_or_404
 from ..models import Phase, Proposal, Role
@@ -337,6 +337,7 @@ def _render(
             "consensus/proposal.html",
             proposal=proposal,
             call=call,
+            titles=criterion_titles(call.scheme),
             access=access,
             Part=Part,
             labels=labels,

@@ -6,12 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
 from ..auth.access import role_required
+from ..display import language_name, reader_language, scheme_for_reader
 from ..extensions import db
 from ..formhelpers import add_error, choice
 from ..labels import phase_label
@@ -121,7 +121,7 @@ def call_detail(key: str) -> Any:
         "coordinator/call_detail.html",
         call=call,
         summary=summary,
-        scheme=call.scheme,
+        scheme=scheme_for_reader(call.scheme),
         target=target,
         blocker=blocker,
     )
@@ -161,10 +161,18 @@ def edit_call(key: str) -> Any:
 def call_scheme(key: str) -> Any:
     """The call's criteria, questions, scale, thresholds, weights and rules as experts see them."""
     call = call_or_404(key)
-    scheme = call.scheme
+    scheme = scheme_for_reader(call.scheme)
     # The same sentences as the decision report's method chapter (one rules text).
-    rules = rules_text(scheme, call.budget_eur, Formatter(str(get_locale() or "en")))
-    return render_template("coordinator/scheme.html", call=call, scheme=scheme, rules=rules)
+    rules = rules_text(scheme, call.budget_eur, Formatter(reader_language()))
+    languages = [language_name(lang) for lang in call.scheme.languages]
+    return render_template(
+        "coordinator/scheme.html",
+        call=call,
+        scheme=scheme,
+        rules=rules,
+        languages=languages,
+        untranslated=call.scheme.untranslated(),
+    )
 
 
 @bp.route("/<key>/phase", methods=["GET", "POST"])

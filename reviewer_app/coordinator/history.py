@@ -18,6 +18,7 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
+from ..display import criterion_titles
 from ..extensions import db
 from ..models import (
     Assignment,
@@ -148,6 +149,7 @@ def _entries(
     versions: Sequence[ReviewVersion | ConsensusVersion], criteria: Sequence[Criterion]
 ) -> tuple[VersionEntry, ...]:
     """The versions (oldest first in), each compared with the one before, newest first out."""
+    titles = criterion_titles(criteria[0].call.scheme) if criteria else {}
     entries: list[VersionEntry] = []
     before: VersionEntry | None = None
     for version in versions:
@@ -155,7 +157,7 @@ def _entries(
         states = tuple(
             CriterionState(
                 key=c.key,
-                title=c.title,
+                title=titles.get(c.key, c.title),
                 value=saved[c.id].value if c.id in saved else None,
                 comment=saved[c.id].comment if c.id in saved else "",
             )

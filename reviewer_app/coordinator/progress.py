@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from ..audit.events import DueDateSet, ReminderSent
-from ..display import display_date
+from ..display import criterion_titles, display_date
 from ..errors import DomainError
 from ..extensions import db
 from ..mail import build_message, send_messages
@@ -97,7 +97,7 @@ def _disagreements(call: Call) -> dict[str, list[str]] | None:
 
 def disagreement_titles(call: Call, ranking: Ranking) -> dict[str, list[str]]:
     """The titles of the criteria flagged for disagreement, per proposal reference."""
-    titles = {c.key: c.title for c in call.scheme.criteria}
+    titles = criterion_titles(call.scheme)
     flagged: dict[str, list[str]] = {}
     for row in ranking.rows:
         for flag in row.flags:

@@ -12,7 +12,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from ..display import display_money, display_score
+from ..display import criterion_titles, display_money, display_score
 from ..extensions import db
 from ..loaders import call_or_404
 from ..models import Assignment, Call, Proposal, Role
@@ -52,7 +52,7 @@ def page_helpers(call: Call) -> dict[str, Any]:
         # The page's numbers in the reader's language (display.py); exports keep the machine's.
         "format_score": display_score,
         "format_money": display_money,
-        "titles": {c.key: c.title for c in call.criteria},
+        "titles": criterion_titles(call.scheme),
         "reports": {
             name: name in current_app.view_functions
             for name in (

@@ -23,8 +23,7 @@ from wtforms.widgets import HiddenInput
 
 from .. import limits
 from ..formhelpers import choice
-from ..models import Criterion
-from ..scoring.scheme import Scale
+from ..scoring.scheme import CriterionSpec, Scale
 from ..security import MAX_ID
 from .services import ScoreInput
 
@@ -72,7 +71,7 @@ def scale_value(value: Decimal) -> str:
 
 @dataclass(frozen=True)
 class CriterionFields:
-    criterion: Criterion
+    criterion: CriterionSpec
     score: RadioField
     comment: TextAreaField
 
@@ -85,7 +84,7 @@ class ReviewForm(FlaskForm):
     save = SubmitField(_l("Save draft"))
     submit = SubmitField(_l("Submit"))
 
-    criteria: Sequence[Criterion] = ()
+    criteria: Sequence[CriterionSpec] = ()
     scale: Scale
     comment_min_chars: int = 0
 
@@ -150,7 +149,7 @@ class ReviewForm(FlaskForm):
 
 
 def make_review_form(
-    criteria: Sequence[Criterion], scale: Scale, comment_min_chars: int = 0
+    criteria: Sequence[CriterionSpec], scale: Scale, comment_min_chars: int = 0
 ) -> type[ReviewForm]:
     """A form class with a radio group (the scale) and a comment per criterion.
 

@@ -27,6 +27,7 @@ from werkzeug.datastructures import MultiDict
 from ..audit.events import DocumentDownloaded
 from ..auth.access import role_required
 from ..auth.stash import keeps_input_on_expiry, pop_stashed_form
+from ..display import scheme_for_reader
 from ..extensions import db
 from ..models import Assignment, Role, utcnow
 from ..models.audit import record
@@ -226,9 +227,8 @@ def _visible_assignment(assignment_id: int) -> Assignment:
 
 
 def _form_class(assignment: Assignment) -> type[ReviewForm]:
-    call = assignment.proposal.call
-    scheme = call.scheme
-    return make_review_form(call.criteria, scheme.scale, scheme.rules.comment_min_chars)
+    scheme = scheme_for_reader(assignment.proposal.call.scheme)
+    return make_review_form(scheme.criteria, scheme.scale, scheme.rules.comment_min_chars)
 
 
 def _saved_data(assignment: Assignment) -> dict[str, Any]:
@@ -240,7 +240,7 @@ def _saved_data(assignment: Assignment) -> dict[str, Any]:
 
 
 def _render_review(assignment: Assignment, form: ReviewForm, **context: Any) -> str:
-    scheme = assignment.proposal.call.scheme
+    scheme = scheme_for_reader(assignment.proposal.call.scheme)
     return render_template(
         "expert/review.html",
         assignment=assignment,

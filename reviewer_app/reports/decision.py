@@ -162,7 +162,7 @@ def decision_report(records: CallRecords, lang: str) -> DecisionReport:
 
 
 def _decision_report(records: CallRecords, fmt: Formatter) -> DecisionReport:
-    scheme = records.scheme
+    scheme = records.scheme.in_language(fmt.lang)  # the criteria file's words in the language
     ranking = records.ranking
     has_budget = records.budget is not None
 
@@ -409,7 +409,7 @@ def _proposal_section(
     index: int,
     effect: ConsensusEffect | None = None,
 ) -> ProposalSection:
-    scheme = records.scheme
+    scheme = records.scheme.in_language(fmt.lang)  # the criteria file's words in the language
     info = records.proposals.get(result.reference)
     letters = records.expert_letters.get(result.reference, {})
     # In panel order, so that Expert A comes first, as on the consensus page.

@@ -77,7 +77,7 @@ def feedback_report(records: CallRecords, reference: str, lang: str) -> Feedback
 def _feedback_report(
     records: CallRecords, result: ProposalResult, fmt: Formatter
 ) -> FeedbackReport:
-    scheme = records.scheme
+    scheme = records.scheme.in_language(fmt.lang)  # the criteria file's words in the language
     info = records.proposals[result.reference]
     # Only the final consensus speaks to the applicant: its text is written for them. The
     # individual reviews, their comments and any expert's name or label never reach this page.

@@ -14,7 +14,6 @@ from flask_babel import gettext as _
 
 from ..scoring.numbers import format_score
 
-LANGUAGES = ("en", "de")
 # --------------------------------------------------------------------------------------------
 # Formatting for a language
 

@@ -133,7 +133,7 @@ def rules_text(scheme: Scheme, budget: Decimal | None, fmt: Formatter) -> tuple[
 
 
 def method_of(records: CallRecords, fmt: Formatter) -> Method:
-    scheme = records.scheme
+    scheme = records.scheme.in_language(fmt.lang)  # the criteria file's words in the language
     scale = scheme.scale
     paragraphs = rules_text(scheme, records.budget, fmt)
     return Method(

@@ -17,10 +17,10 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 
 from ..errors import DomainError
+from ..languages import LANGUAGES
 from ..models import Call
 from .decision import decision_report
 from .feedback import feedback_report
-from .formatting import LANGUAGES
 from .records import (
     CallRecords,
     ConsensusNamesExpert,
@@ -29,7 +29,6 @@ from .records import (
 )
 from .render import EmbeddedFile, render_pdf
 
-LANGUAGES = LANGUAGES
 Progress = Callable[[int, int], None]
 
 

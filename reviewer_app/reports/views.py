@@ -14,12 +14,13 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from ..audit.events import ReportDownloaded
 from ..auth.access import role_required
 from ..coordinator.view_helpers import coordinator_helpers
+from ..display import language_name
 from ..extensions import db
+from ..languages import LANGUAGES
 from ..loaders import call_or_404, report_job_or_404
 from ..models import Call, JobFailure, JobStatus, ReportKind, Role
 from ..models.audit import record
 from . import bp, jobs, services
-from .formatting import LANGUAGES
 from .records import ConsensusNamesExpert, ProposalNotFound
 from .services import ReportFile
 
@@ -117,19 +118,12 @@ def job(key: str, job_id: int) -> Any:
         call=call,
         job=job,
         title=output.title,
-        language_name=_language_name(job.language),
+        language_name=language_name(job.language),
         download_url=url_for(output.endpoint, key=call.key, lang=job.language),
         failure=jobs.failure_message(job) if job.status is JobStatus.FAILED else None,
         current=job.data_state == jobs.data_state(call),
         **coordinator_helpers(),
     )
-
-
-def _language_name(lang: str) -> str:
-    """``de`` as the reader says it: "German", "Deutsch"."""
-    from babel import Locale
-
-    return str(Locale.parse(lang).get_display_name(str(get_locale() or "en")) or lang)
 
 
 @bp.route("/calls/<key>/proposals/<reference>/feedback.pdf")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -89,6 +89,25 @@ class ConflictRules:
 
 
 @dataclass(frozen=True)
+class CriterionText:
+    """A criterion's words in one more language (None: not translated, the default is read)."""
+
+    title: str | None = None
+    question: str | None = None
+
+
+@dataclass(frozen=True)
+class SchemeText:
+    """A scheme's words in one more language: only text, never a number or a rule, so every
+    language ranks the same. What is missing falls back to the scheme's own language."""
+
+    title: str | None = None
+    description: str | None = None
+    scale_labels: tuple[tuple[int, str], ...] = ()
+    criteria: tuple[tuple[str, CriterionText], ...] = ()
+
+
+@dataclass(frozen=True)
 class Scheme:
     key: str
     title: str
@@ -97,6 +116,56 @@ class Scheme:
     criteria: tuple[CriterionSpec, ...]
     description: str = ""
     conflicts: ConflictRules = field(default_factory=ConflictRules)
+    language: str = "en"  # the language of the texts above
+    translations: tuple[tuple[str, SchemeText], ...] = ()
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """The scheme's own language, then those it is translated into."""
+        return (self.language, *(lang for lang, _text in self.translations))
+
+    def in_language(self, language: str) -> Scheme:
+        """The scheme with its texts in ``language`` where it has them (a regional language,
+        ``de_AT``, takes ``de``), its own language elsewhere; numbers and rules unchanged."""
+        found = dict(self.translations)
+        text = found.get(language) or found.get(language.split("_")[0].split("-")[0])
+        if text is None:
+            return self
+        criteria_text = dict(text.criteria)
+        criteria = []
+        for c in self.criteria:
+            words = criteria_text.get(c.key, CriterionText())
+            criteria.append(
+                replace(c, title=words.title or c.title, question=words.question or c.question)
+            )
+        labels = dict(self.scale.labels) | dict(text.scale_labels)
+        return replace(
+            self,
+            title=text.title or self.title,
+            description=text.description or self.description,
+            scale=replace(self.scale, labels=tuple(sorted(labels.items()))),
+            criteria=tuple(criteria),
+        )
+
+    def untranslated(self) -> list[str]:
+        """Each text with no translation in a language the scheme offers, as ``language:
+        where`` (the readers of that language see the scheme's own words there)."""
+        missing = []
+        for lang, text in self.translations:
+            if self.title and not text.title:
+                missing.append(f"{lang}: title")
+            if self.description and not text.description:
+                missing.append(f"{lang}: description")
+            have = dict(text.scale_labels)
+            missing += [f"{lang}: scale.labels.{v}" for v, _t in self.scale.labels if v not in have]
+            words = dict(text.criteria)
+            for c in self.criteria:
+                w = words.get(c.key, CriterionText())
+                if not w.title:
+                    missing.append(f"{lang}: criteria.{c.key}.title")
+                if c.question and not w.question:
+                    missing.append(f"{lang}: criteria.{c.key}.question")
+        return missing
 
     def criterion(self, key: str) -> CriterionSpec:
         for criterion in self.criteria:
@@ -147,6 +216,10 @@ class Scheme:
             if c.threshold is not None:
                 item["threshold"] = str(c.threshold)
             data["criteria"].append(item)
+        if self.language != "en":
+            data["language"] = self.language
+        if self.translations:
+            data["translations"] = {lang: text_json(text) for lang, text in self.translations}
         return data
 
     @classmethod
@@ -155,6 +228,25 @@ class Scheme:
         from .scheme_parser import scheme_from_mapping
 
         return scheme_from_mapping(_decimal_strings(data), source, stored=True)
+
+
+def text_json(text: SchemeText) -> dict[str, Any]:
+    """One language's texts in the file's own shape (``[translations.<language>]``)."""
+    data: dict[str, Any] = {}
+    if text.title:
+        data["title"] = text.title
+    if text.description:
+        data["description"] = text.description
+    if text.scale_labels:
+        data["scale"] = {"labels": {str(k): v for k, v in text.scale_labels}}
+    criteria = {}
+    for key, words in text.criteria:
+        item = {name: value for name, value in vars(words).items() if value}
+        if item:
+            criteria[key] = item
+    if criteria:
+        data["criteria"] = criteria
+    return data
 
 
 def _decimal_strings(data: Mapping[str, Any]) -> dict[str, Any]:

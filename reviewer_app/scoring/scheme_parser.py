@@ -30,6 +30,7 @@ from .scheme import (
     Scheme,
     SchemeError,
 )
+from .scheme_translations import read_language, read_translations
 
 
 def sha256_text(text: str) -> str:
@@ -280,7 +281,19 @@ def scheme_from_mapping(
     """
     check = _Checker(source, limited=not stored)
     check.unknown(
-        data, {"key", "title", "description", "scale", "rules", "conflicts", "criteria"}, ""
+        data,
+        {
+            "key",
+            "title",
+            "description",
+            "language",
+            "scale",
+            "rules",
+            "conflicts",
+            "criteria",
+            "translations",
+        },
+        "",
     )
     key = check.text(data, "key", "key", required=True)
     if key and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", key):
@@ -305,6 +318,10 @@ def scheme_from_mapping(
             conflicts_table, "same_organisation", "conflicts.same_organisation"
         ),
     )
+    language = read_language(check, data)
+    translations = read_translations(
+        check, data.get("translations"), language=language, scale=scale, criteria=criteria
+    )
     if check.problems or scale is None:
         raise SchemeError(check.problems)
     return Scheme(
@@ -315,6 +332,8 @@ def scheme_from_mapping(
         rules=rules,
         criteria=tuple(criteria),
         conflicts=conflicts,
+        language=language,
+        translations=translations,
     )
 
 

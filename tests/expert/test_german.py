@@ -19,10 +19,15 @@ def test_pages_follow_the_browsers_language(declared: Setup, client) -> None:
         "Spanien (ES)",
         "Entwurf speichern",
         "Einreichen",
-        '<span class="visually-hidden">Compute: </span>Kommentar</label>',
-        '<span class="visually-hidden">Compute: </span>4,5</label>',  # decimal comma
+        # The criteria file's German texts (its [translations.de] table):
+        '<span class="visually-hidden">Rechenleistung: </span>Kommentar</label>',
+        '<span class="visually-hidden">Rechenleistung: </span>4,5</label>',  # decimal comma
+        "Bietet der vorgeschlagene für KI optimierte Supercomputer",
+        "Hervorragend: geht auf alle Aspekte ein",
     ):
         assert text in page, text
+    for english in ("Expertise and services", "Does the proposed AI-optimised", "Excellent:"):
+        assert english not in page, english
 
 
 def test_validation_messages_in_german(declared: Setup, post_review, client) -> None:

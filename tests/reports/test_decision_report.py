@@ -129,6 +129,11 @@ def test_german_report(rendered: Rendered, tmp_path: Path) -> None:
         assert phrase in text
     assert "14,17" in text and "2.000.000" in text  # German number formatting
     assert "Seite 2 von" in text
+    # The criteria file's German texts (docs/criteria.md, "Translations"), not its English ones.
+    flat = " ".join(text.split())
+    for german in ("Rechenleistung", "Expertise und Dienste", "Finanzierung und Umsetzung"):
+        assert german in flat
+    assert "Expertise and services" not in flat and "Funding and implementation" not in flat
     # Umlauts survive text extraction by another tool too.
     assert "Anträge" in pdftotext(rendered.draft_de, tmp_path)
 

@@ -105,6 +105,9 @@ def test_esr_command_writes_one_pdf_or_a_zip(
     assert result.exit_code == 0, result.output
     text = "\n".join(pdf_text(one.read_bytes()))
     assert "Zusammenfassung der Begutachtung" in text and "4,83" in text
+    flat = " ".join(text.split())  # the criteria in the criteria file's German words
+    assert "Rechenleistung 4,83" in flat and "Finanzierung und Umsetzung 4,50" in flat
+    assert "Compute" not in flat and "Funding and implementation" not in flat
 
     archive = tmp_path / "all.zip"
     result = runner.invoke(args=["esr", "aif-test", "-o", str(archive)])
