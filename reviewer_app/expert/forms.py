@@ -23,7 +23,7 @@ from wtforms.widgets import HiddenInput
 
 from .. import limits
 from ..formhelpers import choice
-from ..scoring.scheme import CriterionSpec, Scale
+from ..scoring.scheme import CriterionSpec, Scale, Scheme
 from ..security import MAX_ID
 from .services import ScoreInput
 
@@ -171,3 +171,23 @@ def make_review_form(
             validators=[Length(max=limits.COMMENT)],
         )
     return type("ScoringForm", (ReviewForm,), attrs)
+
+
+def rules_data(scheme: Scheme) -> dict[str, Any]:
+    """What the page's script needs to show the running total, each threshold met or not and
+    the summary before submitting: numbers in integer hundredths (scores have at most two
+    decimals), so the script adds and compares integers, as the engine decides on exact values.
+    The server checks the same rules when the review is submitted."""
+
+    def hundredths(value: Decimal | None) -> int | None:
+        return None if value is None else int(value * 100)
+
+    return {
+        "criteria": [
+            {"key": c.key, "title": c.title, "threshold": hundredths(c.threshold)}
+            for c in scheme.criteria
+        ],
+        "overall_threshold": hundredths(scheme.rules.overall_threshold),
+        "max_total": hundredths(scheme.scale.max * len(scheme.criteria)),
+        "min_chars": scheme.rules.comment_min_chars,
+    }

@@ -27,12 +27,12 @@ from werkzeug.datastructures import MultiDict
 from ..audit.events import DocumentDownloaded
 from ..auth.access import role_required
 from ..auth.stash import keeps_input_on_expiry, pop_stashed_form
-from ..display import scheme_for_reader
+from ..display import decimal_sign, scheme_for_reader
 from ..extensions import db
 from ..models import Assignment, Role, utcnow
 from ..models.audit import record
 from . import bp
-from .forms import DeclarationForm, ReviewForm, make_review_form, scale_value
+from .forms import DeclarationForm, ReviewForm, make_review_form, rules_data, scale_value
 from .services import (
     AlreadyDeclared,
     ReviewLocked,
@@ -256,6 +256,8 @@ def _render_review(assignment: Assignment, form: ReviewForm, **context: Any) -> 
             for v in scheme.scale.values()
             if (label := scheme.scale.label_for(v))
         },
+        rules=rules_data(scheme),
+        decimal_sign=decimal_sign(),
         extra_fields=_extra_fields(assignment.proposal.extra),
         country_name=_country_name,
         format_currency=format_currency,

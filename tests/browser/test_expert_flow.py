@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -55,7 +56,16 @@ def test_expert_declares_scores_and_submits(live_server: str, page, assigned) ->
     screenshot(page, "expert-1-assignments")
 
     page.get_by_role("link", name="Declare and open").click()
+    # What the click commits to is said before it is made, for the answer chosen.
+    commits_no = page.locator("#commit-no")
+    commits_yes = page.locator("#commit-yes")
+    expect(commits_no).to_be_hidden()
+    page.get_by_label("Yes, I have a conflict of interest").check()
+    expect(commits_yes).to_contain_text("closes for you for good")
+    expect(commits_no).to_be_hidden()
     page.get_by_label("No, I have no conflict of interest").check()
+    expect(commits_no).to_contain_text("no conflict of interest with AIF-2024-ES")
+    expect(commits_yes).to_be_hidden()
     page.get_by_label("I will keep the proposal").check()
     screenshot(page, "expert-2-declaration")
     page.get_by_role("button", name="Send declaration").click()
@@ -67,15 +77,42 @@ def test_expert_declares_scores_and_submits(live_server: str, page, assigned) ->
     page.get_by_label("Expertise and services: Comment").fill(COMMENT)
     # Submitting with a criterion left open shows the error beside it and keeps the input.
     page.get_by_role("button", name="Submit").click()
-    expect(page.get_by_text("Choose a score for this criterion.")).to_be_visible()
+    missing = page.get_by_text("Choose a score for this criterion.")
+    expect(missing).to_be_visible()
     assert page.get_by_label("Compute: Comment").input_value() == COMMENT
     expect(page.get_by_label("Compute: 4.5", exact=True)).to_be_checked()
+    # The badge follows the input the server did not keep ("Draft" once autosave has it).
+    expect(page.locator("#review-state")).to_have_text(re.compile("Not saved yet|Draft"))
     screenshot(page, "expert-3-errors")
 
     page.get_by_label("Funding and implementation: 2.5", exact=True).check()
+    expect(missing).to_have_count(0)  # the error goes as soon as the field is fixed
+    notice = page.get_by_text("Please correct the marked fields.")
+    expect(notice).to_be_visible()  # the comment is still too short
     page.get_by_label("Funding and implementation: Comment").fill(COMMENT)
+    expect(notice).to_be_hidden()
+    # The running total and each threshold, while choosing: 4.5 + 3 + 2.5 = 10.
+    total = page.locator("#review-total")
+    expect(total).to_contain_text("Your total: 10 / 15")
+    expect(total.locator("[data-verdict-for=overall]")).to_have_text("met")
+    expect(page.locator("[data-verdict-for=funding]")).to_have_text("not met")
+    expect(page.locator("[data-verdict-for=compute]")).to_have_text("met")
     screenshot(page, "expert-4-filled")
+
+    # Submitting asks first, with the summary; going back changes nothing.
     page.get_by_role("button", name="Submit").click()
+    dialog = page.get_by_role("dialog", name="Submit your evaluation of AIF-2024-ES?")
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_role("row", name="Funding and implementation")).to_contain_text(
+        "2.5≥ 3: not met"
+    )
+    expect(dialog.get_by_role("row", name="Your total")).to_contain_text("10≥ 10: met")
+    screenshot(page, "expert-4b-summary")
+    dialog.get_by_role("button", name="Back to the form").click()
+    expect(dialog).to_be_hidden()
+    expect(page.get_by_role("button", name="Save draft")).to_be_visible()
+    page.get_by_role("button", name="Submit").click()
+    dialog.get_by_role("button", name="Submit evaluation").click()
     expect(page.get_by_text("Your review is submitted")).to_be_visible()
     expect(page.get_by_text("The review is read-only")).to_be_visible()
     screenshot(page, "expert-5-submitted")
@@ -199,6 +236,7 @@ def test_demo_expert_scores_the_open_proposal(live_server: str, page, app_ctx) -
         page.get_by_label(f"{title}: Comment").fill(COMMENT)
     screenshot(page, "demo-expert-form")
     page.get_by_role("button", name="Submit").click()
+    page.get_by_role("dialog").get_by_role("button", name="Submit evaluation").click()
     expect(page.get_by_text("Your review is submitted")).to_be_visible()
     expect(page.get_by_text("The review is read-only")).to_be_visible()
     screenshot(page, "demo-expert-submitted")
