@@ -36,6 +36,8 @@ demo: install translations
 lint: dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	@# Every string translated (quiet when so; otherwise the list, and make fails).
+	@$(BIN)/python -m reviewer_app.i18n --check >/dev/null 2>&1 || $(BIN)/python -m reviewer_app.i18n --check
 
 types: dev
 	$(BIN)/mypy

@@ -146,14 +146,29 @@ def missing_translations(domain: str, locale: str = "de") -> list[str]:
     return sorted(set(extract_messages(domain)) - translated)
 
 
-if __name__ == "__main__":  # python -m reviewer_app.i18n [--update] [domain ...]
-    import sys
-
-    args = sys.argv[1:]
+def main(args: list[str]) -> int:
+    """``python -m reviewer_app.i18n [--check | --update] [domain ...]``: list the strings each
+    area's German catalogue lacks. ``--check`` changes nothing and exits 1 when a string is
+    missing (for CI and a pre-commit hook); ``--update`` rewrites the catalogues (new strings
+    in, unused ones out) and lists what is still to translate."""
     update = "--update" in args
-    for name in [a for a in args if a != "--update"] or list(AREAS):
-        # Listing reads the catalogues; only --update rewrites them (new strings, unused ones out).
+    check = "--check" in args
+    names = [a for a in args if not a.startswith("--")] or list(AREAS)
+    unknown = [n for n in names if n not in AREAS]
+    if unknown:
+        print(f"unknown area {', '.join(unknown)}; the areas are {', '.join(AREAS)}")
+        return 2
+    total = 0
+    for name in names:
         missing = update_catalog(name) if update else missing_translations(name)
+        total += len(missing)
         print(f"{name}: {len(missing)} untranslated")
         for msgid in missing:
             print(f"  {msgid!r}")
+    return 1 if check and total else 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main(sys.argv[1:]))

@@ -53,3 +53,19 @@ def test_listing_what_is_missing_changes_no_catalogue() -> None:
     )
     assert "base: 0 untranslated" in listed.stdout
     assert {po: po.read_bytes() for po in catalogues} == before
+
+
+def test_the_check_changes_nothing_and_fails_on_a_missing_string(monkeypatch, capsys) -> None:
+    from reviewer_app import i18n
+
+    catalogues = sorted((TRANSLATIONS_DIR / "de" / "LC_MESSAGES").glob("*.po"))
+    before = {po: po.read_bytes() for po in catalogues}
+    assert i18n.main(["--check"]) == 0
+    assert {po: po.read_bytes() for po in catalogues} == before
+    monkeypatch.setattr(
+        i18n, "missing_translations", lambda area: ["A new string"] if area == "expert" else []
+    )
+    assert i18n.main(["--check"]) == 1
+    assert "expert: 1 untranslated\n  'A new string'" in capsys.readouterr().out
+    assert i18n.main([]) == 0  # listing alone never fails
+    assert i18n.main(["--check", "nowhere"]) == 2
