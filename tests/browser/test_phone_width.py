@@ -1,0 +1,159 @@
+"""At 390 px, in German (the longer words), no page scrolls sideways, for every role (issue 12,
+point 3): wide tables scroll inside their own box. Every GET route of the application is
+visited with the demo's data, except the downloads (files, not pages) and the one page that
+needs a half-finished sign-in (tests/browser/test_two_factor.py measures it)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from reviewer_app.extensions import db
+from reviewer_app.models import (
+    Assignment,
+    Call,
+    LinkPurpose,
+    Phase,
+    Proposal,
+    Review,
+    ReviewStatus,
+    User,
+)
+
+from ..factories import advance_call
+from .conftest import screenshot
+
+PHONE = 390
+# Files, not pages: their routes are in the access table; their width means nothing.
+DOWNLOADS = {
+    "coordinator.audit_download",
+    "coordinator.download_document",
+    "coordinator.ranking_download",
+    "coordinator.sample_csv",
+    "expert.download_document",
+    "reports.decision_report",
+    "reports.feedback_report",
+    "reports.feedback_reports_zip",
+    "bootstrap.static",
+    "static",
+}
+# Reached only between the password and the code of a two-factor sign-in.
+ELSEWHERE = {"auth.login_code"}
+
+
+def _paths(app: Flask, demo: Any) -> dict[str, str]:
+    """Every page's URL, by endpoint, with the demo's call, proposals, reviews and links."""
+    from flask import url_for
+
+    from reviewer_app.auth.links import issue_link
+    from reviewer_app.models import ReportKind
+    from reviewer_app.reports.jobs import request_report
+
+    call_key = demo.call_key
+    proposal = db.session.scalars(select(Proposal).order_by(Proposal.reference)).first()
+    assert proposal is not None
+    review = db.session.scalars(
+        select(Review).where(Review.status == ReviewStatus.SUBMITTED)
+    ).first()
+    assert review is not None
+    coordinator = db.session.scalar(select(User).where(User.email == demo.emails["coordinator"]))
+    job = request_report(proposal.call, ReportKind.DECISION, "de", coordinator)
+    observer = db.session.scalar(select(User).where(User.email == demo.emails["observer"]))
+    invitation = issue_link(observer, LinkPurpose.INVITATION)
+    reset = issue_link(coordinator, LinkPurpose.PASSWORD_RESET)
+    db.session.commit()
+    values = {
+        "key": call_key,
+        "proposal_id": proposal.id,
+        "reference": proposal.reference,
+        "review_id": review.id,
+        "job_id": job.id,
+    }
+    paths = {}
+    with app.test_request_context():
+        for rule in app.url_map.iter_rules():
+            if "GET" not in (rule.methods or ()) or rule.endpoint in DOWNLOADS | ELSEWHERE:
+                continue
+            if rule.endpoint == "auth.accept":
+                paths[rule.endpoint] = url_for(rule.endpoint, token=invitation)
+            elif rule.endpoint == "auth.reset":
+                paths[rule.endpoint] = url_for(rule.endpoint, token=reset)
+            elif "assignment_id" in rule.arguments:
+                continue  # per expert, below
+            else:
+                paths[rule.endpoint] = url_for(
+                    rule.endpoint, **{a: values[a] for a in rule.arguments}
+                )
+    return paths
+
+
+def _expert_paths(app: Flask, email: str) -> dict[str, str]:
+    """The expert's own assignments: one declared (its review page), one not (declaration)."""
+    from flask import url_for
+
+    expert = db.session.scalar(select(User).where(User.email == email))
+    paths = {}
+    with app.test_request_context():
+        for assignment in db.session.scalars(
+            select(Assignment).where(Assignment.expert_id == expert.id)
+        ):
+            endpoint = "expert.review" if assignment.declaration else "expert.declare_conflict"
+            paths.setdefault(endpoint, url_for(endpoint, assignment_id=assignment.id))
+    assert set(paths) == {"expert.review", "expert.declare_conflict"}, paths
+    return paths
+
+
+class Demo:
+    def __init__(self) -> None:
+        from reviewer_app.demo import seed_demo
+
+        seed = seed_demo()
+        db.session.commit()
+        self.password = seed.password
+        self.emails = {}
+        for login in seed.logins:
+            self.emails.setdefault(login.role, login.email)
+        self.call_key = seed.call_key
+
+
+@pytest.mark.parametrize("phase", [Phase.EVALUATION, Phase.RANKING])
+@pytest.mark.parametrize("role", ["expert", "observer", "coordinator"])
+def test_no_page_scrolls_sideways_on_a_phone(
+    live_server: str, browser: Any, app: Flask, app_ctx: Flask, role: str, phase: Phase
+) -> None:
+    """In evaluation (the demo as seeded) and in ranking (consensus, ranking and decision
+    pages full)."""
+    demo = Demo()
+    paths = _paths(app, demo)
+    if role == "expert":
+        paths |= _expert_paths(app, demo.emails["expert"])
+    if phase is not Phase.EVALUATION:
+        call = db.session.scalar(select(Call).where(Call.key == demo.call_key))
+        advance_call(call, phase)
+    context = browser.new_context(locale="de-DE", viewport={"width": PHONE, "height": 844})
+    try:
+        page = context.new_page()
+        page.goto(f"{live_server}/login")
+        page.get_by_label("E-Mail").fill(demo.emails[role])
+        page.get_by_label("Passwort").fill(demo.password)
+        page.get_by_role("button", name="Anmelden").click()
+        page.wait_for_load_state()
+        wide, seen = [], []
+        for endpoint, path in sorted(paths.items()):
+            response = page.goto(f"{live_server}{path}")
+            assert response is not None
+            if response.status != 200 or "text/html" not in response.headers["content-type"]:
+                continue  # refused to this role (the access table's business) or a redirect
+            seen.append(endpoint)
+            width = page.evaluate("document.documentElement.scrollWidth")
+            if width > PHONE:
+                screenshot(page, f"too-wide-{role}-{phase}-{endpoint}")
+                wide.append(f"{endpoint} ({path}): {width} px")
+        assert not wide, f"wider than {PHONE} px as {role}:\n" + "\n".join(wide)
+        # The sweep reached the role's pages, not only sign-in pages.
+        assert len(seen) >= {"expert": 4, "observer": 9, "coordinator": 18}[role], seen
+    finally:
+        context.close()
