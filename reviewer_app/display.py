@@ -17,7 +17,7 @@ from fractions import Fraction
 from babel.numbers import get_decimal_symbol
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 
-from .languages import DEFAULT_LANGUAGE
+from .languages import DEFAULT_LANGUAGE, date_pattern
 from .scoring.numbers import format_change, to_decimal
 from .scoring.scheme import Scheme
 
@@ -47,13 +47,8 @@ def display_change(value: Fraction | Decimal | None) -> str:
 
 
 # Day month year and a 24-hour clock: Babel's "short" styles give 11/30/26, 8:40 PM in English.
-_DATE_PATTERNS = {"de": "dd.MM.yyyy"}
-_DATE_PATTERN = "d MMM yyyy"
-
-
 def _date_pattern() -> str:
-    locale = get_locale()
-    return _DATE_PATTERNS.get(locale.language if locale else "en", _DATE_PATTERN)
+    return date_pattern(reader_language())
 
 
 def display_date(value: date | None, _style: str | None = None) -> str:

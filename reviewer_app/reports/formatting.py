@@ -12,6 +12,7 @@ from babel.dates import format_date as babel_format_date
 from babel.numbers import format_decimal as babel_format_decimal
 from flask_babel import gettext as _
 
+from ..languages import date_pattern
 from ..scoring.numbers import format_score
 
 # --------------------------------------------------------------------------------------------
@@ -79,13 +80,13 @@ class Formatter:
         if value is None:
             return "–"
         day = value.date() if isinstance(value, datetime) else value
-        return babel_format_date(day, format="long", locale=self.lang)
+        return babel_format_date(day, format=date_pattern(self.lang, long=True), locale=self.lang)
 
     def short_date(self, value: date | datetime | None) -> str:
         if value is None:
             return "–"
         day = value.date() if isinstance(value, datetime) else value
-        return babel_format_date(day, format="medium", locale=self.lang)
+        return babel_format_date(day, format=date_pattern(self.lang), locale=self.lang)
 
 
 def expert_name(mark: str) -> str:

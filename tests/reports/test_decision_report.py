@@ -60,7 +60,8 @@ def test_decided_report_has_no_draft_and_shows_decisions(rendered: Rendered) -> 
     text = "\n".join(pages)
     assert "Funded" in text and "Rejected" in text
     assert "Rationale for P-003: as ranked." in text
-    assert "March 4, 2025" in text  # the report's date is the decision's, not today's
+    # The report's date is the decision's, not today's; day month year, never American.
+    assert "4 March 2025" in text and "March 4" not in text
 
 
 def test_pages_carry_header_footer_and_confidential_marking(rendered: Rendered) -> None:
@@ -129,6 +130,7 @@ def test_german_report(rendered: Rendered, tmp_path: Path) -> None:
         assert phrase in text
     assert "14,17" in text and "2.000.000" in text  # German number formatting
     assert "Seite 2 von" in text
+    assert "20. Februar 2025" in text  # the draft's date (the ranking's), as German writes it
     # The criteria file's German texts (docs/criteria.md, "Translations"), not its English ones.
     flat = " ".join(text.split())
     for german in ("Rechenleistung", "Expertise und Dienste", "Finanzierung und Umsetzung"):
