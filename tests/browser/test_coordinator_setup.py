@@ -129,3 +129,36 @@ def test_coordinator_sets_up_a_call(live_server: str, page, make_user) -> None:
     call = db.session.scalar(select(Call).where(Call.key == "aif-2024"))
     assert call.phase is Phase.EVALUATION
     assert db.session.scalar(select(func.count(Assignment.id))) == 9
+
+
+def test_a_blocked_cell_tells_its_reason_on_a_tap(
+    live_server: str, browser, make_call, make_proposal, make_user
+) -> None:
+    """A title needs a mouse to hover; on a phone the reason comes with a tap, and goes with
+    the next one."""
+    from ..conftest import PASSWORD
+
+    call = make_call()
+    make_proposal(call, reference="AIF-ES", country="ES")
+    make_user("expert", name="Elena Spain", country="ES")
+    coordinator = make_user("coordinator")
+    context = browser.new_context(locale="en-GB", viewport={"width": 390, "height": 844})
+    try:
+        page = context.new_page()
+        page.goto(f"{live_server}/login")
+        page.get_by_label("E-mail").fill(coordinator.email)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_load_state()
+        page.goto(f"{live_server}/calls/{call.key}/assignments")
+        cell = page.get_by_role("button", name="— same country as the proposal")
+        reason = page.get_by_role("note")
+        expect(reason).to_have_count(0)
+        cell.click()
+        expect(reason).to_have_text("same country as the proposal")
+        expect(cell).to_have_attribute("aria-expanded", "true")
+        screenshot(page, "assignments-reason-390")
+        cell.click()
+        expect(reason).to_have_count(0)
+    finally:
+        context.close()

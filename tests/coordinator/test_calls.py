@@ -207,6 +207,20 @@ def test_overview_links_to_every_page_and_shows_why_the_next_step_is_blocked(
     assert "Add or import proposals" in page
 
 
+def test_observers_read_where_the_call_stands_without_calls_to_action(
+    make_call, make_proposal, login_as
+) -> None:
+    call = make_call()
+    make_proposal(call)
+    page = login_as("observer").get(f"/calls/{call.key}/").get_data(as_text=True)
+    assert "Where the call stands" in page
+    assert "the coordinator moves it to “Evaluation” next" in page
+    # Nothing an observer cannot do: no step to take, no button, no fix to make.
+    for action in ("Move the call", "Move to “", "Assign experts", "Add or import proposals"):
+        assert action not in page, action
+    assert "Proposals with fewer than" not in page
+
+
 def test_phase_move_through_the_confirmation_page(
     client, coordinator, make_call, make_proposal, make_user, make_assignment
 ) -> None:

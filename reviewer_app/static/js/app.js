@@ -6,6 +6,8 @@
  * - data-confirm="question" on a form: ask before sending it (irreversible steps).
  * - data-width="42" on an element: its width in percent (progress bars).
  * - every password field gets a button that shows what was typed (OWASP ASVS 2.1.12).
+ * - data-reason="text" on a button: a tap shows the text below it, a second tap hides it (a
+ *   title alone needs a mouse to hover; phones and tablets have none).
  */
 (function () {
   "use strict";
@@ -43,6 +45,23 @@
       button.setAttribute("aria-pressed", shown ? "false" : "true");
     });
     input.insertAdjacentElement("afterend", button);
+  });
+
+  document.querySelectorAll("button[data-reason]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      var shown = button.nextElementSibling;
+      if (shown && shown.classList.contains("reason-text")) {
+        shown.remove();
+        button.setAttribute("aria-expanded", "false");
+        return;
+      }
+      var text = document.createElement("span");
+      text.className = "reason-text d-block small text-body-secondary";
+      text.setAttribute("role", "note");
+      text.textContent = button.dataset.reason;
+      button.insertAdjacentElement("afterend", text);
+      button.setAttribute("aria-expanded", "true");
+    });
   });
 
   document.querySelectorAll("[data-width]").forEach(function (el) {
