@@ -74,7 +74,9 @@ class Defaults:
     MAIL_USE_TLS = False
     MAIL_USERNAME: str | None = None
     MAIL_PASSWORD: str | None = None
-    MAIL_SENDER = "reviewer_app <noreply@localhost>"
+    # The name people read in the header, the window title and e-mails (a site may brand it).
+    PRODUCT_NAME = "Reviewer App"
+    MAIL_SENDER = "Reviewer App <noreply@localhost>"
     PUBLIC_BASE_URL = "http://127.0.0.1:5000"
     # Large reports are made in the background (reports/jobs.py): "rq" (RQ workers on Redis,
     # `reviewer-app worker`), "thread" (a thread of the app server) or "inline" (in the
@@ -93,6 +95,7 @@ ENVIRONMENT_KEYS = (
     "MAIL_USERNAME",
     "MAIL_PASSWORD",
     "MAIL_SENDER",
+    "PRODUCT_NAME",
     "PUBLIC_BASE_URL",
     "REDIS_URL",
     "TWO_FACTOR_REQUIRED_FOR",

@@ -162,3 +162,38 @@ def test_a_blocked_cell_tells_its_reason_on_a_tap(
         expect(reason).to_have_count(0)
     finally:
         context.close()
+
+
+def test_a_form_the_server_works_on_shows_it_and_cannot_be_sent_twice(
+    live_server: str, page, make_call, make_user
+) -> None:
+    """While the server works on a form, its buttons are disabled (a second click sends
+    nothing) and the pressed one shows a spinner; a declined confirmation leaves the form as it
+    was. The submit event is dispatched without sending the form: the browser test tool cannot
+    read a page while that page's own navigation is under way."""
+    from ..conftest import PASSWORD
+
+    call = make_call()
+    coordinator = make_user("coordinator")
+    page.goto(f"{live_server}/login")
+    page.get_by_label("E-mail").fill(coordinator.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
+    page.goto(f"{live_server}/calls/{call.key}/proposals/import")
+    button = page.locator("form[enctype] button[type=submit]")
+    submit = """(declined) => {
+        const form = document.querySelector("form[enctype]");
+        if (declined) {
+            form.addEventListener("submit", (event) => event.preventDefault(), {once: true});
+        }
+        const button = form.querySelector("button[type=submit]");
+        form.dispatchEvent(new SubmitEvent("submit", {submitter: button, cancelable: true}));
+    }"""
+    page.evaluate(submit, True)  # as a declined confirmation or a summary shown first
+    expect(button).to_be_enabled()
+    expect(button.get_by_role("status")).to_have_count(0)
+    page.evaluate(submit, False)
+    expect(button).to_be_disabled()
+    expect(button.get_by_role("status")).to_have_text("Working…")
+    expect(page.locator("form[enctype]")).to_have_attribute("aria-busy", "true")

@@ -6,6 +6,9 @@
  * - data-confirm="question" on a form: ask before sending it (irreversible steps).
  * - data-width="42" on an element: its width in percent (progress bars).
  * - every password field gets a button that shows what was typed (OWASP ASVS 2.1.12).
+ * - every form sent with POST: while the server works, its buttons are disabled (no second
+ *   click sends it twice) and the pressed one shows a spinner; a page shown again from the
+ *   browser's history gets its buttons back.
  * - data-reason="text" on a button: a tap shows the text below it, a second tap hides it (a
  *   title alone needs a mouse to hover; phones and tablets have none).
  */
@@ -45,6 +48,57 @@
       button.setAttribute("aria-pressed", shown ? "false" : "true");
     });
     input.insertAdjacentElement("afterend", button);
+  });
+
+  document.querySelectorAll("form[method=post]").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      var submitter = event.submitter;
+      // After every handler has had its say (a confirmation declined, a summary shown first):
+      // only a submission that goes ahead makes the form busy. The form's data is already taken,
+      // so disabling the pressed button does not drop its name from what is sent.
+      setTimeout(function () {
+        if (event.defaultPrevented) {
+          return;
+        }
+        form.setAttribute("aria-busy", "true");
+        form.querySelectorAll("button[type=submit], input[type=submit], button:not([type])").forEach(function (button) {
+          if (!button.disabled) {
+            button.disabled = true;
+            button.dataset.busy = button.tagName === "INPUT" ? button.value : "";
+          }
+        });
+        if (submitter && submitter.tagName === "INPUT") {
+          submitter.value = texts.textWorking;  // an input holds no spinner: its label says it
+        } else if (submitter && submitter.tagName === "BUTTON" && !submitter.querySelector(".spinner-border")) {
+          var spinner = document.createElement("span");
+          spinner.className = "spinner-border spinner-border-sm me-1";
+          spinner.setAttribute("role", "status");
+          var label = document.createElement("span");
+          label.className = "visually-hidden";
+          label.textContent = texts.textWorking;
+          spinner.appendChild(label);
+          submitter.prepend(spinner);
+        }
+      }, 0);
+    });
+  });
+  window.addEventListener("pageshow", function (event) {
+    if (!event.persisted) {
+      return;
+    }
+    document.querySelectorAll("form[aria-busy]").forEach(function (form) {
+      form.removeAttribute("aria-busy");
+      form.querySelectorAll("[data-busy]").forEach(function (button) {
+        button.disabled = false;
+        if (button.tagName === "INPUT") {
+          button.value = button.dataset.busy;
+        }
+        delete button.dataset.busy;
+      });
+      form.querySelectorAll(".spinner-border").forEach(function (spinner) {
+        spinner.remove();
+      });
+    });
   });
 
   document.querySelectorAll("button[data-reason]").forEach(function (button) {
