@@ -1,7 +1,8 @@
-"""At 390 px, in German (the longer words), no page scrolls sideways, for every role (issue 12,
-point 3): wide tables scroll inside their own box. Every GET route of the application is
-visited with the demo's data, except the downloads (files, not pages) and the one page that
-needs a half-finished sign-in (tests/browser/test_two_factor.py measures it)."""
+"""Pages on a phone and on a laptop, in German (the longer words), for every role (issue 12,
+point 3): at 390 px no page scrolls sideways (wide tables scroll inside their own box); at
+1280 px no table needs to scroll either, with six experts on a proposal. Every GET route of the
+application is visited with the demo's data, except the downloads (files, not pages) and the
+one page that needs a half-finished sign-in (tests/browser/test_two_factor.py measures it)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,11 @@ from ..factories import advance_call
 from .conftest import screenshot
 
 PHONE = 390
+LAPTOP = 1280
+# Boxes that scroll sideways: the page itself, or a table's own box.
+OVERFLOWING = """() => [document.documentElement, ...document.querySelectorAll(".table-responsive")]
+    .filter((box) => box.scrollWidth > box.clientWidth + 1)
+    .map((box) => (box.id || box.tagName.toLowerCase()) + " " + box.scrollWidth + " > " + box.clientWidth)"""
 # Files, not pages: their routes are in the access table; their width means nothing.
 DOWNLOADS = {
     "coordinator.audit_download",
@@ -53,8 +59,11 @@ def _paths(app: Flask, demo: Any) -> dict[str, str]:
     from reviewer_app.reports.jobs import request_report
 
     call_key = demo.call_key
-    proposal = db.session.scalars(select(Proposal).order_by(Proposal.reference)).first()
-    assert proposal is not None
+    # The proposal with the most experts: its pages have the widest tables.
+    proposal = max(
+        db.session.scalars(select(Proposal).order_by(Proposal.reference)),
+        key=lambda p: len(p.assignments),
+    )
     review = db.session.scalars(
         select(Review).where(Review.status == ReviewStatus.SUBMITTED)
     ).first()
@@ -119,21 +128,58 @@ class Demo:
         self.call_key = seed.call_key
 
 
-@pytest.mark.parametrize("phase", [Phase.EVALUATION, Phase.RANKING])
+def _six_experts_on_one_proposal(app_ctx: Flask) -> None:
+    """Two more experts review the demo's proposal that has four: six columns of experts on the
+    consensus and ranking pages."""
+    from ..factories import write_review
+
+    proposal = db.session.scalar(select(Proposal).where(Proposal.reference == "AIF-2024-IT"))
+    assert proposal is not None and len(proposal.assignments) == 4
+    from reviewer_app.coordinator.experts import toggle_assignment
+    from reviewer_app.importers import Row, Table, import_users
+
+    for n in (5, 6):
+        values = {
+            "email": f"extra{n}@example.org",
+            "name": f"Zusätzliche Gutachterin {n}",
+            "role": "expert",
+            "country": "PT",
+        }
+        (expert,) = import_users(Table(tuple(values), (Row(None, values),)), actor=None)
+        toggle_assignment(proposal.call, proposal, expert, actor=None)
+        db.session.flush()
+        assignment = next(a for a in proposal.assignments if a.expert_id == expert.id)
+        write_review(assignment, {"compute": "4", "expertise": "3.5", "funding": "4.5"})
+    db.session.commit()
+
+
+@pytest.mark.parametrize(
+    ("width", "phase"),
+    [(PHONE, Phase.EVALUATION), (PHONE, Phase.RANKING), (LAPTOP, Phase.RANKING)],
+    ids=["390-evaluation", "390-ranking", "1280-ranking"],
+)
 @pytest.mark.parametrize("role", ["expert", "observer", "coordinator"])
-def test_no_page_scrolls_sideways_on_a_phone(
-    live_server: str, browser: Any, app: Flask, app_ctx: Flask, role: str, phase: Phase
+def test_no_page_or_table_scrolls_sideways(
+    live_server: str,
+    browser: Any,
+    app: Flask,
+    app_ctx: Flask,
+    role: str,
+    width: int,
+    phase: Phase,
 ) -> None:
     """In evaluation (the demo as seeded) and in ranking (consensus, ranking and decision
-    pages full)."""
+    pages full). On a phone only the page counts; on a laptop every table's box too."""
     demo = Demo()
+    if width == LAPTOP:
+        _six_experts_on_one_proposal(app_ctx)
     paths = _paths(app, demo)
     if role == "expert":
         paths |= _expert_paths(app, demo.emails["expert"])
     if phase is not Phase.EVALUATION:
         call = db.session.scalar(select(Call).where(Call.key == demo.call_key))
         advance_call(call, phase)
-    context = browser.new_context(locale="de-DE", viewport={"width": PHONE, "height": 844})
+    context = browser.new_context(locale="de-DE", viewport={"width": width, "height": 844})
     try:
         page = context.new_page()
         page.goto(f"{live_server}/login")
@@ -148,11 +194,15 @@ def test_no_page_scrolls_sideways_on_a_phone(
             if response.status != 200 or "text/html" not in response.headers["content-type"]:
                 continue  # refused to this role (the access table's business) or a redirect
             seen.append(endpoint)
-            width = page.evaluate("document.documentElement.scrollWidth")
-            if width > PHONE:
-                screenshot(page, f"too-wide-{role}-{phase}-{endpoint}")
-                wide.append(f"{endpoint} ({path}): {width} px")
-        assert not wide, f"wider than {PHONE} px as {role}:\n" + "\n".join(wide)
+            if width == LAPTOP and endpoint == "consensus.proposal":
+                screenshot(page, f"consensus-six-experts-1280-{role}")
+            boxes = page.evaluate(OVERFLOWING)
+            if width == PHONE:
+                boxes = [box for box in boxes if box.startswith("html ")]
+            if boxes:
+                screenshot(page, f"too-wide-{role}-{width}-{phase}-{endpoint}")
+                wide.append(f"{endpoint} ({path}): {', '.join(boxes)}")
+        assert not wide, f"wider than {width} px as {role}:\n" + "\n".join(wide)
         # The sweep reached the role's pages, not only sign-in pages.
         assert len(seen) >= {"expert": 4, "observer": 9, "coordinator": 18}[role], seen
     finally:
