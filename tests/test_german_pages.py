@@ -61,6 +61,8 @@ def test_every_page_in_german_writes_german_numbers_and_labels(
                 problems.append(f"{endpoint} as {actor}: English numbers {found[:5]}")
             if dates := sorted(set(US_DATE.findall(text))):
                 problems.append(f"{endpoint} as {actor}: dates the American way {dates[:5]}")
+            if "€" in text or "$" in text:  # money is written one way: 1.000,00 EUR
+                problems.append(f"{endpoint} as {actor}: a currency sign")
             if raw := sorted(set(RAW.findall(text))):
                 problems.append(f"{endpoint} as {actor}: stored values {raw[:5]}")
     assert pages > 30  # the sweep reads the pages, not an empty list

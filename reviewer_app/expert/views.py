@@ -17,7 +17,7 @@ from flask import (
     send_file,
     url_for,
 )
-from flask_babel import format_currency, format_decimal, get_locale
+from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -260,7 +260,6 @@ def _render_review(assignment: Assignment, form: ReviewForm, **context: Any) -> 
         decimal_sign=decimal_sign(),
         extra_fields=_extra_fields(assignment.proposal.extra),
         country_name=_country_name,
-        format_currency=format_currency,
         file_size=_file_size,
         **context,
     )

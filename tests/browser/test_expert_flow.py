@@ -139,7 +139,7 @@ def test_scoring_form_in_german(live_server: str, page, assigned) -> None:
     page.get_by_role("button", name="Erklärung absenden").click()
     page.get_by_label("Rechenleistung: 4,5", exact=True).check()
     page.get_by_label("Rechenleistung: Kommentar").fill(COMMENT)
-    expect(page.get_by_text("198.000.000,00 €")).to_be_visible()
+    expect(page.get_by_text("198.000.000,00 EUR")).to_be_visible()
     screenshot(page, "expert-de-form")
     page.get_by_role("button", name="Entwurf speichern").click()
     expect(page.get_by_text("Entwurf gespeichert").first).to_be_visible()

@@ -15,7 +15,7 @@ def test_pages_follow_the_browsers_language(declared: Setup, client) -> None:
     for text in (
         "Ihr Gutachten",
         "Beantragte Förderung",
-        "1.000.000,00\xa0€",  # money in the German format
+        "1.000.000,00 EUR",  # money in the German format, as on every page and report
         "Spanien (ES)",
         "Entwurf speichern",
         "Einreichen",

@@ -58,7 +58,7 @@ def test_proposal_page_shows_every_field(declared: Setup, client) -> None:
         "BSC AI Factory",
         "Applicant",
         "Spain (ES)",
-        "€1,000,000.00",
+        "1,000,000.00 EUR",
         "A summary.",
         "MareNostrum 5 upgrade",
         "Portugal (PT), Romania (RO)",
