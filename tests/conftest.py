@@ -27,7 +27,7 @@ from reviewer_app.extensions import db as _db
 from reviewer_app.models import Assignment, Call, Proposal, Role, User
 from reviewer_app.scoring.scheme_parser import load_scheme_file
 
-from .factories import COMMENT, advance_call, plant_phase, write_review
+from .factories import COMMENT, add_users, advance_call, plant_phase, write_review
 
 ROOT = Path(__file__).resolve().parent.parent
 CRITERIA_DIR = ROOT / "criteria"
@@ -163,11 +163,8 @@ def csrf_enabled(app: Flask) -> Iterator[None]:
 
 @pytest.fixture
 def make_user(app_ctx: Flask) -> Callable[..., User]:
-    """A user added as ``reviewer-app users add --password-stdin`` adds one (``import_users``,
-    then ``set_password``). ``active=False`` is planted: no service switches an account off."""
-    from reviewer_app.auth.services import set_password
-    from reviewer_app.importers import Row, Table, import_users
-
+    """A user added as ``reviewer-app users add --password-stdin`` adds one (``add_users``).
+    ``active=False`` is planted: no service switches an account off."""
     counter = iter(range(1, 10_000))
 
     def make(role: Role | str = Role.EXPERT, **overrides: Any) -> User:
@@ -179,14 +176,10 @@ def make_user(app_ctx: Flask) -> Callable[..., User]:
             "email": f"{role.value}{n}@example.org",
             "name": f"{role.value.title()} {n}",
             "organisation": f"Organisation {n}",
-            "country": "",
             "role": role.value,
-            "language": "",
         }
-        values.update({k: "" if v is None else v for k, v in overrides.items()})
-        (user,) = import_users(Table(tuple(values), (Row(None, values),)), actor=None)
-        if password:
-            set_password(user, password)
+        values.update(overrides)
+        (user,) = add_users(values, password=password or None)
         user.active = active
         _db.session.commit()
         return user

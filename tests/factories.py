@@ -75,9 +75,9 @@ def _decider() -> User:
     email = "decider@example.org"
     user = db.session.scalar(select(User).where(User.email == email))
     if user is None:
-        user = User(email=email, name="Deciding coordinator", role=Role.COORDINATOR)
-        db.session.add(user)
-        db.session.flush()
+        (user,) = add_users(
+            {"email": email, "name": "Deciding coordinator", "role": Role.COORDINATOR}
+        )
     return user
 
 
@@ -215,3 +215,29 @@ def attach_pdf(
     )
     db.session.commit()
     return document
+
+
+def add_users(*people: Mapping[str, Any], password: str | None = None) -> list[User]:
+    """Users added as ``reviewer-app users import`` adds them (``import_users``: e-mail, name,
+    role, and optionally organisation, country, language), each with ``password`` when given
+    (hashed once for all of them: they share it)."""
+    from reviewer_app.auth.services import set_password
+    from reviewer_app.importers import Row, Table, import_users
+
+    if not people:
+        return []
+    columns = ("email", "name", "role", "organisation", "country", "language")
+    rows = tuple(
+        Row(n, {c: "" if person.get(c) is None else str(person.get(c)) for c in columns})
+        for n, person in enumerate(people, start=2)
+    )
+    users = import_users(Table(columns, rows), actor=None)
+    if password and users:
+        set_password(users[0], password)
+        for user in users[1:]:
+            user.password_hash, user.password_changed_at = (
+                users[0].password_hash,
+                users[0].password_changed_at,
+            )
+    db.session.flush()
+    return users

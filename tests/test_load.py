@@ -29,16 +29,15 @@ import pytest
 from sqlalchemy import select
 
 from reviewer_app import create_app
-from reviewer_app.auth.passwords import hash_password
 from reviewer_app.coordinator.calls import create_call
 from reviewer_app.coordinator.experts import toggle_assignment
 from reviewer_app.coordinator.proposals import create_proposal
 from reviewer_app.extensions import db
-from reviewer_app.models import Assignment, Phase, Review, ReviewStatus, Role, User
+from reviewer_app.models import Assignment, Phase, Review, ReviewStatus
 from reviewer_app.scoring.scheme_parser import load_scheme_file
 
 from .conftest import DEMO_SCHEME, PASSWORD, _database_url, _free_port, drop_schema
-from .factories import advance_call, declare_for
+from .factories import add_users, advance_call, declare_for
 
 pytestmark = pytest.mark.slow
 
@@ -80,16 +79,13 @@ def served(tmp_path: Path) -> Iterator[tuple[str, Any, list[tuple[str, int]], An
             title="Load test",
             actor=None,
         )
-        experts = []
-        for n in range(EXPERTS):
-            expert = User(
-                email=f"load{n}@example.org",
-                name=f"Load Expert {n}",
-                role=Role.EXPERT,
-                password_hash=hash_password(PASSWORD),
-            )
-            db.session.add(expert)
-            experts.append(expert)
+        experts = add_users(
+            *(
+                {"email": f"load{n}@example.org", "name": f"Load Expert {n}", "role": "expert"}
+                for n in range(EXPERTS)
+            ),
+            password=PASSWORD,
+        )
         proposals = [
             create_proposal(call, actor=None, reference=f"L-{n:03d}", title=f"Proposal {n}")
             for n in range(EXPERTS)

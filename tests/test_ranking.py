@@ -214,9 +214,11 @@ def test_the_ranking_is_computed_once_per_state_of_the_data(scene):
 
 
 def _coordinator():
-    from reviewer_app.models import Role, User
+    from reviewer_app.models import Role
 
-    user = User(email="reopener@example.org", name="Reopener", role=Role.COORDINATOR)
-    db.session.add(user)
-    db.session.flush()
+    from .factories import add_users
+
+    (user,) = add_users(
+        {"email": "reopener@example.org", "name": "Reopener", "role": Role.COORDINATOR}
+    )
     return user

@@ -29,7 +29,7 @@ from reviewer_app.models import (
     User,
 )
 
-from ..factories import advance_call, write_review
+from ..factories import add_users, advance_call, write_review
 
 INJECTION = '<img src="file:///etc/passwd"> Überzeugend & <b>solide</b>'
 KEYS = ("compute", "expertise", "funding")
@@ -104,16 +104,19 @@ def build_scene(*, until: Phase = Phase.RANKING, key: str = "aif-test", extra: i
 
     from ..conftest import DEMO_SCHEME
 
-    coordinator = User(email=f"chair-{key}@example.org", name="Chair", role=Role.COORDINATOR)
-    experts = [
-        User(email=f"panel{i}-{key}@example.org", name=f"Secret Name {i}", role=Role.EXPERT)
-        for i in range(1, 4)
-    ]
-    more = [
-        User(email=f"more{i}-{key}@example.org", name=f"More {i}", role=Role.EXPERT)
-        for i in range(1, 4 if extra else 1)
-    ]
-    db.session.add_all([coordinator, *experts, *more])
+    coordinator, *experts = add_users(
+        {"email": f"chair-{key}@example.org", "name": "Chair", "role": Role.COORDINATOR},
+        *(
+            {"email": f"panel{i}-{key}@example.org", "name": f"Secret Name {i}", "role": "expert"}
+            for i in range(1, 4)
+        ),
+    )
+    more = add_users(
+        *(
+            {"email": f"more{i}-{key}@example.org", "name": f"More {i}", "role": "expert"}
+            for i in range(1, 4 if extra else 1)
+        )
+    )
     scores = dict(SCORES)
     panels = dict.fromkeys(SCORES, experts)
     for n in range(extra):
