@@ -40,3 +40,22 @@ def test_criterion_scores_have_one_write_path() -> None:
         if re.search(r"\b(Consensus)?Score\(", line)
     ]
     assert makers == []
+
+
+def test_views_hold_no_queries() -> None:
+    """Views load, check, call a service and answer; reading the database is the loaders' and
+    the services' work (issue 10, point 3)."""
+    views = [
+        path
+        for path in PACKAGE.rglob("*.py")
+        if path.name == "views.py" or path.name.endswith("_views.py")
+    ]
+    assert len(views) >= 10
+    query = re.compile(r"\bselect\(|db\.session\.(scalar|scalars|execute|get|query)\b")
+    offenders = [
+        f"{path.relative_to(PACKAGE)}:{number}"
+        for path in views
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if query.search(line)
+    ]
+    assert offenders == []
