@@ -29,6 +29,12 @@ from .conftest import screenshot
 
 PHONE = 390
 LAPTOP = 1280
+# A table that scrolls inside its box keeps its first column in view.
+LOOSE_FIRST_COLUMN = """() => [...document.querySelectorAll(".table-responsive")]
+    .filter((box) => box.scrollWidth > box.clientWidth + 1)
+    .map((box) => box.querySelector("tr > :first-child:not([colspan])"))
+    .filter((cell) => cell && getComputedStyle(cell).position !== "sticky")
+    .map((cell) => cell.closest("table").id || "table")"""
 # Boxes that scroll sideways: the page itself, or a table's own box.
 OVERFLOWING = """() => [document.documentElement, ...document.querySelectorAll(".table-responsive")]
     .filter((box) => box.scrollWidth > box.clientWidth + 1)
@@ -199,6 +205,10 @@ def test_no_page_or_table_scrolls_sideways(
             boxes = page.evaluate(OVERFLOWING)
             if width == PHONE:
                 boxes = [box for box in boxes if box.startswith("html ")]
+                boxes += [
+                    f"{table}: first column not sticky"
+                    for table in page.evaluate(LOOSE_FIRST_COLUMN)
+                ]
             if boxes:
                 screenshot(page, f"too-wide-{role}-{width}-{phase}-{endpoint}")
                 wide.append(f"{endpoint} ({path}): {', '.join(boxes)}")
