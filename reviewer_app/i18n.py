@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from flask import Flask, has_request_context, request, session
 from flask_babel import Babel
@@ -76,10 +78,18 @@ KEYWORDS = {
 
 def extract_messages(domain: str) -> dict[str, list[str]]:
     """Every translatable string of an area: msgid -> places it is used."""
+    return _extract(domain)[0]
+
+
+def _extract(domain: str) -> tuple[dict[str, list[str]], dict[str, str]]:
+    """The area's strings with the places they are used, and the plural form of those written
+    with ngettext (singular msgid -> plural msgid): a catalogue must carry both, or German
+    readers get the English plural."""
     from babel.messages.extract import extract_from_file
 
     package = Path(__file__).parent
     found: dict[str, list[str]] = {}
+    plurals: dict[str, str] = {}
     for entry in AREAS[domain]:
         root = package / entry
         files = [root] if root.is_file() else sorted(root.rglob("*"))
@@ -100,8 +110,21 @@ def extract_messages(domain: str) -> dict[str, list[str]]:
             ):
                 msgid = message[0] if isinstance(message, tuple) else message
                 if msgid:
-                    found.setdefault(msgid, []).append(f"{path.relative_to(package)}:{lineno}")
-    return found
+                    place = path.relative_to(package) if path.is_relative_to(package) else path
+                    found.setdefault(msgid, []).append(f"{place}:{lineno}")
+                    if isinstance(message, tuple) and len(message) > 1 and message[1]:
+                        plurals[msgid] = message[1]
+    return found, plurals
+
+
+def _singular(msgid: str | Sequence[str]) -> str:
+    return msgid if isinstance(msgid, str) else msgid[0]
+
+
+def _is_translated(message: Any) -> bool:
+    """A catalogue entry with every form translated (both of a plural) and not fuzzy."""
+    strings = message.string if isinstance(message.string, tuple) else (message.string,)
+    return bool(strings) and all(strings) and not message.fuzzy
 
 
 def update_catalog(domain: str, locale: str = "de") -> list[str]:
@@ -120,17 +143,26 @@ def update_catalog(domain: str, locale: str = "de") -> list[str]:
     else:
         old = Catalog(locale=locale, domain=domain)
     new = Catalog(locale=locale, domain=domain, project="reviewer_app", fuzzy=False)
-    for msgid, places in sorted(extract_messages(domain).items()):
+    found, plurals = _extract(domain)
+    for msgid, places in sorted(found.items()):
         previous = old.get(msgid)
+        kept = previous.string if previous and previous.string else ""
+        string: str | tuple[str, ...]
+        key: str | tuple[str, str] = msgid
+        if msgid in plurals:
+            key = (msgid, plurals[msgid])
+            string = tuple(kept) if not isinstance(kept, str) else ("", "")
+        else:
+            string = kept if isinstance(kept, str) else kept[0]
         new.add(
-            msgid,
-            previous.string if previous else "",
+            key,
+            string,
             locations=[(p.rsplit(":", 1)[0], int(p.rsplit(":", 1)[1])) for p in places],
         )
     po_path.parent.mkdir(parents=True, exist_ok=True)
     with po_path.open("wb") as fh:
         write_po(fh, new, width=100, omit_header=False, sort_output=True)
-    return [str(m.id) for m in new if m.id and not m.string]
+    return [_singular(m.id) for m in new if m.id and not _is_translated(m)]
 
 
 def missing_translations(domain: str, locale: str = "de") -> list[str]:
@@ -142,7 +174,7 @@ def missing_translations(domain: str, locale: str = "de") -> list[str]:
     if po_path.exists():
         with po_path.open("rb") as fh:
             catalog = read_po(fh, locale=locale, domain=domain)
-        translated = {str(m.id) for m in catalog if m.id and m.string and not m.fuzzy}
+        translated = {_singular(m.id) for m in catalog if m.id and _is_translated(m)}
     return sorted(set(extract_messages(domain)) - translated)
 
 

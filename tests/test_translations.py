@@ -69,3 +69,36 @@ def test_the_check_changes_nothing_and_fails_on_a_missing_string(monkeypatch, ca
     assert "expert: 1 untranslated\n  'A new string'" in capsys.readouterr().out
     assert i18n.main([]) == 0  # listing alone never fails
     assert i18n.main(["--check", "nowhere"]) == 2
+
+
+def test_a_plural_string_keeps_its_plural_in_the_catalogue(tmp_path, monkeypatch) -> None:
+    """ngettext strings go into the catalogue with both forms; one form translated is still
+    missing (German readers would get the English plural)."""
+    from reviewer_app import i18n
+
+    source = tmp_path / "area.py"
+    source.write_text(
+        "from flask_babel import ngettext\n"
+        "ngettext('%(num)d review', '%(num)d reviews', 2)\n"
+        "_('A single string')\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setitem(i18n.AREAS, "sample", (str(source),))
+    monkeypatch.setattr(i18n, "TRANSLATIONS_DIR", tmp_path / "translations")
+    assert sorted(i18n.update_catalog("sample")) == ["%(num)d review", "A single string"]
+    po = tmp_path / "translations" / "de" / "LC_MESSAGES" / "sample.po"
+    with po.open("rb") as fh:
+        catalog = read_po(fh, locale="de")
+    plural = catalog.get("%(num)d review")
+    assert plural.id == ("%(num)d review", "%(num)d reviews")
+    plural.string = ("%(num)d Gutachten", "")  # one form only: still missing
+    catalog.get("A single string").string = "Eine einzelne Zeichenkette"
+    from babel.messages.pofile import write_po
+
+    with po.open("wb") as fh:
+        write_po(fh, catalog)
+    assert i18n.missing_translations("sample") == ["%(num)d review"]
+    assert i18n.update_catalog("sample") == ["%(num)d review"]  # kept, not lost
+    with po.open("rb") as fh:
+        kept = read_po(fh, locale="de").get("%(num)d review")
+    assert kept.string == ("%(num)d Gutachten", "")
