@@ -10,11 +10,13 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from ..labels import outcome_label
+from ..models import DecisionOutcome
 from ..scoring.engine import (
     SOURCE_CONSENSUS,
     ProposalResult,
     Status,
 )
+from .evaluation import DecisionFacts
 from .formatting import Formatter
 from .records import CallRecords, ConsensusNamesExpert, ProposalNotFound, consensus_naming_experts
 
@@ -53,6 +55,7 @@ class FeedbackReport:
     passes: bool
     result: str
     outcome: str
+    outcome_note: str  # what the outcome means for the applicant
     rationale: str
     scale_max: str
 
@@ -134,6 +137,28 @@ def _feedback_report(
         passes=result.passes,
         result=verdict,
         outcome=outcome_label(decision.outcome if decision else None),
+        outcome_note=_outcome_note(decision, fmt),
         rationale=decision.rationale if decision else "",
         scale_max=fmt.plain(scheme.scale.max),
     )
+
+
+def _outcome_note(decision: DecisionFacts | None, fmt: Formatter) -> str:
+    """The outcome in a sentence the applicant understands: "Reserve" alone says too little."""
+    if decision is None:
+        return _("No decision has been recorded for this proposal yet.")
+    if decision.outcome == DecisionOutcome.FUNDED:
+        if decision.amount_eur is not None:
+            return _(
+                "The proposal is selected for funding, with a grant of %(amount)s.",
+                amount=fmt.money_eur(decision.amount_eur),
+            )
+        return _("The proposal is selected for funding, at the amount requested.")
+    if decision.outcome == DecisionOutcome.RESERVE:
+        return _(
+            "The proposal is on the reserve list: it may still be funded if a selected "
+            "proposal withdraws or more budget becomes available."
+        )
+    if decision.outcome == DecisionOutcome.INELIGIBLE:
+        return _("The proposal does not meet the call's eligibility conditions.")
+    return _("The proposal is not selected for funding.")

@@ -66,9 +66,9 @@ class Formatter:
     def money(self, value: Decimal | None) -> str:
         if value is None:
             return "–"
-        pattern = "#,##0" if value == value.to_integral_value() else "#,##0.00"
+        # Cents always, as every page writes money (one format: 50,000,000.00 EUR).
         return self._remember(
-            "money", value, lambda: babel_format_decimal(value, format=pattern, locale=self.lang)
+            "money", value, lambda: babel_format_decimal(value, format="#,##0.00", locale=self.lang)
         )
 
     def money_eur(self, value: Decimal | None) -> str:

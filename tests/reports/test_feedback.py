@@ -33,6 +33,16 @@ def test_feedback_shows_scores_thresholds_and_outcome_and_says_there_is_no_conse
     assert "10.17" in text  # total and weighted total
     assert "The proposal did not pass all thresholds." in text
     assert "Rejected" in text and "Rationale for P-004: as ranked." in text
+    assert "The proposal is not selected for funding." in " ".join(text.split())
+    # Each outcome said in a sentence the applicant understands, not only its name.
+    for reference, meaning in (
+        ("P-001", "The proposal is selected for funding, at the amount requested."),
+        ("P-003", "The proposal is on the reserve list: it may still be funded if a selected"),
+        ("P-005", "The proposal does not meet the call's eligibility conditions."),
+    ):
+        assert meaning in " ".join(feedback_text(scene, reference).split()), reference
+    german = " ".join(feedback_text(scene, "P-003", "de").split())
+    assert "Der Antrag steht auf der Reserveliste" in german
     # No final consensus: the summary says so, and the individual comments are not sent on.
     assert NO_CONSENSUS in " ".join(text.split())
     assert "Assessment of P-004" not in text
