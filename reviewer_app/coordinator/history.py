@@ -103,6 +103,7 @@ class ProposalHistory:
 def proposal_history(proposal: Proposal) -> ProposalHistory:
     """Every kept version of the proposal's reviews and consensus report, in three queries."""
     criteria = list(proposal.call.criteria)
+    titles = criterion_titles(proposal.call.scheme)  # the reader's language, read once
     review_versions = db.session.scalars(
         select(ReviewVersion)
         .join(ReviewVersion.review)
@@ -126,7 +127,7 @@ def proposal_history(proposal: Proposal) -> ProposalHistory:
             History(
                 author=assignment.expert.name,
                 is_rapporteur=assignment.is_rapporteur,
-                versions=_entries(versions, criteria),
+                versions=_entries(versions, criteria, titles),
             )
         )
     reviews.sort(key=lambda h: h.author.lower())
@@ -138,7 +139,9 @@ def proposal_history(proposal: Proposal) -> ProposalHistory:
         .order_by(ConsensusVersion.number)
     ).all()
     consensus = (
-        History(author="", is_rapporteur=False, versions=_entries(consensus_versions, criteria))
+        History(
+            author="", is_rapporteur=False, versions=_entries(consensus_versions, criteria, titles)
+        )
         if consensus_versions
         else None
     )
@@ -146,10 +149,11 @@ def proposal_history(proposal: Proposal) -> ProposalHistory:
 
 
 def _entries(
-    versions: Sequence[ReviewVersion | ConsensusVersion], criteria: Sequence[Criterion]
+    versions: Sequence[ReviewVersion | ConsensusVersion],
+    criteria: Sequence[Criterion],
+    titles: dict[str, str],
 ) -> tuple[VersionEntry, ...]:
     """The versions (oldest first in), each compared with the one before, newest first out."""
-    titles = criterion_titles(criteria[0].call.scheme) if criteria else {}
     entries: list[VersionEntry] = []
     before: VersionEntry | None = None
     for version in versions:

@@ -9,9 +9,11 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from functools import cached_property
 from typing import Any, Literal
 
 from ..errors import DomainError  # pure, like this package
+from ..languages import DEFAULT_LANGUAGE  # pure, like this package
 from .columns import RESERVED
 
 Aggregate = Literal["mean", "median"]
@@ -116,7 +118,7 @@ class Scheme:
     criteria: tuple[CriterionSpec, ...]
     description: str = ""
     conflicts: ConflictRules = field(default_factory=ConflictRules)
-    language: str = "en"  # the language of the texts above
+    language: str = DEFAULT_LANGUAGE  # the language of the texts above
     translations: tuple[tuple[str, SchemeText], ...] = ()
 
     @property
@@ -124,9 +126,23 @@ class Scheme:
         """The scheme's own language, then those it is translated into."""
         return (self.language, *(lang for lang, _text in self.translations))
 
+    @cached_property
+    def _in_languages(self) -> dict[str, Scheme]:
+        # Not a field: kept on the instance, outside equality and hashing. A report asks once
+        # per proposal section; the scheme in a language is made once.
+        return {}
+
     def in_language(self, language: str) -> Scheme:
         """The scheme with its texts in ``language`` where it has them (a regional language,
         ``de_AT``, takes ``de``), its own language elsewhere; numbers and rules unchanged."""
+        if not self.translations:
+            return self
+        made = self._in_languages.get(language)
+        if made is None:
+            made = self._in_languages[language] = self._translated(language)
+        return made
+
+    def _translated(self, language: str) -> Scheme:
         found = dict(self.translations)
         text = found.get(language) or found.get(language.split("_")[0].split("-")[0])
         if text is None:
@@ -216,7 +232,7 @@ class Scheme:
             if c.threshold is not None:
                 item["threshold"] = str(c.threshold)
             data["criteria"].append(item)
-        if self.language != "en":
+        if self.language != DEFAULT_LANGUAGE:
             data["language"] = self.language
         if self.translations:
             data["translations"] = {lang: text_json(text) for lang, text in self.translations}

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from .. import limits  # pure, like this package
+from ..languages import DEFAULT_LANGUAGE
 from .scheme import CriterionSpec, CriterionText, Scale, SchemeText
 
 if TYPE_CHECKING:
@@ -24,10 +25,10 @@ LANGUAGE = re.compile(r"^[a-z]{2}(_[A-Z]{2})?$")
 
 def read_language(check: _Checker, data: Mapping[str, Any]) -> str:
     """The language of the file's own texts (``language``, English when not given)."""
-    language = check.text(data, "language", "language", required=False, default="en")
+    language = check.text(data, "language", "language", required=False, default=DEFAULT_LANGUAGE)
     if not LANGUAGE.fullmatch(language):
         check.add("language", f"use a language code such as en, de or pt_BR, got {language!r}")
-        return "en"
+        return DEFAULT_LANGUAGE
     return language
 
 

@@ -48,6 +48,8 @@ def test_a_translation_gives_the_words_and_nothing_else() -> None:
     assert scheme.in_language("de_AT") == german
     assert scheme.in_language("fr") == scheme
     assert scheme.in_language("en") == scheme
+    # Made once per language: a report asks for it once per proposal section.
+    assert scheme.in_language("de") is german
 
 
 def test_what_is_not_translated_is_listed() -> None:
