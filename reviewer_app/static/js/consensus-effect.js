@@ -24,14 +24,7 @@
   var NONE = "\u2013";
   var DECIMAL = source.getAttribute("data-decimal") || ".";  // the reader's, as the server writes
 
-  // "3.5" -> 350; anything that is not a number with at most two decimals -> null.
-  function hundredths(text) {
-    if (!/^\d+(\.\d{1,2})?$/.test(text)) {
-      return null;
-    }
-    var parts = text.split(".");
-    return parseInt(parts[0], 10) * 100 + parseInt(((parts[1] || "") + "00").slice(0, 2), 10);
-  }
+  var hundredths = window.reviewerNumbers.hundredths;  // numbers.js
 
   // numerator / denominator (integers, denominator > 0) as "3.83": half-up, two decimals.
   function digits(numerator, denominator) {

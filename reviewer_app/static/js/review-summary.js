@@ -27,14 +27,7 @@
   var dialog = document.getElementById("submit-dialog");
   var totalBox = document.getElementById("review-total");
 
-  // "3.5" -> 350; anything else -> null.
-  function hundredths(text) {
-    if (!/^\d+(\.\d{1,2})?$/.test(text || "")) {
-      return null;
-    }
-    var parts = text.split(".");
-    return parseInt(parts[0], 10) * 100 + parseInt(((parts[1] || "") + "00").slice(0, 2), 10);
-  }
+  var hundredths = window.reviewerNumbers.hundredths;  // numbers.js
   // 1150 -> "11,5" (as the scores are written in the form: no trailing zeros).
   function written(value) {
     var whole = Math.floor(value / 100);
