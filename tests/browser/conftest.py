@@ -90,3 +90,15 @@ def screenshot(page: object, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)  # type: ignore[attr-defined]
     return path
+
+
+def sign_in(page: object, base: str, email: str, password: str | None = None) -> None:
+    """Sign in through the real form, in English or German (whichever the page speaks)."""
+    from ..conftest import PASSWORD
+
+    page.goto(f"{base}/login")  # type: ignore[attr-defined]
+    german = page.locator("html").get_attribute("lang") == "de"  # type: ignore[attr-defined]
+    page.get_by_label("E-Mail" if german else "E-mail").fill(email)  # type: ignore[attr-defined]
+    page.get_by_label("Passwort" if german else "Password").fill(password or PASSWORD)  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Anmelden" if german else "Sign in").click()  # type: ignore[attr-defined]
+    page.wait_for_load_state()  # type: ignore[attr-defined]

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from reviewer_app.extensions import db
 from reviewer_app.models import Assignment, Call, Phase
 
-from .conftest import screenshot
+from .conftest import screenshot, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -136,8 +136,6 @@ def test_a_blocked_cell_tells_its_reason_on_a_tap(
 ) -> None:
     """A title needs a mouse to hover; on a phone the reason comes with a tap, and goes with
     the next one."""
-    from ..conftest import PASSWORD
-
     call = make_call()
     make_proposal(call, reference="AIF-ES", country="ES")
     make_user("expert", name="Elena Spain", country="ES")
@@ -145,11 +143,7 @@ def test_a_blocked_cell_tells_its_reason_on_a_tap(
     context = browser.new_context(locale="en-GB", viewport={"width": 390, "height": 844})
     try:
         page = context.new_page()
-        page.goto(f"{live_server}/login")
-        page.get_by_label("E-mail").fill(coordinator.email)
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
-        page.wait_for_load_state()
+        sign_in(page, live_server, coordinator.email)
         page.goto(f"{live_server}/calls/{call.key}/assignments")
         cell = page.get_by_role("button", name="— same country as the proposal")
         reason = page.get_by_role("note")
@@ -171,15 +165,9 @@ def test_a_form_the_server_works_on_shows_it_and_cannot_be_sent_twice(
     nothing) and the pressed one shows a spinner; a declined confirmation leaves the form as it
     was. The submit event is dispatched without sending the form: the browser test tool cannot
     read a page while that page's own navigation is under way."""
-    from ..conftest import PASSWORD
-
     call = make_call()
     coordinator = make_user("coordinator")
-    page.goto(f"{live_server}/login")
-    page.get_by_label("E-mail").fill(coordinator.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state()
+    sign_in(page, live_server, coordinator.email)
     page.goto(f"{live_server}/calls/{call.key}/proposals/import")
     button = page.locator("form[enctype] button[type=submit]")
     submit = """(declined) => {

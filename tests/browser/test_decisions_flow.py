@@ -12,6 +12,7 @@ from tests.consensus.helpers import build_panel, build_scenario
 from tests.factories import write_consensus
 
 from .conftest import screenshot
+from .conftest import sign_in as sign_in_as
 
 pytestmark = pytest.mark.browser
 
@@ -132,11 +133,7 @@ def test_moving_to_ranking_with_consensus_not_final_needs_the_box(
 
 
 def sign_in(page, live_server: str, user) -> None:
-    page.goto(f"{live_server}/login")
-    page.get_by_label("E-mail").fill(user.email)
-    page.get_by_label("Password").fill("correct horse battery")
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state()
+    sign_in_as(page, live_server, user.email)
 
 
 def sign_out(page) -> None:

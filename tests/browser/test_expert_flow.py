@@ -14,6 +14,7 @@ from reviewer_app.models import Phase, Review, ReviewStatus
 
 from ..factories import plant_phase
 from .conftest import screenshot
+from .conftest import sign_in as sign_in_as
 
 pytestmark = pytest.mark.browser
 
@@ -41,10 +42,7 @@ def assigned(make_user, make_call, make_proposal, make_assignment):
 
 
 def sign_in(page, base: str, email: str) -> None:
-    page.goto(f"{base}/login")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in_as(page, base, email)
     page.wait_for_url(f"{base}/expert/")
 
 

@@ -25,7 +25,7 @@ from reviewer_app.models import (
 )
 
 from ..factories import advance_call
-from .conftest import screenshot
+from .conftest import screenshot, sign_in
 
 PHONE = 390
 LAPTOP = 1280
@@ -188,11 +188,7 @@ def test_no_page_or_table_scrolls_sideways(
     context = browser.new_context(locale="de-DE", viewport={"width": width, "height": 844})
     try:
         page = context.new_page()
-        page.goto(f"{live_server}/login")
-        page.get_by_label("E-Mail").fill(demo.emails[role])
-        page.get_by_label("Passwort").fill(demo.password)
-        page.get_by_role("button", name="Anmelden").click()
-        page.wait_for_load_state()
+        sign_in(page, live_server, demo.emails[role], demo.password)
         wide, seen = [], []
         for endpoint, path in sorted(paths.items()):
             response = page.goto(f"{live_server}{path}")
