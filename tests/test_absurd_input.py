@@ -647,8 +647,9 @@ def test_review_comments_have_one_limit_in_the_form_and_the_import(
         f"got {limits.COMMENT + 1}"
     ]
     assert count(Review) == 0
-    (review,) = review_import("3", comment="c" * limits.COMMENT)
-    assert len(review.scores[0].comment) == limits.COMMENT
+    (review_id,) = review_import("3", comment="c" * limits.COMMENT)
+    review = db.session.get(Review, review_id)
+    assert review is not None and len(review.scores[0].comment) == limits.COMMENT
 
 
 def test_the_cli_refuses_a_too_long_call_title(runner) -> None:

@@ -171,3 +171,13 @@ def test_no_criterion_key_can_take_a_fixed_column_of_an_export(app_ctx, make_cal
     fixed = set(reviews_sheet(call).header) | set(ranking_sheet(rank_call(call)).header)
     assert fixed - criterion_cells <= RESERVED_KEYS
     assert {"conflict", "conflict_reason", "review_status", "expert_name"} <= RESERVED_KEYS
+
+
+def test_a_streamed_csv_is_the_same_file_in_chunks():
+    from reviewer_app.exports import csv_chunks, csv_text
+
+    rows = [[f"P{n}", "=1+1" if n == 3 else f"text, with comma {n}"] for n in range(7)]
+    chunks = list(csv_chunks(["reference", "note"], rows, rows_per_chunk=3))
+    assert len(chunks) == 3  # header and rows 0-2, rows 3-5, row 6
+    assert "".join(chunks) == csv_text(["reference", "note"], rows)
+    assert "'=1+1" in chunks[1]

@@ -135,11 +135,12 @@ def test_reviews_import_overwrites_a_draft(evaluation):
     draft = write_review(assignment, {"compute": "1"}, submitted=False, comment="first thoughts")
     draft_id = draft.id
 
-    (review,) = import_reviews(
+    (review_id,) = import_reviews(
         call, csv_table(HEADER, review_line(proposal, expert, 4, 3.5, 5)), actor=None
     )
     db.session.commit()
     db.session.expire_all()
+    assert review_id == draft_id
     review = db.session.get(Review, draft_id)
     assert review is not None and review.status is ReviewStatus.SUBMITTED
     assert review.submitted_at is not None
@@ -150,6 +151,72 @@ def test_reviews_import_overwrites_a_draft(evaluation):
         "funding": (Decimal(5), COMMENT),
     }
     assert db.session.scalar(select(func.count()).select_from(ConflictDeclaration)) == 1
+
+
+def test_reviews_import_writes_new_reviews_as_a_save_would(evaluated_call, monkeypatch):
+    """New reviews are written in bulk (a file of 100,000 rows); the rows must be those a save
+    writes: declaration, submitted review, scores, first version, audit event, chain intact."""
+    from reviewer_app.audit.chain import verify
+    from reviewer_app.importers import checks
+    from reviewer_app.models import ReviewVersion, SavedThrough
+    from reviewer_app.models.audit import chain_of
+    from reviewer_app.ranking import evaluation_input
+
+    monkeypatch.setattr(checks, "IN_CHUNK", 1)  # every lookup in several statements
+    call = evaluated_call
+    proposal = call.proposals[0]
+    drafted, declared, untouched = sorted(proposal.assignments, key=lambda a: a.id)
+    draft_id = write_review(drafted, {"compute": "1"}, submitted=False, comment="first").id
+    declare_for(declared)
+    padded = f"  {COMMENT}  "
+    lines = [
+        ",".join([proposal.reference, a.expert.email, *(f"{s},{padded}" for s in (4, 3.5, 5))])
+        for a in (drafted, untouched, declared)
+    ]
+    ids = import_reviews(call, csv_table(HEADER, *lines), actor=None)
+    db.session.commit()
+    db.session.expire_all()
+
+    reviews = {r.assignment_id: r for r in db.session.scalars(select(Review))}
+    assert ids == [draft_id, reviews[untouched.id].id, reviews[declared.id].id]
+    for assignment in (untouched, declared):
+        review = reviews[assignment.id]
+        assert (review.status, review.version) == (ReviewStatus.SUBMITTED, 1)
+        assert review.submitted_at is not None
+        by_key = {s.criterion.key: (s.value, s.comment) for s in review.scores}
+        assert by_key == {
+            "compute": (Decimal(4), COMMENT),
+            "expertise": (Decimal("3.5"), COMMENT),
+            "funding": (Decimal(5), COMMENT),
+        }
+        declaration = db.session.scalar(
+            select(ConflictDeclaration).where(ConflictDeclaration.assignment_id == assignment.id)
+        )
+        assert declaration is not None
+        assert (declaration.has_conflict, declaration.confidentiality_accepted) == (False, True)
+        (version,) = db.session.scalars(
+            select(ReviewVersion).where(ReviewVersion.review_id == review.id)
+        ).all()
+        assert (version.number, version.path, version.status, version.saved_by_id) == (
+            1,
+            SavedThrough.IMPORT,
+            ReviewStatus.SUBMITTED,
+            None,
+        )
+        assert {(s.criterion_id, s.value, s.comment) for s in version.scores} == {
+            (s.criterion_id, s.value, s.comment) for s in review.scores
+        }
+        (event,) = db.session.scalars(
+            select(AuditEvent).where(
+                AuditEvent.action == "review.import", AuditEvent.object_id == review.id
+            )
+        ).all()
+        assert event.object_type == "review"
+        assert event.data["version"] == 1 and event.data["replaced"] is False
+        assert event.data["expert_id"] == assignment.expert_id
+    assert reviews[drafted.id].version > 1  # the draft moved on through the page's path
+    assert verify(db.session, chain_of(call.id)).problem is None
+    assert len(evaluation_input(call).reviews) == 3
 
 
 def test_reviews_import_refuses_an_expert_with_a_conflict(evaluation):

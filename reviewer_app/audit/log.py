@@ -146,11 +146,24 @@ def page(
     return [_row(e, email, confidential=confidential) for e, email in db.session.execute(query)]
 
 
-def rows(call: Call, flt: AuditFilter, *, confidential: bool) -> Iterator[AuditRow]:
-    """Every event of the call in chain order (oldest first), for downloads and exports."""
+def rows(
+    call: Call, flt: AuditFilter, *, confidential: bool, until: int | None = None
+) -> Iterator[AuditRow]:
+    """Every event of the call in chain order (oldest first), for downloads and exports; with
+    ``until``, none after that number (a streamed download is the log as it was asked for)."""
     query = _query(call, flt).order_by(AuditEvent.seq).execution_options(yield_per=1000)
+    if until is not None:
+        query = query.where(AuditEvent.seq <= until)
     for event, email in db.session.execute(query):
         yield _row(event, email, confidential=confidential)
+
+
+def last_number(call: Call) -> int:
+    """The number of the call's newest event (0 for none)."""
+    newest = db.session.scalar(
+        select(func.max(AuditEvent.seq)).where(AuditEvent.chain == chain_of(call.id))
+    )
+    return int(newest or 0)
 
 
 def actions(call: Call) -> list[str]:

@@ -6,10 +6,12 @@ nothing written, the reasons on stderr and exit status 1. No traceback reaches t
 
 from __future__ import annotations
 
+import io
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn, TypeVar
+from typing import TYPE_CHECKING, NoReturn, TypeVar, cast
 
 import click
 from flask import has_app_context
@@ -17,6 +19,7 @@ from flask import has_app_context
 if TYPE_CHECKING:  # imported where used: the command line starts without them
     from ..audit.events import AuditData
     from ..importers import Table
+    from ..importers.tables import RowStream
     from ..models import Call
 
 
@@ -89,6 +92,36 @@ def load_table(path: Path, fmt: str | None) -> Table:
         )
     except ImportRejected as exc:
         report_rejected(path, exc.errors)
+
+
+@contextmanager
+def streamed_table(path: Path, fmt: str | None) -> Iterator[Table | RowStream]:
+    """A CSV file read a record at a time while the import runs (a file of 100,000 reviews is
+    never in memory whole); a JSON file is read whole, as ``load_table`` does."""
+    from .. import limits
+    from ..importers import ImportRejected
+    from ..importers.tables import stream_csv
+
+    is_stdin = str(path) == "-"
+    try:
+        fh = cast(io.BufferedReader, sys.stdin.buffer) if is_stdin else path.open("rb")
+    except OSError as exc:
+        fail(f"{path}: {exc.strerror or exc}")
+    try:
+        name = str(path).lower()
+        if fmt is None and not name.endswith(".csv"):
+            looks_json = name.endswith(".json") or fh.peek(64)[:64].lstrip().startswith(b"[")
+            fmt = "json" if looks_json else "csv"
+        if fmt == "json":
+            yield load_table(path, fmt)
+            return
+        try:
+            yield stream_csv(fh, max_rows=limits.CLI_IMPORT_ROWS)
+        except ImportRejected as exc:
+            report_rejected(path, exc.errors)
+    finally:
+        if not is_stdin:
+            fh.close()
 
 
 def report_rejected(source: object, errors: Iterable[object]) -> NoReturn:

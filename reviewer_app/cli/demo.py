@@ -69,7 +69,14 @@ def _synthetic(
     from ..demo.synthetic import seed_synthetic
     from ..extensions import db, refresh_planner_statistics
     from ..models import Call
+    from .calls import CALL_KEY
 
+    if not CALL_KEY.fullmatch(key):
+        click.echo(
+            f"Error: --key: letters, digits, '-', '_' or '.', at most 64 characters, got {key!r}",
+            err=True,
+        )
+        sys.exit(2)
     if reset:
         clear_database()
     if db.session.scalar(select(Call.id).where(Call.key == key)) is not None:

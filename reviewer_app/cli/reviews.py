@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import click
 from flask.cli import AppGroup
 
-from ._common import FORMAT_OPTION, commit_import, find_call, load_table
+from ._common import FORMAT_OPTION, commit_import, find_call, streamed_table
 
 if TYPE_CHECKING:  # imported where used: the command line starts without them
     pass
@@ -29,13 +29,15 @@ def import_command(key: str, file: Path, replace: bool, fmt: str | None) -> None
 
     CSV columns: proposal (reference), expert (e-mail), then for each criterion <key> (the score)
     and <key>_comment. Each row records a no-conflict declaration and a submitted review. One bad
-    row and nothing is imported.
+    row and nothing is imported. A CSV file is read as the import goes (up to 100,000 rows).
     """
     from ..importers import import_reviews
 
     call = find_call(key)
-    table = load_table(file, fmt)
-    reviews = commit_import(file, lambda: import_reviews(call, table, replace=replace, actor=None))
+    with streamed_table(file, fmt) as table:
+        reviews = commit_import(
+            file, lambda: import_reviews(call, table, replace=replace, actor=None)
+        )
     click.echo(f"Imported {len(reviews)} submitted reviews into '{key}'.")
 
 

@@ -161,9 +161,11 @@ def seed_synthetic(
         scheme, scheme_text = demo_scheme()
     rng = random.Random(seed)
     started = datetime(2025, 1, 15, 9, 0, 0)
+    # E-mail addresses are stored in lower case (a named constraint); a key may have capitals.
+    domain = f"{key.lower()}.example.org"
 
     coordinator = User(
-        email=f"coordinator@{key}.example.org",
+        email=f"coordinator@{domain}",
         name="Synthetic Coordinator",
         organisation="Programme office (simulated)",
         role=Role.COORDINATOR,
@@ -191,7 +193,7 @@ def seed_synthetic(
         table_of(User),
         (
             {
-                "email": f"expert{i:05d}@{key}.example.org",
+                "email": f"expert{i:05d}@{domain}",
                 "name": f"Expert {i:05d} (simulated)",
                 "organisation": f"Research organisation {i % 211}",
                 "country": COUNTRIES[i % len(COUNTRIES)],
@@ -203,9 +205,9 @@ def seed_synthetic(
             for i in range(experts)
         ),
     )
-    emails = {f"expert{i:05d}@{key}.example.org" for i in range(experts)}
+    emails = {f"expert{i:05d}@{domain}" for i in range(experts)}
     # LIKE narrows the read; the exact set decides (a "_" in a key is a LIKE wildcard).
-    found = _ids(select(User.email, User.id).where(User.email.like(f"expert%@{key}.example.org")))
+    found = _ids(select(User.email, User.id).where(User.email.like(f"expert%@{domain}")))
     expert_ids = sorted(id_ for email, id_ in found.items() if email in emails)
     leniency = {e: rng.gauss(0, 0.35) for e in expert_ids}
 

@@ -4,8 +4,10 @@ several imports share."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from typing import TypeVar
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext
@@ -22,7 +24,7 @@ from ..models import (
     User,
 )
 from ..scoring.scheme import Scheme
-from .tables import ImportRejected, Row, RowError, Table
+from .tables import ImportRejected, Row, RowError, RowStream, Table
 
 DECIMAL_COMMA = re.compile(r"-?\d+,\d{1,2}")
 CENT = Decimal("0.01")
@@ -54,7 +56,7 @@ class Check:
     def add(self, row: Row | None, column: str | None, message: str) -> None:
         self.errors.append(RowError(row.number if row else None, column, message))
 
-    def require_columns(self, table: Table, required: Iterable[str]) -> None:
+    def require_columns(self, table: Table | RowStream, required: Iterable[str]) -> None:
         missing = [c for c in required if c not in table.columns]
         if missing:
             listed = ", ".join(f"'{c}'" for c in missing)
@@ -66,7 +68,7 @@ class Check:
                 else gettext("missing columns: %(names)s", names=listed),
             )
 
-    def refuse_unknown_columns(self, table: Table, allowed: Iterable[str]) -> None:
+    def refuse_unknown_columns(self, table: Table | RowStream, allowed: Iterable[str]) -> None:
         allowed = set(allowed)
         for column in table.columns:
             if column not in allowed:
@@ -249,19 +251,28 @@ def normalise_email(check: Check, row: Row, column: str) -> str:
     raw = check.text(row, column, required=True, max_length=limits.USER_EMAIL)
     if not raw:
         return ""
-    try:
-        return validate_email(raw, check_deliverability=False).normalized.lower()
-    except EmailNotValidError as exc:
+    normalised = _normalised_email(raw)
+    if isinstance(normalised, EmailNotValidError):
         check.add(
             row,
             column,
             gettext(
                 "'%(value)s' is not a valid e-mail address: %(error)s",
                 value=limits.excerpt(raw),
-                error=str(exc),
+                error=str(normalised),
             ),
         )
         return ""
+    return normalised
+
+
+@lru_cache(maxsize=4096)
+def _normalised_email(raw: str) -> str | EmailNotValidError:
+    # A file of 100,000 reviews names a few thousand experts: each address is checked once.
+    try:
+        return validate_email(raw, check_deliverability=False).normalized.lower()
+    except EmailNotValidError as exc:
+        return exc
 
 
 def proposals_by_reference(call: Call) -> dict[str, Proposal]:
@@ -272,9 +283,25 @@ def proposals_by_reference(call: Call) -> dict[str, Proposal]:
 
 
 def users_by_email(emails: set[str]) -> dict[str, User]:
-    if not emails:
-        return {}
-    return {u.email: u for u in db.session.scalars(select(User).where(User.email.in_(emails)))}
+    return {
+        u.email: u
+        for chunk in in_chunks(emails)
+        for u in db.session.scalars(select(User).where(User.email.in_(chunk)))
+    }
+
+
+IN_CHUNK = 5_000  # values per SQL "IN (...)": SQLite takes at most 32,766 parameters
+
+
+K = TypeVar("K", str, int)
+
+
+def in_chunks(values: Iterable[K]) -> Iterator[list[K]]:
+    """``values`` sorted, in lists short enough for one ``IN (...)`` each (a file of 100,000
+    rows may name more proposals or experts than one statement may carry)."""
+    ordered = sorted(values)
+    for start in range(0, len(ordered), IN_CHUNK):
+        yield ordered[start : start + IN_CHUNK]
 
 
 def known_proposal(check: Check, row: Row, proposals: Mapping[str, Proposal]) -> Proposal | None:

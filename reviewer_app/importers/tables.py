@@ -7,15 +7,17 @@ record is row 2; in a JSON list the first object is row 1.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import itertools
 import json
 import re
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, BinaryIO
 
 from flask_babel import gettext
 
@@ -162,27 +164,99 @@ def _read_csv(text: str) -> Table:
         if not any(cell.strip() for cell in cells):
             continue  # blank lines, typically at the end of a hand-edited file
         if len(cells) > len(header):
-            errors.append(
-                RowError(
-                    number,
-                    None,
-                    gettext(
-                        "%(cells)s cells but the header has %(header)s",
-                        cells=len(cells),
-                        header=len(header),
-                    ),
-                )
-            )
+            errors.append(_too_many_cells(number, len(cells), len(header)))
             continue
-        values = {
-            column: cells[i].strip() if i < len(cells) else ""
-            for i, column in enumerate(header)
-            if column
-        }
-        rows.append(Row(number, values))
+        rows.append(Row(number, _values(header, cells)))
     if errors:
         raise ImportRejected(errors)
     return Table(tuple(c for c in header if c), tuple(rows))
+
+
+@dataclass
+class RowStream:
+    """A CSV file read one record at a time (``stream_csv``), for the command line's large
+    imports: ``rows`` is consumed once, and ``errors`` collects, on the way, the rows whose
+    shape is wrong (more cells than the header); the importer adds them to its own."""
+
+    columns: tuple[str, ...]
+    rows: Iterator[Row]
+    errors: list[RowError]
+
+
+def stream_csv(stream: BinaryIO, *, max_rows: int) -> RowStream:
+    """``stream`` (CSV, UTF-8 with or without BOM) as a header and a lazy iterator of rows, so a
+    file of 100,000 reviews is never in memory whole. Row numbers as in ``read_table``. A
+    problem of the whole file (not UTF-8, a NUL byte, more than ``max_rows`` rows, broken CSV)
+    raises ``ImportRejected`` when the reading reaches it; the caller's transaction then writes
+    nothing, as for any other refused file.
+    """
+    lines = _decoded_lines(stream)
+    first = next(lines, "")
+    reader = csv.reader(itertools.chain([first], lines), delimiter=_delimiter(first))
+    header_cells = next(reader, [])
+    if not any(cell.strip() for cell in header_cells):
+        raise ImportRejected([RowError(None, None, "the file is empty: no header row")])
+    header = tuple(cell.strip() for cell in header_cells)
+    errors = _header_errors(header, row=1)
+    if errors:
+        raise ImportRejected(errors)
+    found: list[RowError] = []
+
+    def rows() -> Iterator[Row]:
+        number, count = 1, 0
+        while True:
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                message = gettext("not valid CSV: %(error)s", error=str(exc))
+                raise ImportRejected([RowError(number + 1, None, message)]) from None
+            number += 1
+            if not any(cell.strip() for cell in cells):
+                continue
+            if any("\x00" in cell for cell in cells):
+                message = gettext("a NUL character (byte 0): is this really a text file?")
+                raise ImportRejected([RowError(number, None, message)])
+            if len(cells) > len(header):
+                found.append(_too_many_cells(number, len(cells), len(header)))
+                continue
+            count += 1
+            if count > max_rows:
+                message = gettext("more than %(max)s rows; at most %(max)s per file", max=max_rows)
+                raise ImportRejected([RowError(None, None, message)])
+            yield Row(number, _values(header, cells))
+
+    return RowStream(tuple(c for c in header if c), rows(), found)
+
+
+def _decoded_lines(stream: BinaryIO) -> Iterator[str]:
+    """The file's lines as text, decoded one at a time so that a byte that is not UTF-8 is
+    reported with its line (a spreadsheet's row, unless a cell spans lines)."""
+    for number, raw in enumerate(stream, start=1):
+        if number == 1 and raw.startswith(codecs.BOM_UTF8):
+            raw = raw[len(codecs.BOM_UTF8) :]
+        try:
+            yield raw.decode("utf-8")
+        except UnicodeDecodeError:
+            message = gettext("the file is not UTF-8 text")
+            raise ImportRejected([RowError(number, None, message)]) from None
+
+
+def _too_many_cells(number: int, cells: int, header: int) -> RowError:
+    return RowError(
+        number,
+        None,
+        gettext("%(cells)s cells but the header has %(header)s", cells=cells, header=header),
+    )
+
+
+def _values(header: tuple[str, ...], cells: list[str]) -> dict[str, str]:
+    return {
+        column: cells[i].strip() if i < len(cells) else ""
+        for i, column in enumerate(header)
+        if column
+    }
 
 
 def _json_int(text: str) -> int | Decimal:

@@ -284,7 +284,12 @@ def write_scores(
             score = make(criterion)
             scores.append(score)
         score.value = value
-        score.comment = comment.strip()
+        score.comment = stored_comment(comment)
+
+
+def stored_comment(comment: str) -> str:
+    """A comment as it is stored (the bulk import writes rows without ``write_scores``)."""
+    return comment.strip()
 
 
 def new_score(criterion: Criterion) -> Score:

@@ -392,3 +392,70 @@ def test_xlsx_export_to_standard_output(runner):
     result = runner.invoke(args=["export", KEY, "--what", "ranking", "--format", "xlsx"])
     assert result.exit_code == 0
     assert result.stdout_bytes.startswith(b"PK")  # a zip container, as XLSX is
+
+
+def test_reviews_import_streams_the_file_in_batches(app, runner, tmp_path, monkeypatch):
+    """A CSV is read and written a batch at a time; a bad row in a later batch still leaves
+    nothing written (the earlier batches are rolled back), and a good file lands whole."""
+    from reviewer_app.importers import reviews
+
+    monkeypatch.setattr(reviews, "BATCH", 2)
+    set_up_call(runner)
+    ok(runner, "call", "phase", KEY, "evaluation")
+    before = snapshot(app)
+    good = [
+        review_row("P1", "ana@example.org", "4", "4", "4"),
+        review_row("P1", "ben@example.org", "3", "3", "3"),
+        review_row("P2", "ana@example.org", "2", "2", "2"),
+        review_row("P2", "ben@example.org", "5", "5", "5"),
+    ]
+    path = tmp_path / "reviews.csv"
+    bad = review_row("P1", "ana@example.org", "9", "4", "4")  # twice, and off the scale
+    path.write_text("\n".join([REVIEW_HEADER, *good, bad, "P2,x,y,z"]) + "\n", encoding="utf-8")
+    out = fails(runner, "reviews", "import", KEY, str(path))
+    assert "row 6, column 'compute': 9 is off the scale" in out
+    assert "already appears in row 2" in out
+    assert "row 7: 4 cells but the header has 8" not in out  # 4 cells is short, not wide
+    assert snapshot(app) == before
+
+    path.write_text("\n".join([REVIEW_HEADER, *good]) + "\n", encoding="utf-8")
+    assert "Imported 4 submitted reviews" in ok(runner, "reviews", "import", KEY, str(path))
+    with app.app_context():
+        values = db.session.scalars(select(Score.value)).all()
+        assert sorted(values) == [2] * 3 + [3] * 3 + [4] * 3 + [5] * 3
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"\nP1,x\n", "the file is empty: no header row"),
+        (b"proposal,proposal\n", "column 'proposal': the column appears twice"),
+        (
+            "\n".join([REVIEW_HEADER, "P1,ana@example.org", "P1,Caf\xe9"]).encode("latin-1"),
+            "row 3: the file is not UTF-8 text",
+        ),
+        ((REVIEW_HEADER + "\nP1,a\x00b\n").encode(), "row 2: a NUL character"),
+        ((REVIEW_HEADER + "\nP1,a,1,2,3,4,5,6,7\n").encode(), "row 2: 9 cells but the header"),
+        ((REVIEW_HEADER + "\n\n").encode(), "the file has no reviews"),
+    ],
+)
+def test_a_streamed_reviews_file_that_is_not_a_table(app, runner, tmp_path, content, message):
+    set_up_call(runner)
+    ok(runner, "call", "phase", KEY, "evaluation")
+    path = tmp_path / "reviews.csv"
+    path.write_bytes(content)
+    assert message in fails(runner, "reviews", "import", KEY, str(path))
+
+
+def test_a_streamed_reviews_file_has_at_most_the_rows_allowed(runner, tmp_path, monkeypatch):
+    from reviewer_app import limits
+
+    set_up_call(runner)
+    ok(runner, "call", "phase", KEY, "evaluation")
+    monkeypatch.setattr(limits, "CLI_IMPORT_ROWS", 1)
+    path = tmp_path / "reviews.csv"
+    rows = [review_row("P1", "ana@example.org", "4", "4", "4")] * 2
+    path.write_text("\n".join([REVIEW_HEADER, *rows]) + "\n", encoding="utf-8")
+    assert "more than 1 rows; at most 1 per file" in fails(
+        runner, "reviews", "import", KEY, str(path)
+    )
