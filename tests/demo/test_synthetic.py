@@ -3,6 +3,7 @@ load tests and benchmarks (issue 11, point 1)."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
 from reviewer_app.audit.chain import verify
@@ -79,11 +80,16 @@ def test_bad_sizes_and_a_taken_key_are_refused(runner, app_ctx) -> None:
     assert runner.invoke(args=[*ARGS, "--key", "k"]).exit_code == 0
     again = runner.invoke(args=[*ARGS, "--key", "k"])
     assert again.exit_code == 1 and "exists" in again.output
+    spaced = runner.invoke(args=[*ARGS, "--key", "a b"])
+    assert spaced.exit_code == 2 and "--key: letters, digits" in spaced.output
 
 
-def test_the_coordinator_of_a_synthetic_call_signs_in(runner, client) -> None:
-    runner.invoke(args=[*ARGS, "--key", "s"])
-    response = client.post(
-        "/login", data={"email": "coordinator@s.example.org", "password": "demo-password"}
-    )
+@pytest.mark.parametrize("key", ["s", "BIG-2025"])
+def test_the_coordinator_of_a_synthetic_call_signs_in(runner, client, key) -> None:
+    # A key with capitals: e-mail addresses are stored in lower case (a named constraint).
+    made = runner.invoke(args=[*ARGS, "--key", key])
+    assert made.exit_code == 0, made.output
+    email = f"coordinator@{key.lower()}.example.org"
+    assert email in made.output
+    response = client.post("/login", data={"email": email, "password": "demo-password"})
     assert response.status_code == 302
