@@ -199,10 +199,12 @@ def import_file(url: str, data: bytes, workdir: Path) -> tuple[float, float]:
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "benchmark"}
     env.pop("REVIEWER_APP_MODE", None)
     script = (
-        "import resource, sys; from reviewer_app.cli import run; "
+        "import sys; from reviewer_app.cli import run; "
         "sys.argv = ['reviewer-app', 'reviews', 'import', 'bench', sys.argv[1]]\n"
         "try:\n    run()\nfinally:\n"
-        "    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)"
+        # VmHWM, not ru_maxrss: a child started by fork + exec inherits the parent's ru_maxrss.
+        "    hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0]\n"
+        "    print(hwm.split()[1], file=sys.stderr)"
     )
     start = time.perf_counter()
     done = subprocess.run(

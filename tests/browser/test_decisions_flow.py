@@ -186,3 +186,32 @@ def test_consensus_from_draft_to_final(
     report = db.session.scalar(db.select(ConsensusReport))
     assert report.status is ConsensusStatus.FINAL
     assert {s.criterion.key: str(s.value) for s in report.scores}["funding"] == "3.00"
+
+
+def test_a_report_made_while_one_waits_shows_that_it_is_coming(
+    live_server, page, make_call, make_proposal, make_user, make_assignment
+) -> None:
+    """The applicant's feedback PDF takes a second or more: its link shows a spinner and takes
+    no second click until the file has come (the server's answer is held until the spinner
+    has been seen, so the test waits for states, not for time)."""
+    call, _proposals = build_scenario(make_call, make_proposal, make_user, make_assignment)
+    sign_in(page, live_server, make_user(Role.COORDINATOR))
+    held: list[object] = []
+    page.route("**/feedback.pdf*", lambda route: held.append(route))
+    page.goto(f"{live_server}/calls/{call.key}/ranking")
+    page.locator('tr[data-ref="AIF-04"]').get_by_role(
+        "button", name="Individual scores of AIF-04"
+    ).click()
+    link = page.locator("#details-4").get_by_role("link", name="Applicant feedback (PDF)")
+    link.click()
+    expect(link).to_have_attribute("aria-busy", "true")
+    expect(link.locator(".spinner-border")).to_be_visible()
+    link.click(force=True)  # a second click while it works asks for nothing more
+    expect(link).to_have_attribute("aria-busy", "true")
+    assert len(held) == 1
+    with page.expect_download() as download:
+        held[0].continue_()
+    assert download.value.suggested_filename.endswith(".pdf")
+    expect(link).not_to_have_attribute("aria-busy", "true")
+    expect(link.locator(".spinner-border")).to_have_count(0)
+    assert len(held) == 1

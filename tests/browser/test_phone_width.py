@@ -161,8 +161,13 @@ def _six_experts_on_one_proposal(app_ctx: Flask) -> None:
 
 @pytest.mark.parametrize(
     ("width", "phase"),
-    [(PHONE, Phase.EVALUATION), (PHONE, Phase.RANKING), (LAPTOP, Phase.RANKING)],
-    ids=["390-evaluation", "390-ranking", "1280-ranking"],
+    [
+        (PHONE, Phase.EVALUATION),
+        (PHONE, Phase.RANKING),
+        (LAPTOP, Phase.CONSENSUS),
+        (LAPTOP, Phase.RANKING),
+    ],
+    ids=["390-evaluation", "390-ranking", "1280-consensus", "1280-ranking"],
 )
 @pytest.mark.parametrize("role", ["expert", "observer", "coordinator"])
 def test_no_page_or_table_scrolls_sideways(
@@ -197,7 +202,7 @@ def test_no_page_or_table_scrolls_sideways(
                 continue  # refused to this role (the access table's business) or a redirect
             seen.append(endpoint)
             if width == LAPTOP and endpoint == "consensus.proposal":
-                screenshot(page, f"consensus-six-experts-1280-{role}")
+                screenshot(page, f"consensus-six-experts-1280-{phase}-{role}")
             boxes = page.evaluate(OVERFLOWING)
             if width == PHONE:
                 boxes = [box for box in boxes if box.startswith("html ")]

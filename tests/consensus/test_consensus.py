@@ -548,6 +548,19 @@ def test_call_progress_for_coordinators_and_observers_only(panel, make_user, log
     assert login_as(p.coordinator).get("/consensus/calls/nope").status_code == 404
 
 
+def test_the_proposal_page_keeps_the_calls_tabs_for_coordinators_and_observers(
+    panel, make_user, login_as
+) -> None:
+    p = panel()
+    for user in (p.coordinator, make_user(Role.OBSERVER)):
+        html = login_as(user).get(url(p)).get_data(as_text=True)
+        assert 'class="nav nav-tabs' in html
+        assert f'aria-current="page"\n         href="/consensus/calls/{p.call.key}"' in html
+        assert f'<h2 class="h3 mb-1">{p.proposal.label}' in html  # one h1: the call's
+    # The experts of the panel see no call tabs (the call's pages are not theirs).
+    assert 'class="nav nav-tabs' not in login_as(p.rapporteur).get(url(p)).get_data(as_text=True)
+
+
 def test_page_in_german(panel, login_as) -> None:
     p = panel()
     client = login_as(p.rapporteur)

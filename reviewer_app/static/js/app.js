@@ -11,6 +11,10 @@
  *   browser's history gets its buttons back.
  * - data-reason="text" on a button: a tap shows the text below it, a second tap hides it (a
  *   title alone needs a mouse to hover; phones and tablets have none).
+ * - data-download on a link to a file the server makes while one waits (a PDF: a second or
+ *   more): the link shows a spinner and takes no second click until the file has come. Where
+ *   the answer is a page (a redirect with a message, a sign-in), the browser simply follows
+ *   the link, so the server says it again.
  */
 (function () {
   "use strict";
@@ -98,6 +102,61 @@
       form.querySelectorAll(".spinner-border").forEach(function (spinner) {
         spinner.remove();
       });
+    });
+  });
+
+  function fileName(response) {
+    var disposition = response.headers.get("Content-Disposition") || "";
+    var match = /filename="([^"]+)"/.exec(disposition);
+    return match ? match[1] : "download";
+  }
+
+  document.querySelectorAll("a[data-download]").forEach(function (link) {
+    link.addEventListener("click", function (event) {
+      if (event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey || event.altKey) {
+        return;  // a new tab or window: the browser's own download
+      }
+      event.preventDefault();
+      if (link.getAttribute("aria-busy") === "true") {
+        return;
+      }
+      link.setAttribute("aria-busy", "true");
+      link.setAttribute("aria-disabled", "true");
+      var spinner = document.createElement("span");
+      spinner.className = "spinner-border spinner-border-sm me-1";
+      spinner.setAttribute("role", "status");
+      var label = document.createElement("span");
+      label.className = "visually-hidden";
+      label.textContent = texts.textWorking;
+      spinner.appendChild(label);
+      link.prepend(spinner);
+      function done() {
+        spinner.remove();
+        link.removeAttribute("aria-busy");
+        link.removeAttribute("aria-disabled");
+      }
+      fetch(link.href, { credentials: "same-origin", redirect: "manual" })
+        .then(function (response) {
+          var type = response.headers.get("Content-Type") || "";
+          if (!response.ok || type.indexOf("text/html") === 0) {
+            window.location.href = link.href;  // a page, not a file: let the server say it
+            return null;
+          }
+          return response.blob().then(function (blob) {
+            var url = URL.createObjectURL(blob);
+            var save = document.createElement("a");
+            save.href = url;
+            save.download = fileName(response);
+            document.body.appendChild(save);
+            save.click();
+            save.remove();
+            setTimeout(function () { URL.revokeObjectURL(url); }, 60000);
+          });
+        })
+        .catch(function () {
+          window.location.href = link.href;
+        })
+        .then(done, done);
     });
   });
 
