@@ -184,6 +184,9 @@ TABLE: dict[str, dict[str, Row]] = {
     "coordinator.invite": {"GET": COORDINATOR, "POST": COORDINATOR},
     "coordinator.reinvite": {"POST": COORDINATOR},
     "coordinator.toggle": {"POST": COORDINATOR},
+    # One expert in a call: their assignments and changes to many at once.
+    "coordinator.expert_page": {"GET": COORDINATOR},
+    "coordinator.change_expert_assignments": {"POST": COORDINATOR},
     "coordinator.rapporteur": {"POST": COORDINATOR},
     "coordinator.auto": {"POST": COORDINATOR},
     "coordinator.ranking": {"GET": STAFF},

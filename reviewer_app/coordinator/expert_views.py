@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
@@ -18,6 +19,7 @@ from ..mail import MailError
 from ..models import Call, Proposal, Role, User
 from ..refusals import back_on_refusal, refusal_goes_to
 from . import bp
+from .expert_page import change_assignments, expert_in_call
 from .experts import (
     ExpertError,
     assignment_matrix,
@@ -229,3 +231,64 @@ def auto(key: str) -> Any:
                 "warning",
             )
     return redirect(url_for(".assignments", key=call.key))
+
+
+@bp.route("/<key>/experts/<int:user_id>")
+@role_required(Role.COORDINATOR)
+def expert_page(key: str, user_id: int) -> Any:
+    """One expert in the call: their assignments, and the proposals they could take, with
+    several changed at once (a large call is staffed expert by expert)."""
+    call = call_or_404(key)
+    expert = expert_or_404(user_id)
+    query = request.args.get("q", "").strip()
+    return render_template(
+        "coordinator/expert_page.html",
+        call=call,
+        view=expert_in_call(
+            call,
+            expert,
+            query=query,
+            page=request.args.get("page", 1, type=int) or 1,
+            candidate_page=request.args.get("offer", 1, type=int) or 1,
+        ),
+        query=query,
+        form=FlaskForm(),
+        block_label=block_reason_label,
+        editable=call.phase in ("setup", "evaluation"),
+    )
+
+
+@bp.route("/<key>/experts/<int:user_id>/assignments", methods=["POST"])
+@role_required(Role.COORDINATOR)
+@back_on_refusal(".expert_page")
+def change_expert_assignments(key: str, user_id: int) -> Any:
+    """Assign the expert to every ticked proposal, or remove every ticked assignment: all or
+    nothing."""
+    call = call_or_404(key)
+    expert = expert_or_404(user_id)
+    action = request.form.get("action")
+    if not FlaskForm().validate_on_submit() or action not in ("assign", "remove"):
+        abort(400)
+    ids = request.form.getlist("proposal_id", type=int)
+    back = url_for(".expert_page", key=call.key, user_id=expert.id)
+    if not ids:
+        flash(_("Tick at least one proposal first."), "warning")
+        return redirect(back)
+    changed = change_assignments(call, expert, ids, assign=action == "assign", actor=current_user)
+    db.session.commit()
+    if action == "assign":
+        message = ngettext(
+            "%(expert)s is assigned to %(num)s more proposal.",
+            "%(expert)s is assigned to %(num)s more proposals.",
+            changed,
+            expert=expert.name,
+        )
+    else:
+        message = ngettext(
+            "%(expert)s is no longer assigned to %(num)s proposal.",
+            "%(expert)s is no longer assigned to %(num)s proposals.",
+            changed,
+            expert=expert.name,
+        )
+    flash(message, "success")
+    return redirect(back)

@@ -227,7 +227,7 @@ def _planning_input(call: Call, proposals: list[Proposal], experts: list[User]) 
     )
 
 
-def _matches(query: str, *texts: str | None) -> bool:
+def matches_query(query: str, *texts: str | None) -> bool:
     words = query.casefold().split()
     if not words:
         return True
@@ -235,7 +235,7 @@ def _matches(query: str, *texts: str | None) -> bool:
     return all(word in haystack for word in words)
 
 
-def _counts(call: Call, column: Any, ids: list[int]) -> dict[int, int]:
+def assignment_counts(call: Call, column: Any, ids: list[int]) -> dict[int, int]:
     """Assignments of the call without a declared conflict, counted in SQL per ``column`` (the
     expert or the proposal) for the ``ids`` shown: each count covers the whole call."""
     if not ids:
@@ -283,14 +283,14 @@ def assignment_matrix(
         .where(Proposal.call_id == call.id)
         .order_by(Proposal.reference)
     ).all()
-    matching_ids = [row[0] for row in searchable if _matches(proposal_query, *row[1:])]
+    matching_ids = [row[0] for row in searchable if matches_query(proposal_query, *row[1:])]
     expert_rows = db.session.execute(
         select(User.id, User.name, User.email, User.organisation, User.country, User.expertise)
         .where(User.role == Role.EXPERT, User.active.is_(True))
         .order_by(User.name)
     ).all()
     matching_experts = [
-        row[0] for row in expert_rows if _matches(expert_query, *row[1:5], *(row[5] or ()))
+        row[0] for row in expert_rows if matches_query(expert_query, *row[1:5], *(row[5] or ()))
     ]
     rows_matching, columns_matching = len(matching_ids), len(matching_experts)
     shown_ids, row_page, row_pages = _window(matching_ids, row_page, MATRIX_ROWS)
@@ -307,8 +307,8 @@ def assignment_matrix(
     }
     shown_proposals = [loaded[i] for i in shown_ids]
     data = _planning_input(call, shown_proposals, shown_experts)
-    loads = _counts(call, Assignment.expert_id, [e.id for e in shown_experts])
-    staffed = _counts(call, Assignment.proposal_id, shown_ids)
+    loads = assignment_counts(call, Assignment.expert_id, [e.id for e in shown_experts])
+    staffed = assignment_counts(call, Assignment.proposal_id, shown_ids)
     slots_p = {s.id: s for s in data.proposals}
     slots_e = {s.id: s for s in data.experts}
     cells: dict[tuple[int, int], Cell] = {}

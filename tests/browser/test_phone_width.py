@@ -86,6 +86,8 @@ def _paths(app: Flask, demo: Any) -> dict[str, str]:
         "reference": proposal.reference,
         "review_id": review.id,
         "job_id": job.id,
+        # An expert of that proposal: their page in the call lists what they are assigned.
+        "user_id": min(a.expert_id for a in proposal.assignments),
     }
     paths = {}
     with app.test_request_context():

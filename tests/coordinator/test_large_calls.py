@@ -224,3 +224,33 @@ def test_the_matrix_and_the_overview_do_the_same_work_for_a_larger_call(
     assert queries[""][0] == queries[""][1] and sizes[""][1] < sizes[""][0] * 1.15
     overview = client.get("/calls/wlarge/").get_data(as_text=True)
     assert "Proposals without a decision: " in overview and "and 220 more" in overview
+
+
+def test_one_experts_page_does_the_same_work_for_a_larger_call(
+    app, app_ctx, client, make_user, login_as
+) -> None:
+    """A large call is staffed expert by expert: a page of the expert's assignments and a page
+    of the other proposals, whatever the size of the call."""
+    from sqlalchemy import select
+
+    from reviewer_app.models import Assignment, Call, Proposal
+
+    login_as(make_user("coordinator"))
+    queries, sizes = [], []
+    # From 200 proposals an expert has more than a page of assignments (12 experts, 3 each).
+    for key, proposals in (("esmall", 200), ("elarge", 600)):
+        _call(key, proposals)
+        expert_id = db.session.scalar(
+            select(Assignment.expert_id)
+            .join(Assignment.proposal)
+            .join(Proposal.call)
+            .where(Call.key == key)
+            .limit(1)
+        )
+        path = f"/calls/{key}/experts/{expert_id}"
+        queries.append(_count_queries(app, client, path))
+        page = client.get(path).get_data(as_text=True)
+        sizes.append(len(page))
+        assert page.count('name="proposal_id"') <= 100  # two pages of 50 at most
+    assert queries[0] == queries[1]
+    assert sizes[1] < sizes[0] * 1.15
