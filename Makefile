@@ -62,5 +62,7 @@ bench: dev translations
 	if [ -n "$$BENCH_DATABASE_URL" ]; then $(BIN)/python benchmarks/ranking_bench.py --database-url "$$BENCH_DATABASE_URL"; fi
 	$(BIN)/python benchmarks/pages_bench.py
 	if [ -n "$$BENCH_DATABASE_URL" ]; then $(BIN)/python benchmarks/pages_bench.py --database-url "$$BENCH_DATABASE_URL"; fi
+	$(BIN)/python benchmarks/import_bench.py
+	if [ -n "$$BENCH_DATABASE_URL" ]; then $(BIN)/python benchmarks/import_bench.py --database-url "$$BENCH_DATABASE_URL"; fi
 	$(BIN)/python benchmarks/feedback_bench.py
 	$(BIN)/python benchmarks/report_bench.py --demo-only
