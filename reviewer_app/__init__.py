@@ -9,20 +9,24 @@ if TYPE_CHECKING:  # Flask stays unimported so that reviewer_app.scoring can be 
     from flask import Flask
 
 
-def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    """Build the application; ``config`` overrides every other source (tests, the demo)."""
+def create_app(config: Mapping[str, Any] | None = None, *, migrations: bool = True) -> Flask:
+    """Build the application; ``config`` overrides every other source (tests, the demo).
+
+    ``migrations=False`` leaves out Flask-Migrate (and Alembic): the command line's other
+    commands start faster without them."""
     from flask import Flask
 
     from . import models  # noqa: F401  (registers every table with the metadata)
     from .config import load_config
-    from .extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
+    from .extensions import babel, bootstrap, csrf, db, init_migrations, limiter, login_manager
     from .web import register_web
 
     app = Flask(__name__, instance_relative_config=True)
     load_config(app, config)
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(_migrations_dir()))
+    if migrations:
+        init_migrations(app, str(_migrations_dir()))
     login_manager.init_app(app)
     csrf.init_app(app)
     bootstrap.init_app(app)

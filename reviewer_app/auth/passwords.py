@@ -14,7 +14,6 @@ from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from flask_babel import gettext as _
-from zxcvbn import zxcvbn
 
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 200  # long passphrases are welcome; argon2 input is bounded all the same
@@ -64,6 +63,8 @@ def password_problem(password: str, *, user_inputs: tuple[str, ...] = ()) -> Pas
     if len(password) > MAX_PASSWORD_LENGTH:
         return PasswordProblem(_("Use at most %(count)d characters.", count=MAX_PASSWORD_LENGTH))
     words = tuple(part for value in user_inputs for part in _parts(value))
+    from zxcvbn import zxcvbn  # here: its word lists load only when a password is checked
+
     result = zxcvbn(password, user_inputs=list(words))
     own = sum(
         len(match["token"])

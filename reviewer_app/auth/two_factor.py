@@ -14,8 +14,6 @@ import time
 from enum import StrEnum
 
 import pyotp
-import qrcode
-import qrcode.image.svg
 from flask import current_app
 from markupsafe import Markup
 from sqlalchemy import delete, or_, select, update
@@ -57,6 +55,10 @@ def provisioning_uri(user: User, secret: str) -> str:
 
 def qr_code_svg(uri: str) -> Markup:
     """The otpauth URI as an inline SVG QR code (no image file, nothing sent anywhere)."""
+    # Imported here: qrcode brings Pillow, which nothing else needs.
+    import qrcode
+    import qrcode.image.svg
+
     image = qrcode.make(uri, image_factory=qrcode.image.svg.SvgPathImage, box_size=8, border=2)
     svg = image.to_string(encoding="unicode")
     if svg.startswith("<?xml"):

@@ -24,10 +24,15 @@ class ReviewerAppGroup(FlaskGroup):
         return click.Group.get_command(self, ctx, cmd_name) or super().get_command(ctx, cmd_name)
 
 
+# Set when `reviewer-app db ...` is chosen, before the app is made: only those commands need
+# Flask-Migrate and Alembic.
+_wants_migrations = False
+
+
 def _create_app() -> object:
     from .. import create_app
 
-    return create_app()
+    return create_app(migrations=_wants_migrations)
 
 
 @click.group(
@@ -65,6 +70,8 @@ class _MigrationsGroup(click.Group):
     ) -> click.Context:
         # Run as Flask-Migrate's own group: its options (--directory, -x) and its callback,
         # which keeps them for the subcommands (`reviewer-app db upgrade` failed without it).
+        global _wants_migrations
+        _wants_migrations = True
         return self._real().make_context(info_name, args, parent=parent, **extra)
 
 

@@ -10,15 +10,17 @@ import sys
 HEAVY = ("reviewer_app.models", "reviewer_app.web", "reviewer_app.importers", "alembic")
 
 
-def _imported_after(code: str) -> set[str]:
-    listed = f"','.join(m for m in {HEAVY!r} if m in sys.modules)"
+def _imported_after(
+    code: str, heavy: tuple[str, ...] = HEAVY, env: dict[str, str] | None = None
+) -> set[str]:
+    listed = f"','.join(m for m in {heavy!r} if m in sys.modules)"
     probe = f"import sys\n{code}\nprint('IMPORTED:' + {listed})\n"
     done = subprocess.run(
         [sys.executable, "-c", probe],
         capture_output=True,
         text=True,
         check=True,
-        env={"REVIEWER_APP_MODE": "demo", "PATH": ""},
+        env={"REVIEWER_APP_MODE": "demo", "PATH": "", **(env or {})},
     )
     line = done.stdout.strip().splitlines()[-1]
     assert line.startswith("IMPORTED:"), done.stdout
@@ -73,3 +75,28 @@ def test_the_migration_commands_work_through_the_light_group(tmp_path) -> None: 
             [command, "db", "current"], env=env, capture_output=True, text=True, check=True
         ).stdout
     )
+
+
+def test_a_database_command_leaves_out_what_it_does_not_use(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A command that reads the database builds the app, but not Alembic (only `db` needs it),
+    nor the QR codes' imaging library, nor the password checker's word lists."""
+    import os
+    from pathlib import Path
+
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    command = str(Path(sys.executable).parent / "reviewer-app")
+    subprocess.run(
+        [command, "db", "upgrade"],
+        env={**os.environ, "REVIEWER_APP_MODE": "demo", "DATABASE_URL": url},
+        check=True,
+        capture_output=True,
+    )
+    code = (
+        "from reviewer_app.cli import main\n"
+        "try:\n"
+        "    main(['call', 'list'], prog_name='reviewer-app')\n"
+        "except SystemExit as exc:\n"
+        "    assert exc.code in (0, None), exc.code"
+    )
+    heavy = ("reviewer_app.models", "alembic", "flask_migrate", "qrcode", "PIL", "zxcvbn")
+    assert _imported_after(code, heavy, {"DATABASE_URL": url}) == {"reviewer_app.models"}
