@@ -110,13 +110,15 @@ def streamed_table(path: Path, fmt: str | None) -> Iterator[Table | RowStream]:
     try:
         name = str(path).lower()
         if fmt is None and not name.endswith(".csv"):
-            looks_json = name.endswith(".json") or fh.peek(64)[:64].lstrip().startswith(b"[")
+            peek = getattr(fh, "peek", None)  # standard input under a test runner has none
+            start = peek(64)[:64] if peek else b""
+            looks_json = name.endswith(".json") or start.lstrip().startswith(b"[")
             fmt = "json" if looks_json else "csv"
         if fmt == "json":
             yield load_table(path, fmt)
             return
         try:
-            yield stream_csv(fh, max_rows=limits.CLI_IMPORT_ROWS)
+            yield stream_csv(fh, max_rows=limits.CLI_IMPORT_ROWS, max_bytes=limits.CLI_IMPORT_BYTES)
         except ImportRejected as exc:
             report_rejected(path, exc.errors)
     finally:

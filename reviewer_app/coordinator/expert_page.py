@@ -20,9 +20,16 @@ from ..models import Assignment, Call, ConflictDeclaration, Proposal, User
 from ..models.reviews import without_conflict
 from ..paging import window
 from ..planning.assignment import BlockReason, ExpertSlot, ProposalSlot, pair_block_reason
-from .experts import ExpertError, assignment_counts, matches_query, toggle_assignment
+from .experts import (
+    ExpertError,
+    assignment_counts,
+    check_assignable_phase,
+    matches_query,
+    toggle_assignment,
+)
 
 PER_PAGE = 50
+REASONS_SHOWN = 5  # a refusal names this many pairs: a flashed message must stay short
 
 
 class AssignmentState(StrEnum):
@@ -183,6 +190,9 @@ def change_assignments(
     :raises ExpertError: wrong phase, a proposal of another call, a blocked pair, or an
         assignment that holds a declaration or a review.
     """
+    # The call's lock first (as every change of an assignment takes it): the pairs read next
+    # cannot change before the toggles below, and a closed phase is said once, not per row.
+    check_assignable_phase(call)
     wanted = sorted(set(proposal_ids))
     proposals = {
         p.id: p
@@ -211,5 +221,8 @@ def change_assignments(
         else:
             changed += 1
     if refusals:
-        raise ExpertError(_("Nothing was changed: %(reasons)s", reasons=" ".join(refusals)))
+        shown = " ".join(refusals[:REASONS_SHOWN])
+        if len(refusals) > REASONS_SHOWN:
+            shown += " " + _("And %(num)s more.", num=len(refusals) - REASONS_SHOWN)
+        raise ExpertError(_("Nothing was changed: %(reasons)s", reasons=shown))
     return changed

@@ -233,13 +233,21 @@ def auto(key: str) -> Any:
     return redirect(url_for(".assignments", key=call.key))
 
 
+def active_expert_or_404(user_id: int) -> User:
+    """An expert who may be assigned (the matrix lists only active experts)."""
+    expert = expert_or_404(user_id)
+    if not expert.active:
+        abort(404)
+    return expert
+
+
 @bp.route("/<key>/experts/<int:user_id>")
 @role_required(Role.COORDINATOR)
 def expert_page(key: str, user_id: int) -> Any:
     """One expert in the call: their assignments, and the proposals they could take, with
     several changed at once (a large call is staffed expert by expert)."""
     call = call_or_404(key)
-    expert = expert_or_404(user_id)
+    expert = active_expert_or_404(user_id)
     query = request.args.get("q", "").strip()
     return render_template(
         "coordinator/expert_page.html",
@@ -265,7 +273,7 @@ def change_expert_assignments(key: str, user_id: int) -> Any:
     """Assign the expert to every ticked proposal, or remove every ticked assignment: all or
     nothing."""
     call = call_or_404(key)
-    expert = expert_or_404(user_id)
+    expert = active_expert_or_404(user_id)
     action = request.form.get("action")
     if not FlaskForm().validate_on_submit() or action not in ("assign", "remove"):
         abort(400)

@@ -335,7 +335,7 @@ def assignment_matrix(
     )
 
 
-def _check_assignable_phase(call: Call) -> None:
+def check_assignable_phase(call: Call) -> None:
     if lock_call(call) not in (Phase.SETUP, Phase.EVALUATION):
         raise ExpertError(_("Assignments can be changed only during set-up and evaluation."))
 
@@ -346,7 +346,7 @@ def toggle_assignment(call: Call, proposal: Proposal, expert: User, *, actor: Us
     :raises ExpertError: wrong phase; the expert is blocked by a conflict rule; or the expert
         has already started a review or declared a conflict, which removing would lose.
     """
-    _check_assignable_phase(call)
+    check_assignable_phase(call)
     if expert.role is not Role.EXPERT:
         raise ExpertError(_("Only experts can be assigned."))
     assignment = db.session.scalar(
@@ -437,7 +437,7 @@ def auto_assign(call: Call, *, actor: User | None) -> AssignmentPlan:
 
     :raises ExpertError: wrong phase.
     """
-    _check_assignable_phase(call)
+    check_assignable_phase(call)
     proposals = _call_proposals(call)
     experts = active_experts()
     plan = plan_assignments(_planning_input(call, proposals, experts))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import itertools
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -44,7 +44,7 @@ from .checks import (
     normalise_email,
     users_by_email,
 )
-from .tables import Row, RowStream, Table
+from .tables import ImportRejected, Row, RowStream, Table
 
 # --- offline reviews ----------------------------------------------------------------------------
 
@@ -120,7 +120,8 @@ def import_reviews(
 
     The rows are checked and written ``BATCH`` at a time (a ``RowStream`` is read as it goes);
     after the first problem nothing more is written, the checking goes on to the end so that
-    every problem is listed, and the caller's rollback takes back what was written.
+    every problem is listed, and the caller's rollback takes back what was written. Within a
+    batch the audit events of new reviews come before those of overwritten ones.
 
     :raises ImportRejected: a bad row (every one is listed); the caller must roll back.
     """
@@ -140,7 +141,11 @@ def import_reviews(
     written: list[int] = []
     count = 0
     rows = iter(table.rows)
-    while batch := list(itertools.islice(rows, BATCH)):
+    stopped: ImportRejected | None = None
+    while stopped is None:
+        batch, stopped = _take(rows, BATCH)
+        if not batch:
+            break
         count += len(batch)
         planned = _checked(call, check, batch, proposals, seen, replace=replace)
         if check.errors or shape_errors:
@@ -151,10 +156,27 @@ def import_reviews(
         )
         written.extend(done[pair.assignment_id] for _, pair, _ in planned)
     check.errors.extend(shape_errors)
-    if not count and not shape_errors:
+    if stopped is not None:
+        # The file stops being readable there: what the rows before it got wrong is said
+        # with it (the transaction writes nothing either way).
+        check.errors.extend(stopped.errors)
+    if not count and not check.errors:
         check.add(None, None, gettext("the file has no reviews"))
     check.raise_if_any()
     return written
+
+
+def _take(rows: Iterator[Row], size: int) -> tuple[list[Row], ImportRejected | None]:
+    """Up to ``size`` rows, and the refusal that stopped the reading early, if one did."""
+    batch: list[Row] = []
+    try:
+        for row in rows:
+            batch.append(row)
+            if len(batch) == size:
+                break
+    except ImportRejected as exc:
+        return batch, exc
+    return batch, None
 
 
 def _checked(

@@ -183,17 +183,21 @@ class RowStream:
     errors: list[RowError]
 
 
-def stream_csv(stream: BinaryIO, *, max_rows: int) -> RowStream:
+def stream_csv(stream: BinaryIO, *, max_rows: int, max_bytes: int) -> RowStream:
     """``stream`` (CSV, UTF-8 with or without BOM) as a header and a lazy iterator of rows, so a
     file of 100,000 reviews is never in memory whole. Row numbers as in ``read_table``. A
-    problem of the whole file (not UTF-8, a NUL byte, more than ``max_rows`` rows, broken CSV)
-    raises ``ImportRejected`` when the reading reaches it; the caller's transaction then writes
-    nothing, as for any other refused file.
+    problem of the whole file (not UTF-8, a NUL byte, more than ``max_rows`` records or
+    ``max_bytes`` bytes, broken CSV) raises ``ImportRejected`` when the reading reaches it;
+    the caller's transaction then writes nothing, as for any other refused file.
     """
-    lines = _decoded_lines(stream)
+    lines = _decoded_lines(stream, max_bytes)
     first = next(lines, "")
     reader = csv.reader(itertools.chain([first], lines), delimiter=_delimiter(first))
-    header_cells = next(reader, [])
+    try:
+        header_cells = next(reader, [])
+    except csv.Error as exc:
+        message = gettext("not valid CSV: %(error)s", error=str(exc))
+        raise ImportRejected([RowError(1, None, message)]) from None
     if not any(cell.strip() for cell in header_cells):
         raise ImportRejected([RowError(None, None, "the file is empty: no header row")])
     header = tuple(cell.strip() for cell in header_cells)
@@ -203,7 +207,7 @@ def stream_csv(stream: BinaryIO, *, max_rows: int) -> RowStream:
     found: list[RowError] = []
 
     def rows() -> Iterator[Row]:
-        number, count = 1, 0
+        number = 1
         while True:
             try:
                 cells = next(reader)
@@ -213,6 +217,10 @@ def stream_csv(stream: BinaryIO, *, max_rows: int) -> RowStream:
                 message = gettext("not valid CSV: %(error)s", error=str(exc))
                 raise ImportRejected([RowError(number + 1, None, message)]) from None
             number += 1
+            # Every record counts, blank and refused ones too: the work stays bounded.
+            if number - 1 > max_rows:
+                message = gettext("more than %(max)s rows; at most %(max)s per file", max=max_rows)
+                raise ImportRejected([RowError(None, None, message)])
             if not any(cell.strip() for cell in cells):
                 continue
             if any("\x00" in cell for cell in cells):
@@ -221,19 +229,25 @@ def stream_csv(stream: BinaryIO, *, max_rows: int) -> RowStream:
             if len(cells) > len(header):
                 found.append(_too_many_cells(number, len(cells), len(header)))
                 continue
-            count += 1
-            if count > max_rows:
-                message = gettext("more than %(max)s rows; at most %(max)s per file", max=max_rows)
-                raise ImportRejected([RowError(None, None, message)])
             yield Row(number, _values(header, cells))
 
     return RowStream(tuple(c for c in header if c), rows(), found)
 
 
-def _decoded_lines(stream: BinaryIO) -> Iterator[str]:
+def _decoded_lines(stream: BinaryIO, max_bytes: int) -> Iterator[str]:
     """The file's lines as text, decoded one at a time so that a byte that is not UTF-8 is
-    reported with its line (a spreadsheet's row, unless a cell spans lines)."""
-    for number, raw in enumerate(stream, start=1):
+    reported with its line (a spreadsheet's row, unless a cell spans lines). A line is read
+    at most up to what is left of ``max_bytes``, so one endless line cannot fill the memory."""
+    left, number = max_bytes, 0
+    while raw := stream.readline(left + 1):
+        number += 1
+        left -= len(raw)
+        if left < 0:
+            message = gettext(
+                "the file is larger than %(max)s MB; split it into smaller files",
+                max=max_bytes // (1024 * 1024),
+            )
+            raise ImportRejected([RowError(None, None, message)])
         if number == 1 and raw.startswith(codecs.BOM_UTF8):
             raw = raw[len(codecs.BOM_UTF8) :]
         try:

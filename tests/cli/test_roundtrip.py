@@ -459,3 +459,24 @@ def test_a_streamed_reviews_file_has_at_most_the_rows_allowed(runner, tmp_path, 
     assert "more than 1 rows; at most 1 per file" in fails(
         runner, "reviews", "import", KEY, str(path)
     )
+
+
+def test_a_streamed_reviews_file_is_refused_past_its_size_and_keeps_earlier_problems(
+    runner, tmp_path, monkeypatch
+):
+    from reviewer_app import limits
+
+    set_up_call(runner)
+    ok(runner, "call", "phase", KEY, "evaluation")
+    path = tmp_path / "reviews.csv"
+    bad = review_row("P1", "ana@example.org", "9", "4", "4")
+    path.write_bytes((REVIEW_HEADER + "\n" + bad + "\n" + "P2,x" * 400 + "\n").encode())
+    monkeypatch.setattr(limits, "CLI_IMPORT_BYTES", len(REVIEW_HEADER) + len(bad) + 100)
+    out = fails(runner, "reviews", "import", KEY, str(path))
+    assert "the file is larger than" in out
+    assert "row 2, column 'compute': 9 is off the scale" in out  # found before the stop
+    assert "the file has no reviews" not in out
+    # A header that is not CSV at all says so, without a traceback.
+    monkeypatch.setattr(limits, "CLI_IMPORT_BYTES", 10**6)
+    path.write_bytes(b'proposal,"' + b"x" * 200_000 + b'"\n')  # beyond csv's field limit
+    assert "not valid CSV" in fails(runner, "reviews", "import", KEY, str(path))

@@ -95,6 +95,15 @@ def test_bad_requests_and_closed_phases_change_nothing(
     assert "not in this call" in foreign.get_data(as_text=True) and _assigned(expert) == set()
     coordinator = make_user(Role.COORDINATOR)
     assert client.get(f"/calls/{call.key}/experts/{coordinator.id}").status_code == 404
+    retired = make_user(Role.EXPERT, active=False)  # the matrix lists only active experts
+    assert client.get(f"/calls/{call.key}/experts/{retired.id}").status_code == 404
+    assert (
+        client.post(
+            f"/calls/{call.key}/experts/{retired.id}/assignments",
+            data={"action": "assign", "proposal_id": proposal.id},
+        ).status_code
+        == 404
+    )
     plant_phase(call, Phase.RANKING)
     late = client.post(
         url, data={"action": "assign", "proposal_id": proposal.id}, follow_redirects=True
@@ -104,3 +113,20 @@ def test_bad_requests_and_closed_phases_change_nothing(
     assert 'name="proposal_id"' not in client.get(
         f"/calls/{call.key}/experts/{expert.id}"
     ).get_data(as_text=True)  # nothing to tick once the phase is past
+
+
+def test_a_long_refusal_names_five_pairs_and_counts_the_rest(
+    make_call, make_proposal, make_user, login_as
+) -> None:
+    call = make_call()
+    blocked = [make_proposal(call, reference=f"B-{n}", country="ES") for n in range(7)]
+    expert = make_user(Role.EXPERT, country="ES")
+    client = login_as(make_user(Role.COORDINATOR))
+    response = client.post(
+        f"/calls/{call.key}/experts/{expert.id}/assignments",
+        data={"action": "assign", "proposal_id": [p.id for p in blocked]},
+        follow_redirects=True,
+    )
+    text = response.get_data(as_text=True)
+    assert text.count("cannot evaluate B-") == 5 and "And 2 more." in text
+    assert _assigned(expert) == set()

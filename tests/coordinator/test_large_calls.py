@@ -254,3 +254,20 @@ def test_one_experts_page_does_the_same_work_for_a_larger_call(
         assert page.count('name="proposal_id"') <= 100  # two pages of 50 at most
     assert queries[0] == queries[1]
     assert sizes[1] < sizes[0] * 1.15
+
+
+def test_a_pager_ignores_arguments_that_url_for_reads_itself(
+    app_ctx, client, make_user, login_as
+) -> None:
+    """ "?endpoint=x" on a paged page made url_for() fail (500); "_external" made absolute
+    links. The pager keeps only the page's own arguments."""
+    key = _call("pagerargs", 120)
+    login_as(make_user("coordinator"))
+    for path in (f"/calls/{key}/progress", f"/calls/{key}/ranking", f"/calls/{key}/decisions"):
+        response = client.get(f"{path}?endpoint=x&_external=1&_scheme=https")
+        assert response.status_code == 200, path
+        links = re.findall(r'class="page-link" href="([^"]+)"', response.get_data(as_text=True))
+        assert links and all(
+            link.startswith("/") and "endpoint" not in link and "_external" not in link
+            for link in links
+        ), links

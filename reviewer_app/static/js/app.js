@@ -138,8 +138,14 @@
       fetch(link.href, { credentials: "same-origin", redirect: "manual" })
         .then(function (response) {
           var type = response.headers.get("Content-Type") || "";
+          if (response.type === "opaqueredirect") {
+            // The server sent us elsewhere with a message (a report it cannot make yet, a
+            // session that ended): the message is waiting; this page shows it, or signs in.
+            window.location.reload();
+            return null;
+          }
           if (!response.ok || type.indexOf("text/html") === 0) {
-            window.location.href = link.href;  // a page, not a file: let the server say it
+            window.location.href = link.href;  // an error page: the browser shows it
             return null;
           }
           return response.blob().then(function (blob) {
