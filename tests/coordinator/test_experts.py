@@ -328,7 +328,8 @@ def test_matrix_filters_keep_counting_everything(client, coordinator, setup_call
         )
     page = client.get(f"/calls/{call.key}/assignments?expert=cnrs").get_data(as_text=True)
     matrix = page[page.index("<table") : page.index("</table>")]
-    shown = re.findall(r'<span title="[^"]*">([^<]+)</span>', matrix)
+    # Each expert's column head links the expert's page of the call.
+    shown = re.findall(r'<a href="[^"]*/experts/\d+" title="[^"]*">([^<]+)</a>', matrix)
     assert shown == ["Cy"]
     assert "3 / 3" in matrix  # staffing counts the experts filtered out too
     page = client.get(f"/calls/{call.key}/assignments?q={proposals[1].reference}").get_data(
