@@ -39,6 +39,8 @@ def test_the_coordinator_assigns_and_removes_several_at_once(
     assert f"/calls/{call.key}/experts/{expert.id}" in client.get(
         f"/calls/{call.key}/assignments"
     ).get_data(as_text=True)  # the matrix links each expert's page
+    proposal_page = client.get(f"/calls/{call.key}/proposals/{mine.id}").get_data(as_text=True)
+    assert f'href="/calls/{call.key}/experts/{expert.id}">Ana Expert</a>' in proposal_page
 
     # A blocked proposal among the ticked ones: nothing is assigned, the reason is given.
     form = {"action": "assign", "proposal_id": [str(p.id) for p in (*free, blocked)]}
