@@ -136,6 +136,20 @@ def _ids(statement: Any) -> dict[Any, int]:
     return dict(db.session.execute(statement).tuples().all())
 
 
+def _ids_by(key: Any, keys: Iterable[int]) -> dict[int, int]:
+    """``key`` -> id of the rows just written whose ``key`` (a unique, indexed column: one
+    row each) is one of ``keys``: a range of that column's index, filtered here. A join back
+    to the call over tables written a moment ago has no planner statistics yet, and
+    PostgreSQL once planned one as nested loops that ran for a quarter of an hour."""
+    wanted = set(keys)
+    if not wanted:
+        return {}
+    rows = db.session.execute(
+        select(key, key.table.c.id).where(key.between(min(wanted), max(wanted)))
+    ).tuples()
+    return {k: id_ for k, id_ in rows if k in wanted}
+
+
 def seed_synthetic(
     *,
     key: str,
@@ -297,7 +311,7 @@ def seed_synthetic(
     )
 
     submitted = started + timedelta(days=20)
-    review_rows = [
+    review_rows: list[dict[str, Any]] = [
         {
             "assignment_id": assignment(pid, e),
             "status": ReviewStatus.SUBMITTED,
@@ -310,11 +324,8 @@ def seed_synthetic(
         for e in panel
     ]
     _insert(table_of(Review), review_rows)
-    review_ids = _ids(
-        select(Review.assignment_id, Review.id)
-        .join(Review.assignment)
-        .join(Assignment.proposal)
-        .where(Proposal.call_id == call.id)
+    review_ids = _ids_by(
+        table_of(Review).c.assignment_id, (r["assignment_id"] for r in review_rows)
     )
     _insert(
         table_of(ReviewVersion),
@@ -330,13 +341,7 @@ def seed_synthetic(
             for row in review_rows
         ),
     )
-    version_ids = _ids(
-        select(ReviewVersion.review_id, ReviewVersion.id)
-        .join(ReviewVersion.review)
-        .join(Review.assignment)
-        .join(Assignment.proposal)
-        .where(Proposal.call_id == call.id)
-    )
+    version_ids = _ids_by(table_of(ReviewVersion).c.review_id, review_ids.values())
 
     # Scores: the proposal's quality, plus the expert's leniency, plus this review's noise.
     scores: list[tuple[int, int, Decimal, str]] = []  # review, criterion, value, comment
@@ -395,11 +400,7 @@ def seed_synthetic(
             for pid, _agreed in consensus
         ),
     )
-    report_ids = _ids(
-        select(ConsensusReport.proposal_id, ConsensusReport.id)
-        .join(ConsensusReport.proposal)
-        .where(Proposal.call_id == call.id)
-    )
+    report_ids = _ids_by(table_of(ConsensusReport).c.proposal_id, (pid for pid, _ in consensus))
     _insert(
         table_of(ConsensusScore),
         (
@@ -423,12 +424,7 @@ def seed_synthetic(
             for pid, _agreed in consensus
         ),
     )
-    consensus_version_ids = _ids(
-        select(ConsensusVersion.report_id, ConsensusVersion.id)
-        .join(ConsensusVersion.report)
-        .join(ConsensusReport.proposal)
-        .where(Proposal.call_id == call.id)
-    )
+    consensus_version_ids = _ids_by(table_of(ConsensusVersion).c.report_id, report_ids.values())
     _insert(
         table_of(ConsensusVersionScore),
         (

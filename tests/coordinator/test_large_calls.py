@@ -237,9 +237,11 @@ def test_one_experts_page_does_the_same_work_for_a_larger_call(
 
     login_as(make_user("coordinator"))
     queries, sizes = [], []
-    # From 200 proposals an expert has more than a page of assignments (12 experts, 3 each).
-    for key, proposals in (("esmall", 200), ("elarge", 600)):
-        _call(key, proposals)
+    # Six experts, three reviews a proposal: from 100 proposals an expert has more than a page
+    # of assignments, so both sizes show full pages.
+    for key, proposals in (("esmall", 120), ("elarge", 240)):
+        seed_synthetic(key=key, proposals=proposals, experts=6, reviews_per_proposal=3, seed=3)
+        db.session.commit()
         expert_id = db.session.scalar(
             select(Assignment.expert_id)
             .join(Assignment.proposal)
