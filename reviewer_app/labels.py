@@ -60,6 +60,14 @@ _PROGRESS_STATES: dict[str, str] = {
     "overdue": _l("Overdue"),
     "done": _l("All done"),
 }
+# Where one assignment stands (expert.services.AssignmentState), as a coordinator reads it.
+_ASSIGNMENT_STATES: dict[str, str] = {
+    "declaration_needed": _l("No declaration yet"),
+    "conflict": _l("Conflict of interest"),
+    "not_started": _l("Not started"),
+    "draft": _l("Draft"),
+    "submitted": _l("Submitted"),
+}
 # The scheme's rule for the individual scores of a criterion (scoring/scheme.py: AGGREGATES).
 _AGGREGATES: dict[str, str] = {
     "mean": _l("mean of the reviews"),
@@ -123,6 +131,10 @@ def progress_state_label(state: str) -> str:
     return _label(_PROGRESS_STATES, state)
 
 
+def assignment_state_label(state: str) -> str:
+    return _label(_ASSIGNMENT_STATES, state)
+
+
 def role_label(role: Role | str) -> str:
     return _label(_ROLES, role)
 
@@ -145,6 +157,7 @@ def template_helpers() -> dict[str, object]:
         "version_status_label": version_status_label,
         "saved_through_label": saved_through_label,
         "progress_state_label": progress_state_label,
+        "assignment_state_label": assignment_state_label,
         "aggregate_label": aggregate_label,
         "export_label": export_label,
     }

@@ -9,12 +9,12 @@ expert's assignments and one page of candidates, never the whole call's objects.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from ..expert.services import AssignmentState, state_of
 from ..extensions import db
 from ..models import Assignment, Call, ConflictDeclaration, Proposal, User
 from ..models.reviews import without_conflict
@@ -24,22 +24,12 @@ from .experts import (
     ExpertError,
     assignment_counts,
     check_assignable_phase,
-    matches_query,
+    matching_proposal_ids,
     toggle_assignment,
 )
 
 PER_PAGE = 50
 REASONS_SHOWN = 5  # a refusal names this many pairs: a flashed message must stay short
-
-
-class AssignmentState(StrEnum):
-    """Where one assignment stands, as the expert's page of a call shows it."""
-
-    UNDECLARED = "undeclared"
-    CONFLICT = "conflict"
-    NOT_STARTED = "not_started"
-    DRAFT = "draft"
-    SUBMITTED = "submitted"
 
 
 @dataclass(frozen=True)
@@ -51,7 +41,7 @@ class AssignedRow:
     @property
     def removable(self) -> bool:
         # As toggle_assignment: an assignment with a declaration or a review is kept.
-        return self.state is AssignmentState.UNDECLARED
+        return self.state is AssignmentState.DECLARATION_NEEDED
 
 
 @dataclass(frozen=True)
@@ -74,16 +64,6 @@ class ExpertInCall:
     candidate_page: int
     candidate_pages: int
     min_reviews: int
-
-
-def _state(assignment: Assignment) -> AssignmentState:
-    if assignment.declaration is None:
-        return AssignmentState.UNDECLARED
-    if assignment.declaration.has_conflict:
-        return AssignmentState.CONFLICT
-    if assignment.review is None:
-        return AssignmentState.NOT_STARTED
-    return AssignmentState.SUBMITTED if assignment.review.is_submitted else AssignmentState.DRAFT
 
 
 def expert_in_call(
@@ -125,26 +105,12 @@ def expert_in_call(
         )
         or 0
     )
-    # Candidates: the searched columns of every proposal the expert does not have (plain
-    # tuples, as the matrix's search), then one page of them as objects.
-    searchable = db.session.execute(
-        select(
-            Proposal.id,
-            Proposal.reference,
-            Proposal.acronym,
-            Proposal.title,
-            Proposal.applicant,
-            Proposal.country,
-        )
-        .where(
-            Proposal.call_id == call.id,
-            Proposal.id.not_in(
-                select(Assignment.proposal_id).where(Assignment.expert_id == expert.id)
-            ),
-        )
-        .order_by(Proposal.reference)
-    ).all()
-    matching = [row[0] for row in searchable if matches_query(query, *row[1:])]
+    # Candidates: the proposals the expert does not have, matched as the matrix's search does.
+    matching = matching_proposal_ids(
+        call,
+        query,
+        Proposal.id.not_in(select(Assignment.proposal_id).where(Assignment.expert_id == expert.id)),
+    )
     offered = window(len(matching), candidate_page, PER_PAGE)
     ids = matching[offered.offset : offered.offset + PER_PAGE]
     loaded = {p.id: p for p in db.session.scalars(select(Proposal).where(Proposal.id.in_(ids)))}
@@ -167,7 +133,7 @@ def expert_in_call(
     return ExpertInCall(
         expert=expert,
         load=load,
-        assigned=[AssignedRow(a.proposal, _state(a), a.is_rapporteur) for a in assignments],
+        assigned=[AssignedRow(a.proposal, state_of(a), a.is_rapporteur) for a in assignments],
         assigned_total=assigned_total,
         page=shown.page,
         pages=shown.pages,

@@ -235,6 +235,25 @@ def matches_query(query: str, *texts: str | None) -> bool:
     return all(word in haystack for word in words)
 
 
+def matching_proposal_ids(call: Call, query: str, *where: Any) -> list[int]:
+    """Ids of the call's proposals (narrowed by ``where``) that match ``query``, in reference
+    order. The searched columns of every proposal are read as plain tuples and matched here;
+    the page then loads only its window as objects."""
+    searchable = db.session.execute(
+        select(
+            Proposal.id,
+            Proposal.reference,
+            Proposal.acronym,
+            Proposal.title,
+            Proposal.applicant,
+            Proposal.country,
+        )
+        .where(Proposal.call_id == call.id, *where)
+        .order_by(Proposal.reference)
+    ).all()
+    return [row[0] for row in searchable if matches_query(query, *row[1:])]
+
+
 def assignment_counts(call: Call, column: Any, ids: list[int]) -> dict[int, int]:
     """Assignments of the call without a declared conflict, counted in SQL per ``column`` (the
     expert or the proposal) for the ``ids`` shown: each count covers the whole call."""
@@ -270,20 +289,7 @@ def assignment_matrix(
     the window's proposals are loaded with their assignments: the page's work does not grow
     with the call (at 10,000 proposals, loading them all took 12 s).
     """
-    # The search reads the searched columns of every proposal (plain tuples), then the window.
-    searchable = db.session.execute(
-        select(
-            Proposal.id,
-            Proposal.reference,
-            Proposal.acronym,
-            Proposal.title,
-            Proposal.applicant,
-            Proposal.country,
-        )
-        .where(Proposal.call_id == call.id)
-        .order_by(Proposal.reference)
-    ).all()
-    matching_ids = [row[0] for row in searchable if matches_query(proposal_query, *row[1:])]
+    matching_ids = matching_proposal_ids(call, proposal_query)
     expert_rows = db.session.execute(
         select(User.id, User.name, User.email, User.organisation, User.country, User.expertise)
         .where(User.role == Role.EXPERT, User.active.is_(True))

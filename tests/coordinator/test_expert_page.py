@@ -132,3 +132,11 @@ def test_a_long_refusal_names_five_pairs_and_counts_the_rest(
     text = response.get_data(as_text=True)
     assert text.count("cannot evaluate B-") == 5 and "And 2 more." in text
     assert _assigned(expert) == set()
+
+
+def test_every_assignment_state_has_a_coordinators_label(app_ctx) -> None:
+    from reviewer_app.expert.services import AssignmentState
+    from reviewer_app.labels import assignment_state_label
+
+    for state in AssignmentState:
+        assert assignment_state_label(state) != state.value, state

@@ -54,6 +54,19 @@
     input.insertAdjacentElement("afterend", button);
   });
 
+  // A spinner at the start of a busy button or link, named for screen readers.
+  function addSpinner(element) {
+    var spinner = document.createElement("span");
+    spinner.className = "spinner-border spinner-border-sm me-1";
+    spinner.setAttribute("role", "status");
+    var label = document.createElement("span");
+    label.className = "visually-hidden";
+    label.textContent = texts.textWorking;
+    spinner.appendChild(label);
+    element.prepend(spinner);
+    return spinner;
+  }
+
   document.querySelectorAll("form[method=post]").forEach(function (form) {
     form.addEventListener("submit", function (event) {
       var submitter = event.submitter;
@@ -74,14 +87,7 @@
         if (submitter && submitter.tagName === "INPUT") {
           submitter.value = texts.textWorking;  // an input holds no spinner: its label says it
         } else if (submitter && submitter.tagName === "BUTTON" && !submitter.querySelector(".spinner-border")) {
-          var spinner = document.createElement("span");
-          spinner.className = "spinner-border spinner-border-sm me-1";
-          spinner.setAttribute("role", "status");
-          var label = document.createElement("span");
-          label.className = "visually-hidden";
-          label.textContent = texts.textWorking;
-          spinner.appendChild(label);
-          submitter.prepend(spinner);
+          addSpinner(submitter);
         }
       }, 0);
     });
@@ -122,14 +128,7 @@
       }
       link.setAttribute("aria-busy", "true");
       link.setAttribute("aria-disabled", "true");
-      var spinner = document.createElement("span");
-      spinner.className = "spinner-border spinner-border-sm me-1";
-      spinner.setAttribute("role", "status");
-      var label = document.createElement("span");
-      label.className = "visually-hidden";
-      label.textContent = texts.textWorking;
-      spinner.appendChild(label);
-      link.prepend(spinner);
+      var spinner = addSpinner(link);
       function done() {
         spinner.remove();
         link.removeAttribute("aria-busy");
