@@ -96,7 +96,10 @@ def _measure_once(key: str, lang: str, quick: bool | str) -> dict[str, float]:
 
     from reviewer_app.extensions import db
     from reviewer_app.models import Call
-    from reviewer_app.reports import data, services
+    from reviewer_app.reports import services
+    from reviewer_app.reports.decision import decision_report
+    from reviewer_app.reports.parts import whole
+    from reviewer_app.reports.records import load_records
     from reviewer_app.reports.render import (
         ASSET_SCHEME,
         EmbeddedFile,
@@ -109,15 +112,16 @@ def _measure_once(key: str, lang: str, quick: bool | str) -> dict[str, float]:
     call = db.session.scalar(select(Call).where(Call.key == key))
 
     def build() -> tuple[Any, Any]:
-        records = data.load_records(call)
-        return records, data.decision_report(records, lang)
+        records = load_records(call)
+        return records, decision_report(records, lang)
 
     (records, report), t_data = timed(build)
     with force_locale(lang):
         css = services.page_css(header=records.title, marker="CONFIDENTIAL", footer_left="x")
         html, t_html = timed(
             lambda: render_html(
-                "reports/decision.html", {"report": report, "page_css": css, "author": "bench"}
+                "reports/decision.html",
+                {"report": report, "part": whole(report), "page_css": css, "author": "bench"},
             )
         )
     files = (
@@ -150,7 +154,10 @@ def _measure_once(key: str, lang: str, quick: bool | str) -> dict[str, float]:
                 html, attachments=files, timestamp=records.as_of.replace(microsecond=0)
             )
         )
-        full, t_full = timed(lambda: services.decision_report_pdf(call, lang))
+        # As one document, like the HTML timed above (a large call is otherwise laid out in
+        # parts: report_parts_bench.py).
+        one = services.PartSizes(proposals=10**9, rows=10**9)
+        full, t_full = timed(lambda: services.decision_report_pdf(call, lang, sizes=one))
         content = full.content
     from pypdf import PdfReader
 

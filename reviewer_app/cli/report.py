@@ -68,14 +68,21 @@ def report_group() -> None:
 @LANG_OPTION
 @with_appcontext
 def build_report(key: str, output: Path, lang: str) -> None:
-    """Write the decision report of call KEY (same as `report KEY`)."""
+    """Write the decision report of call KEY (same as `report KEY`).
+
+    A large call's report is laid out in parts by REPORT_PROCESSES processes.
+    """
+    from flask import current_app
+
     from ..audit.events import ReportDownloaded
     from ..models import ReportKind
     from ..reports.services import decision_report_pdf
 
     call = find_call(key)
     try:
-        report = decision_report_pdf(call, lang)
+        report = decision_report_pdf(
+            call, lang, processes=int(current_app.config["REPORT_PROCESSES"])
+        )
     except _engine_errors() as exc:
         fail(f"the call's data cannot be evaluated: {exc}")
     _write(output, report.content)

@@ -217,9 +217,9 @@ def run_job(job_id: int) -> None:
 def _make(job: ReportJob, progress: Progress) -> ReportFile:
     call = db.session.get(Call, job.call_id)
     assert call is not None
-    if job.kind is ReportKind.DECISION:
-        return decision_report_pdf(call, job.language, progress=progress)
     processes = int(current_app.config["REPORT_PROCESSES"])
+    if job.kind is ReportKind.DECISION:
+        return decision_report_pdf(call, job.language, progress=progress, processes=processes)
     return feedback_reports_zip(call, job.language, progress=progress, processes=processes)
 
 

@@ -101,7 +101,38 @@ def html_to_pdf(
     ``dcterms.created``/``dcterms.modified``); ``identifier`` becomes the PDF file identifier.
     Both come from the data, never from the clock, so the same data gives the same bytes.
     """
-    from weasyprint import HTML, Attachment
+    fetcher = fetcher or PackageAssetFetcher()
+    content = write_pdf(
+        lay_out(html, fetcher),
+        attachments=attachments,
+        timestamp=timestamp,
+        identifier=identifier,
+        fetcher=fetcher,
+    )
+    assert content is not None  # no target: WeasyPrint returns the bytes
+    return content
+
+
+def lay_out(html: str, fetcher: PackageAssetFetcher | None = None) -> Any:
+    """WeasyPrint's laid-out document (pages with their anchors and bookmarks), not yet a PDF."""
+    from weasyprint import HTML
+
+    return HTML(
+        string=html, url_fetcher=fetcher or PackageAssetFetcher(), base_url=ASSET_SCHEME
+    ).render()
+
+
+def write_pdf(
+    document: Any,
+    *,
+    attachments: tuple[EmbeddedFile, ...] = (),
+    timestamp: datetime | None = None,
+    identifier: str = "",
+    fetcher: PackageAssetFetcher | None = None,
+    target: str | None = None,
+) -> bytes | None:
+    """A laid-out document as PDF/A-3b: the bytes, or None when written to the file ``target``."""
+    from weasyprint import Attachment
 
     fetcher = fetcher or PackageAssetFetcher()
     when = timestamp or datetime(2000, 1, 1)
@@ -117,15 +148,14 @@ def html_to_pdf(
         )
         for f in attachments
     ]
-    document = HTML(string=html, url_fetcher=fetcher, base_url=ASSET_SCHEME)
-    return bytes(
-        document.write_pdf(
-            pdf_variant=PDF_VARIANT,
-            attachments=files,
-            pdf_identifier=identifier.encode("ascii")[:32] or b"reviewer-app",
-            uncompressed_pdf=False,
-        )
+    written = document.write_pdf(
+        target,
+        pdf_variant=PDF_VARIANT,
+        attachments=files,
+        pdf_identifier=identifier.encode("ascii")[:32] or b"reviewer-app",
+        uncompressed_pdf=False,
     )
+    return None if written is None else bytes(written)
 
 
 def render_pdf(

@@ -6,6 +6,7 @@ and renders it. The web views and the CLI both call these, so both give the same
 
 from __future__ import annotations
 
+import gc
 import io
 import re
 import zipfile
@@ -21,6 +22,7 @@ from ..languages import LANGUAGES
 from ..models import Call
 from .decision import decision_report
 from .feedback import feedback_report
+from .parts import DEFAULT_SIZES, PartSizes, assembled_pdf, plan
 from .records import (
     CallRecords,
     ConsensusNamesExpert,
@@ -54,45 +56,76 @@ def _no_progress(done: int, total: int) -> None:
 
 
 def decision_report_pdf(
-    call: Call, lang: str = "en", *, progress: Progress = _no_progress
+    call: Call,
+    lang: str = "en",
+    *,
+    progress: Progress = _no_progress,
+    processes: int = 1,
+    sizes: PartSizes = DEFAULT_SIZES,
 ) -> ReportFile:
     """The call's decision report with ``evaluation.json`` and ``ranking.csv`` embedded.
-    ``progress(done, total)`` hears of each step (reading, laying out, rendering)."""
+
+    ``progress(done, total)`` hears of each step (reading, laying out, each part of a large
+    report); a large report is laid out in parts (``parts.py``), by ``processes`` processes.
+    """
     check_language(lang)
     progress(0, 3)
     records = load_records(call)
     progress(1, 3)
     report = decision_report(records, lang)
     progress(2, 3)
+    key, title, digest = records.key, records.title, records.fingerprint
+    timestamp = records.as_of.replace(microsecond=0)
+    attachments = (
+        EmbeddedFile(
+            "evaluation.json",
+            records.evaluation_json,
+            "Evaluation data (canonical JSON); its SHA-256 is the report's fingerprint",
+        ),
+        EmbeddedFile(
+            "ranking.csv",
+            records.ranking_csv.encode("utf-8"),
+            "The ranking as computed by the scoring engine (reviewer-app ranking)",
+        ),
+    )
+    # The report holds what the pages print; the records of a large call (half a GB at
+    # 10,000 proposals) go before WeasyPrint lays out the first page.
+    del records
+    gc.collect()
+    parts = plan(report, sizes)
     with force_locale(lang):
-        css = page_css(
-            header=records.title,
-            marker=_("Confidential") + (" · " + _("DRAFT") if report.is_draft else ""),
-            footer_left=_("Fingerprint %(fingerprint)s", fingerprint=report.fingerprint_short),
-        )
-        author = _("Evaluation coordination, call %(key)s", key=records.key)
-        content = render_pdf(
-            "reports/decision.html",
-            {"report": report, "page_css": css, "author": author},
-            attachments=(
-                EmbeddedFile(
-                    "evaluation.json",
-                    records.evaluation_json,
-                    "Evaluation data (canonical JSON); its SHA-256 is the report's fingerprint",
-                ),
-                EmbeddedFile(
-                    "ranking.csv",
-                    records.ranking_csv.encode("utf-8"),
-                    "The ranking as computed by the scoring engine (reviewer-app ranking)",
-                ),
-            ),
-            timestamp=records.as_of.replace(microsecond=0),
-            identifier=records.fingerprint[:32],
-        )
+
+        def css(numbered: bool) -> Markup:
+            return page_css(
+                header=title,
+                marker=_("Confidential") + (" · " + _("DRAFT") if report.is_draft else ""),
+                footer_left=_("Fingerprint %(fingerprint)s", fingerprint=report.fingerprint_short),
+                numbered=numbered,
+            )
+
+        author = _("Evaluation coordination, call %(key)s", key=key)
+        if len(parts) == 1:
+            content = render_pdf(
+                "reports/decision.html",
+                {"report": report, "part": parts[0], "page_css": css(True), "author": author},
+                attachments=attachments,
+                timestamp=timestamp,
+                identifier=digest[:32],
+            )
+        else:
+            content = assembled_pdf(
+                report,
+                parts,
+                page_css=css(False),
+                author=author,
+                attachments=attachments,
+                timestamp=timestamp,
+                identifier=digest[:32],
+                processes=processes,
+                progress=lambda done, total: progress(3 + done, 3 + total),
+            )
     return ReportFile(
-        filename=f"{_safe(records.key)}-decision-report-{lang}.pdf",
-        content=content,
-        fingerprint=records.fingerprint,
+        filename=f"{_safe(key)}-decision-report-{lang}.pdf", content=content, fingerprint=digest
     )
 
 
@@ -172,11 +205,12 @@ def feedback_file(records: CallRecords, reference: str, lang: str) -> ReportFile
     )
 
 
-def page_css(*, header: str, marker: str, footer_left: str) -> Markup:
+def page_css(*, header: str, marker: str, footer_left: str, numbered: bool = True) -> Markup:
     """The page furniture: running header, marking, footer and "Page X of Y" in the language.
 
     The texts become CSS strings with every character outside [A-Za-z0-9 ] escaped, so a call
-    title cannot end the string or the style element.
+    title cannot end the string or the style element. ``numbered=False`` leaves the page
+    number out: a report assembled from parts gets it laid over each page (``parts.py``).
     """
     page_of = _("Page %(page)s of %(pages)s", page="\x00page\x00", pages="\x00pages\x00")
     counter = []
@@ -189,7 +223,7 @@ def page_css(*, header: str, marker: str, footer_left: str) -> Markup:
         f"@top-left {{ content: {css_string(header)}; }} "
         f"@top-right {{ content: {css_string(marker.upper())}; }} "
         f"@bottom-left {{ content: {css_string(footer_left)}; }} "
-        f"@bottom-right {{ content: {' '.join(counter)}; }}"
+        f"@bottom-right {{ content: {' '.join(counter) if numbered else 'none'}; }}"
     )
     return Markup(f"@page {{ {rules} }}")
 

@@ -25,7 +25,8 @@ from .conftest import (
 
 
 def ranking_page(pages: list[str]) -> str:
-    return next(p for p in pages if "Cumulative" in p and "P-001" in p)
+    """The ranking's page, its lines joined (a status may wrap in its narrow column)."""
+    return " ".join(next(p for p in pages if "Cumulative" in p and "P-001" in p).split())
 
 
 def attachments(pdf: bytes) -> dict[str, bytes]:
