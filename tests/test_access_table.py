@@ -146,6 +146,8 @@ TABLE: dict[str, dict[str, Row]] = {
     "expert.declare_conflict": {"GET": OWN_DECLARED, "POST": OWN_ASSIGNED},
     "expert.review": {"GET": OWN_ASSIGNED, "POST": OWN_ASSIGNED},
     "expert.autosave_review": {"POST": OWN_ASSIGNED},
+    "expert.late_conflict": {"POST": OWN_ASSIGNED},
+    "expert.individual_report": {"GET": OWN_ASSIGNED},
     "expert.download_document": {"GET": OWN_ASSIGNED},
     # Consensus: the panel and observers read; the coordinator (and the rapporteur, who is no
     # actor here) edit; conflicted and other experts find no such page.
@@ -575,5 +577,7 @@ def test_assignments_of_a_call_in_setup_do_not_exist(
         "expert.review",
         "expert.declare_conflict",
         "expert.autosave_review",
+        "expert.late_conflict",
+        "expert.individual_report",
         "expert.download_document",
     }

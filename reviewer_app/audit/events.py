@@ -380,6 +380,20 @@ class ConflictDeclared(AuditData):
     confidentiality_accepted: bool = False
 
 
+@dataclass(frozen=True)
+class LateConflictDeclared(AuditData):
+    """A conflict found after the proposal opened: the review is kept and no longer counts."""
+
+    action = "assignment.late_conflict"
+    label = _l("Conflict of interest declared after opening")
+    proposal: str
+    reason: str = field(default="", metadata=CONFIDENTIAL)
+    review_withdrawn: bool = (
+        False  # a review (draft or submitted) was written and now counts no more
+    )
+    was_rapporteur: bool = False
+
+
 # --- reviews, consensus, decisions ----------------------------------------------------------
 
 

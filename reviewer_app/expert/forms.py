@@ -18,7 +18,7 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length, NumberRange
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 from wtforms.widgets import HiddenInput
 
 from .. import limits
@@ -62,6 +62,25 @@ class DeclarationForm(FlaskForm):
             ]
             valid = False
         return valid
+
+
+class LateConflictForm(FlaskForm):
+    """A conflict found after the proposal opened (the first declaration said none)."""
+
+    reason = TextAreaField(
+        _l("Reason for the conflict"),
+        validators=[
+            # DataRequired: the stripped text, so that spaces alone are no reason.
+            DataRequired(message=_l("Please give the reason for the conflict.")),
+            Length(max=limits.CONFLICT_REASON),
+        ],
+        filters=[lambda v: v.strip() if v else ""],
+    )
+    understood = BooleanField(
+        _l("I understand that my review of this proposal will no longer count."),
+        validators=[InputRequired(message=_l("Please confirm that your review stops counting."))],
+    )
+    declare = SubmitField(_l("Declare the conflict"))
 
 
 def scale_value(value: Decimal) -> str:

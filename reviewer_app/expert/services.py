@@ -16,7 +16,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, undefer
 from sqlalchemy.orm.exc import StaleDataError
 
-from ..audit.events import ConflictDeclared, ReviewDraftSaved, ReviewSubmitted
+from ..audit.events import (
+    ConflictDeclared,
+    LateConflictDeclared,
+    ReviewDraftSaved,
+    ReviewSubmitted,
+)
 from ..errors import DomainError
 from ..extensions import db
 from ..locks import lock_call
@@ -171,6 +176,60 @@ def declare(
         actor_id=assignment.expert_id,
     )
     return declaration
+
+
+# A conflict found after opening is declared while the review can still matter to the call's
+# outcome before it is ranked; from ranking on, the coordinator handles it.
+LATE_CONFLICT_PHASES = (Phase.EVALUATION, Phase.CONSENSUS)
+
+
+class LateConflictRefused(DomainError):
+    """A conflict cannot be declared now (no declaration yet, a conflict already, or the call
+    is past consensus); the message says which."""
+
+
+def can_declare_late_conflict(assignment: Assignment) -> bool:
+    declaration = assignment.declaration
+    return (
+        declaration is not None
+        and not declaration.has_conflict
+        and assignment.proposal.call.phase in LATE_CONFLICT_PHASES
+    )
+
+
+def declare_late_conflict(assignment: Assignment, reason: str) -> LateConflictDeclared:
+    """The expert found a conflict of interest after the proposal opened.
+
+    The declaration becomes a conflict: the proposal closes for the expert, their review (draft
+    or submitted) is kept but no longer counts anywhere (ranking, consensus, reports), and a
+    rapporteur gives up the role. The caller tells the coordinators (``late_conflict_notices``).
+
+    :raises LateConflictRefused: see ``can_declare_late_conflict``.
+    :raises ValueError: no reason given.
+    """
+    reason = reason.strip()
+    if not reason:
+        raise ValueError("a conflict needs a reason")
+    # Waits for a phase move in flight: a conflict never lands after the call left consensus.
+    lock_call(assignment.proposal.call)
+    if not can_declare_late_conflict(assignment):
+        raise LateConflictRefused(assignment.id)
+    declaration = assignment.declaration
+    assert declaration is not None  # can_declare_late_conflict
+    declaration.has_conflict = True
+    declaration.reason = reason
+    declaration.conflict_found_at = utcnow()
+    was_rapporteur = assignment.is_rapporteur
+    assignment.is_rapporteur = False
+    event = LateConflictDeclared(
+        proposal=assignment.proposal.reference,
+        reason=reason,
+        review_withdrawn=assignment.review is not None,
+        was_rapporteur=was_rapporteur,
+    )
+    db.session.flush()
+    record(event, assignment, call_id=assignment.proposal.call_id, actor_id=assignment.expert_id)
+    return event
 
 
 def can_write(assignment: Assignment) -> bool:

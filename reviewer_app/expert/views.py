@@ -29,17 +29,29 @@ from ..auth.access import role_required
 from ..auth.stash import keeps_input_on_expiry, pop_stashed_form
 from ..display import decimal_sign, scheme_for_reader
 from ..extensions import db
+from ..mail import MailError, send_messages
 from ..models import Assignment, Role, utcnow
 from ..models.audit import record
 from . import bp
-from .forms import DeclarationForm, ReviewForm, make_review_form, rules_data, scale_value
+from .forms import (
+    DeclarationForm,
+    LateConflictForm,
+    ReviewForm,
+    make_review_form,
+    rules_data,
+    scale_value,
+)
+from .notices import late_conflict_notices
 from .services import (
     AlreadyDeclared,
+    LateConflictRefused,
     ReviewLocked,
     StaleReview,
+    can_declare_late_conflict,
     can_write,
     current_version,
     declare,
+    declare_late_conflict,
     find_assignment,
     find_document,
     list_assignments,
@@ -155,6 +167,57 @@ def review(assignment_id: int) -> Any:
     return redirect(url_for(".review", assignment_id=assignment.id))
 
 
+# The late-conflict form shares the review page with the review form: its own field names.
+LATE_PREFIX = "late"
+
+
+@bp.route("/assignments/<int:assignment_id>/late-conflict", methods=["POST"])
+@role_required(Role.EXPERT)
+def late_conflict(assignment_id: int) -> Any:
+    """A conflict of interest found after the proposal opened: the review stops counting."""
+    assignment = _visible_assignment(assignment_id)
+    if assignment.declaration is None:
+        return redirect(url_for(".declare_conflict", assignment_id=assignment.id))
+    form = LateConflictForm(prefix=LATE_PREFIX)
+    if not form.validate_on_submit():
+        page = _render_review(
+            assignment, _form_class(assignment)(data=_saved_data(assignment)), late_form=form
+        )
+        return page, 422
+    try:
+        event = declare_late_conflict(assignment, form.reason.data or "")
+        send_messages(late_conflict_notices(assignment, event))
+        db.session.commit()
+    except LateConflictRefused:
+        db.session.rollback()
+        flash(
+            _(
+                "A conflict can be declared here only while the call is in evaluation or "
+                "consensus. Please write to the coordinator."
+            ),
+            "warning",
+        )
+        return redirect(url_for(".review", assignment_id=assignment_id))
+    except MailError:
+        db.session.rollback()
+        flash(
+            _(
+                "The coordinators could not be told (the mail server refused), so nothing was "
+                "recorded. Please try again in a moment."
+            ),
+            "danger",
+        )
+        return redirect(url_for(".review", assignment_id=assignment_id))
+    flash(
+        _(
+            "Your conflict of interest is recorded and the coordinators are told. Your review "
+            "is kept in the record but no longer counts, and the proposal is closed to you."
+        ),
+        "info",
+    )
+    return redirect(url_for(".assignments"))
+
+
 @bp.route("/assignments/<int:assignment_id>/autosave", methods=["POST"])
 @role_required(Role.EXPERT)
 def autosave_review(assignment_id: int) -> Any:
@@ -184,6 +247,28 @@ def autosave_review(assignment_id: int) -> Any:
         db.session.rollback()
         return jsonify(ok=False, message=_locked_message(assignment)), 409
     return jsonify(saved)
+
+
+@bp.route("/assignments/<int:assignment_id>/evaluation.pdf")
+@role_required(Role.EXPERT)
+def individual_report(assignment_id: int) -> Any:
+    """The expert's own review of the proposal as a PDF (the individual evaluation report)."""
+    from ..reports.services import individual_report_pdf
+
+    assignment = _visible_assignment(assignment_id)
+    if assignment.declaration is None:
+        return redirect(url_for(".declare_conflict", assignment_id=assignment.id))
+    if assignment.review is None:
+        flash(_("Save your review first: the PDF shows what you saved."), "info")
+        return redirect(url_for(".review", assignment_id=assignment.id))
+    report = individual_report_pdf(assignment, str(get_locale() or "en"))
+    return send_file(
+        BytesIO(report.content),
+        mimetype="application/pdf",
+        as_attachment=True,
+        download_name=report.filename,
+        max_age=0,
+    )
 
 
 @bp.route("/assignments/<int:assignment_id>/documents/<int:document_id>")
@@ -261,7 +346,11 @@ def _render_review(assignment: Assignment, form: ReviewForm, **context: Any) -> 
         extra_fields=_extra_fields(assignment.proposal.extra),
         country_name=_country_name,
         file_size=_file_size,
-        **context,
+        **{
+            "late_form": LateConflictForm(formdata=None, prefix=LATE_PREFIX),
+            "late_conflict_open": can_declare_late_conflict(assignment),
+            **context,
+        },
     )
 
 

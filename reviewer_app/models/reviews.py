@@ -64,6 +64,9 @@ class ConflictDeclaration(Model):
     reason: Mapped[str] = mapped_column(Text, default="")
     confidentiality_accepted: Mapped[bool] = mapped_column(default=False)
     declared_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set when the expert found the conflict after the proposal had opened (the declaration
+    # said none): the review they wrote is kept but no longer counts.
+    conflict_found_at: Mapped[datetime | None] = mapped_column(default=None)
 
     assignment: Mapped[Assignment] = relationship(back_populates="declaration")
 

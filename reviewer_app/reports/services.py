@@ -19,7 +19,7 @@ from markupsafe import Markup
 
 from ..errors import DomainError
 from ..languages import LANGUAGES
-from ..models import Call
+from ..models import Assignment, Call
 from .decision import decision_report
 from .feedback import feedback_report
 from .parts import DEFAULT_SIZES, PartSizes, assembled_pdf, plan
@@ -202,6 +202,29 @@ def feedback_file(records: CallRecords, reference: str, lang: str) -> ReportFile
         )
     return ReportFile(
         filename=f"{_safe(records.key)}-{_safe(reference)}-feedback-{lang}.pdf", content=content
+    )
+
+
+def individual_report_pdf(assignment: Assignment, lang: str) -> ReportFile:
+    """The expert's own evaluation of the assignment's proposal (it has a review), as PDF/A."""
+    from .individual import individual_report
+
+    check_language(lang)
+    report = individual_report(assignment, lang)
+    proposal = assignment.proposal
+    with force_locale(lang):
+        css = page_css(
+            header=report.call_title,
+            marker=_("Confidential") + (" · " + _("DRAFT") if report.is_draft else ""),
+            footer_left=f"{report.reference} · {report.expert}",
+        )
+        content = render_pdf(
+            "reports/individual.html",
+            {"report": report, "page_css": css, "author": report.expert},
+            identifier=f"{proposal.call.key}/{proposal.reference}/{assignment.id}"[:32],
+        )
+    return ReportFile(
+        filename=f"{_safe(proposal.reference)}-individual-evaluation-{lang}.pdf", content=content
     )
 
 

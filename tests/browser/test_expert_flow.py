@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -330,3 +331,47 @@ def test_declaring_a_conflict_closes_the_proposal(live_server: str, page, assign
     expect(page.get_by_role("link", name="Declare and open")).to_have_count(0)
     response = page.goto(f"{live_server}/expert/assignments/{assignment.id}")
     assert response.status == 404
+
+
+def test_expert_downloads_the_ier_then_declares_a_late_conflict(
+    live_server: str, page, assigned, make_user, smtp_inbox
+) -> None:
+    """The individual evaluation report, then a conflict found after opening (issue 13)."""
+    expert, assignment = assigned
+    coordinator = make_user("coordinator", name="Cora Coordinator")
+    sign_in(page, live_server, expert.email)
+    page.get_by_role("link", name="Declare and open").click()
+    page.get_by_label("No, I have no conflict of interest").check()
+    page.get_by_label("I will keep the proposal").check()
+    page.get_by_role("button", name="Send declaration").click()
+    page.get_by_label("Compute: 4.5", exact=True).check()
+    page.get_by_label("Compute: Comment").fill(COMMENT)
+    page.get_by_role("button", name="Save draft").click()
+    expect(page.get_by_text("Draft saved.")).to_be_visible()
+
+    with page.expect_download() as download:
+        page.locator("#ier-download").click()
+    saved = download.value
+    assert saved.suggested_filename == "AIF-2024-ES-individual-evaluation-en.pdf"
+    assert Path(saved.path()).read_bytes().startswith(b"%PDF-")
+
+    page.get_by_text("Found a conflict of interest?").click()
+    page.get_by_label("Reason for the conflict").fill("I co-authored the hosting plan in 2023.")
+    page.get_by_role("button", name="Declare the conflict").click()
+    # Not without the confirmation: the form stays open with the reason kept.
+    expect(page.get_by_text("Please confirm that your review stops counting.")).to_be_visible()
+    expect(page.get_by_label("Reason for the conflict")).to_have_value(
+        "I co-authored the hosting plan in 2023."
+    )
+    page.get_by_label("I understand that my review").check()
+    screenshot(page, "expert-7-late-conflict")
+    page.get_by_role("button", name="Declare the conflict").click()
+    page.wait_for_url(f"{live_server}/expert/")
+    expect(page.get_by_text("Your conflict of interest is recorded")).to_be_visible()
+    assert page.goto(f"{live_server}/expert/assignments/{assignment.id}").status == 404
+
+    [notice] = smtp_inbox.messages
+    assert notice["To"].addresses[0].addr_spec == coordinator.email
+    db.session.expire_all()
+    review = db.session.get(Review, assignment.review.id)
+    assert review is not None and review.assignment.has_conflict

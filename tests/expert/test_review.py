@@ -119,7 +119,7 @@ def test_submit_then_read_only(declared: Setup, post_review, client) -> None:
 
     html = client.get(declared.url).get_data(as_text=True)
     assert "The review is read-only." in html
-    assert 'type="radio"' not in html and "<textarea" not in html
+    assert 'name="score_' not in html and 'name="comment_' not in html
     assert "Your review is submitted" in html
 
     # A late post (another tab) changes nothing.

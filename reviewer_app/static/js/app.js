@@ -111,9 +111,15 @@
     });
   });
 
+  // The server's file name: RFC 6266 allows it quoted, bare (Werkzeug's choice for a plain
+  // name) or encoded as filename*=UTF-8''...
   function fileName(response) {
     var disposition = response.headers.get("Content-Disposition") || "";
-    var match = /filename="([^"]+)"/.exec(disposition);
+    var encoded = /filename\*=UTF-8''([^;]+)/i.exec(disposition);
+    if (encoded) {
+      return decodeURIComponent(encoded[1]);
+    }
+    var match = /filename="?([^";]+)"?/i.exec(disposition);
     return match ? match[1] : "download";
   }
 
