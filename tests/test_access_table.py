@@ -221,6 +221,7 @@ APPROVAL = "SecretApprovalOfA"  # A's answer to the consensus draft
 MINORITY = "SecretMinorityViewOfA"  # A's minority view on the consensus draft
 CONSENSUS = "SecretConsensusOfP"
 JUSTIFICATION = "SecretJustificationOfP"  # why the consensus crosses a threshold
+OVERALL = "SecretOverallOfP"  # the consensus draft's overall comment, for the applicant
 REASON = "SecretConflictReason"
 RATIONALE = "SecretRationaleOfP"
 DOCUMENT_NAME = "SecretAnnexOfP"
@@ -233,8 +234,8 @@ D_NAME = "Dora Draftova"
 EVERY_SECRET = frozenset(
     {
         P_TITLE, P_SUMMARY, P_SYSTEM, Q_TITLE, Q_SUMMARY, A_COMMENT, R_COMMENT, N_COMMENT,
-        DRAFT, APPROVAL, MINORITY, CONSENSUS, JUSTIFICATION, REASON, RATIONALE, DOCUMENT_NAME,
-        DOCUMENT_TEXT, A_NAME, R_NAME, X_NAME, N_NAME, D_NAME,
+        DRAFT, APPROVAL, MINORITY, CONSENSUS, JUSTIFICATION, OVERALL, REASON, RATIONALE,
+        DOCUMENT_NAME, DOCUMENT_TEXT, A_NAME, R_NAME, X_NAME, N_NAME, D_NAME,
     }
 )  # fmt: skip
 
@@ -260,12 +261,14 @@ SENT_ON: dict[str, frozenset[str]] = {
     # justification, nothing of Q.
     "reports.feedback_report": frozenset(
         {REASON, DRAFT, A_NAME, R_NAME, X_NAME, D_NAME, N_NAME, Q_TITLE, Q_SUMMARY, N_COMMENT}
-        | {A_COMMENT, R_COMMENT, APPROVAL, MINORITY, CONSENSUS, JUSTIFICATION}
+        | {A_COMMENT, R_COMMENT, APPROVAL, MINORITY, CONSENSUS, JUSTIFICATION, OVERALL}
     ),
 }
 
 # The reviews, the draft consensus with its justification, A's answer and A's minority view.
-ON_THE_CONSENSUS_PAGE = (A_COMMENT, R_COMMENT, CONSENSUS, JUSTIFICATION, APPROVAL, MINORITY)
+ON_THE_CONSENSUS_PAGE = (
+    A_COMMENT, R_COMMENT, CONSENSUS, JUSTIFICATION, OVERALL, APPROVAL, MINORITY,
+)  # fmt: skip
 
 # What must be there, so that the absence of a secret elsewhere means something.
 SHOWN: dict[tuple[str, Actor], tuple[str, ...]] = {
@@ -356,6 +359,7 @@ def plant_world(make_user: Any, make_call: Any, make_proposal: Any, make_assignm
         {k: (Decimal("4"), f"{CONSENSUS} on {k}, as the panel agreed it.") for k in keys},
         version=None,
         justification=f"{JUSTIFICATION}.",
+        overall_comment=f"{OVERALL}.",
     )
     respond(p, users[Actor.ASSIGNED], approved=False, comment=APPROVAL)
     record_minority_view(p, users[Actor.ASSIGNED], users[Actor.ASSIGNED].id, MINORITY)

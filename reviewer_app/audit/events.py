@@ -445,6 +445,7 @@ class ConsensusSaved(AuditData):
     version: int  # the kept version (consensus_versions.number) of the report
     scores: dict[str, str | None]
     justification: str = ""  # why the consensus crosses a threshold (see ConsensusFinalised)
+    overall_comment: str = ""  # for the applicant
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ from ..models import (
 from ..models.audit import record
 from ..models.versions import keep_version
 from ..pseudonyms import panel_letters
-from .mentions import mention_pattern, naming
+from .mentions import OVERALL_COMMENT, mention_pattern, naming
 from .services import (
     ConsensusClosed,
     ConsensusError,
@@ -132,12 +132,17 @@ def expert_mentions(proposal: Proposal) -> re.Pattern[str] | None:
 
 
 def _naming_experts(report: ConsensusReport, proposal: Proposal) -> list[str]:
-    """The titles of the criteria whose consensus comment names an expert of the proposal."""
+    """The titles of the criteria (and "Overall comment") whose consensus text names an expert
+    of the proposal."""
     pattern = expert_mentions(proposal)
     by_criterion = {s.criterion_id: s.comment for s in report.scores}
-    titles = {c.id: c.title for c in proposal.call.criteria}
-    comments = {c.id: by_criterion[c.id] for c in proposal.call.criteria if c.id in by_criterion}
-    return [titles[criterion_id] for criterion_id in naming(comments, pattern)]
+    titles: dict[int | str, str] = {c.id: c.title for c in proposal.call.criteria}
+    titles[OVERALL_COMMENT] = _("Overall comment")
+    comments: dict[int | str, str] = {
+        c.id: by_criterion[c.id] for c in proposal.call.criteria if c.id in by_criterion
+    }
+    comments[OVERALL_COMMENT] = report.overall_comment
+    return [titles[key] for key in naming(comments, pattern)]
 
 
 def _mark_final(

@@ -44,6 +44,14 @@ class DraftForm(FlaskForm):
         ),
         validators=[Length(max=limits.APPROVAL_COMMENT)],
     )
+    overall_comment = TextAreaField(
+        _l("Overall comment"),
+        description=_l(
+            "The panel's overall view of the proposal, for the applicant: it opens their "
+            "evaluation summary, before the comments per criterion. Never name an expert."
+        ),
+        validators=[Length(max=limits.APPROVAL_COMMENT)],
+    )
 
 
 def draft_form_class(call: Call) -> type[DraftForm]:

@@ -42,6 +42,11 @@ def mention_pattern(
     return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)")
 
 
+# The consensus report's overall comment among its criterion comments, where a text check
+# needs them all: never a criterion key (scoring.scheme.CRITERION_KEY starts with a letter).
+OVERALL_COMMENT = "_overall"
+
+
 def naming(texts: Mapping[K, str], pattern: re.Pattern[str] | None) -> list[K]:
     """The keys of ``texts`` whose text names an expert, in the order given."""
     if pattern is None:

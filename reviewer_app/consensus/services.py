@@ -261,10 +261,11 @@ def save_draft(
     *,
     version: int | None,
     justification: str = "",
+    overall_comment: str = "",
 ) -> ConsensusReport:
     """Write the consensus draft (created on the first save) from ``values``: criterion key ->
-    (score, comment), and the ``justification`` of a threshold crossed (a draft may leave it
-    and the comments empty; finalising may not). ``version`` is the report version the form
+    (score, comment), the ``justification`` of a threshold crossed (a draft may leave it
+    and the comments empty; finalising may not) and the ``overall_comment`` for the applicant. ``version`` is the report version the form
     was loaded with (None: there was no report yet).
 
     :raises ConsensusClosed: wrong phase, or the report is final.
@@ -313,6 +314,7 @@ def save_draft(
             )
     write_scores(report.scores, new_consensus_score, criteria, values)
     report.justification = justification.strip()
+    report.overall_comment = overall_comment.strip()
     report.updated_at = utcnow()
     flush_report()
     kept = keep_version(report, SavedThrough.PAGE, saved_by_id=actor.id)
@@ -322,6 +324,7 @@ def save_draft(
             version=kept.number,
             scores={k: None if v is None else str(v) for k, (v, _c) in values.items()},
             justification=report.justification,
+            overall_comment=report.overall_comment,
         ),
         report,
         call_id=proposal.call_id,

@@ -177,6 +177,7 @@ def proposal(proposal_id: int) -> Any:
                     draft_values(form, call),
                     version=form.version.data,
                     justification=form.justification.data or "",
+                    overall_comment=form.overall_comment.data or "",
                 )
             except StaleReport as exc:
                 db.session.rollback()
@@ -219,6 +220,7 @@ def _form_data(proposal: Proposal, suggested: Any) -> dict[str, Any]:
     data: dict[str, Any] = {
         "version": report.version if report is not None else None,
         "justification": report.justification if report is not None else "",
+        "overall_comment": report.overall_comment if report is not None else "",
     }
     for item in source.criteria:
         data[f"c_{item.key}"] = {

@@ -29,7 +29,7 @@ from ..models.audit import record
 from ..models.reviews import new_consensus_score, write_scores
 from ..models.versions import keep_version
 from ..ranking import evaluation_input
-from ..scoring.columns import COMMENT_SUFFIX, CONSENSUS_JUSTIFICATION
+from ..scoring.columns import COMMENT_SUFFIX, CONSENSUS_JUSTIFICATION, CONSENSUS_OVERALL
 from ..scoring.consensus import ConsensusEffect, consensus_effect
 from ..scoring.engine import ReviewIn
 from .checks import Check, check_phase, known_proposal
@@ -57,7 +57,7 @@ def import_consensus(
     check = Check()
     columns = ("proposal", *score_columns(scheme))
     check.require_columns(table, columns)
-    check.refuse_unknown_columns(table, (*columns, CONSENSUS_JUSTIFICATION))
+    check.refuse_unknown_columns(table, (*columns, CONSENSUS_JUSTIFICATION, CONSENSUS_OVERALL))
     check.raise_if_any()
     reviews: dict[str, list[ReviewIn]] = {}
     for review in evaluation_input(call).reviews:
@@ -85,11 +85,12 @@ def import_consensus(
         .all()
     )
     seen: dict[str, int | None] = {}
-    planned: list[tuple[Proposal, dict[str, tuple[Decimal, str]], str, ConsensusEffect]] = []
+    planned: list[tuple[Proposal, dict[str, tuple[Decimal, str]], str, str, ConsensusEffect]] = []
     for row in table.rows:
         proposal = known_proposal(check, row, proposals)
         values = scores_of(check, row, scheme)
         justification = check.text(row, CONSENSUS_JUSTIFICATION, max_length=limits.APPROVAL_COMMENT)
+        overall = check.text(row, CONSENSUS_OVERALL, max_length=limits.APPROVAL_COMMENT)
         if proposal is None:
             continue
         check.unique(row, "proposal", proposal.reference, seen)
@@ -106,11 +107,13 @@ def import_consensus(
         if values is None:
             continue
         mentions = expert_mentions(proposal)
-        for key, (_value, comment) in values.items():
-            if mentions is not None and mentions.search(comment):
+        texts = {f"{key}{COMMENT_SUFFIX}": comment for key, (_value, comment) in values.items()}
+        texts[CONSENSUS_OVERALL] = overall
+        for column, text in texts.items():
+            if mentions is not None and mentions.search(text):
                 check.add(
                     row,
-                    f"{key}{COMMENT_SUFFIX}",
+                    column,
                     gettext("names an expert: the consensus comments go to the applicant"),
                 )
         effect = consensus_effect(
@@ -125,7 +128,7 @@ def import_consensus(
                     "(or the other way round): say why"
                 ),
             )
-        planned.append((proposal, values, justification, effect))
+        planned.append((proposal, values, justification, overall, effect))
     if not table.rows:
         check.add(None, None, gettext("the file has no consensus scores"))
     check.raise_if_any()
@@ -134,7 +137,7 @@ def import_consensus(
     reports: list[
         tuple[ConsensusReport, Proposal, bool, dict[str, tuple[Decimal, str]], ConsensusEffect]
     ] = []
-    for proposal, values, justification, effect in planned:
+    for proposal, values, justification, overall, effect in planned:
         report = proposal.consensus
         replaced = report is not None and report.is_final
         if report is None:
@@ -142,6 +145,7 @@ def import_consensus(
             db.session.add(report)
         write_scores(report.scores, new_consensus_score, criteria.values(), values)
         report.justification = justification
+        report.overall_comment = overall
         report.status = ConsensusStatus.FINAL
         report.updated_at = now
         report.finalised_at = now

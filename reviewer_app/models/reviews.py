@@ -156,6 +156,9 @@ class ConsensusReport(Model):
     # Why the consensus crosses a threshold that the reviews' aggregate did not (or the other
     # way round); finalising such a consensus needs it. For the decision makers, not the applicant.
     justification: Mapped[str] = mapped_column(Text, default="")
+    # The panel's overall view of the proposal, written for the applicant (EU consensus report:
+    # the overall comment); it opens the applicant's evaluation summary.
+    overall_comment: Mapped[str] = mapped_column(Text, default="")
 
     proposal: Mapped[Proposal] = relationship(back_populates="consensus")
     scores: Mapped[list[ConsensusScore]] = relationship(

@@ -106,6 +106,7 @@ class ConsensusVersion(Model):
         enum_column(ConsensusStatus, "consensus_status")
     )
     justification: Mapped[str] = mapped_column(Text, default="")
+    overall_comment: Mapped[str] = mapped_column(Text, default="")
 
     report: Mapped[ConsensusReport] = relationship()
     saved_by: Mapped[User | None] = relationship()
@@ -172,6 +173,7 @@ def keep_version(
             path=path,
             status=saved.status,
             justification=saved.justification,
+            overall_comment=saved.overall_comment,
             scores=[
                 ConsensusVersionScore(criterion_id=s.criterion_id, value=s.value, comment=s.comment)
                 for s in saved.scores

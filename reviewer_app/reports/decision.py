@@ -119,6 +119,7 @@ class ProposalSection:
     # none), why, and the panel's minority views.
     crossing: str = ""
     justification: str = ""
+    overall_comment: str = ""
     minority_views: tuple[ExpertComment, ...] = ()
 
 
@@ -501,6 +502,7 @@ def _proposal_section(
         rationale=decision.rationale if decision else "",
         crossing=_crossing_text(effect, scheme, fmt),
         justification=records.consensus_justifications.get(result.reference, ""),
+        overall_comment=records.consensus_overall.get(result.reference, ""),
         minority_views=tuple(
             ExpertComment(who(expert), text)
             for expert, text in records.minority_views.get(result.reference, ())

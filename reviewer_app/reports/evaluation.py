@@ -75,17 +75,19 @@ def evaluation_document(
     audit: Mapping[str, Any] | None = None,
     consensus_justifications: Mapping[str, str] | None = None,
     minority_views: Mapping[str, Sequence[tuple[str, str]]] | None = None,
+    consensus_overall: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The evaluation as plain JSON data. Drafts are left out (they never count); submitted
     reviews by an expert with a conflict stay in, marked, because the record should show them.
 
     ``review_comments`` is keyed by (proposal reference, expert id) and
     ``consensus_comments`` by proposal reference; both map criterion key -> comment. A
-    consensus carries its ``justification`` (reference -> text) and its ``minority_views``
-    (reference -> (expert id, text) in order) only where it has them, so the documents of
-    reports made before these existed stay the same.
+    consensus carries its ``overall_comment`` and ``justification`` (reference -> text) and its
+    ``minority_views`` (reference -> (expert id, text) in order) only where it has them, so the
+    documents of reports made before these existed stay the same.
     """
     justifications = consensus_justifications or {}
+    overall = consensus_overall or {}
     minorities = minority_views or {}
     keys = data.scheme.criterion_keys
 
@@ -114,6 +116,8 @@ def evaluation_document(
             "scores": scores(c.scores),
             "comments": comments(consensus_comments.get(c.proposal, {})),
         }
+        if overall.get(c.proposal):
+            entry["overall_comment"] = overall[c.proposal]
         if justifications.get(c.proposal):
             entry["justification"] = justifications[c.proposal]
         if minorities.get(c.proposal):

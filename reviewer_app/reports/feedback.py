@@ -48,6 +48,7 @@ class FeedbackReport:
     applicant: str
     criteria: tuple[FeedbackCriterion, ...]
     has_consensus: bool  # a final consensus report gives the scores and the comments
+    overall_comment: str  # the final consensus report's overall comment ("" if none)
     no_consensus: str  # what the summary says when it has none
     total: str
     weighted_total: str
@@ -130,6 +131,9 @@ def _feedback_report(
         applicant=info.applicant,
         criteria=tuple(criteria),
         has_consensus=has_consensus,
+        overall_comment=records.consensus_overall.get(result.reference, "")
+        if has_consensus
+        else "",
         no_consensus=no_consensus,
         total=fmt.score(result.total),
         weighted_total=fmt.score(result.weighted_total),

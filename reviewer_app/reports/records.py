@@ -13,12 +13,13 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from ..audit.chain import state_of
 from ..audit.events import PhaseMoved
-from ..consensus.mentions import mention_pattern, naming, pseudonym_forms
+from ..consensus.mentions import OVERALL_COMMENT, mention_pattern, naming, pseudonym_forms
 from ..errors import DomainError
 from ..extensions import db
 from ..models import (
@@ -114,6 +115,8 @@ class CallRecords:
     assigned: dict[str, tuple[str, ...]]  # reference -> every assigned expert's id
     review_comments: dict[tuple[str, str], dict[str, str]]  # (reference, expert id) -> key -> text
     consensus_comments: dict[str, dict[str, str]]  # reference -> key -> text (final only)
+    # Final consensus only: reference -> the panel's overall comment, for the applicant.
+    consensus_overall: dict[str, str]
     # Final consensus only: reference -> why it crosses a threshold the aggregate does not;
     # reference -> (expert id, text) of each minority view. For the decision report, never the
     # applicant's.
@@ -151,10 +154,13 @@ def consensus_naming_experts(records: CallRecords, references: list[str]) -> dic
     """Reference -> titles of the criteria whose final consensus text names an expert of the
     proposal (by name or as "Expert A"), for the proposals in ``references`` that have any."""
     titles = {spec.key: spec.title for spec in records.scheme.criteria}
+    titles[OVERALL_COMMENT] = _("Overall comment")
     found = {}
     forms = pseudonym_forms()  # translated once for the batch, not once per proposal
     for reference in references:
-        comments = records.consensus_comments.get(reference, {})
+        comments = dict(records.consensus_comments.get(reference, {}))
+        if records.consensus_overall.get(reference):
+            comments[OVERALL_COMMENT] = records.consensus_overall[reference]
         if not comments:
             continue
         pattern = mention_pattern(
@@ -249,6 +255,7 @@ def load_records(call: Call) -> CallRecords:
             ConsensusReport.status,
             ConsensusReport.updated_at,
             ConsensusReport.justification,
+            ConsensusReport.overall_comment,
         )
         .join(Proposal, ConsensusReport.proposal_id == Proposal.id)
         .where(Proposal.call_id == call.id)
@@ -257,6 +264,11 @@ def load_records(call: Call) -> CallRecords:
         row.reference: row.justification
         for row in consensus_rows
         if row.status is ConsensusStatus.FINAL and row.justification
+    }
+    consensus_overall = {
+        row.reference: row.overall_comment
+        for row in consensus_rows
+        if row.status is ConsensusStatus.FINAL and row.overall_comment
     }
     minority_views: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for reference, expert_id, text in db.session.execute(
@@ -336,6 +348,7 @@ def load_records(call: Call) -> CallRecords:
         consensus_comments=consensus_comments,
         consensus_justifications=consensus_justifications,
         minority_views=minority_views,
+        consensus_overall=consensus_overall,
         decisions=list(decisions.values()),
         audit=audit_state,
     )
@@ -360,6 +373,7 @@ def load_records(call: Call) -> CallRecords:
         assigned={ref: tuple(expert for _id, expert, _c in rows) for ref, rows in panels.items()},
         review_comments=dict(review_comments),
         consensus_comments=dict(consensus_comments),
+        consensus_overall=consensus_overall,
         consensus_justifications=consensus_justifications,
         minority_views={ref: tuple(views) for ref, views in minority_views.items()},
         decisions=decisions,

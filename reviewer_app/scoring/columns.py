@@ -30,8 +30,10 @@ REVIEW_COLUMNS = (
 
 # The reviews and consensus imports: these, then the criterion columns.
 REVIEW_IMPORT_COLUMNS = ("proposal", "expert")
-# The consensus import's optional column: why the consensus crosses a threshold.
+# The consensus import's optional columns: why the consensus crosses a threshold, and the
+# panel's overall comment for the applicant.
 CONSENSUS_JUSTIFICATION = "justification"
+CONSENSUS_OVERALL = "overall_comment"
 
 RESERVED = frozenset(
     (
@@ -41,6 +43,7 @@ RESERVED = frozenset(
         *REVIEW_COLUMNS,
         *REVIEW_IMPORT_COLUMNS,
         CONSENSUS_JUSTIFICATION,
+        CONSENSUS_OVERALL,
     )
 )
 

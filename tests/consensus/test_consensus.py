@@ -20,6 +20,7 @@ from reviewer_app.models import (
     ConsensusMinorityView,
     ConsensusReport,
     ConsensusStatus,
+    ConsensusVersion,
     Phase,
     Role,
 )
@@ -813,3 +814,37 @@ def test_a_minority_view_sent_after_the_session_expired_comes_back(panel, login_
     page = expired.get(url(p)).get_data(as_text=True)
     assert "We restored your unsaved input." in page
     assert textarea(page, "text").strip() == DISSENT
+
+
+def test_the_overall_comment_is_saved_kept_in_the_version_and_audited(panel, login_as) -> None:
+    p = panel()
+    data = draft_data()
+    data["overall_comment"] = "A strong, credible AI Factory with a thin training plan."
+
+    login_as(p.rapporteur).post(url(p), data=data)
+
+    report = report_of(p)
+    assert report is not None
+    assert report.overall_comment == "A strong, credible AI Factory with a thin training plan."
+    [version] = db.session.scalars(select(ConsensusVersion)).all()
+    assert version.overall_comment == report.overall_comment
+    event = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "consensus.save")
+    ).one()
+    assert event.data["overall_comment"] == report.overall_comment
+    page = login_as(p.coordinator).get(url(p)).get_data(as_text=True)
+    assert "A strong, credible AI Factory with a thin training plan." in page
+
+
+def test_finalising_refuses_an_overall_comment_that_names_an_expert(panel, login_as) -> None:
+    p = panel()
+    data = draft_data()
+    data["overall_comment"] = f"{p.experts[1].name} found the plan convincing."
+    login_as(p.rapporteur).post(url(p), data=data)
+
+    response = login_as(p.coordinator).post(
+        f"{url(p)}/finalise", data={"version": str(report_of(p).version)}, follow_redirects=True
+    )
+
+    assert "must not name an expert: Overall comment" in response.get_data(as_text=True)
+    assert report_of(p).status is ConsensusStatus.DRAFT

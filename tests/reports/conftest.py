@@ -235,6 +235,7 @@ def add_consensus(
     final: bool = True,
     justification: str = "",
     minority: dict[User, str] | None = None,
+    overall_comment: str = "",
 ) -> None:
     """The consensus report as the pages write it (the call in its consensus phase): the
     rapporteur's draft, the minority views the rapporteur records, then the coordinator's
@@ -251,6 +252,7 @@ def add_consensus(
             {k: (Decimal(v), consensus_comment(comment, k)) for k, v in values.items()},
             version=None,
             justification=justification,
+            overall_comment=overall_comment,
         )
         for expert, text in (minority or {}).items():
             record_minority_view(proposal, rapporteur, expert.id, text)

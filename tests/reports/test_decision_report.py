@@ -177,6 +177,7 @@ def test_the_proposal_section_shows_the_crossing_its_justification_and_minority_
         "Agreed",
         justification="The site visit showed the machine room is already built.",
         minority={scene.experts[2]: "Compute stays below what the call asks for."},
+        overall_comment="A sound plan, short on compute.",
     )
     scene.rank()
     section = next(
@@ -189,6 +190,7 @@ def test_the_proposal_section_shows_the_crossing_its_justification_and_minority_
         "the threshold of Compute (3). It turns a fail into a pass."
     )
     assert section.justification == "The site visit showed the machine room is already built."
+    assert section.overall_comment == "A sound plan, short on compute."
     assert [(v.author, v.text) for v in section.minority_views] == [
         ("Expert C", "Compute stays below what the call asks for.")
     ]
@@ -198,6 +200,7 @@ def test_the_proposal_section_shows_the_crossing_its_justification_and_minority_
     assert "It turns a fail into a pass." in text
     assert "The site visit showed the machine room is already built." in text
     assert "Minority views" in text and "Compute stays below what the call asks for." in text
+    assert "Overall comment Consensus A sound plan, short on compute." in text
     consensus = json.loads(attachments(report)["evaluation.json"])["consensus"]
     assert consensus == [
         {
@@ -208,6 +211,7 @@ def test_the_proposal_section_shows_the_crossing_its_justification_and_minority_
                 "expertise": consensus_comment("Agreed", "expertise"),
                 "funding": consensus_comment("Agreed", "funding"),
             },
+            "overall_comment": "A sound plan, short on compute.",
             "justification": "The site visit showed the machine room is already built.",
             "minority_views": [
                 {"expert": "E03", "text": "Compute stays below what the call asks for."}

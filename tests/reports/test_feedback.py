@@ -66,9 +66,13 @@ def test_only_the_final_consensus_text_reaches_the_applicant(consensus_scene: Sc
         "Agreed by the panel",
         justification="SecretJustificationOfP002",
         minority={scene.experts[2]: "SecretMinorityViewOfP002"},
+        overall_comment="OverallViewOfP002: a credible factory for European AI users.",
     )
     scene.rank()
     text = feedback_text(scene, "P-002")
+    # The panel's overall comment opens the assessment, before the criteria.
+    overall = text.index("OverallViewOfP002: a credible factory for European AI users.")
+    assert text.index("Overall comment") < overall < text.index("Agreed by the panel (compute)")
     for key in ("compute", "expertise", "funding"):
         assert f"Agreed by the panel ({key})" in text
     assert "Assessment of P-002" not in text  # no individual comment
