@@ -135,6 +135,12 @@ def assignment_state_label(state: str) -> str:
     return _label(_ASSIGNMENT_STATES, state)
 
 
+def expert_letter_label(letter: str) -> str:
+    """An expert as the panel sees them in an anonymised call: "Expert B" (the letter from
+    ``pseudonyms.panel_letters``)."""
+    return _("Expert %(letter)s", letter=letter)
+
+
 def role_label(role: Role | str) -> str:
     return _label(_ROLES, role)
 

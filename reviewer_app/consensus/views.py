@@ -14,6 +14,7 @@ from ..auth.access import role_required
 from ..auth.stash import keeps_input_on_expiry, pop_stashed_form
 from ..display import criterion_titles, decimal_sign, display_change, display_score
 from ..extensions import db
+from ..labels import expert_letter_label
 from ..loaders import call_or_404
 from ..models import Phase, Proposal, Role
 from ..refusals import back_on_refusal
@@ -64,8 +65,7 @@ def _helpers() -> dict[str, Any]:
     }
 
 
-def _anonymous(letter: str) -> str:
-    return _("Expert %(letter)s", letter=letter)
+_anonymous = expert_letter_label
 
 
 def _load(proposal_id: int) -> tuple[Proposal, Any]:

@@ -84,6 +84,7 @@ def new_call() -> Any:
                 budget_eur=form.budget_eur.data,
                 deadline=form.deadline.data,
                 anonymise_experts=form.anonymise_experts.data,
+                reviews_open_after_submit=form.reviews_open_after_submit.data,
                 actor=current_user,
             )
         except SchemeError as exc:
@@ -144,6 +145,7 @@ def edit_call(key: str) -> Any:
                 budget_eur=form.budget_eur.data,
                 deadline=form.deadline.data,
                 anonymise_experts=form.anonymise_experts.data,
+                reviews_open_after_submit=form.reviews_open_after_submit.data,
                 actor=current_user,
             )
         except CallFrozen:

@@ -47,6 +47,7 @@ def create_call(
     budget_eur: Decimal | None = None,
     deadline: date | None = None,
     anonymise_experts: bool = True,
+    reviews_open_after_submit: bool = False,
 ) -> Call:
     """A new call in ``setup`` with a frozen copy of ``scheme`` and one row per criterion.
 
@@ -64,6 +65,7 @@ def create_call(
         budget_eur=budget_eur,
         deadline=deadline,
         anonymise_experts=anonymise_experts,
+        reviews_open_after_submit=reviews_open_after_submit,
     )
     call.criteria = [
         Criterion(
@@ -149,6 +151,7 @@ def update_call(
     budget_eur: Decimal | None,
     deadline: date | None,
     anonymise_experts: bool,
+    reviews_open_after_submit: bool = False,
 ) -> dict[str, tuple[str, str]]:
     """Change the editable settings of a call; returns what changed (old, new), as audited.
 
@@ -161,6 +164,7 @@ def update_call(
         "budget_eur": budget_eur,
         "deadline": deadline,
         "anonymise_experts": anonymise_experts,
+        "reviews_open_after_submit": reviews_open_after_submit,
     }
     changes = {
         name: (str(getattr(call, name)), str(value))

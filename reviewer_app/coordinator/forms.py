@@ -111,6 +111,14 @@ class CallSettingsForm(FlaskForm):
     anonymise_experts = BooleanField(
         _l("Show experts to each other as “Expert A, B, C” during consensus"), default=True
     )
+    reviews_open_after_submit = BooleanField(
+        _l("An expert who submitted a review may read the other experts' reviews of the proposal"),
+        description=_l(
+            "Off: each expert sees only their own review until the consensus. On: once their "
+            "own review is submitted, an expert reads the panel's other submitted reviews."
+        ),
+        default=False,
+    )
     submit = SubmitField(_l("Save"))
 
 

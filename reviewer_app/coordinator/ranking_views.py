@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, render_template, request
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..audit.events import ExportDownloaded
 from ..auth.access import role_required
 from ..consensus.services import expert_labels
 from ..extensions import db
+from ..labels import expert_letter_label
 from ..models import Role
 from ..models.audit import record
 from ..ranking import rank_call, ranking_csv
@@ -41,12 +41,7 @@ def ranking(key: str) -> Any:
     # the page stay the same whatever the size of the call.
     proposals = proposals_by_reference(call, shown.references)
     labels = {
-        ref: {
-            str(uid): label
-            for uid, label in expert_labels(
-                p, lambda letter: _("Expert %(letter)s", letter=letter)
-            ).items()
-        }
+        ref: {str(uid): label for uid, label in expert_labels(p, expert_letter_label).items()}
         for ref, p in proposals.items()
     }
     # Only experts whose scores count get a column, in the same stable order as everywhere.

@@ -232,6 +232,39 @@ def declare_late_conflict(assignment: Assignment, reason: str) -> LateConflictDe
     return event
 
 
+@dataclass(frozen=True)
+class OtherReview:
+    """Another expert's submitted review of the same proposal, as the panel shows experts."""
+
+    label: str  # "Expert B", or the name where the call shows names
+    scores: dict[str, Score]  # criterion key -> score
+
+
+def other_reviews(assignment: Assignment) -> list[OtherReview] | None:
+    """The panel's other submitted reviews of the proposal, in the panel's letter order, once
+    the expert's own review is submitted and the call opens them (``reviews_open_after_submit``);
+    None while they are closed to the expert. Drafts and conflicted experts' reviews never show.
+    """
+    from ..consensus.services import expert_labels, submitted_reviews
+    from ..labels import expert_letter_label
+
+    proposal = assignment.proposal
+    own = assignment.review
+    if (
+        not proposal.call.reviews_open_after_submit
+        or assignment.has_conflict
+        or own is None
+        or not own.is_submitted
+    ):
+        return None
+    labels = expert_labels(proposal, expert_letter_label)
+    others = [a for a in submitted_reviews(proposal) if a.id != assignment.id]
+    return [
+        OtherReview(label=labels.get(other.expert_id, ""), scores=scores_by_key(other))
+        for other in sorted(others, key=lambda a: labels.get(a.expert_id, ""))
+    ]
+
+
 def can_write(assignment: Assignment) -> bool:
     """Whether the expert may still change the review of this assignment."""
     review = assignment.review

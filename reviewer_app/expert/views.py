@@ -55,6 +55,7 @@ from .services import (
     find_assignment,
     find_document,
     list_assignments,
+    other_reviews,
     save_draft,
     scores_by_key,
     state_of,
@@ -349,6 +350,7 @@ def _render_review(assignment: Assignment, form: ReviewForm, **context: Any) -> 
         **{
             "late_form": LateConflictForm(formdata=None, prefix=LATE_PREFIX),
             "late_conflict_open": can_declare_late_conflict(assignment),
+            "others": other_reviews(assignment),
             **context,
         },
     )

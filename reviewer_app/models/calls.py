@@ -43,6 +43,9 @@ class Call(Model):
     deadline: Mapped[date | None]
     budget_eur: Mapped[Decimal | None] = mapped_column(Cents)
     anonymise_experts: Mapped[bool] = mapped_column(default=True)
+    # An expert who has submitted a review of a proposal may read the panel's other submitted
+    # reviews of it (HotCRP's "see the others after submitting mine"); off: each review alone.
+    reviews_open_after_submit: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     decided_at: Mapped[datetime | None]
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

@@ -12,6 +12,7 @@ from babel.dates import format_date as babel_format_date
 from babel.numbers import format_decimal as babel_format_decimal
 from flask_babel import gettext as _
 
+from ..labels import expert_letter_label
 from ..languages import date_pattern
 from ..scoring.numbers import format_score
 
@@ -90,4 +91,4 @@ class Formatter:
 
 
 def expert_name(mark: str) -> str:
-    return _("Expert %(letter)s", letter=mark)
+    return expert_letter_label(mark)
