@@ -93,15 +93,25 @@ def test_every_page_but_the_cover_is_numbered_of_the_whole(in_parts: InParts) ->
 
 
 def test_the_proposals_read_as_in_the_whole_report(in_parts: InParts, rendered: Rendered) -> None:
-    def from_proposals(pdf: bytes) -> list[str]:
+    # The two reports come from two builds of the same scene: the same data, but on PostgreSQL
+    # not the same ids, so not the same audit head and fingerprint (footer and appendix).
+    footer = re.compile(r"Fingerprint [0-9a-f]{12}")
+
+    def proposal_pages(pdf: bytes) -> list[str]:
         # The page number is drawn apart from the page in parts: the text may break elsewhere.
-        pages = [" ".join(PAGE_NUMBER.sub("", text).split()) for text in pdf_text(pdf)]
+        pages = [
+            " ".join(footer.sub("", PAGE_NUMBER.sub("", text)).split()) for text in pdf_text(pdf)
+        ]
         start = next(
             i for i, text in enumerate(pages[2:], start=2) if re.search(r"4\s+The proposals", text)
         )
-        return pages[start:]
+        end = next(i for i, text in enumerate(pages) if i > start and "5 Appendix" in text)
+        return pages[start:end]
 
-    assert from_proposals(in_parts.pdf) == from_proposals(rendered.draft_en)
+    pages = proposal_pages(in_parts.pdf)
+
+    assert len(pages) > 5
+    assert pages == proposal_pages(rendered.draft_en)
 
 
 def test_ranking_rows_are_all_there_in_order(in_parts: InParts) -> None:
