@@ -160,6 +160,7 @@ TABLE: dict[str, dict[str, Row]] = {
     "consensus.reopen_report": {"POST": COORDINATOR},
     "consensus.call_progress_page": {"GET": STAFF},
     "consensus.finalise_approved_reports": {"POST": COORDINATOR},
+    "consensus.remind_rapporteurs": {"POST": COORDINATOR},
     # Calls: observers read the list, overview, scheme, progress, ranking and decisions.
     "coordinator.calls": {"GET": STAFF},
     "coordinator.new_call": {"GET": COORDINATOR, "POST": COORDINATOR},

@@ -371,6 +371,13 @@ class ReminderSent(AuditData):
 
 
 @dataclass(frozen=True)
+class RapporteurReminded(AuditData):
+    action = "consensus.remind"
+    label = _l("Rapporteur reminded")
+    proposals: list[str]  # whose consensus reports were not final
+
+
+@dataclass(frozen=True)
 class ConflictDeclared(AuditData):
     action = "assignment.declare"
     label = _l("Conflict of interest declared")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
@@ -18,6 +19,7 @@ from ..models import (
     Proposal,
     ReviewStatus,
     User,
+    utcnow,
 )
 from ..paging import window
 from .finalising import approved_by_everyone, call_proposals
@@ -36,6 +38,7 @@ class ProgressRow:
     approvals: int  # current approvals of the draft
     objections: int  # current comments asking for changes
     ready: bool = False  # a complete draft every other expert approved
+    overdue: bool = False  # past the call's consensus deadline and not final
 
     @property
     def state(self) -> str:
@@ -44,9 +47,12 @@ class ProgressRow:
         return self.report.status.value
 
 
-def call_progress(call: Call, ids: Collection[int] | None = None) -> list[ProgressRow]:
+def call_progress(
+    call: Call, ids: Collection[int] | None = None, today: date | None = None
+) -> list[ProgressRow]:
     """Per proposal of the call (or of ``ids``): rapporteur, reviews in, consensus state and
-    approvals."""
+    approvals, and whether it is overdue on ``today`` (the consensus deadline passed)."""
+    late = is_overdue(call, today)
     rows = []
     for proposal in call_proposals(call, ids):
         members = [a for a in proposal.assignments if not a.has_conflict]
@@ -66,9 +72,16 @@ def call_progress(call: Call, ids: Collection[int] | None = None) -> list[Progre
                 approvals=sum(1 for a in current if a.approved),
                 objections=sum(1 for a in current if not a.approved),
                 ready=approved_by_everyone(proposal),
+                overdue=late and (report is None or not report.is_final),
             )
         )
     return rows
+
+
+def is_overdue(call: Call, today: date | None = None) -> bool:
+    """Whether the call's consensus deadline has passed (a report not final by then is late)."""
+    deadline = call.consensus_deadline
+    return deadline is not None and (today or utcnow().date()) > deadline
 
 
 @dataclass(frozen=True)

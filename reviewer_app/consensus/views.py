@@ -16,7 +16,7 @@ from ..display import criterion_titles, decimal_sign, display_change, display_sc
 from ..extensions import db
 from ..labels import expert_letter_label
 from ..loaders import call_or_404
-from ..models import Phase, Proposal, Role
+from ..models import Phase, Proposal, Role, utcnow
 from ..refusals import back_on_refusal
 from ..scoring.consensus import OVERALL, ConsensusEffect
 from . import bp
@@ -83,7 +83,9 @@ def _load(proposal_id: int) -> tuple[Proposal, Any]:
 @role_required(Role.EXPERT)
 def index() -> Any:
     """The expert's consensus work: proposals of calls in the consensus phase."""
-    return render_template("consensus/index.html", items=expert_work(current_user))
+    return render_template(
+        "consensus/index.html", items=expert_work(current_user), today=utcnow().date()
+    )
 
 
 @bp.route("/calls/<key>")
@@ -124,6 +126,28 @@ def finalise_approved_reports(key: str) -> Any:
         else _("No draft is approved by all its experts yet."),
         "success" if done else "info",
     )
+    return redirect(url_for(".call_progress_page", key=call.key))
+
+
+@bp.route("/calls/<key>/remind", methods=["POST"])
+@role_required(Role.COORDINATOR)
+@back_on_refusal(".call_progress_page")
+def remind_rapporteurs(key: str) -> Any:
+    """E-mail the rapporteurs whose consensus reports are not final yet."""
+    from ..mail import MailError
+    from .reminders import remind_rapporteurs as remind
+
+    call = call_or_404(key)
+    if not VersionlessForm().validate_on_submit():
+        abort(400)
+    try:
+        told = remind(call, actor=current_user)
+        db.session.commit()
+    except MailError:
+        db.session.rollback()
+        flash(_("The mail server refused: no reminder was sent. Try again later."), "error")
+    else:
+        flash(_("Reminders sent to %(count)s rapporteurs.", count=told), "success")
     return redirect(url_for(".call_progress_page", key=call.key))
 
 

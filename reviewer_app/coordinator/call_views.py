@@ -85,6 +85,7 @@ def new_call() -> Any:
                 deadline=form.deadline.data,
                 anonymise_experts=form.anonymise_experts.data,
                 reviews_open_after_submit=form.reviews_open_after_submit.data,
+                consensus_deadline=form.consensus_deadline.data,
                 actor=current_user,
             )
         except SchemeError as exc:
@@ -146,6 +147,7 @@ def edit_call(key: str) -> Any:
                 deadline=form.deadline.data,
                 anonymise_experts=form.anonymise_experts.data,
                 reviews_open_after_submit=form.reviews_open_after_submit.data,
+                consensus_deadline=form.consensus_deadline.data,
                 actor=current_user,
             )
         except CallFrozen:

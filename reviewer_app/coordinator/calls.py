@@ -48,6 +48,7 @@ def create_call(
     deadline: date | None = None,
     anonymise_experts: bool = True,
     reviews_open_after_submit: bool = False,
+    consensus_deadline: date | None = None,
 ) -> Call:
     """A new call in ``setup`` with a frozen copy of ``scheme`` and one row per criterion.
 
@@ -66,6 +67,7 @@ def create_call(
         deadline=deadline,
         anonymise_experts=anonymise_experts,
         reviews_open_after_submit=reviews_open_after_submit,
+        consensus_deadline=consensus_deadline,
     )
     call.criteria = [
         Criterion(
@@ -151,7 +153,8 @@ def update_call(
     budget_eur: Decimal | None,
     deadline: date | None,
     anonymise_experts: bool,
-    reviews_open_after_submit: bool = False,
+    reviews_open_after_submit: bool,
+    consensus_deadline: date | None,
 ) -> dict[str, tuple[str, str]]:
     """Change the editable settings of a call; returns what changed (old, new), as audited.
 
@@ -165,6 +168,7 @@ def update_call(
         "deadline": deadline,
         "anonymise_experts": anonymise_experts,
         "reviews_open_after_submit": reviews_open_after_submit,
+        "consensus_deadline": consensus_deadline,
     }
     changes = {
         name: (str(getattr(call, name)), str(value))

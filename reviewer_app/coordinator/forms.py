@@ -108,6 +108,11 @@ class CallSettingsForm(FlaskForm):
         ),
     )
     deadline = DateField(_l("Deadline for reviews"), validators=[Optional()])
+    consensus_deadline = DateField(
+        _l("Deadline for consensus reports"),
+        description=_l("The rapporteurs' due date; reports not final by then are marked overdue."),
+        validators=[Optional()],
+    )
     anonymise_experts = BooleanField(
         _l("Show experts to each other as “Expert A, B, C” during consensus"), default=True
     )

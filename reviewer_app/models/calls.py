@@ -41,6 +41,8 @@ class Call(Model):
     scheme_sha256: Mapped[str] = mapped_column(String(64))
     phase: Mapped[Phase] = mapped_column(enum_column(Phase, "call_phase"), default=Phase.SETUP)
     deadline: Mapped[date | None]
+    # The rapporteurs' due date for their consensus reports (the reviews' is ``deadline``).
+    consensus_deadline: Mapped[date | None]
     budget_eur: Mapped[Decimal | None] = mapped_column(Cents)
     anonymise_experts: Mapped[bool] = mapped_column(default=True)
     # An expert who has submitted a review of a proposal may read the panel's other submitted

@@ -239,6 +239,8 @@ def test_closing_refuses_funded_decisions_above_the_budget(
         budget_eur=Decimal("1500000"),
         deadline=staffed_call.deadline,
         anonymise_experts=staffed_call.anonymise_experts,
+        reviews_open_after_submit=staffed_call.reviews_open_after_submit,
+        consensus_deadline=staffed_call.consensus_deadline,
     )
     db.session.commit()
     with pytest.raises(PhaseError) as excinfo:
