@@ -44,6 +44,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
+from reviewer_app.consensus.discussion import post_message
 from reviewer_app.consensus.services import record_minority_view, respond
 from reviewer_app.consensus.services import save_draft as consensus_draft
 from reviewer_app.extensions import db
@@ -156,6 +157,8 @@ TABLE: dict[str, dict[str, Row]] = {
     "consensus.respond_to_draft": {"POST": OWN_ASSIGNED},
     # A minority view: an expert of the panel for themselves, a coordinator for any of them.
     "consensus.minority_view": {"POST": PANEL_WRITE},
+    # The discussion: the panel and the coordinators write; observers read it on the page.
+    "consensus.discussion": {"POST": PANEL_WRITE},
     "consensus.finalise_report": {"POST": COORDINATOR},
     "consensus.reopen_report": {"POST": COORDINATOR},
     "consensus.call_progress_page": {"GET": STAFF},
@@ -223,6 +226,7 @@ MINORITY = "SecretMinorityViewOfA"  # A's minority view on the consensus draft
 CONSENSUS = "SecretConsensusOfP"
 JUSTIFICATION = "SecretJustificationOfP"  # why the consensus crosses a threshold
 OVERALL = "SecretOverallOfP"  # the consensus draft's overall comment, for the applicant
+DISCUSSION = "SecretDiscussionOfP"  # A's message in P's discussion
 REASON = "SecretConflictReason"
 RATIONALE = "SecretRationaleOfP"
 DOCUMENT_NAME = "SecretAnnexOfP"
@@ -235,8 +239,8 @@ D_NAME = "Dora Draftova"
 EVERY_SECRET = frozenset(
     {
         P_TITLE, P_SUMMARY, P_SYSTEM, Q_TITLE, Q_SUMMARY, A_COMMENT, R_COMMENT, N_COMMENT,
-        DRAFT, APPROVAL, MINORITY, CONSENSUS, JUSTIFICATION, OVERALL, REASON, RATIONALE,
-        DOCUMENT_NAME, DOCUMENT_TEXT, A_NAME, R_NAME, X_NAME, N_NAME, D_NAME,
+        DRAFT, APPROVAL, MINORITY, CONSENSUS, JUSTIFICATION, OVERALL, DISCUSSION, REASON,
+        RATIONALE, DOCUMENT_NAME, DOCUMENT_TEXT, A_NAME, R_NAME, X_NAME, N_NAME, D_NAME,
     }
 )  # fmt: skip
 
@@ -263,12 +267,13 @@ SENT_ON: dict[str, frozenset[str]] = {
     "reports.feedback_report": frozenset(
         {REASON, DRAFT, A_NAME, R_NAME, X_NAME, D_NAME, N_NAME, Q_TITLE, Q_SUMMARY, N_COMMENT}
         | {A_COMMENT, R_COMMENT, APPROVAL, MINORITY, CONSENSUS, JUSTIFICATION, OVERALL}
+        | {DISCUSSION}
     ),
 }
 
 # The reviews, the draft consensus with its justification, A's answer and A's minority view.
 ON_THE_CONSENSUS_PAGE = (
-    A_COMMENT, R_COMMENT, CONSENSUS, JUSTIFICATION, OVERALL, APPROVAL, MINORITY,
+    A_COMMENT, R_COMMENT, CONSENSUS, JUSTIFICATION, OVERALL, APPROVAL, MINORITY, DISCUSSION,
 )  # fmt: skip
 
 # What must be there, so that the absence of a secret elsewhere means something.
@@ -364,6 +369,7 @@ def plant_world(make_user: Any, make_call: Any, make_proposal: Any, make_assignm
     )
     respond(p, users[Actor.ASSIGNED], approved=False, comment=APPROVAL)
     record_minority_view(p, users[Actor.ASSIGNED], users[Actor.ASSIGNED].id, MINORITY)
+    post_message(p, users[Actor.ASSIGNED], f"{DISCUSSION}: is the hosting site ready?")
     # Planted, as an edited row would be: a decision while the call is still in consensus, and
     # a document whose bytes are a marker; neither may show to anyone the table does not name.
     content = f"%PDF-1.4 {DOCUMENT_TEXT}".encode()

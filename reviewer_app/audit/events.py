@@ -5,232 +5,68 @@ Each event is a frozen dataclass with its ``action`` name. ``to_data()`` gives t
 in ``audit_events.data``; ``from_data()`` reads it back into the same class, typed (phases and
 outcomes as their enums). ``parse(action, data)`` finds the class by action name. A field
 marked ``confidential`` (a conflict-of-interest reason) is shown to coordinators only.
+
+The base class and the readers are in ``data.py``, the accounts' events in
+``account_events.py``; this module names them all, so writers and readers import one place.
 """
 
 from __future__ import annotations
 
-import types
-from dataclasses import MISSING, dataclass, field, fields
-from enum import Enum, StrEnum
-from typing import Any, ClassVar, Self, Union, get_args, get_origin, get_type_hints
+from dataclasses import dataclass, field
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
 from ..models.calls import Phase
 from ..models.jobs import ReportKind
 from ..models.reviews import DecisionOutcome
+from .account_events import (
+    InvitationAccepted,
+    OtherSessionsEnded,
+    PasswordChanged,
+    PasswordReset,
+    ReauthenticationFailed,
+    RecoveryCodesRenewed,
+    RecoveryCodeUsed,
+    ResetLinkRefused,
+    ResetLinkSent,
+    SignedIn,
+    SignedOut,
+    SignInFailed,
+    SignInFailure,
+    TwoFactorDisabled,
+    TwoFactorEnabled,
+    TwoFactorReset,
+    UserCreated,
+    UserInvited,
+)
+from .data import CONFIDENTIAL, AuditData, label_of, parse, read_actions
 
-CONFIDENTIAL = {"confidential": True}
-
-
-class AuditData:
-    """Base of every event. Subclasses are frozen dataclasses with an ``action``."""
-
-    action: ClassVar[str]
-    label: ClassVar[Any]  # what people read for the action (a lazy translation)
-    # A read (a download) changes nothing: it is recorded, but a report made before and after
-    # it describes the same state, so the chain head a report carries skips reads.
-    is_read: ClassVar[bool] = False
-    registry: ClassVar[dict[str, type[AuditData]]] = {}
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        action = cls.__dict__.get("action")
-        if action is not None:
-            if action in AuditData.registry:
-                raise TypeError(f"two audit events for {action!r}")
-            if "label" not in cls.__dict__:
-                raise TypeError(f"the audit event {action!r} has no label")
-            AuditData.registry[action] = cls
-
-    def to_data(self) -> dict[str, Any]:
-        return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}  # type: ignore[arg-type]
-
-    @classmethod
-    def from_data(cls, data: dict[str, Any]) -> Self:
-        hints = get_type_hints(cls)
-        values = {}
-        for f in fields(cls):  # type: ignore[arg-type]
-            if f.name in data:
-                values[f.name] = _typed(hints[f.name], data[f.name])
-            elif f.default is MISSING and f.default_factory is MISSING:
-                values[f.name] = None  # written before the field existed
-        return cls(**values)
-
-    @classmethod
-    def confidential_fields(cls) -> frozenset[str]:
-        return frozenset(f.name for f in fields(cls) if f.metadata.get("confidential"))  # type: ignore[arg-type]
-
-
-def label_of(action: str) -> str:
-    """What people read for ``action``, in the current language; the code itself for an action
-    this version does not know."""
-    kind = AuditData.registry.get(action)
-    return str(kind.label) if kind is not None else action
-
-
-def parse(action: str, data: dict[str, Any]) -> AuditData | None:
-    """The typed event of a stored row, or None for an action this version does not know."""
-    kind = AuditData.registry.get(action)
-    return kind.from_data(data or {}) if kind is not None else None
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
-
-
-def _typed(hint: Any, value: Any) -> Any:
-    if value is None:
-        return None
-    origin = get_origin(hint)
-    if origin in (Union, types.UnionType):
-        for option in get_args(hint):
-            if option is not type(None):
-                return _typed(option, value)
-    if isinstance(hint, type) and issubclass(hint, Enum):
-        return hint(value)
-    return value
-
-
-# --- accounts -------------------------------------------------------------------------------
-
-
-class SignInFailure(StrEnum):
-    PASSWORD = "password"
-    CODE = "code"
-    LOCKED = "locked"
-    WRONG = "wrong"  # re-authentication on the account page
-
-
-@dataclass(frozen=True)
-class UserCreated(AuditData):
-    action = "user.create"
-    label = _l("Account created")
-    email: str
-    role: str
-
-
-@dataclass(frozen=True)
-class UserInvited(AuditData):
-    action = "user.invite"
-    label = _l("Invitation sent")
-    email: str
-    earlier_links_ended: int = 0
-
-
-@dataclass(frozen=True)
-class ResetLinkSent(AuditData):
-    action = "user.password_reset_link"
-    label = _l("Password reset link sent")
-    email: str
-    earlier_links_ended: int = 0
-
-
-@dataclass(frozen=True)
-class ResetLinkRefused(AuditData):
-    """A reset asked for an unknown or inactive address, or over the hourly limit."""
-
-    action = "user.password_reset_refused"
-    label = _l("Password reset refused")
-    email: str
-
-
-@dataclass(frozen=True)
-class InvitationAccepted(AuditData):
-    action = "user.accept_invitation"
-    label = _l("Invitation accepted")
-    sessions_ended: int = 0
-
-
-@dataclass(frozen=True)
-class PasswordReset(AuditData):
-    action = "user.password_reset"
-    label = _l("Password reset")
-    sessions_ended: int = 0
-
-
-@dataclass(frozen=True)
-class PasswordChanged(AuditData):
-    action = "user.password_change"
-    label = _l("Password changed")
-    other_sessions_ended: int = 0
-
-
-@dataclass(frozen=True)
-class SignedIn(AuditData):
-    action = "user.login"
-    label = _l("Signed in")
-    two_factor: bool = False
-
-
-@dataclass(frozen=True)
-class SignInFailed(AuditData):
-    action = "user.login_failed"
-    label = _l("Sign-in failed")
-    email: str
-    reason: SignInFailure
-    locked_now: bool = False
-
-
-@dataclass(frozen=True)
-class ReauthenticationFailed(AuditData):
-    action = "user.reauth_failed"
-    label = _l("Password check failed")
-    reason: SignInFailure
-    locked_now: bool = False
-
-
-@dataclass(frozen=True)
-class SignedOut(AuditData):
-    action = "user.logout"
-    label = _l("Signed out")
-
-
-@dataclass(frozen=True)
-class OtherSessionsEnded(AuditData):
-    action = "user.sessions_ended"
-    label = _l("Sessions ended")
-    count: int
-
-
-@dataclass(frozen=True)
-class RecoveryCodeUsed(AuditData):
-    action = "user.recovery_code_used"
-    label = _l("Recovery code used")
-    left: int
-
-
-@dataclass(frozen=True)
-class RecoveryCodesRenewed(AuditData):
-    action = "user.recovery_codes_renewed"
-    label = _l("Recovery codes renewed")
-
-
-@dataclass(frozen=True)
-class TwoFactorEnabled(AuditData):
-    action = "user.two_factor_enable"
-    label = _l("Two-factor sign-in turned on")
-    other_sessions_ended: int = 0
-
-
-@dataclass(frozen=True)
-class TwoFactorDisabled(AuditData):
-    action = "user.two_factor_disable"
-    label = _l("Two-factor sign-in turned off")
-    other_sessions_ended: int = 0
-
-
-@dataclass(frozen=True)
-class TwoFactorReset(AuditData):
-    action = "user.two_factor_reset"
-    label = _l("Two-factor sign-in reset")
-    sessions_ended: int = 0
+__all__ = [
+    "AuditData",
+    "CONFIDENTIAL",
+    "InvitationAccepted",
+    "OtherSessionsEnded",
+    "PasswordChanged",
+    "PasswordReset",
+    "ReauthenticationFailed",
+    "RecoveryCodeUsed",
+    "RecoveryCodesRenewed",
+    "ResetLinkRefused",
+    "ResetLinkSent",
+    "SignInFailed",
+    "SignInFailure",
+    "SignedIn",
+    "SignedOut",
+    "TwoFactorDisabled",
+    "TwoFactorEnabled",
+    "TwoFactorReset",
+    "UserCreated",
+    "UserInvited",
+    "label_of",
+    "parse",
+    "read_actions",
+]
 
 
 # --- calls and proposals ------------------------------------------------------------------
@@ -456,6 +292,14 @@ class ConsensusSaved(AuditData):
 
 
 @dataclass(frozen=True)
+class DiscussionPosted(AuditData):
+    action = "discussion.post"
+    label = _l("Discussion message posted")
+    proposal: str
+    text: str = field(default="", metadata=CONFIDENTIAL)
+
+
+@dataclass(frozen=True)
 class ConsensusApproved(AuditData):
     action = "consensus.approve"
     label = _l("Consensus approved")
@@ -589,7 +433,3 @@ class ExportDownloaded(AuditData):
     is_read = True
     what: str  # "ranking", "reviews", "audit"
     format: str
-
-
-def read_actions() -> frozenset[str]:
-    return frozenset(a for a, kind in AuditData.registry.items() if kind.is_read)

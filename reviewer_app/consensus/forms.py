@@ -10,7 +10,7 @@ from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import Form, FormField, IntegerField, RadioField, SelectField, TextAreaField
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import HiddenInput
 
 from .. import limits
@@ -51,6 +51,19 @@ class DraftForm(FlaskForm):
             "evaluation summary, before the comments per criterion. Never name an expert."
         ),
         validators=[Length(max=limits.APPROVAL_COMMENT)],
+    )
+
+
+class DiscussionForm(FlaskForm):
+    """A message to the proposal's discussion."""
+
+    text = TextAreaField(
+        _l("Your message"),
+        validators=[
+            DataRequired(message=_l("Write a message first.")),
+            Length(max=limits.APPROVAL_COMMENT),
+        ],
+        filters=[lambda v: v.strip() if v else ""],
     )
 
 

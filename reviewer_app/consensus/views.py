@@ -20,8 +20,10 @@ from ..models import Phase, Proposal, Role, utcnow
 from ..refusals import back_on_refusal
 from ..scoring.consensus import OVERALL, ConsensusEffect
 from . import bp
+from .discussion import author_labels, discussion_notices, post_message, thread
 from .finalising import finalise, finalise_approved, finalise_problems, reopen
 from .forms import (
+    DiscussionForm,
     MinorityViewForm,
     ResponseForm,
     VersionForm,
@@ -176,8 +178,9 @@ def proposal(proposal_id: int) -> Any:
     # Input sent after the session had expired comes back once, into the form it came from.
     respond_path = url_for(".respond_to_draft", proposal_id=proposal.id)
     minority_path = url_for(".minority_view", proposal_id=proposal.id)
+    discussion_path = url_for(".discussion", proposal_id=proposal.id)
     restored = (
-        pop_stashed_form(request.path, respond_path, minority_path)
+        pop_stashed_form(request.path, respond_path, minority_path, discussion_path)
         if request.method == "GET"
         else None
     )
@@ -227,6 +230,9 @@ def proposal(proposal_id: int) -> Any:
         response_form = ResponseForm(formdata=MultiDict(restored[1]))
     if restored is not None and restored[0] == minority_path:
         minority_form = _minority_form(proposal, access, labels, MultiDict(restored[1]))
+    discussion_form = None
+    if restored is not None and restored[0] == discussion_path:
+        discussion_form = DiscussionForm(formdata=MultiDict(restored[1]), prefix=DISCUSSION)
     return _render(
         proposal,
         access,
@@ -235,6 +241,7 @@ def proposal(proposal_id: int) -> Any:
         form=form,
         response_form=response_form,
         minority_form=minority_form,
+        discussion_form=discussion_form,
     )
 
 
@@ -319,6 +326,7 @@ def _render(
     form: Any = None,
     response_form: ResponseForm | None = None,
     minority_form: MinorityViewForm | None = None,
+    discussion_form: DiscussionForm | None = None,
     conflict: bool = False,
     status: int = 200,
 ) -> Any:
@@ -358,6 +366,8 @@ def _render(
         else None
     )
     members = panel(proposal)
+    messages = thread(proposal)
+    writes = call.phase is Phase.CONSENSUS and access.part is not Part.OBSERVER
     return (
         render_template(
             "consensus/proposal.html",
@@ -387,9 +397,47 @@ def _render(
             version_form=VersionForm(data={"version": report.version if report else None}),
             is_open=call.phase is Phase.CONSENSUS,
             conflict=conflict,
+            messages=messages,
+            authors=author_labels(proposal, messages),
+            discussion_form=(
+                (discussion_form or DiscussionForm(formdata=None, prefix=DISCUSSION))
+                if writes
+                else None
+            ),
         ),
         status,
     )
+
+
+# The discussion form shares the page with the consensus forms: its own field names.
+DISCUSSION = "discussion"
+
+
+@bp.route("/proposals/<int:proposal_id>/discussion", methods=["POST"])
+@role_required(Role.EXPERT, Role.COORDINATOR)
+@keeps_input_on_expiry(back_to=lambda proposal_id: url_for(".proposal", proposal_id=proposal_id))
+@back_on_refusal(".proposal")
+def discussion(proposal_id: int) -> Any:
+    """A message to the proposal's discussion; the panel hears of it by e-mail."""
+    from ..mail import MailError, send_messages
+
+    proposal, access = _load(proposal_id)
+    if access.refusal is not None:
+        return render_template("consensus/not_yet.html", proposal=proposal, access=access), 403
+    form = DiscussionForm(prefix=DISCUSSION)
+    if form.validate_on_submit():
+        post_message(proposal, current_user, form.text.data or "")
+        try:
+            send_messages(discussion_notices(proposal, current_user))
+        except MailError:
+            db.session.rollback()
+            flash(_("The mail server refused, so the message was not posted. Try again."), "error")
+        else:
+            db.session.commit()
+            flash(_("Your message is posted."), "success")
+            return redirect(url_for(".proposal", proposal_id=proposal.id, _anchor="discussion"))
+    labels = expert_labels(proposal, _anonymous)
+    return _render(proposal, access, labels, prefill(proposal), discussion_form=form, status=400)
 
 
 @bp.route("/proposals/<int:proposal_id>/respond", methods=["POST"])

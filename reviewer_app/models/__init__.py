@@ -2,6 +2,7 @@
 
 from .audit import AuditEvent
 from .calls import PHASE_ORDER, Call, Criterion, Phase
+from .discussion import DiscussionMessage
 from .jobs import JobFailure, JobStatus, ReportJob, ReportKind
 from .proposals import Document, Proposal
 from .reviews import (
@@ -37,6 +38,7 @@ __all__ = [
     "ConflictDeclaration",
     "ConsensusApproval",
     "ConsensusMinorityView",
+    "DiscussionMessage",
     "ConsensusReport",
     "ConsensusScore",
     "JobFailure",
