@@ -135,3 +135,45 @@ def test_the_consensus_form_writes_numbers_in_the_readers_language(
     page.locator("fieldset[data-criterion='funding'] select").select_option("2.5")
     expect(total).to_have_text("9,50")
     expect(change).to_have_text("\u22120,33")
+
+
+def test_the_panel_discusses_and_the_moderator_edits_the_report(
+    live_server, page, make_call, make_proposal, make_user, make_assignment, smtp_inbox
+) -> None:
+    """Issue 13: an expert asks in the discussion, the coordinator (the moderator) answers and
+    edits the rapporteur's draft, with an overall comment for the applicant; the change is kept."""
+    p = build_panel(make_call, make_proposal, make_user, make_assignment)
+    url = f"{live_server}/consensus/proposals/{p.proposal.id}"
+    sign_in(page, live_server, p.rapporteur)
+    page.goto(url)
+    page.get_by_role("button", name="Save draft").click()
+    expect(page.get_by_text("The consensus draft is saved.")).to_be_visible()
+    sign_out(page)
+
+    sign_in(page, live_server, p.experts[1])
+    page.goto(url)
+    page.get_by_label("Your message").fill("Is the co-funding letter signed by the ministry?")
+    page.get_by_role("button", name="Post").click()
+    expect(page.get_by_text("Your message is posted.")).to_be_visible()
+    sign_out(page)
+    assert len(smtp_inbox.messages) == len(p.experts) - 1  # the rest of the panel
+
+    sign_in(page, live_server, p.coordinator)
+    page.goto(url)
+    thread = page.locator("#discussion-messages")
+    expect(thread).to_contain_text("Expert B")
+    expect(thread).to_contain_text("co-funding letter")
+    page.get_by_label("Your message").fill("Yes, dated 12 March; it is in the annex.")
+    page.get_by_role("button", name="Post").click()
+    expect(page.locator("#discussion-messages li")).to_have_count(2)
+    page.get_by_label("Overall comment").fill(
+        "A credible AI Factory; the co-funding is confirmed in writing."
+    )
+    page.get_by_role("button", name="Save draft").click()
+    expect(page.get_by_text("The consensus draft is saved.")).to_be_visible()
+    screenshot(page, "consensus-discussion-and-moderator-edit")
+
+    db.session.expire_all()
+    report = db.session.query(ConsensusReport).filter_by(proposal_id=p.proposal.id).one()
+    assert report.overall_comment.startswith("A credible AI Factory")
+    assert report.status is ConsensusStatus.DRAFT and report.version == 2
