@@ -66,3 +66,4 @@ bench: dev translations
 	if [ -n "$$BENCH_DATABASE_URL" ]; then $(BIN)/python benchmarks/import_bench.py --database-url "$$BENCH_DATABASE_URL"; fi
 	$(BIN)/python benchmarks/feedback_bench.py
 	$(BIN)/python benchmarks/report_bench.py --demo-only
+	$(BIN)/python benchmarks/report_parts_bench.py
