@@ -49,10 +49,14 @@ def author_labels(proposal: Proposal, messages: list[DiscussionMessage]) -> dict
         author = message.author
         if author is None or author.id in shown:
             continue
-        if author.role is Role.COORDINATOR:
+        # The panel's label first: an expert stays "Expert B" in an anonymised call even if
+        # their account later becomes a coordinator's.
+        if author.id in labels:
+            shown[author.id] = labels[author.id]
+        elif author.role is Role.COORDINATOR:
             shown[author.id] = _("%(name)s (coordinator)", name=author.name)
         else:
-            shown[author.id] = labels.get(author.id, _("a former expert"))
+            shown[author.id] = _("Former expert")
     return shown
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from ..audit.events import RapporteurReminded
+from ..display import display_date
 from ..extensions import db
 from ..mail import build_message, send_messages
 from ..models import Assignment, Call, ConsensusReport, Phase, Proposal, User
@@ -37,7 +38,11 @@ def open_reports(call: Call) -> dict[User, list[Proposal]]:
     found: dict[User, list[Proposal]] = defaultdict(list)
     for assignment in assignments:
         report: ConsensusReport | None = assignment.proposal.consensus
-        if assignment.has_conflict or (report is not None and report.is_final):
+        if (
+            assignment.has_conflict
+            or not assignment.expert.active
+            or (report is not None and report.is_final)
+        ):
             continue
         found[assignment.expert].append(assignment.proposal)
     return dict(found)
@@ -73,7 +78,7 @@ def _reminder(call: Call, rapporteur: User, proposals: list[Proposal]) -> EmailM
     base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
     with force_locale(rapporteur.language or current_app.config["BABEL_DEFAULT_LOCALE"]):
         due = (
-            _("They are due on %(date)s.", date=call.consensus_deadline.isoformat())
+            _("They are due on %(date)s.", date=display_date(call.consensus_deadline))
             if call.consensus_deadline
             else ""
         )

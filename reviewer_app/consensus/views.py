@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
@@ -149,7 +150,14 @@ def remind_rapporteurs(key: str) -> Any:
         db.session.rollback()
         flash(_("The mail server refused: no reminder was sent. Try again later."), "error")
     else:
-        flash(_("Reminders sent to %(count)s rapporteurs.", count=told), "success")
+        flash(
+            ngettext(
+                "A reminder was sent to %(num)d rapporteur.",
+                "Reminders were sent to %(num)d rapporteurs.",
+                told,
+            ),
+            "success",
+        )
     return redirect(url_for(".call_progress_page", key=call.key))
 
 
@@ -427,15 +435,17 @@ def discussion(proposal_id: int) -> Any:
     form = DiscussionForm(prefix=DISCUSSION)
     if form.validate_on_submit():
         post_message(proposal, current_user, form.text.data or "")
+        notices = discussion_notices(proposal, current_user)
+        db.session.commit()  # the call's lock goes before the mail server is asked
         try:
-            send_messages(discussion_notices(proposal, current_user))
+            send_messages(notices)
         except MailError:
-            db.session.rollback()
-            flash(_("The mail server refused, so the message was not posted. Try again."), "error")
+            flash(
+                _("Your message is posted, but the panel could not be told by e-mail."), "warning"
+            )
         else:
-            db.session.commit()
             flash(_("Your message is posted."), "success")
-            return redirect(url_for(".proposal", proposal_id=proposal.id, _anchor="discussion"))
+        return redirect(url_for(".proposal", proposal_id=proposal.id, _anchor="discussion"))
     labels = expert_labels(proposal, _anonymous)
     return _render(proposal, access, labels, prefill(proposal), discussion_form=form, status=400)
 

@@ -83,6 +83,7 @@ class VersionEntry:
     previous: int | None  # the number of the kept version compared with, None for the first
     changes: tuple[CriterionChange, ...]
     justification: str = ""  # a consensus version's: why it crosses a threshold
+    overall_comment: str = ""  # a consensus version's: for the applicant
 
 
 @dataclass(frozen=True)
@@ -177,6 +178,9 @@ def _entries(
             previous=before.number if before is not None else None,
             changes=compare(before.criteria, states) if before is not None else (),
             justification=version.justification if isinstance(version, ConsensusVersion) else "",
+            overall_comment=(
+                version.overall_comment if isinstance(version, ConsensusVersion) else ""
+            ),
         )
         entries.append(entry)
         before = entry

@@ -78,7 +78,7 @@ class LateConflictForm(FlaskForm):
     )
     understood = BooleanField(
         _l("I understand that my review of this proposal will no longer count."),
-        validators=[InputRequired(message=_l("Please confirm that your review stops counting."))],
+        validators=[DataRequired(message=_l("Please confirm that your review stops counting."))],
     )
     declare = SubmitField(_l("Declare the conflict"))
 

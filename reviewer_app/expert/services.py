@@ -210,8 +210,12 @@ def declare_late_conflict(assignment: Assignment, reason: str) -> LateConflictDe
     reason = reason.strip()
     if not reason:
         raise ValueError("a conflict needs a reason")
-    # Waits for a phase move in flight: a conflict never lands after the call left consensus.
+    # Waits for a phase move in flight (and for the same declaration sent twice): the state is
+    # read again once the lock is held, so a conflict lands once and never after consensus.
     lock_call(assignment.proposal.call)
+    db.session.refresh(assignment)
+    if assignment.declaration is not None:
+        db.session.refresh(assignment.declaration)
     if not can_declare_late_conflict(assignment):
         raise LateConflictRefused(assignment.id)
     declaration = assignment.declaration
@@ -258,10 +262,11 @@ def other_reviews(assignment: Assignment) -> list[OtherReview] | None:
     ):
         return None
     labels = expert_labels(proposal, expert_letter_label)
-    others = [a for a in submitted_reviews(proposal) if a.id != assignment.id]
+    # submitted_reviews keeps the panel's order (by assignment), the order of the letters.
     return [
         OtherReview(label=labels.get(other.expert_id, ""), scores=scores_by_key(other))
-        for other in sorted(others, key=lambda a: labels.get(a.expert_id, ""))
+        for other in submitted_reviews(proposal)
+        if other.id != assignment.id
     ]
 
 
@@ -367,6 +372,8 @@ def _write(
     """
     # Waits for a phase move in flight, then sees its result: nothing lands after the close.
     lock_call(assignment.proposal.call)
+    if assignment.declaration is not None:  # a conflict declared meanwhile closes the review
+        db.session.refresh(assignment.declaration)
     if not can_write(assignment):
         raise ReviewLocked(assignment.id)
     if expected_version != current_version(assignment):

@@ -187,7 +187,7 @@ def late_conflict(assignment_id: int) -> Any:
         return page, 422
     try:
         event = declare_late_conflict(assignment, form.reason.data or "")
-        send_messages(late_conflict_notices(assignment, event))
+        notices = late_conflict_notices(assignment, event)
         db.session.commit()
     except LateConflictRefused:
         db.session.rollback()
@@ -199,16 +199,19 @@ def late_conflict(assignment_id: int) -> Any:
             "warning",
         )
         return redirect(url_for(".review", assignment_id=assignment_id))
+    # The conflict stands whatever the mail server says (and its lock on the call is gone
+    # before the server is asked): the coordinators also find it on the proposal's page.
+    try:
+        send_messages(notices)
     except MailError:
-        db.session.rollback()
         flash(
             _(
-                "The coordinators could not be told (the mail server refused), so nothing was "
-                "recorded. Please try again in a moment."
+                "Your conflict of interest is recorded, but the coordinators could not be told "
+                "by e-mail. Please tell them yourself."
             ),
-            "danger",
+            "warning",
         )
-        return redirect(url_for(".review", assignment_id=assignment_id))
+        return redirect(url_for(".assignments"))
     flash(
         _(
             "Your conflict of interest is recorded and the coordinators are told. Your review "

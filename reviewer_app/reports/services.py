@@ -20,6 +20,7 @@ from markupsafe import Markup
 from ..errors import DomainError
 from ..languages import LANGUAGES
 from ..models import Assignment, Call
+from ..scoring.scheme_parser import sha256_text
 from .decision import decision_report
 from .feedback import feedback_report
 from .parts import DEFAULT_SIZES, PartSizes, assembled_pdf, plan
@@ -221,7 +222,10 @@ def individual_report_pdf(assignment: Assignment, lang: str) -> ReportFile:
         content = render_pdf(
             "reports/individual.html",
             {"report": report, "page_css": css, "author": report.expert},
-            identifier=f"{proposal.call.key}/{proposal.reference}/{assignment.id}"[:32],
+            # A call key may take the 32 characters alone: the hash tells every IER apart.
+            identifier=sha256_text(f"{proposal.call.key}/{proposal.reference}/{assignment.id}")[
+                :32
+            ],
         )
     return ReportFile(
         filename=f"{_safe(proposal.reference)}-individual-evaluation-{lang}.pdf", content=content

@@ -834,6 +834,12 @@ def test_the_overall_comment_is_saved_kept_in_the_version_and_audited(panel, log
     assert event.data["overall_comment"] == report.overall_comment
     page = login_as(p.coordinator).get(url(p)).get_data(as_text=True)
     assert "A strong, credible AI Factory with a thin training plan." in page
+    history = (
+        login_as(p.coordinator)
+        .get(f"/calls/{p.call.key}/proposals/{p.proposal.id}/history")
+        .get_data(as_text=True)
+    )
+    assert "Overall comment:" in history and "thin training plan" in history
 
 
 def test_finalising_refuses_an_overall_comment_that_names_an_expert(panel, login_as) -> None:
