@@ -68,9 +68,6 @@ def _helpers() -> dict[str, Any]:
     }
 
 
-_anonymous = expert_letter_label
-
-
 def _load(proposal_id: int) -> tuple[Proposal, Any]:
     """The proposal and the user's access; 404 for anyone without a part in it."""
     proposal = load_proposal(proposal_id)
@@ -181,7 +178,7 @@ def proposal(proposal_id: int) -> Any:
             flash(_("The consensus report cannot be edited now."), "error")
             return redirect(url_for(".proposal", proposal_id=proposal.id))
         abort(403)
-    labels = expert_labels(proposal, _anonymous)
+    labels = expert_labels(proposal, expert_letter_label)
     suggested = prefill(proposal)
     # Input sent after the session had expired comes back once, into the form it came from.
     respond_path = url_for(".respond_to_draft", proposal_id=proposal.id)
@@ -446,7 +443,7 @@ def discussion(proposal_id: int) -> Any:
         else:
             flash(_("Your message is posted."), "success")
         return redirect(url_for(".proposal", proposal_id=proposal.id, _anchor="discussion"))
-    labels = expert_labels(proposal, _anonymous)
+    labels = expert_labels(proposal, expert_letter_label)
     return _render(proposal, access, labels, prefill(proposal), discussion_form=form, status=400)
 
 
@@ -479,7 +476,7 @@ def respond_to_draft(proposal_id: int) -> Any:
                 "success",
             )
             return redirect(url_for(".proposal", proposal_id=proposal.id))
-    labels = expert_labels(proposal, _anonymous)
+    labels = expert_labels(proposal, expert_letter_label)
     return _render(proposal, access, labels, prefill(proposal), response_form=form, status=400)
 
 
@@ -492,7 +489,7 @@ def minority_view(proposal_id: int) -> Any:
     proposal, access = _load(proposal_id)
     if access.refusal is not None:
         return render_template("consensus/not_yet.html", proposal=proposal, access=access), 403
-    labels = expert_labels(proposal, _anonymous)
+    labels = expert_labels(proposal, expert_letter_label)
     form = _minority_form(proposal, access, labels, request.form)
     if form.validate_on_submit():
         text = (form.text.data or "").strip()
