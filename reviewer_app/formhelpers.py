@@ -17,6 +17,11 @@ def choice(value: str, label: str) -> tuple[str, str]:
     return made
 
 
+def strip(value: Any) -> Any:
+    """A field filter: text without the spaces around it (None and files pass unchanged)."""
+    return value.strip() if isinstance(value, str) else value
+
+
 def add_error(field: Field, message: str) -> None:
     """Show ``message`` beside ``field``: an error found after validation (by a service, or a
     check across fields)."""

@@ -61,7 +61,7 @@ def compile_catalogs(force: bool = False) -> None:
 AREAS: dict[str, tuple[str, ...]] = {
     "base": ("templates", "auth", "web.py", "i18n.py", "labels.py", "models"),
     "expert": ("expert",),
-    "coordinator": ("coordinator", "consensus", "audit", "mail.py", "importers"),
+    "coordinator": ("coordinator", "consensus", "audit", "mail.py", "importers", "panel.py"),
     "reports": ("reports",),
     "cli": ("cli", "demo"),
 }

@@ -113,6 +113,8 @@ def flag_label(flag: Flag | str, titles: Mapping[str, str]) -> str:
         return _("ex aequo")
     if parsed.kind is FlagKind.NO_FUNDING_AMOUNT:
         return _("no funding amount")
+    if parsed.kind is FlagKind.PANEL_ORDER:
+        return _("placed by the panel")
     key = parsed.criterion or ""
     return _("experts disagree on %(criterion)s", criterion=titles.get(key, key))
 

@@ -34,6 +34,7 @@ from .models import (
 )
 from .models.audit import chain_of
 from .models.types import Hundredths
+from .panel import panel_order
 from .scoring.columns import RANKING_LEADING, RANKING_TRAILING
 from .scoring.engine import (
     ConsensusIn,
@@ -49,11 +50,12 @@ from .scoring.numbers import format_money, format_score
 
 def evaluation_input(call: Call, *, references: Collection[str] | None = None) -> EvaluationIn:
     """The call's proposals, the reviews that count (submitted, by an expert without a
-    conflict: the engine would skip the others) and the final consensus scores. Experts are
-    identified by ``str(user.id)``. With ``references``, only those proposals (for figures
-    that belong to each proposal alone, such as a disagreement flag).
+    conflict: the engine would skip the others), the final consensus scores and, when the call
+    has a panel review, the panel's places in ex aequo groups. Experts are identified by
+    ``str(user.id)``. With ``references``, only those proposals (for figures that belong to
+    each proposal alone, such as a disagreement flag).
 
-    Four queries whatever the size of the call, reading only the columns the engine needs (no
+    Five queries whatever the size of the call, reading only the columns the engine needs (no
     comments, no ORM objects): at 10,000 proposals the loading costs about what one bare query
     over the scores does (benchmarks/ranking_bench.py).
     """
@@ -160,6 +162,11 @@ def evaluation_input(call: Call, *, references: Collection[str] | None = None) -
         reviews=reviews,
         consensus=consensus,
         budget=call.budget_eur,
+        panel_order=tuple(
+            (reference, place)
+            for reference, place in panel_order(call)
+            if references is None or reference in references
+        ),
     )
 
 

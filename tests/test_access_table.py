@@ -53,6 +53,7 @@ from reviewer_app.models import (
     Decision,
     DecisionOutcome,
     Document,
+    PanelEntry,
     Phase,
     ReportKind,
 )
@@ -197,6 +198,8 @@ TABLE: dict[str, dict[str, Row]] = {
     "coordinator.auto": {"POST": COORDINATOR},
     "coordinator.ranking": {"GET": STAFF},
     "coordinator.ranking_download": {"GET": STAFF},
+    # The panel review: staff read it, the coordinator records what the panel decided.
+    "coordinator.panel": {"GET": STAFF, "POST": COORDINATOR},
     "coordinator.decisions": {"GET": STAFF, "POST": COORDINATOR},
     "coordinator.audit": {"GET": STAFF},
     "coordinator.audit_download": {"GET": STAFF},
@@ -227,6 +230,7 @@ CONSENSUS = "SecretConsensusOfP"
 JUSTIFICATION = "SecretJustificationOfP"  # why the consensus crosses a threshold
 OVERALL = "SecretOverallOfP"  # the consensus draft's overall comment, for the applicant
 DISCUSSION = "SecretDiscussionOfP"  # A's message in P's discussion
+PANEL = "SecretPanelCommentOfP"  # the panel's comment on P: staff and the decision report only
 REASON = "SecretConflictReason"
 RATIONALE = "SecretRationaleOfP"
 DOCUMENT_NAME = "SecretAnnexOfP"
@@ -239,7 +243,7 @@ D_NAME = "Dora Draftova"
 EVERY_SECRET = frozenset(
     {
         P_TITLE, P_SUMMARY, P_SYSTEM, Q_TITLE, Q_SUMMARY, A_COMMENT, R_COMMENT, N_COMMENT,
-        DRAFT, APPROVAL, MINORITY, CONSENSUS, JUSTIFICATION, OVERALL, DISCUSSION, REASON,
+        DRAFT, APPROVAL, MINORITY, CONSENSUS, JUSTIFICATION, OVERALL, DISCUSSION, PANEL, REASON,
         RATIONALE, DOCUMENT_NAME, DOCUMENT_TEXT, A_NAME, R_NAME, X_NAME, N_NAME, D_NAME,
     }
 )  # fmt: skip
@@ -249,7 +253,8 @@ SECRETS: dict[Actor, frozenset[str]] = {
     Actor.ANONYMOUS: EVERY_SECRET,
     # P's content and panel are theirs to read (names aside); Q, the reason, decisions are not.
     Actor.ASSIGNED: frozenset(
-        {Q_TITLE, Q_SUMMARY, N_COMMENT, DRAFT, REASON, RATIONALE, R_NAME, X_NAME, N_NAME, D_NAME}
+        {Q_TITLE, Q_SUMMARY, N_COMMENT, DRAFT, REASON, RATIONALE, PANEL}
+        | {R_NAME, X_NAME, N_NAME, D_NAME}
     ),
     Actor.UNASSIGNED: EVERY_SECRET - {Q_TITLE, Q_SUMMARY, N_COMMENT, N_NAME},
     # A conflict hides the proposal: its title stays in their list, nothing else of it.
@@ -267,7 +272,7 @@ SENT_ON: dict[str, frozenset[str]] = {
     "reports.feedback_report": frozenset(
         {REASON, DRAFT, A_NAME, R_NAME, X_NAME, D_NAME, N_NAME, Q_TITLE, Q_SUMMARY, N_COMMENT}
         | {A_COMMENT, R_COMMENT, APPROVAL, MINORITY, CONSENSUS, JUSTIFICATION, OVERALL}
-        | {DISCUSSION}
+        | {DISCUSSION, PANEL}
     ),
 }
 
@@ -286,6 +291,8 @@ SHOWN: dict[tuple[str, Actor], tuple[str, ...]] = {
     ("coordinator.proposal_history", Actor.COORDINATOR): (A_COMMENT, R_COMMENT, DRAFT, CONSENSUS),
     ("coordinator.download_document", Actor.COORDINATOR): (DOCUMENT_TEXT,),
     ("coordinator.decisions", Actor.OBSERVER): (P_TITLE, RATIONALE),
+    ("coordinator.panel", Actor.OBSERVER): (PANEL,),
+    ("coordinator.panel", Actor.COORDINATOR): (PANEL,),
     ("expert.assignments", Actor.ASSIGNED): (P_TITLE,),
     ("expert.assignments", Actor.UNASSIGNED): (Q_TITLE,),
     ("expert.assignments", Actor.CONFLICTED): (P_TITLE,),
@@ -332,7 +339,7 @@ def plant_world(make_user: Any, make_call: Any, make_proposal: Any, make_assignm
     }
     rapporteur = make_user("expert", name=R_NAME)
     drafter = make_user("expert", name=D_NAME)
-    call = make_call(key="access-call", deadline=date(2030, 1, 31))
+    call = make_call(key="access-call", deadline=date(2030, 1, 31), panel_review=True)
     keys = [c.key for c in call.criteria]
     p = make_proposal(
         call,
@@ -382,7 +389,8 @@ def plant_world(make_user: Any, make_call: Any, make_proposal: Any, make_assignm
         content=content,
     )
     decision = Decision(proposal=p, outcome=DecisionOutcome.FUNDED, rationale=RATIONALE)
-    db.session.add_all([document, decision])
+    panel = PanelEntry(proposal=p, reason="", comment=PANEL)  # the panel writes in ranking
+    db.session.add_all([document, decision, panel])
     db.session.commit()
     job = request_report(call, ReportKind.DECISION, "en", users[Actor.COORDINATOR])
     return World(

@@ -363,6 +363,32 @@ class MinorityViewRecorded(AuditData):
 
 
 @dataclass(frozen=True)
+class PanelPlaced(AuditData):
+    """The panel placed a proposal inside its ex aequo group (``place`` None: took it out)."""
+
+    action = "panel.place"
+    label = _l("Placed by the panel")
+    proposal: str
+    place: int | None
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class PanelCommented(AuditData):
+    action = "panel.comment"
+    label = _l("Panel comment saved")
+    proposal: str
+    comment: str = ""
+
+
+@dataclass(frozen=True)
+class PanelReportSaved(AuditData):
+    action = "panel.report"
+    label = _l("Panel report saved")
+    text: str = ""
+
+
+@dataclass(frozen=True)
 class DecisionRecorded(AuditData):
     action = "decision.record"
     label = _l("Decision recorded")

@@ -85,6 +85,7 @@ def new_call() -> Any:
                 deadline=form.deadline.data,
                 anonymise_experts=form.anonymise_experts.data,
                 reviews_open_after_submit=form.reviews_open_after_submit.data,
+                panel_review=form.panel_review.data,
                 consensus_deadline=form.consensus_deadline.data,
                 actor=current_user,
             )
@@ -147,6 +148,7 @@ def edit_call(key: str) -> Any:
                 deadline=form.deadline.data,
                 anonymise_experts=form.anonymise_experts.data,
                 reviews_open_after_submit=form.reviews_open_after_submit.data,
+                panel_review=form.panel_review.data,
                 consensus_deadline=form.consensus_deadline.data,
                 actor=current_user,
             )
@@ -167,7 +169,9 @@ def call_scheme(key: str) -> Any:
     call = call_or_404(key)
     scheme = scheme_for_reader(call.scheme)
     # The same sentences as the decision report's method chapter (one rules text).
-    rules = rules_text(scheme, call.budget_eur, Formatter(reader_language()))
+    rules = rules_text(
+        scheme, call.budget_eur, Formatter(reader_language()), panel=call.panel_review
+    )
     languages = [language_name(lang) for lang in call.scheme.languages]
     return render_template(
         "coordinator/scheme.html",

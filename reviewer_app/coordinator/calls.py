@@ -48,6 +48,7 @@ def create_call(
     deadline: date | None = None,
     anonymise_experts: bool = True,
     reviews_open_after_submit: bool = False,
+    panel_review: bool = False,
     consensus_deadline: date | None = None,
 ) -> Call:
     """A new call in ``setup`` with a frozen copy of ``scheme`` and one row per criterion.
@@ -67,6 +68,7 @@ def create_call(
         deadline=deadline,
         anonymise_experts=anonymise_experts,
         reviews_open_after_submit=reviews_open_after_submit,
+        panel_review=panel_review,
         consensus_deadline=consensus_deadline,
     )
     call.criteria = [
@@ -155,6 +157,7 @@ def update_call(
     anonymise_experts: bool,
     reviews_open_after_submit: bool,
     consensus_deadline: date | None,
+    panel_review: bool = False,
 ) -> dict[str, tuple[str, str]]:
     """Change the editable settings of a call; returns what changed (old, new), as audited.
 
@@ -168,6 +171,7 @@ def update_call(
         "deadline": deadline,
         "anonymise_experts": anonymise_experts,
         "reviews_open_after_submit": reviews_open_after_submit,
+        "panel_review": panel_review,
         "consensus_deadline": consensus_deadline,
     }
     changes = {

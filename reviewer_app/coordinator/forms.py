@@ -13,6 +13,9 @@ from wtforms import (
     DateField,
     DecimalField,
     EmailField,
+    FieldList,
+    Form,
+    FormField,
     HiddenField,
     IntegerField,
     SelectField,
@@ -33,11 +36,8 @@ from wtforms.validators import (
 
 from .. import limits
 from ..formhelpers import choice
+from ..formhelpers import strip as _strip
 from ..security import MAX_ID
-
-
-def _strip(value: Any) -> Any:
-    return value.strip() if isinstance(value, str) else value
 
 
 def _upper(value: Any) -> Any:
@@ -121,6 +121,15 @@ class CallSettingsForm(FlaskForm):
         description=_l(
             "Off: each expert sees only their own review until the consensus. On: once their "
             "own review is submitted, an expert reads the panel's other submitted reviews."
+        ),
+        default=False,
+    )
+    panel_review = BooleanField(
+        _l("A panel review in the ranking phase"),
+        description=_l(
+            "On: the panel orders the members of ex aequo groups (a reason for each place), "
+            "comments on proposals and writes a report, all in the decision report. Off: "
+            "ties stay ex aequo as the rules leave them."
         ),
         default=False,
     )
@@ -256,3 +265,45 @@ class DueDateForm(FlaskForm):
     expert_id = id_field()
     due_date = DateField(_l("Due date"), validators=[Optional()])
     submit = SubmitField(_l("Set"))
+
+
+class PanelPlaceForm(Form):
+    """One member of an ex aequo group: the panel's place for it and why (no CSRF field of
+    its own: it is part of ``PanelOrderForm``)."""
+
+    reference = HiddenField(validators=[DataRequired(), Length(max=limits.PROPOSAL_REFERENCE)])
+    place = IntegerField(_l("Place"), validators=[Optional(), NumberRange(min=1, max=MAX_ID)])
+    reason = TextAreaField(
+        _l("Reason"), validators=[Length(max=limits.PANEL_REASON)], filters=[_strip]
+    )
+
+
+class PanelOrderForm(FlaskForm):
+    members = FieldList(FormField(PanelPlaceForm), min_entries=0, max_entries=limits.TIE_GROUP)
+    save = SubmitField(_l("Save the panel's order"))
+    clear = SubmitField(_l("Leave them ex aequo"))
+
+
+class PanelCommentForm(FlaskForm):
+    reference = StringField(
+        _l("Proposal reference"),
+        validators=[DataRequired(), Length(max=limits.PROPOSAL_REFERENCE)],
+        filters=[_strip],
+    )
+    comment = TextAreaField(
+        _l("The panel's comment"),
+        validators=[Length(max=limits.PANEL_COMMENT)],
+        filters=[_strip],
+        description=_l("In the decision report, never in the applicant's summary. Empty: none."),
+    )
+    save_comment = SubmitField(_l("Save the comment"))
+
+
+class PanelReportForm(FlaskForm):
+    report = TextAreaField(
+        _l("The panel's report"),
+        validators=[Length(max=limits.PANEL_REPORT)],
+        filters=[_strip],
+        description=_l("How the panel worked and what it decided; printed in the decision report."),
+    )
+    save_report = SubmitField(_l("Save the report"))

@@ -206,6 +206,10 @@ def check_move(
                 confirm="unfinished_consensus",
             )
     if target is Phase.DECIDED:
+        if call.panel_review and not call.panel_report.strip():
+            raise PhaseError(
+                _("The call has a panel review: write the panel's report before closing it.")
+            )
         missing, missing_count = _missing_decisions(call)
         if missing_count:
             raise PhaseError(

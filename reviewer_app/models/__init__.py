@@ -4,6 +4,7 @@ from .audit import AuditEvent
 from .calls import PHASE_ORDER, Call, Criterion, Phase
 from .discussion import DiscussionMessage
 from .jobs import JobFailure, JobStatus, ReportJob, ReportKind
+from .panel import PanelEntry
 from .proposals import Document, Proposal
 from .reviews import (
     Assignment,
@@ -35,6 +36,7 @@ __all__ = [
     "Assignment",
     "AuditEvent",
     "Call",
+    "PanelEntry",
     "ConflictDeclaration",
     "ConsensusApproval",
     "ConsensusMinorityView",

@@ -48,6 +48,10 @@ class Call(Model):
     # An expert who has submitted a review of a proposal may read the panel's other submitted
     # reviews of it (HotCRP's "see the others after submitting mine"); off: each review alone.
     reviews_open_after_submit: Mapped[bool] = mapped_column(default=False)
+    # A panel review inside the ranking phase: the panel orders ex aequo groups (with a reason
+    # per place), comments on proposals and writes its report. Off: the ranking is the rules'.
+    panel_review: Mapped[bool] = mapped_column(default=False)
+    panel_report: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     decided_at: Mapped[datetime | None]
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

@@ -35,6 +35,7 @@ from .evaluation import (
 )
 from .formatting import Formatter, expert_name
 from .method import Method, method_of, rules_in_short
+from .panel_section import PanelSection, panel_section
 from .records import CallRecords
 
 # The totals chart stays readable up to this many bars; larger calls chart the top of the list.
@@ -121,6 +122,7 @@ class ProposalSection:
     justification: str = ""
     overall_comment: str = ""
     minority_views: tuple[ExpertComment, ...] = ()
+    panel_comment: str = ""
 
 
 @dataclass(frozen=True)
@@ -153,6 +155,7 @@ class DecisionReport:
     audit_head: str  # "call-3, event 41, digest 1f…"
     scale_caption: str
     names_experts: bool
+    panel: PanelSection | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -302,6 +305,7 @@ def _decision_report(records: CallRecords, fmt: Formatter) -> DecisionReport:
             "Dots: individual scores; bar: the criterion score; dashed line: the threshold."
         ),
         names_experts=not records.anonymise_experts,
+        panel=panel_section(records, ranking, {s.value: _status(fmt, s.value) for s in Status}),
     )
 
 
@@ -503,6 +507,7 @@ def _proposal_section(
         crossing=_crossing_text(effect, scheme, fmt),
         justification=records.consensus_justifications.get(result.reference, ""),
         overall_comment=records.consensus_overall.get(result.reference, ""),
+        panel_comment=records.panel.comments.get(result.reference, "") if records.panel else "",
         minority_views=tuple(
             ExpertComment(who(expert), text)
             for expert, text in records.minority_views.get(result.reference, ())

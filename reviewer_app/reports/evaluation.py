@@ -17,11 +17,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import DomainError
 from ..scoring.engine import ConsensusIn, EvaluationIn, ProposalIn, ReviewIn
 from ..scoring.scheme import Scheme
+
+if TYPE_CHECKING:
+    from ..panel import PanelRecord
 
 FORMAT = "reviewer-app/evaluation/1"
 
@@ -76,6 +79,7 @@ def evaluation_document(
     consensus_justifications: Mapping[str, str] | None = None,
     minority_views: Mapping[str, Sequence[tuple[str, str]]] | None = None,
     consensus_overall: Mapping[str, str] | None = None,
+    panel: PanelRecord | None = None,
 ) -> dict[str, Any]:
     """The evaluation as plain JSON data. Drafts are left out (they never count); submitted
     reviews by an expert with a conflict stay in, marked, because the record should show them.
@@ -84,7 +88,9 @@ def evaluation_document(
     ``consensus_comments`` by proposal reference; both map criterion key -> comment. A
     consensus carries its ``overall_comment`` and ``justification`` (reference -> text) and its
     ``minority_views`` (reference -> (expert id, text) in order) only where it has them, so the
-    documents of reports made before these existed stay the same.
+    documents of reports made before these existed stay the same. ``panel`` (a call with a
+    panel review) adds a ``panel`` object: its places with their reasons (the engine's
+    ``panel_order``, read back by ``evaluation_in_from_json``), comments and report.
     """
     justifications = consensus_justifications or {}
     overall = consensus_overall or {}
@@ -162,6 +168,18 @@ def evaluation_document(
             for d in sorted(decisions, key=lambda d: d.proposal)
         ],
     }
+    if panel is not None:
+        document["panel"] = {
+            "places": [
+                {"proposal": p.reference, "place": p.place, "reason": p.reason}
+                for p in sorted(panel.places, key=lambda p: p.reference)
+            ],
+            "comments": [
+                {"proposal": reference, "comment": panel.comments[reference]}
+                for reference in sorted(panel.comments)
+            ],
+            "report": panel.report,
+        }
     if audit is not None:
         # The audit chain's state the data was read at: {"chain", "seq", "digest"}.
         document["audit"] = dict(audit)
@@ -231,6 +249,10 @@ def evaluation_in_from_json(data: bytes | str | Mapping[str, Any]) -> Evaluation
                 for c in document["consensus"]
             ),
             budget=_decimal(budget),
+            panel_order=tuple(
+                (str(p["proposal"]), int(p["place"]))
+                for p in document.get("panel", {}).get("places", [])
+            ),
         )
     except (KeyError, TypeError, ArithmeticError, ValueError) as exc:
         if isinstance(exc, EvaluationFormatError):

@@ -28,9 +28,12 @@ class Method:
     scale: tuple[tuple[str, str], ...]  # (value, label)
 
 
-def rules_text(scheme: Scheme, budget: Decimal | None, fmt: Formatter) -> tuple[str, ...]:
+def rules_text(
+    scheme: Scheme, budget: Decimal | None, fmt: Formatter, *, panel: bool = False
+) -> tuple[str, ...]:
     """The scheme's rules in sentences, in the current language. The scheme page and the
-    decision report's method chapter print this same text, so a new rule is described once."""
+    decision report's method chapter print this same text, so a new rule is described once.
+    ``panel``: the call has a panel review, whose order inside ties is a rule too."""
     rules = scheme.rules
     scale = scheme.scale
     paragraphs = [
@@ -90,6 +93,15 @@ def rules_text(scheme: Scheme, budget: Decimal | None, fmt: Formatter) -> tuple[
         )
     else:
         paragraphs.append(_("Proposals with equal weighted totals share a rank (ex aequo)."))
+    if panel:
+        paragraphs.append(
+            _(
+                "A panel review orders the members of an ex aequo group: its recorded order, "
+                "with a reason for each place, comes after the tie-break and before the funding "
+                "line. Members the panel did not order stay ex aequo; the panel never moves a "
+                "proposal past one with a different score."
+            )
+        )
     if budget is not None:
         paragraphs.append(
             _(
@@ -135,7 +147,7 @@ def rules_text(scheme: Scheme, budget: Decimal | None, fmt: Formatter) -> tuple[
 def method_of(records: CallRecords, fmt: Formatter) -> Method:
     scheme = records.scheme.in_language(fmt.lang)  # the criteria file's words in the language
     scale = scheme.scale
-    paragraphs = rules_text(scheme, records.budget, fmt)
+    paragraphs = rules_text(scheme, records.budget, fmt, panel=records.panel is not None)
     return Method(
         paragraphs=paragraphs,
         criteria=tuple(

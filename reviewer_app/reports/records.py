@@ -40,6 +40,7 @@ from ..models import (
     User,
 )
 from ..models.audit import chain_of
+from ..panel import PanelRecord, panel_record
 from ..pseudonyms import panel_letters
 from ..ranking import evaluation_input, ranking_csv
 from ..scoring.engine import (
@@ -123,6 +124,8 @@ class CallRecords:
     consensus_justifications: dict[str, str]
     minority_views: dict[str, tuple[tuple[str, str], ...]]
     decisions: dict[str, DecisionFacts]
+    # The panel's places (with reasons), comments and report; None: the call has no panel.
+    panel: PanelRecord | None
     stats: ProcessStats
     phase_moves: tuple[PhaseMove, ...]
     evaluation_json: bytes
@@ -177,6 +180,7 @@ def consensus_naming_experts(records: CallRecords, references: list[str]) -> dic
 def load_records(call: Call) -> CallRecords:
     """Read ``call`` for its reports: a constant number of queries, then the engine once."""
     evaluation = evaluation_input(call)
+    panel = panel_record(call)
     ranking = evaluate(evaluation)
 
     proposal_rows = db.session.scalars(
@@ -351,6 +355,7 @@ def load_records(call: Call) -> CallRecords:
         consensus_overall=consensus_overall,
         decisions=list(decisions.values()),
         audit=audit_state,
+        panel=panel,
     )
     evaluation_bytes = canonical_json(document)
     return CallRecords(
@@ -377,6 +382,7 @@ def load_records(call: Call) -> CallRecords:
         consensus_justifications=consensus_justifications,
         minority_views={ref: tuple(views) for ref, views in minority_views.items()},
         decisions=decisions,
+        panel=panel,
         stats=stats,
         phase_moves=phase_moves,
         evaluation_json=evaluation_bytes,

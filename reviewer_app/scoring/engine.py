@@ -12,7 +12,7 @@ totals are ``Fraction``, money is ``Decimal``. Rounding happens only for display
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
@@ -20,9 +20,11 @@ from fractions import Fraction
 from functools import cache, cached_property
 from math import lcm
 
-from .flags import EX_AEQUO, NO_FUNDING_AMOUNT, disagreement
+from .flags import EX_AEQUO, NO_FUNDING_AMOUNT, PANEL_ORDER, disagreement
 from .numbers import mean, median, population_stdev
 from .scheme import Scheme
+from .validation import EvaluationError as EvaluationError  # every caller names it here
+from .validation import check
 
 SOURCE_CONSENSUS = "consensus"
 SOURCE_AGGREGATE = "aggregate"
@@ -62,6 +64,9 @@ class EvaluationIn:
     reviews: tuple[ReviewIn, ...] = ()
     consensus: tuple[ConsensusIn, ...] = ()
     budget: Decimal | None = None
+    # The panel's order inside ex aequo groups: (reference, place), a lower place first. It
+    # only ever orders proposals the scheme's rules leave tied (see ``_panel_split``).
+    panel_order: tuple[tuple[str, int], ...] = ()
 
 
 class Status(StrEnum):
@@ -167,6 +172,9 @@ class ProposalResult:
     # Whether the unweighted total reaches rules.overall_threshold (None: no such threshold or
     # no total).
     meets_overall_threshold: bool | None = None
+    # The place the panel gave it inside its ex aequo group, when the panel's order decided
+    # its rank (None: no tie, or the panel did not order it).
+    panel_place: int | None = None
 
     @cached_property
     def total(self) -> Fraction | None:
@@ -209,24 +217,12 @@ class Ranking:
         return tuple(r for r in self.rows if r.status is status)
 
 
-class EvaluationError(ValueError):
-    """The input cannot be evaluated (a score off the scale, an unknown criterion or proposal).
-
-    Entry and import refuse such scores, so this signals a bug or tampered data, never a user's
-    typing mistake; ``problems`` lists every one.
-    """
-
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__("; ".join(problems))
-
-
 def evaluate(data: EvaluationIn) -> Ranking:
     """Score, threshold, rank and fund every proposal of ``data`` by the rules of its scheme.
 
     :raises EvaluationError: a score off the scale, or one for an unknown criterion or proposal.
     """
-    _check(data)
+    check(data)
     scheme = data.scheme
     counted: dict[str, list[ReviewIn]] = defaultdict(list)
     for review in data.reviews:
@@ -238,74 +234,7 @@ def evaluate(data: EvaluationIn) -> Ranking:
         _score_proposal(scheme, p, counted.get(p.reference, []), consensus.get(p.reference, {}))
         for p in data.proposals
     ]
-    return _rank(scheme, data.budget, scored)
-
-
-def _check(data: EvaluationIn) -> None:
-    scheme = data.scheme
-    keys = set(scheme.criterion_keys)
-    references = [p.reference for p in data.proposals]
-    known = set(references)
-    problems: list[str] = []
-    if len(known) != len(references):
-        duplicates = sorted({r for r in references if references.count(r) > 1})
-        problems.append(f"duplicate proposal references: {', '.join(duplicates)}")
-
-    on_scale: dict[Decimal, bool] = {}  # a call has few distinct values: check each once
-
-    def check_scores(where: str, proposal: str, scores: Iterable[tuple[str, Decimal]]) -> None:
-        if proposal not in known:
-            problems.append(f"{where}: unknown proposal {proposal!r}")
-        seen: set[str] = set()
-        for key, value in scores:
-            fits = on_scale.get(value)
-            if fits is None:
-                fits = on_scale[value] = scheme.scale.contains(value)
-            if key not in keys:
-                problems.append(f"{where}: unknown criterion {key!r}")
-            elif key in seen:
-                problems.append(f"{where}: criterion {key!r} scored twice")
-            elif not fits:
-                problems.append(
-                    f"{where}: {key} = {value} is off the scale "
-                    f"{scheme.scale.min} to {scheme.scale.max} in steps of {scheme.scale.step}"
-                )
-            seen.add(key)
-
-    # Most reviews share a handful of key orders, and a call a handful of values: each is
-    # checked once, and a review is looked at closely only when something is wrong with it.
-    good_keys: dict[tuple[str, ...], bool] = {}
-    for review in data.reviews:
-        if not (review.submitted and not review.conflicted):
-            continue  # drafts and conflicted reviews never count, so they never block a ranking
-        scores = review.scores
-        order = tuple([key for key, _value in scores])
-        keys_fine = good_keys.get(order)
-        if keys_fine is None:
-            keys_fine = good_keys[order] = len(set(order)) == len(order) and keys.issuperset(order)
-        if keys_fine and review.proposal in known:
-            for _key, value in scores:
-                fits = on_scale.get(value)
-                if fits is None:
-                    fits = on_scale[value] = scheme.scale.contains(value)
-                if not fits:
-                    break
-            else:
-                continue
-        check_scores(f"review of {review.proposal} by {review.expert}", review.proposal, scores)
-    consensus_seen: set[str] = set()
-    for item in data.consensus:
-        if item.proposal in consensus_seen:
-            problems.append(f"consensus of {item.proposal}: given twice")
-        consensus_seen.add(item.proposal)
-        check_scores(f"consensus of {item.proposal}", item.proposal, item.scores)
-    if data.budget is not None and data.budget < 0:
-        problems.append(f"budget must not be negative, got {data.budget}")
-    for proposal in data.proposals:
-        if proposal.requested_funding is not None and proposal.requested_funding < 0:
-            problems.append(f"{proposal.reference}: requested funding must not be negative")
-    if problems:
-        raise EvaluationError(problems)
+    return _rank(scheme, data.budget, scored, dict(data.panel_order))
 
 
 # Exact arithmetic without Fraction objects on the hot path: every score is a Decimal with few
@@ -454,7 +383,30 @@ def _common_scale(ratios: list[_Ratio]) -> Callable[[_Ratio], int]:
     return lambda ratio: ratio[0] * (denominator // ratio[1])
 
 
-def _rank(scheme: Scheme, budget: Decimal | None, scored: list[_Scored]) -> Ranking:
+def _panel_split(group: list[_Scored], places: dict[str, int]) -> list[list[_Scored]]:
+    """An ex aequo group cut by the panel's order: each proposal the panel placed stands alone,
+    in the panel's order (equal places stay tied); those it did not place stay tied together
+    after them. A place only orders inside its own group: it never lifts a proposal over one
+    with more merit, and a place given to a proposal without a tie has no effect."""
+    if len(group) < 2 or not any(item.proposal.reference in places for item in group):
+        return [group]
+    unplaced = len(places) + 1 + max(places.values())  # after every place given
+
+    def place(item: _Scored) -> int:
+        return places.get(item.proposal.reference, unplaced)
+
+    parts: list[list[_Scored]] = []
+    for item in sorted(group, key=lambda i: (place(i), i.proposal.reference)):
+        if parts and place(parts[-1][0]) == place(item):
+            parts[-1].append(item)
+        else:
+            parts.append([item])
+    return parts
+
+
+def _rank(
+    scheme: Scheme, budget: Decimal | None, scored: list[_Scored], places: dict[str, int]
+) -> Ranking:
     passing_items = [s for s in scored if s.passes]
     width = len(passing_items[0].merit) if passing_items else 0
     scales = [_common_scale([s.merit[i] for s in passing_items]) for i in range(width)]
@@ -474,6 +426,18 @@ def _rank(scheme: Scheme, budget: Decimal | None, scored: list[_Scored]) -> Rank
         else:
             groups.append([item])
         previous = key
+    # The panel's order comes after the scheme's tie-break and before the funding line.
+    panelled: set[str] = set()
+    if places:
+        split: list[list[_Scored]] = []
+        for group in groups:
+            parts = _panel_split(group, places)
+            if len(parts) > 1:
+                panelled.update(
+                    i.proposal.reference for i in group if i.proposal.reference in places
+                )
+            split.extend(parts)
+        groups = split
 
     rows: list[ProposalResult] = []
     main_total = reserve_total = Decimal(0)
@@ -482,8 +446,9 @@ def _rank(scheme: Scheme, budget: Decimal | None, scored: list[_Scored]) -> Rank
     position = 1
     for group in groups:
         group_cost = sum((_funding(s) for s in group), Decimal(0))
-        # A tie group is funded whole or not at all: the rules give no ground to prefer one
-        # member, so the first group that does not fit starts the reserve list.
+        # A tie group (what is left tied after the panel's order) is funded whole or not at
+        # all: nothing gives ground to prefer one member, so the first group that does not fit
+        # starts the reserve list.
         if budget is not None and not below_line and cumulative + group_cost > budget:
             below_line = True
         status = Status.RESERVE if below_line else Status.MAIN
@@ -500,6 +465,11 @@ def _rank(scheme: Scheme, budget: Decimal | None, scored: list[_Scored]) -> Rank
                     ex_aequo=len(group) > 1,
                     status=status,
                     cumulative=cumulative,
+                    panel_place=(
+                        places[item.proposal.reference]
+                        if item.proposal.reference in panelled
+                        else None
+                    ),
                 )
             )
         position += len(group)  # standard competition ranking: 1, 2, 2, 4
@@ -544,10 +514,13 @@ def _result(
     ex_aequo: bool,
     status: Status,
     cumulative: Decimal | None,
+    panel_place: int | None = None,
 ) -> ProposalResult:
     flags: list[str] = []
     if ex_aequo:
         flags.append(str(EX_AEQUO))
+    if panel_place is not None:
+        flags.append(str(PANEL_ORDER))
     flags.extend(_disagreement_text(c.key) for c in item.criteria if c.disagreement)
     if item.passes and item.proposal.requested_funding is None:
         flags.append(str(NO_FUNDING_AMOUNT))
@@ -567,4 +540,23 @@ def _result(
         cumulative_funding=cumulative,
         has_full_consensus=item.full_consensus,
         meets_overall_threshold=item.meets_overall,
+        panel_place=panel_place,
     )
+
+
+def tie_groups(ranking: Ranking) -> tuple[tuple[ProposalResult, ...], ...]:
+    """The ex aequo groups the scheme's rules leave (equal weighted totals and tie-break
+    scores), in rank order, two members or more each: what a panel may order. The same
+    whether or not a panel's order is in the ranking already (its members then have ranks
+    one after the other)."""
+    tie_break = ranking.scheme.rules.tie_break
+    groups: list[list[ProposalResult]] = []
+    previous: tuple[Fraction | None, ...] | None = None
+    for row in ranking.ranked:
+        merit = (row.weighted_total, *(row.criterion(key).score for key in tie_break))
+        if groups and merit == previous:
+            groups[-1].append(row)
+        else:
+            groups.append([row])
+        previous = merit
+    return tuple(tuple(group) for group in groups if len(group) > 1)

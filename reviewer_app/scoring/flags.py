@@ -15,6 +15,7 @@ class FlagKind(StrEnum):
     EX_AEQUO = "ex_aequo"  # shares its rank with another proposal
     NO_FUNDING_AMOUNT = "no_funding_amount"  # passes, but asks for no amount
     DISAGREEMENT = "disagreement"  # the individual scores of a criterion spread too far
+    PANEL_ORDER = "panel_order"  # tied on merit; its place in the tie is the panel's
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,7 @@ class Flag:
 
 EX_AEQUO = Flag(FlagKind.EX_AEQUO)
 NO_FUNDING_AMOUNT = Flag(FlagKind.NO_FUNDING_AMOUNT)
+PANEL_ORDER = Flag(FlagKind.PANEL_ORDER)
 
 
 def disagreement(criterion: str) -> Flag:

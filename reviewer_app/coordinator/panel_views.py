@@ -1,0 +1,168 @@
+"""The panel review page of a call: the ex aequo groups the rules leave, the panel's order of
+each with its reasons, its comments and its report (``panel.py`` holds the rules).
+
+One URL for the page and its three forms, so that input sent after the session expired comes
+back to this page (``keeps_input_on_expiry``); the button pressed says which form was sent.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
+
+from ..auth.access import role_required
+from ..auth.stash import keeps_input_on_expiry, pop_stashed_form
+from ..extensions import db
+from ..formhelpers import add_error
+from ..models import Phase, Proposal, Role
+from ..panel import (
+    PanelOrderInvalid,
+    clear_group,
+    groups_at_the_line,
+    order_group,
+    panel_record,
+    save_comment,
+    save_report,
+)
+from ..ranking import rank_call
+from ..refusals import back_on_refusal
+from ..scoring.engine import Ranking
+from . import bp
+from .forms import PanelCommentForm, PanelOrderForm, PanelReportForm
+from .ranking_helpers import load_ranked_call, page_helpers, proposals_by_reference
+
+
+def _sent_form(formdata: MultiDict[str, Any]) -> FlaskForm | None:
+    """The form whose button was pressed."""
+    if "save_report" in formdata:
+        return PanelReportForm(formdata=formdata)
+    if "save_comment" in formdata:
+        return PanelCommentForm(formdata=formdata)
+    if "save" in formdata or "clear" in formdata:
+        return PanelOrderForm(formdata=formdata)
+    return None
+
+
+def _apply(call: Any, ranking: Ranking, form: FlaskForm) -> str:
+    """Hand the form to its service; the message to flash."""
+    if isinstance(form, PanelReportForm):
+        changed = save_report(call, actor=current_user, text=form.report.data or "")
+        return _("The panel's report is saved.") if changed else _("Nothing changed.")
+    if isinstance(form, PanelCommentForm):
+        reference = form.reference.data or ""
+        proposal = db.session.scalar(
+            select(Proposal).where(Proposal.call_id == call.id, Proposal.reference == reference)
+        )
+        if proposal is None:
+            raise PanelOrderInvalid(
+                _("The call has no proposal %(ref)s.", ref=reference), "reference"
+            )
+        changed = save_comment(call, proposal, actor=current_user, text=form.comment.data or "")
+        return _("The panel's comment is saved.") if changed else _("Nothing changed.")
+    assert isinstance(form, PanelOrderForm)
+    members = [entry.form for entry in form.members.entries]
+    references = [m.reference.data or "" for m in members]
+    if form.clear.data:
+        clear_group(call, actor=current_user, references=references)
+        return _("The group is ex aequo again, as the rules leave it.")
+    places = {m.reference.data or "": (m.place.data or 0, m.reason.data or "") for m in members}
+    moved = order_group(call, ranking, actor=current_user, places=places)
+    return _("The panel's order is saved.") if moved else _("Nothing changed.")
+
+
+@bp.route("/<key>/panel", methods=["GET", "POST"])
+@role_required(Role.COORDINATOR, Role.OBSERVER)
+@keeps_input_on_expiry()
+@back_on_refusal(".panel")
+def panel(key: str) -> Any:
+    """The panel review: ties to order (with reasons), comments and the panel's report."""
+    call = load_ranked_call(key)
+    if request.method == "POST" and current_user.role is not Role.COORDINATOR:
+        abort(403)
+    restored = pop_stashed_form(request.path) if request.method == "GET" else None
+    if restored is not None:
+        db.session.commit()  # the stash is handed out once
+        flash(_("We restored your unsaved input. Check it and save it again."), "warning")
+    formdata = (
+        MultiDict(restored[1])
+        if restored is not None
+        else (request.form if request.method == "POST" else None)
+    )
+    sent = _sent_form(formdata) if formdata is not None else None
+    if request.method == "POST" and sent is None:
+        abort(400)
+    ranking = rank_call(call)
+    status = 200
+    if request.method == "POST" and sent is not None:
+        if sent.validate_on_submit():
+            try:
+                message = _apply(call, ranking, sent)
+            except PanelOrderInvalid as exc:
+                db.session.rollback()
+                field = sent[exc.field] if exc.field and exc.field in sent else None
+                if field is not None:
+                    add_error(field, str(exc))
+                else:
+                    sent.form_errors.append(str(exc))
+            else:
+                db.session.commit()
+                flash(message, "success")
+                return redirect(url_for(".panel", key=call.key))
+        status = 400
+    return render_template(
+        "coordinator/panel.html", **_page(call, ranking, sent), **page_helpers(call)
+    ), status
+
+
+def _page(call: Any, ranking: Ranking, sent: FlaskForm | None) -> dict[str, Any]:
+    record = panel_record(call)
+    groups = groups_at_the_line(ranking) if call.panel_review else []
+    references = {row.reference for group, _line in groups for row in group}
+    if record is not None:
+        references |= set(record.comments)
+    order_forms = []
+    for group, _line in groups:
+        members = {row.reference for row in group}
+        if (
+            isinstance(sent, PanelOrderForm)
+            and {e.form.reference.data for e in sent.members.entries} == members
+        ):
+            order_forms.append(sent)  # as sent, with its errors
+            continue
+        data = []
+        for row in group:
+            placed = record.place_of(row.reference) if record else None
+            data.append(
+                {
+                    "reference": row.reference,
+                    "place": placed.place if placed else None,
+                    "reason": placed.reason if placed else "",
+                }
+            )
+        order_forms.append(PanelOrderForm(formdata=None, data={"members": data}))
+    comment_form = sent if isinstance(sent, PanelCommentForm) else PanelCommentForm(formdata=None)
+    report_form = (
+        sent
+        if isinstance(sent, PanelReportForm)
+        else PanelReportForm(formdata=None, data={"report": call.panel_report})
+    )
+    return {
+        "call": call,
+        "ranking": ranking,
+        "record": record,
+        "groups": list(zip(groups, order_forms, strict=True)),
+        "proposals": proposals_by_reference(call, references) if references else {},
+        "comment_form": comment_form,
+        "report_form": report_form,
+        "editable": (
+            call.panel_review
+            and call.phase is Phase.RANKING
+            and current_user.role is Role.COORDINATOR
+        ),
+    }
