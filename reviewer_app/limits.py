@@ -54,6 +54,7 @@ MAX_EUR = Decimal(
 MAX_SCHEME_NUMBER = Decimal(1_000_000)  # scale bounds, weights, thresholds: fit INTEGER hundredths
 SCALE_VALUES = 101  # each value of the scale is one choice in the review form
 CRITERIA = 50
+COMMENT_FIELDS = 6  # comment boxes of one criterion (strengths, weaknesses ...)
 SCHEME_LANGUAGES = 24  # translations of one criteria file
 MIN_REVIEWS = 100
 

@@ -23,7 +23,7 @@ from wtforms.widgets import HiddenInput
 
 from .. import limits
 from ..formhelpers import choice
-from ..scoring.scheme import CriterionSpec, Scale, Scheme
+from ..scoring.scheme import CommentField, CriterionSpec, Scale, Scheme
 from ..security import MAX_ID
 from .services import ScoreInput
 
@@ -92,7 +92,16 @@ def scale_value(value: Decimal) -> str:
 class CriterionFields:
     criterion: CriterionSpec
     score: RadioField
-    comment: TextAreaField
+    comment: TextAreaField | None  # None: the criterion has several boxes (``parts``)
+    parts: tuple[tuple[CommentField, TextAreaField], ...] = ()
+
+    def boxes(self) -> list[TextAreaField]:
+        return [self.comment] if self.comment is not None else [box for _f, box in self.parts]
+
+
+def part_name(criterion: str, field: str) -> str:
+    """The input name of one comment box of a criterion with several."""
+    return f"part_{criterion}__{field}"
 
 
 class ReviewForm(FlaskForm):
@@ -113,7 +122,12 @@ class ReviewForm(FlaskForm):
 
     def criterion_fields(self) -> list[CriterionFields]:
         return [
-            CriterionFields(c, self[f"score_{c.key}"], self[f"comment_{c.key}"])  # type: ignore[arg-type]
+            CriterionFields(
+                c,
+                self[f"score_{c.key}"],  # type: ignore[arg-type]
+                None if c.comment_fields else self[f"comment_{c.key}"],  # type: ignore[arg-type]
+                tuple((f, self[part_name(c.key, f.key)]) for f in c.comment_fields),  # type: ignore[misc]
+            )
             for c in self.criteria
         ]
 
@@ -128,17 +142,23 @@ class ReviewForm(FlaskForm):
             elif self.is_submit and value is None:
                 fields.score.errors = [_l("Choose a score for this criterion.")]
                 valid = False
-            comment = (fields.comment.data or "").strip()
-            if self.is_submit and len(comment) < self.comment_min_chars:
-                fields.comment.errors = [
-                    *fields.comment.errors,
-                    _l(
-                        "Write at least %(min)s characters (now %(count)s).",
-                        min=self.comment_min_chars,
-                        count=len(comment),
-                    ),
-                ]
-                valid = False
+            boxes = (
+                [(fields.comment, self.comment_min_chars)]
+                if fields.comment is not None
+                else [(box, f.min_chars) for f, box in fields.parts]
+            )
+            for box, minimum in boxes:
+                comment = (box.data or "").strip()
+                if self.is_submit and len(comment) < minimum:
+                    box.errors = [
+                        *box.errors,
+                        _l(
+                            "Write at least %(min)s characters (now %(count)s).",
+                            min=minimum,
+                            count=len(comment),
+                        ),
+                    ]
+                    valid = False
         return valid
 
     def _value_of(self, field: Field) -> Decimal | None:
@@ -153,8 +173,16 @@ class ReviewForm(FlaskForm):
 
     def score_inputs(self) -> dict[str, ScoreInput]:
         """The typed input per criterion key, for the services (call after validate)."""
+        # The boxes of a criterion with several are composed by the service, in the scheme's
+        # own words (the form shows them in the reader's language).
         return {
-            f.criterion.key: ScoreInput(self._value_of(f.score), (f.comment.data or "").strip())
+            f.criterion.key: ScoreInput(
+                self._value_of(f.score),
+                (f.comment.data or "").strip() if f.comment is not None else "",
+                {field.key: (box.data or "").strip() for field, box in f.parts}
+                if f.parts
+                else None,
+            )
             for f in self.criterion_fields()
         }
 
@@ -163,7 +191,8 @@ class ReviewForm(FlaskForm):
         data = {"version": str(self.version.data or 0)}
         for f in self.criterion_fields():
             data[f.score.name] = f.score.data or ""
-            data[f.comment.name] = f.comment.data or ""
+            for box in f.boxes():
+                data[box.name] = box.data or ""
         return data
 
 
@@ -185,10 +214,16 @@ def make_review_form(
         attrs[f"score_{criterion.key}"] = RadioField(
             criterion.title, choices=choices, validate_choice=False, default=None
         )
-        attrs[f"comment_{criterion.key}"] = TextAreaField(
-            _l("Comment"),
-            validators=[Length(max=limits.COMMENT)],
-        )
+        if criterion.comment_fields:
+            for field in criterion.comment_fields:
+                attrs[part_name(criterion.key, field.key)] = TextAreaField(
+                    field.label, validators=[Length(max=limits.COMMENT)]
+                )
+        else:
+            attrs[f"comment_{criterion.key}"] = TextAreaField(
+                _l("Comment"),
+                validators=[Length(max=limits.COMMENT)],
+            )
     return type("ScoringForm", (ReviewForm,), attrs)
 
 

@@ -42,6 +42,7 @@ from ..models import (
 from ..models.audit import record
 from ..models.reviews import new_score, write_scores
 from ..models.versions import keep_version
+from ..scoring.comment_fields import compose, too_short
 
 
 class AssignmentState(StrEnum):
@@ -73,7 +74,8 @@ class ScoreInput:
     """What the expert typed for one criterion; ``value`` None means not chosen yet."""
 
     value: Decimal | None
-    comment: str
+    comment: str  # composed of ``parts`` when the criterion has several comment boxes
+    parts: Mapping[str, str] | None = None  # box key -> text
 
 
 def state_of(assignment: Assignment) -> AssignmentState:
@@ -340,7 +342,11 @@ def submit_review(
         for c in scheme.criteria
         if (given := scores.get(c.key)) is None
         or given.value is None
-        or len(given.comment.strip()) < minimum
+        or (
+            too_short(c.comment_fields, given.parts or {})
+            if c.comment_fields
+            else len(given.comment.strip()) < minimum
+        )
     ]
     if missing:
         raise IncompleteReview(", ".join(missing))
@@ -400,11 +406,17 @@ def _write(
             review.submitted_at = now
         # Every criterion is written: one the form left out is stored empty.
         entered = {c.key: scores.get(c.key, ScoreInput(None, "")) for c in criteria}
+        # Several boxes make one comment, in the scheme's own words whatever the expert reads.
+        boxes = {c.key: c.comment_fields for c in call.scheme.criteria}
         write_scores(
             review.scores,
             new_score,
             criteria,
-            {key: (e.value, e.comment) for key, e in entered.items()},
+            {
+                key: (e.value, compose(boxes[key], e.parts or {}) if boxes.get(key) else e.comment)
+                for key, e in entered.items()
+            },
+            parts={key: e.parts for key, e in entered.items()},
         )
     try:
         db.session.flush()

@@ -32,12 +32,14 @@ from ..extensions import db
 from ..mail import MailError, send_messages
 from ..models import Assignment, Role, utcnow
 from ..models.audit import record
+from ..scoring.comment_fields import parts_for_form
 from . import bp
 from .forms import (
     DeclarationForm,
     LateConflictForm,
     ReviewForm,
     make_review_form,
+    part_name,
     rules_data,
     scale_value,
 )
@@ -322,9 +324,14 @@ def _form_class(assignment: Assignment) -> type[ReviewForm]:
 
 def _saved_data(assignment: Assignment) -> dict[str, Any]:
     data: dict[str, Any] = {"version": current_version(assignment)}
+    fields = {c.key: c.comment_fields for c in assignment.proposal.call.scheme.criteria}
     for key, score in scores_by_key(assignment).items():
         data[f"score_{key}"] = None if score.value is None else scale_value(score.value)
-        data[f"comment_{key}"] = score.comment
+        if fields.get(key):
+            for field, text in parts_for_form(fields[key], score.parts, score.comment).items():
+                data[part_name(key, field)] = text
+        else:
+            data[f"comment_{key}"] = score.comment
     return data
 
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, TypeVar
 
-from sqlalchemy import CheckConstraint, ColumnElement, ForeignKey, Text, UniqueConstraint, or_
+from sqlalchemy import JSON, CheckConstraint, ColumnElement, ForeignKey, Text, UniqueConstraint, or_
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import Model
@@ -126,6 +126,9 @@ class Score(Model):
     )
     value: Mapped[Decimal | None] = mapped_column(Hundredths)  # a draft may leave it empty
     comment: Mapped[str] = mapped_column(Text, default="")
+    # A criterion with several comment boxes (scoring/comment_fields.py): each box's text by
+    # field key, for the form; ``comment`` holds them composed, for every other reader.
+    parts: Mapped[dict[str, str] | None] = mapped_column(JSON)
 
     review: Mapped[Review] = relationship(back_populates="scores")
     criterion: Mapped[Criterion] = relationship()
@@ -274,12 +277,15 @@ def write_scores(
     make: Callable[[Criterion], AnyScore],
     criteria: Iterable[Criterion],
     values: Mapping[str, tuple[Decimal | None, str]],
+    parts: Mapping[str, Mapping[str, str] | None] | None = None,
 ) -> None:
     """Write each criterion's value and comment into ``scores`` (a review's or a consensus
     report's), making the missing rows with ``make``. The one write path of criterion scores:
     the expert's page, the consensus page and the imports all come through here, so a score
     is stored the same way whoever enters it. Criteria not in ``values`` are left as they are;
-    comments are stored without surrounding whitespace."""
+    comments are stored without surrounding whitespace. ``parts`` (a review's criteria with
+    several comment boxes) keeps each box's text too; the composed ``comment`` is the one
+    everybody else reads."""
     by_criterion = {s.criterion_id: s for s in scores}
     for criterion in criteria:
         if criterion.key not in values:
@@ -291,6 +297,9 @@ def write_scores(
             scores.append(score)
         score.value = value
         score.comment = stored_comment(comment)
+        if parts is not None and isinstance(score, Score):
+            given = parts.get(criterion.key)
+            score.parts = None if given is None else {k: v.strip() for k, v in given.items()}
 
 
 def stored_comment(comment: str) -> str:

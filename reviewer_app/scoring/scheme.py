@@ -66,12 +66,24 @@ class Scale:
 
 
 @dataclass(frozen=True)
+class CommentField:
+    """One of a criterion's comment boxes, when the form asks for more than one (the EU's
+    "strengths" and "weaknesses"), with its own minimum length."""
+
+    key: str
+    label: str
+    min_chars: int = 0
+
+
+@dataclass(frozen=True)
 class CriterionSpec:
     key: str
     title: str
     question: str = ""
     weight: Decimal = Decimal(1)
     threshold: Decimal | None = None
+    # Empty: one comment box, whose minimum is rules.comment_min_chars.
+    comment_fields: tuple[CommentField, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -96,6 +108,7 @@ class CriterionText:
 
     title: str | None = None
     question: str | None = None
+    comment_fields: tuple[tuple[str, str], ...] = ()  # (field key, label)
 
 
 @dataclass(frozen=True)
@@ -151,8 +164,17 @@ class Scheme:
         criteria = []
         for c in self.criteria:
             words = criteria_text.get(c.key, CriterionText())
+            field_labels = dict(words.comment_fields)
             criteria.append(
-                replace(c, title=words.title or c.title, question=words.question or c.question)
+                replace(
+                    c,
+                    title=words.title or c.title,
+                    question=words.question or c.question,
+                    comment_fields=tuple(
+                        replace(f, label=field_labels.get(f.key) or f.label)
+                        for f in c.comment_fields
+                    ),
+                )
             )
         labels = dict(self.scale.labels) | dict(text.scale_labels)
         return replace(
@@ -181,6 +203,12 @@ class Scheme:
                     missing.append(f"{lang}: criteria.{c.key}.title")
                 if c.question and not w.question:
                     missing.append(f"{lang}: criteria.{c.key}.question")
+                translated = dict(w.comment_fields)
+                missing += [
+                    f"{lang}: criteria.{c.key}.comment_fields.{f.key}"
+                    for f in c.comment_fields
+                    if f.key not in translated
+                ]
         return missing
 
     def criterion(self, key: str) -> CriterionSpec:
@@ -231,6 +259,11 @@ class Scheme:
             }
             if c.threshold is not None:
                 item["threshold"] = str(c.threshold)
+            if c.comment_fields:
+                item["comment_fields"] = [
+                    {"key": f.key, "label": f.label, "min_chars": f.min_chars}
+                    for f in c.comment_fields
+                ]
             data["criteria"].append(item)
         if self.language != DEFAULT_LANGUAGE:
             data["language"] = self.language
@@ -257,7 +290,13 @@ def text_json(text: SchemeText) -> dict[str, Any]:
         data["scale"] = {"labels": {str(k): v for k, v in text.scale_labels}}
     criteria = {}
     for key, words in text.criteria:
-        item = {name: value for name, value in vars(words).items() if value}
+        item: dict[str, Any] = {}
+        if words.title:
+            item["title"] = words.title
+        if words.question:
+            item["question"] = words.question
+        if words.comment_fields:
+            item["comment_fields"] = dict(words.comment_fields)
         if item:
             criteria[key] = item
     if criteria:

@@ -17,6 +17,7 @@ from typing import Any
 
 from .. import limits  # pure, like this package
 from .columns import COMMENT_SUFFIX
+from .comment_fields import read_comment_fields
 from .scheme import (
     AGGREGATES,
     CRITERION_KEY,
@@ -410,7 +411,11 @@ def _read_criteria(check: _Checker, raw: Any, scale: Scale | None) -> list[Crite
     for index, item in enumerate(raw, start=1):
         name = item.get("key") if isinstance(item.get("key"), str) else None
         prefix = f"criteria[{index}]" + (f" ({limits.excerpt(name)})" if name else "")
-        check.unknown(item, {"key", "title", "question", "weight", "threshold"}, f"{prefix}.")
+        check.unknown(
+            item,
+            {"key", "title", "question", "weight", "threshold", "comment_fields"},
+            f"{prefix}.",
+        )
         key = check.text(item, "key", f"{prefix}.key", required=True)
         if key:
             if not CRITERION_KEY.fullmatch(key):
@@ -455,6 +460,7 @@ def _read_criteria(check: _Checker, raw: Any, scale: Scale | None) -> list[Crite
                 question=question,
                 weight=weight if weight is not None else Decimal(1),
                 threshold=threshold,
+                comment_fields=read_comment_fields(check, item, prefix),
             )
         )
     return criteria

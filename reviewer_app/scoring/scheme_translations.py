@@ -106,7 +106,19 @@ def _read_text(
         if not isinstance(item, Mapping):
             check.add(at, "must be a table with title and question")
             continue
-        check.unknown(item, {"title", "question"}, f"{at}.")
+        check.unknown(item, {"title", "question", "comment_fields"}, f"{at}.")
+        own = {f.key for c in criteria if c.key == key for f in c.comment_fields}
+        field_labels: list[tuple[str, str]] = []
+        for name, label in check.table(item, "comment_fields", f"{at}.comment_fields").items():
+            field_at = f"{at}.comment_fields.{limits.excerpt(str(name))}"
+            if name not in own:
+                check.add(field_at, "translates no comment field of this criterion")
+                continue
+            text = check.text(
+                {name: label}, name, field_at, required=True, max_length=limits.CRITERION_TITLE
+            )
+            if text.strip():
+                field_labels.append((str(name), text))
         words = CriterionText(
             title=check.text(
                 item, "title", f"{at}.title", required=False, max_length=limits.CRITERION_TITLE
@@ -120,6 +132,7 @@ def _read_text(
                 max_length=limits.CRITERION_QUESTION,
             )
             or None,
+            comment_fields=tuple(field_labels),
         )
         texts.append((str(key), words))
     return SchemeText(

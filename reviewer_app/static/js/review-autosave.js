@@ -115,12 +115,14 @@
 
   function refreshCounter(textarea) {
     var counter = form.querySelector("[data-counter-for='" + textarea.id + "']");
-    if (!counter || !minChars) {
+    // A box of its own (strengths, weaknesses) may have its own minimum.
+    var least = textarea.dataset.minChars ? parseInt(textarea.dataset.minChars, 10) : minChars;
+    if (!counter || !least) {
       return;
     }
     var count = textarea.value.trim().length;
-    counter.textContent = form.dataset.textCount.replace("{count}", count).replace("{min}", minChars);
-    counter.classList.toggle("text-success", count >= minChars);
+    counter.textContent = form.dataset.textCount.replace("{count}", count).replace("{min}", least);
+    counter.classList.toggle("text-success", count >= least);
   }
 
   function refreshAll() {

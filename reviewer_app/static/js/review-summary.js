@@ -43,9 +43,15 @@
     var radio = form.querySelector("[data-criterion='" + key + "'] input[type=radio]:checked");
     return radio ? hundredths(radio.value) : null;
   }
-  function comment(key) {
-    var box = form.querySelector("textarea[name='comment_" + key + "']");
-    return box ? box.value.trim() : "";
+  // Long enough: every comment box of the criterion (one, or several with minimums of their own).
+  function least(box) {
+    return box.dataset.minChars ? parseInt(box.dataset.minChars, 10) : rules.min_chars;
+  }
+  function commented(key) {
+    var boxes = form.querySelectorAll("textarea[data-comment-for='" + key + "']");
+    return Array.prototype.every.call(boxes, function (box) {
+      return box.value.trim().length >= least(box);
+    });
   }
 
   function verdictText(meets) {
@@ -65,7 +71,7 @@
     var complete = true;
     var rows = rules.criteria.map(function (c) {
       var value = chosen(c.key);
-      if (value === null || comment(c.key).length < rules.min_chars) {
+      if (value === null || !commented(c.key)) {
         complete = false;
       }
       if (value !== null) {
@@ -103,7 +109,7 @@
   function clearError(field) {
     var group = field.closest("[data-criterion]");
     var holder = group || field;
-    if (field.type === "radio" || (field.tagName === "TEXTAREA" && field.value.trim().length >= rules.min_chars)) {
+    if (field.type === "radio" || (field.tagName === "TEXTAREA" && field.value.trim().length >= least(field))) {
       holder.classList.remove("is-invalid");
       var next = holder.nextElementSibling;
       while (next && !next.matches("label, fieldset")) {
