@@ -8,14 +8,20 @@ from __future__ import annotations
 
 import smtplib
 import ssl
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flask import current_app
+from flask_babel import force_locale
+
+if TYPE_CHECKING:
+    from .models import Proposal, User
 
 
 class MailError(Exception):
@@ -32,6 +38,29 @@ def build_message(to: str, subject: str, body: str, *, to_name: str = "") -> Ema
     message["Message-ID"] = make_msgid(domain="reviewer-app")
     message.set_content(body)
     return message
+
+
+@contextmanager
+def in_language_of(user: User) -> Iterator[None]:
+    """Texts made inside are in ``user``'s language (their own, else the site's): a message
+    is written for its reader, whoever's request sends it."""
+    with force_locale(user.language or current_app.config["BABEL_DEFAULT_LOCALE"]):
+        yield
+
+
+def message_to(user: User, subject: str, body: str) -> EmailMessage:
+    return build_message(user.email, subject, body, to_name=user.name)
+
+
+def public_url(path: str = "/") -> str:
+    """A link into the site as its users reach it (``PUBLIC_BASE_URL``)."""
+    base: str = current_app.config["PUBLIC_BASE_URL"]
+    return base.rstrip("/") + path
+
+
+def proposal_lines(proposals: Sequence[Proposal]) -> str:
+    """Proposals as a message lists them: one indented line each, label and title."""
+    return "\n".join(f"  - {p.label}: {p.title}" for p in proposals)
 
 
 def send_messages(messages: Iterable[EmailMessage]) -> int:

@@ -153,7 +153,7 @@ def order_group(
         raise PanelOrderInvalid(
             _l("Give each proposal of the group its own place, from 1 to %(n)s.", n=len(group))
         )
-    for reference, (_place, reason) in places.items():
+    for reference, (_given, reason) in places.items():
         if not reason.strip():
             raise PanelOrderInvalid(
                 _l("Give the panel's reason for the place of %(reference)s.", reference=reference)
@@ -166,41 +166,46 @@ def order_group(
                     n=limits.PANEL_REASON,
                 )
             )
-    changed = []
-    for reference, (proposal, existing) in sorted(_entries(call, sorted(wanted)).items()):
-        place, reason = places[reference][0], places[reference][1].strip()
-        if existing is not None and (existing.place, existing.reason) == (place, reason):
-            continue
-        entry = _entry(proposal, existing)
-        entry.place, entry.reason, entry.updated_by = place, reason, actor
-        record(
-            PanelPlaced(proposal=reference, place=place, reason=reason),
-            proposal,
-            call_id=call.id,
-            actor_id=actor.id,
-        )
-        changed.append(reference)
-    db.session.flush()
-    return changed
+    return [
+        reference
+        for reference, (proposal, entry) in sorted(_entries(call, sorted(wanted)).items())
+        if _place(call, actor, proposal, entry, places[reference][0], places[reference][1])
+    ]
 
 
 def clear_group(call: Call, *, actor: User, references: list[str]) -> list[str]:
     """Take the panel's places off these proposals (they are tied again by the rules)."""
     _check_open(call)
-    cleared = []
-    for reference, (proposal, entry) in sorted(_entries(call, references).items()):
-        if entry is None or entry.place is None:
-            continue
-        entry.place, entry.reason, entry.updated_by = None, "", actor
-        record(
-            PanelPlaced(proposal=reference, place=None),
-            proposal,
-            call_id=call.id,
-            actor_id=actor.id,
-        )
-        cleared.append(reference)
+    return [
+        reference
+        for reference, (proposal, entry) in sorted(_entries(call, references).items())
+        if _place(call, actor, proposal, entry, None, "")
+    ]
+
+
+def _place(
+    call: Call,
+    actor: User,
+    proposal: Proposal,
+    entry: PanelEntry | None,
+    place: int | None,
+    reason: str,
+) -> bool:
+    """Give ``proposal`` its place (None: none) and reason, audited; False when unchanged."""
+    reason = reason.strip()
+    before = (entry.place, entry.reason) if entry is not None else (None, "")
+    if before == (place, reason):
+        return False
+    entry = _entry(proposal, entry)
+    entry.place, entry.reason, entry.updated_by = place, reason, actor
+    record(
+        PanelPlaced(proposal=proposal.reference, place=place, reason=reason),
+        proposal,
+        call_id=call.id,
+        actor_id=actor.id,
+    )
     db.session.flush()
-    return cleared
+    return True
 
 
 def save_comment(call: Call, proposal: Proposal, *, actor: User, text: str) -> bool:

@@ -27,6 +27,8 @@ def letter(index: int) -> str:
 
 
 def panel_letters(assignments: Iterable[tuple[int, K, bool]]) -> dict[K, str]:
-    """``(assignment id, expert, has a conflict)`` of one proposal -> expert -> letter."""
+    """``(assignment id, expert, conflict declared before opening)`` of one proposal -> expert
+    -> letter. An expert who finds a conflict later keeps their letter, so that the panel's
+    letters (in the discussion, the consensus, the reports) never shift under it."""
     panel = sorted((a for a in assignments if not a[2]), key=lambda a: a[0])
     return {expert: letter(index) for index, (_id, expert, _conflict) in enumerate(panel)}

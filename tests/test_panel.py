@@ -29,7 +29,7 @@ from reviewer_app.ranking import rank_call, ranking_csv
 from reviewer_app.reports.evaluation import evaluation_in_from_json
 from reviewer_app.reports.records import load_records
 from reviewer_app.scoring.engine import Status, evaluate
-from tests.consensus.helpers import build_scenario
+from tests.consensus.helpers import build_scenario, build_tie_at_the_line
 
 REASON_03 = "Stronger plan for start-ups in the region (call priority 2)."
 REASON_02 = "Equal merit; the panel preferred the broader user base of AIF-03."
@@ -39,14 +39,7 @@ REASON_02 = "Equal merit; the panel preferred the broader user base of AIF-03."
 def scenario(make_call, make_proposal, make_user, make_assignment):
     # AIF-01 (1 M) on the main list, then AIF-02 and AIF-03 tied at 4.0 (1 M each): with 2.5 M
     # the tie does not fit whole and goes to the reserve list together.
-    return build_scenario(
-        make_call,
-        make_proposal,
-        make_user,
-        make_assignment,
-        budget_eur=Decimal("2500000"),
-        panel_review=True,
-    )
+    return build_tie_at_the_line(make_call, make_proposal, make_user, make_assignment)
 
 
 @pytest.fixture

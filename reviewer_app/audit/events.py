@@ -453,6 +453,18 @@ class ReportDownloaded(AuditData):
 
 
 @dataclass(frozen=True)
+class IndividualReportDownloaded(AuditData):
+    """An expert's own individual evaluation report (IER) as PDF."""
+
+    action = "report.individual_download"
+    label = _l("Individual evaluation report downloaded")
+    is_read = True
+    proposal: str
+    version: int
+    language: str
+
+
+@dataclass(frozen=True)
 class ExportDownloaded(AuditData):
     action = "export.download"
     label = _l("Export downloaded")

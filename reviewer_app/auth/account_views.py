@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app, flash, redirect, render_template, session, url_for
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -17,7 +16,7 @@ from ..audit.events import (
 )
 from ..extensions import db
 from ..formhelpers import add_error
-from ..mail import MailError, send_mail
+from ..mail import MailError, in_language_of, send_mail
 from ..models import User
 from ..models.audit import record
 from . import bp, two_factor
@@ -186,7 +185,7 @@ def disable_two_factor() -> Any:
 
 def _notify(user: User, what: str) -> None:
     """Tell the account's owner by e-mail that a sign-in factor changed (ASVS 2.2.3)."""
-    with force_locale(user.language or current_app.config["BABEL_DEFAULT_LOCALE"]):
+    with in_language_of(user):
         subject, event = {
             "password": (
                 _("Your password was changed"),

@@ -5,11 +5,8 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from .. import limits
 from ..formhelpers import choice
+from ..formhelpers import strip as _strip
 from .passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
-
-
-def _strip(value: str | None) -> str | None:
-    return value.strip() if value else value
 
 
 class LoginForm(FlaskForm):

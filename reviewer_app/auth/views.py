@@ -17,7 +17,6 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
@@ -26,7 +25,7 @@ from ..audit.events import ResetLinkRefused, SignedOut
 from ..extensions import db
 from ..formhelpers import add_error
 from ..loaders import user_or_none
-from ..mail import MailError, send_mail
+from ..mail import MailError, in_language_of, send_mail
 from ..models import LinkPurpose, Role, User
 from ..models.audit import record
 from . import bp, two_factor
@@ -264,7 +263,7 @@ def forgot_password() -> Any:
 def _send_reset_link(user: User) -> None:
     token = issue_link(user, LinkPurpose.PASSWORD_RESET)
     hours = int(current_app.config["PASSWORD_RESET_VALID_HOURS"])
-    with force_locale(user.language or current_app.config["BABEL_DEFAULT_LOCALE"]):
+    with in_language_of(user):
         subject = _("Choose a new password")
         body = _(
             "Hello %(name)s,\n\nsomeone (we hope you) asked to choose a new password for "

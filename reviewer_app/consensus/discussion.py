@@ -12,7 +12,6 @@ from __future__ import annotations
 from email.message import EmailMessage
 
 from flask import current_app, url_for
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -21,7 +20,7 @@ from sqlalchemy.orm import joinedload
 from ..audit.events import DiscussionPosted
 from ..extensions import db
 from ..labels import expert_letter_label
-from ..mail import build_message
+from ..mail import in_language_of, message_to
 from ..models import DiscussionMessage, Proposal, Role, User
 from ..models.audit import record
 from .services import ConsensusError, NotAllowed, Part, access_for, check_open, expert_labels
@@ -98,7 +97,7 @@ def discussion_notices(proposal: Proposal, author: User) -> list[EmailMessage]:
         expert = assignment.expert
         if expert.id == author.id or not expert.active:
             continue
-        with force_locale(expert.language or current_app.config["BABEL_DEFAULT_LOCALE"]):
+        with in_language_of(expert):
             subject = _("New message in the discussion of %(proposal)s", proposal=proposal.label)
             body = _(
                 "Dear %(name)s,\n\n"
@@ -109,5 +108,5 @@ def discussion_notices(proposal: Proposal, author: User) -> list[EmailMessage]:
                 call=proposal.call.title,
                 link=link,
             )
-        messages.append(build_message(expert.email, subject, body, to_name=expert.name))
+        messages.append(message_to(expert, subject, body))
     return messages

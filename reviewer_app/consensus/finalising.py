@@ -127,7 +127,9 @@ def _incomplete_criteria(report: ConsensusReport, proposal: Proposal) -> list[st
 
 def expert_mentions(proposal: Proposal) -> re.Pattern[str] | None:
     """How a text could name an expert of the proposal (``mentions.mention_pattern``)."""
-    letters = panel_letters((a.id, a.expert_id, a.has_conflict) for a in proposal.assignments)
+    letters = panel_letters(
+        (a.id, a.expert_id, a.conflict_before_opening) for a in proposal.assignments
+    )
     return mention_pattern((a.expert.name for a in proposal.assignments), letters.values())
 
 

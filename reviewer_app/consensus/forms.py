@@ -15,7 +15,7 @@ from wtforms.widgets import HiddenInput
 
 from .. import limits
 from ..display import scheme_for_reader
-from ..formhelpers import choice, subform
+from ..formhelpers import choice, strip, subform
 from ..models import Call
 from ..security import MAX_ID
 
@@ -63,7 +63,7 @@ class DiscussionForm(FlaskForm):
             DataRequired(message=_l("Write a message first.")),
             Length(max=limits.APPROVAL_COMMENT),
         ],
-        filters=[lambda v: v.strip() if v else ""],
+        filters=[strip],
     )
 
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections import defaultdict
 from email.message import EmailMessage
 
-from flask import current_app
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -15,7 +13,7 @@ from sqlalchemy.orm import joinedload
 from ..audit.events import RapporteurReminded
 from ..display import display_date
 from ..extensions import db
-from ..mail import build_message, send_messages
+from ..mail import in_language_of, message_to, proposal_lines, public_url, send_messages
 from ..models import Assignment, Call, ConsensusReport, Phase, Proposal, User
 from ..models.audit import record
 from .services import ConsensusError
@@ -75,8 +73,7 @@ def remind_rapporteurs(call: Call, *, actor: User | None) -> int:
 
 
 def _reminder(call: Call, rapporteur: User, proposals: list[Proposal]) -> EmailMessage:
-    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-    with force_locale(rapporteur.language or current_app.config["BABEL_DEFAULT_LOCALE"]):
+    with in_language_of(rapporteur):
         due = (
             _("They are due on %(date)s.", date=display_date(call.consensus_deadline))
             if call.consensus_deadline
@@ -88,9 +85,9 @@ def _reminder(call: Call, rapporteur: User, proposals: list[Proposal]) -> EmailM
             "wait to be drafted or agreed:\n%(list)s\n\n%(due)s\nSign in to continue: %(link)s\n",
             name=rapporteur.name,
             call=call.title,
-            list="\n".join(f"  - {p.label}: {p.title}" for p in proposals),
+            list=proposal_lines(proposals),
             due=due,
-            link=f"{base}/consensus/",
+            link=public_url("/consensus/"),
         )
         subject = _("Reminder: consensus reports open for %(call)s", call=call.title)
-    return build_message(rapporteur.email, subject, body, to_name=rapporteur.name)
+    return message_to(rapporteur, subject, body)

@@ -146,7 +146,9 @@ def expert_labels(
     ``pseudonyms.panel_letters``, as in every export and report) or the name, as the call says."""
     if not proposal.call.anonymise_experts:
         return {a.expert_id: a.expert.name for a in panel(proposal)}
-    letters = panel_letters((a.id, a.expert_id, a.has_conflict) for a in proposal.assignments)
+    letters = panel_letters(
+        (a.id, a.expert_id, a.conflict_before_opening) for a in proposal.assignments
+    )
     return {expert_id: anonymous(mark) for expert_id, mark in letters.items()}
 
 

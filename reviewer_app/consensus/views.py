@@ -32,7 +32,7 @@ from .forms import (
     draft_form_class,
     draft_values,
 )
-from .lists import consensus_page, expert_work
+from .lists import consensus_page, expert_work, is_overdue
 from .services import (
     Access,
     ConsensusError,
@@ -84,7 +84,10 @@ def _load(proposal_id: int) -> tuple[Proposal, Any]:
 def index() -> Any:
     """The expert's consensus work: proposals of calls in the consensus phase."""
     return render_template(
-        "consensus/index.html", items=expert_work(current_user), today=utcnow().date()
+        "consensus/index.html",
+        items=expert_work(current_user),
+        today=utcnow().date(),
+        is_overdue=is_overdue,
     )
 
 

@@ -11,7 +11,6 @@ from email.message import EmailMessage
 from typing import Any
 
 from flask import current_app
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -27,7 +26,7 @@ from ..auth.links import issue_link, link_url
 from ..errors import DomainError
 from ..extensions import db
 from ..locks import lock_call
-from ..mail import build_message, send_messages
+from ..mail import build_message, in_language_of, message_to, send_messages
 from ..models import (
     Assignment,
     Call,
@@ -77,7 +76,7 @@ def parse_keywords(text: str) -> list[str]:
 
 def _invitation_message(user: User, token: str, call: Call | None) -> EmailMessage:
     days = current_app.config["INVITATION_VALID_DAYS"]
-    with force_locale(user.language or current_app.config["BABEL_DEFAULT_LOCALE"]):
+    with in_language_of(user):
         subject = (
             _("Invitation to evaluate proposals: %(call)s", call=call.title)
             if call
@@ -481,7 +480,7 @@ def notify_reopened(review: Review, reason: str) -> None:
     assignment = review.assignment
     expert, proposal = assignment.expert, assignment.proposal
     base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-    with force_locale(expert.language or current_app.config["BABEL_DEFAULT_LOCALE"]):
+    with in_language_of(expert):
         subject = _("Your review of %(proposal)s is open again", proposal=proposal.label)
         body = _(
             "Dear %(name)s,\n\n"
@@ -494,4 +493,4 @@ def notify_reopened(review: Review, reason: str) -> None:
             reason=reason.strip(),
             link=f"{base}/",
         )
-    send_messages([build_message(expert.email, subject, body, to_name=expert.name)])
+    send_messages([message_to(expert, subject, body)])

@@ -9,8 +9,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from email.message import EmailMessage
 
-from flask import current_app
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -19,7 +17,7 @@ from ..audit.events import DueDateSet, ReminderSent
 from ..display import criterion_titles, display_date
 from ..errors import DomainError
 from ..extensions import db
-from ..mail import build_message, send_messages
+from ..mail import in_language_of, message_to, proposal_lines, public_url, send_messages
 from ..models import Assignment, AuditEvent, Call, Phase, Proposal, User, utcnow
 from ..models.audit import record
 from ..ranking import rank_call
@@ -165,8 +163,7 @@ def call_progress(
 
 
 def _reminder(call: Call, expert: User, proposals: list[Proposal]) -> EmailMessage:
-    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-    with force_locale(expert.language or current_app.config["BABEL_DEFAULT_LOCALE"]):
+    with in_language_of(expert):
         deadline = (
             _("The deadline is %(date)s.", date=display_date(call.deadline))
             if call.deadline
@@ -178,12 +175,12 @@ def _reminder(call: Call, expert: User, proposals: list[Proposal]) -> EmailMessa
             "%(list)s\n\n%(deadline)s\nSign in to continue: %(link)s\n",
             name=expert.name,
             call=call.title,
-            list="\n".join(f"  - {p.label}: {p.title}" for p in proposals),
+            list=proposal_lines(proposals),
             deadline=deadline,
-            link=f"{base}/",
+            link=public_url(),
         )
         subject = _("Reminder: reviews open for %(call)s", call=call.title)
-    return build_message(expert.email, subject, body, to_name=expert.name)
+    return message_to(expert, subject, body)
 
 
 def send_reminders(call: Call, expert: User | None = None, *, actor: User | None) -> int:

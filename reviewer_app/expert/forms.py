@@ -22,7 +22,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 from wtforms.widgets import HiddenInput
 
 from .. import limits
-from ..formhelpers import choice
+from ..formhelpers import choice, strip
 from ..scoring.scheme import CommentField, CriterionSpec, Scale, Scheme
 from ..security import MAX_ID
 from .services import ScoreInput
@@ -40,7 +40,7 @@ class DeclarationForm(FlaskForm):
     reason = TextAreaField(
         _l("Reason for the conflict"),
         validators=[Length(max=limits.CONFLICT_REASON)],
-        filters=[lambda v: v.strip() if v else ""],
+        filters=[strip],
     )
     confidentiality = BooleanField(
         _l("I will keep the proposal and its evaluation confidential and use them only for it.")
@@ -74,7 +74,7 @@ class LateConflictForm(FlaskForm):
             DataRequired(message=_l("Please give the reason for the conflict.")),
             Length(max=limits.CONFLICT_REASON),
         ],
-        filters=[lambda v: v.strip() if v else ""],
+        filters=[strip],
     )
     understood = BooleanField(
         _l("I understand that my review of this proposal will no longer count."),

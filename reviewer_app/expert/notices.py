@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from email.message import EmailMessage
 
-from flask import current_app, url_for
-from flask_babel import force_locale
+from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..audit.events import LateConflictDeclared
 from ..extensions import db
-from ..mail import build_message
+from ..mail import in_language_of, message_to, public_url
 from ..models import Assignment, Role, User
 
 
@@ -22,15 +21,15 @@ def late_conflict_notices(
     application (coordinators read it on the proposal's page), not in a mailbox."""
     proposal = assignment.proposal
     call = proposal.call
-    link = current_app.config["PUBLIC_BASE_URL"].rstrip("/") + url_for(
-        "coordinator.proposal_detail", key=call.key, proposal_id=proposal.id
-    )
+    link = public_url(url_for("coordinator.proposal_detail", key=call.key, proposal_id=proposal.id))
+    # A final consensus may rest on what the expert said in the panel.
+    agreed = proposal.consensus is not None and proposal.consensus.is_final
     coordinators = db.session.scalars(
         select(User).where(User.role == Role.COORDINATOR, User.active.is_(True)).order_by(User.id)
     ).all()
     messages = []
     for coordinator in coordinators:
-        with force_locale(coordinator.language or current_app.config["BABEL_DEFAULT_LOCALE"]):
+        with in_language_of(coordinator):
             subject = _("Conflict of interest declared for %(proposal)s", proposal=proposal.label)
             steps = [
                 _(
@@ -45,6 +44,13 @@ def late_conflict_notices(
                 steps.append(_("Their review is kept in the record but no longer counts."))
             if event.was_rapporteur:
                 steps.append(_("They were the proposal's rapporteur: please name another."))
+            if agreed and event.review_withdrawn:
+                steps.append(
+                    _(
+                        "The proposal's consensus report is final and was agreed with them: "
+                        "check whether it still stands, and reopen it if not."
+                    )
+                )
             body = _(
                 "Dear %(name)s,\n\n%(what)s\n\n"
                 "Read their reason and assign another expert if needed: %(link)s\n",
@@ -52,5 +58,5 @@ def late_conflict_notices(
                 what="\n".join(steps),
                 link=link,
             )
-        messages.append(build_message(coordinator.email, subject, body, to_name=coordinator.name))
+        messages.append(message_to(coordinator, subject, body))
     return messages

@@ -24,7 +24,7 @@ from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import MultiDict
 
-from ..audit.events import DocumentDownloaded
+from ..audit.events import DocumentDownloaded, IndividualReportDownloaded
 from ..auth.access import role_required
 from ..auth.stash import keeps_input_on_expiry, pop_stashed_form
 from ..display import decimal_sign, scheme_for_reader
@@ -139,9 +139,16 @@ def review(assignment_id: int) -> Any:
         return redirect(url_for(".declare_conflict", assignment_id=assignment.id))
     form_class = _form_class(assignment)
     if request.method == "GET":
-        restored = pop_stashed_form(request.path)
+        # Input sent after the session had expired comes back once, into the form it came from.
+        late_path = url_for(".late_conflict", assignment_id=assignment.id)
+        restored = pop_stashed_form(request.path, late_path)
         if restored is not None:
             db.session.commit()  # the stash is handed out once
+            if restored[0] == late_path:
+                flash(_("We restored your unsaved input. Check it and send it again."), "warning")
+                late = LateConflictForm(formdata=MultiDict(restored[1]), prefix=LATE_PREFIX)
+                saved = form_class(data=_saved_data(assignment))
+                return _render_review(assignment, saved, late_form=late, late_restored=True)
             form = form_class(formdata=MultiDict(restored[1]))
             return _render_review(assignment, form, restored=True)
         return _render_review(assignment, form_class(data=_saved_data(assignment)))
@@ -175,6 +182,7 @@ LATE_PREFIX = "late"
 
 
 @bp.route("/assignments/<int:assignment_id>/late-conflict", methods=["POST"])
+@keeps_input_on_expiry(lambda assignment_id: url_for("expert.review", assignment_id=assignment_id))
 @role_required(Role.EXPERT)
 def late_conflict(assignment_id: int) -> Any:
     """A conflict of interest found after the proposal opened: the review stops counting."""
@@ -267,7 +275,19 @@ def individual_report(assignment_id: int) -> Any:
     if assignment.review is None:
         flash(_("Save your review first: the PDF shows what you saved."), "info")
         return redirect(url_for(".review", assignment_id=assignment.id))
-    report = individual_report_pdf(assignment, str(get_locale() or "en"))
+    language = str(get_locale() or "en")
+    report = individual_report_pdf(assignment, language)
+    record(
+        IndividualReportDownloaded(
+            proposal=assignment.proposal.reference,
+            version=current_version(assignment),
+            language=language,
+        ),
+        assignment.review,
+        call_id=assignment.proposal.call_id,
+        actor_id=current_user.id,
+    )
+    db.session.commit()
     return send_file(
         BytesIO(report.content),
         mimetype="application/pdf",

@@ -47,6 +47,12 @@ class Assignment(Model):
     def has_conflict(self) -> bool:
         return self.declaration is not None and self.declaration.has_conflict
 
+    @property
+    def conflict_before_opening(self) -> bool:
+        """A conflict declared before the proposal opened (not one found later): such an
+        expert never was on the panel, so gets no letter (pseudonyms.panel_letters)."""
+        return self.has_conflict and self.declaration.conflict_found_at is None  # type: ignore[union-attr]
+
 
 class ConflictDeclaration(Model):
     __tablename__ = "conflict_declarations"

@@ -219,6 +219,7 @@ def load_records(call: Call) -> CallRecords:
             Assignment.expert_id,
             User.name,
             ConflictDeclaration.has_conflict,
+            ConflictDeclaration.conflict_found_at,
             Review.status,
             Review.submitted_at,
         )
@@ -231,7 +232,8 @@ def load_records(call: Call) -> CallRecords:
     expert_names = {str(row.expert_id): row.name for row in assignment_rows}
     panels: dict[str, list[tuple[int, str, bool]]] = defaultdict(list)
     for row in assignment_rows:
-        panels[row.reference].append((row.id, str(row.expert_id), bool(row.has_conflict)))
+        before_opening = bool(row.has_conflict) and row.conflict_found_at is None
+        panels[row.reference].append((row.id, str(row.expert_id), before_opening))
     # The same letters as the consensus page and every export: one definition (pseudonyms).
     expert_letters = {reference: panel_letters(rows) for reference, rows in panels.items()}
     pseudonyms = expert_pseudonyms(

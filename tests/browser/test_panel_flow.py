@@ -3,7 +3,6 @@ and writes its report; the ranking page, the ranking CSV and the decision report
 
 from __future__ import annotations
 
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,7 @@ from reviewer_app.extensions import db
 from reviewer_app.models import Role
 from reviewer_app.reports.services import decision_report_pdf
 from reviewer_app.reports.verify import embedded_files, page_texts, verify_report
-from tests.consensus.helpers import build_scenario
+from tests.consensus.helpers import build_tie_at_the_line
 
 from .conftest import screenshot, sign_in
 
@@ -28,14 +27,7 @@ def test_the_panel_orders_the_tie_at_the_line_and_every_output_agrees(
 ) -> None:
     # AIF-01 (1 M) funded; AIF-02 and AIF-03 tied, 1 M each, with 2.5 M: the tie goes whole to
     # the reserve list until the panel orders it.
-    call, _proposals = build_scenario(
-        make_call,
-        make_proposal,
-        make_user,
-        make_assignment,
-        budget_eur=Decimal("2500000"),
-        panel_review=True,
-    )
+    call, _proposals = build_tie_at_the_line(make_call, make_proposal, make_user, make_assignment)
     sign_in(page, live_server, make_user(Role.COORDINATOR).email)
     page.goto(f"{live_server}/calls/{call.key}/ranking")
     expect(page.locator('tr[data-ref="AIF-03"] [data-col="rank"]')).to_have_text("2=")

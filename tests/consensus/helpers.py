@@ -92,6 +92,15 @@ def build_scenario(make_call, make_proposal, make_user, make_assignment, **call_
     return call, proposals
 
 
+def build_tie_at_the_line(make_call, make_proposal, make_user, make_assignment, **overrides):
+    """The scenario with 2.5 M EUR and a panel review: AIF-01 (1 M) on the main list, then
+    AIF-02 and AIF-03 tied at 4.0 (1 M each), which do not fit whole and go to the reserve list
+    together until the panel orders them."""
+    overrides.setdefault("budget_eur", Decimal("2500000"))
+    overrides.setdefault("panel_review", True)
+    return build_scenario(make_call, make_proposal, make_user, make_assignment, **overrides)
+
+
 # The issue's case for build_panel: means of 10/3, 10/3 and 19/6 make 59/6 = 9.83, below the
 # overall threshold of 10; the means rounded to the scale (3.5, 3.5, 3) make 10.
 GREEK = [{"compute": "3", "expertise": "3.5", "funding": "3"}] * 2 + [

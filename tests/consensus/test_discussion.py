@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from reviewer_app.consensus.services import expert_labels
+from reviewer_app.expert.notices import late_conflict_notices
+from reviewer_app.expert.services import declare_late_conflict
 from reviewer_app.extensions import db
 from reviewer_app.models import AuditEvent, DiscussionMessage, Phase
 
-from ..factories import advance_call
+from ..factories import advance_call, write_consensus
 
 
 def url(p) -> str:
@@ -76,3 +79,28 @@ def test_the_discussion_closes_with_the_consensus_phase(panel, login_as) -> None
     assert "Agreed on every criterion." in page and 'id="discussion-form"' not in page
     assert response.status_code == 302
     assert len(db.session.scalars(select(DiscussionMessage)).all()) == 1
+
+
+def test_a_late_conflict_in_consensus_leaves_the_others_their_letters(panel) -> None:
+    p = panel()
+    before = expert_labels(p.proposal)
+    assert [before[e.id] for e in p.experts] == ["Expert A", "Expert B", "Expert C"]
+    declare_late_conflict(p.assignments[1], "Found a co-authored paper with the coordinator.")
+    db.session.commit()
+    db.session.expire_all()
+    after = expert_labels(p.proposal)
+    # B withdrew: A and C stay A and C in the discussion, the consensus and the reports.
+    assert after[p.experts[0].id] == "Expert A" and after[p.experts[2].id] == "Expert C"
+
+
+def test_a_late_conflict_under_a_final_consensus_asks_the_coordinators_to_check_it(
+    panel, app
+) -> None:
+    p = panel()
+    write_consensus(p.proposal, {"compute": "4", "expertise": "4", "funding": "4"})
+    event = declare_late_conflict(p.assignments[2], "A former employer of mine is a partner.")
+    with app.test_request_context():
+        messages = late_conflict_notices(p.assignments[2], event)
+    assert messages  # one per active coordinator
+    for message in messages:
+        assert "consensus report is final and was agreed with them" in message.get_content()

@@ -2,29 +2,20 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import pytest
 
 from reviewer_app.extensions import db
 from reviewer_app.models import Role
 from reviewer_app.panel import panel_order
 from reviewer_app.ranking import rank_call
-from tests.consensus.helpers import build_scenario
+from tests.consensus.helpers import build_tie_at_the_line
 
 REASON = "Closer to the call priority on start-ups."
 
 
 @pytest.fixture
 def scenario(make_call, make_proposal, make_user, make_assignment):
-    return build_scenario(
-        make_call,
-        make_proposal,
-        make_user,
-        make_assignment,
-        budget_eur=Decimal("2500000"),
-        panel_review=True,
-    )
+    return build_tie_at_the_line(make_call, make_proposal, make_user, make_assignment)
 
 
 def order_form(first: str, second: str, reason_second: str = "Second by the panel's vote.") -> dict:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
+from reviewer_app.audit.events import IndividualReportDownloaded
 from reviewer_app.extensions import db
+from reviewer_app.models import AuditEvent
 from reviewer_app.reports.verify import page_texts
 
 from .conftest import GOOD_COMMENT, Setup, scores
@@ -31,6 +35,15 @@ def test_the_ier_shows_the_experts_own_scores_thresholds_and_total(
     assert "OVERALL THRESHOLD 10 THRESHOLD MET yes" in text
     assert GOOD_COMMENT in text
     assert "DRAFT" not in text
+    # The download is on the record, through the typed event.
+    [event] = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == IndividualReportDownloaded.action)
+    ).all()
+    downloaded = event.typed()
+    assert isinstance(downloaded, IndividualReportDownloaded)
+    assert (downloaded.proposal, downloaded.language) == ("AIF-ES", "en")
+    assert downloaded.version > 0
+    assert event.actor_id == declared.expert.id
 
 
 def test_a_draft_ier_says_draft_and_german_speaks_german(declared: Setup, login_as) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -9,6 +11,7 @@ from reviewer_app.extensions import db
 from reviewer_app.models import AuditEvent, ConflictDeclaration, Phase, Review, Role
 from reviewer_app.ranking import evaluation_input
 
+from ..conftest import PASSWORD
 from ..factories import plant_phase
 from .conftest import Setup, audit_actions, scores
 
@@ -125,3 +128,29 @@ def test_a_refusing_mail_server_does_not_stop_the_conflict(
     assert "could not be told by e-mail. Please tell them yourself." in page
     assert _declaration(declared).has_conflict
     assert audit_actions().count("assignment.late_conflict") == 1
+
+
+def test_a_late_conflict_sent_after_the_session_expired_comes_back_to_be_sent_again(
+    declared: Setup, client, app
+) -> None:
+    page = client.get(declared.url).get_data(as_text=True)
+    late_path = f"{declared.url}/late-conflict"
+    form = page[page.index('id="late-conflict-form"') :]
+    ticket = re.search(r'name="_stash" value="([^"]+)"', form)
+    assert ticket, "the late-conflict form carries no stash ticket"
+    reason = "My sister turned out to lead the work package on data centres."
+    expired = app.test_client()
+    answer = expired.post(
+        late_path,
+        data={"late-reason": reason, "late-understood": "y", "_stash": ticket.group(1)},
+    )
+    assert answer.status_code == 302 and "kept=1" in answer.headers["Location"]
+    assert _declaration(declared).conflict_found_at is None  # nothing declared yet
+    signed_in = expired.post(
+        "/login",
+        data={"email": declared.expert.email, "password": PASSWORD, "next": declared.url},
+    )
+    assert signed_in.headers["Location"].endswith(declared.url)
+    back = expired.get(declared.url).get_data(as_text=True)
+    assert "We restored your unsaved input." in back and reason in back
+    assert '<details class="late-conflict border-top pt-3 mt-4" id="late-conflict" open>' in back
