@@ -208,23 +208,28 @@ def _place(
     return True
 
 
-def save_comment(call: Call, proposal: Proposal, *, actor: User, text: str) -> bool:
-    """The panel's comment on ``proposal`` (empty: none); False when nothing changed."""
+def save_comment(call: Call, reference: str, *, actor: User, text: str) -> bool:
+    """The panel's comment on the proposal ``reference`` (empty: none); False when nothing
+    changed.
+
+    :raises PanelOrderInvalid: no such proposal in the call, or the text is too long.
+    """
     _check_open(call)
     text = text.strip()
     if len(text) > limits.PANEL_COMMENT:
         raise PanelOrderInvalid(
             _l("The comment is longer than %(n)s characters.", n=limits.PANEL_COMMENT), "comment"
         )
-    _proposal, existing = _entries(call, [proposal.reference]).get(
-        proposal.reference, (proposal, None)
-    )
+    found = _entries(call, [reference]).get(reference)
+    if found is None:
+        raise PanelOrderInvalid(_l("The call has no proposal %(ref)s.", ref=reference), "reference")
+    proposal, existing = found
     if (existing.comment if existing else "") == text:
         return False
     entry = _entry(proposal, existing)
     entry.comment, entry.updated_by = text, actor
     record(
-        PanelCommented(proposal=proposal.reference, comment=text),
+        PanelCommented(proposal=reference, comment=text),
         proposal,
         call_id=call.id,
         actor_id=actor.id,

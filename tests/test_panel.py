@@ -97,7 +97,7 @@ def test_the_panel_orders_the_tie_and_every_reader_sees_it(scenario, coordinator
 def test_the_record_carries_the_order_and_rebuilds_the_same_ranking(scenario, coordinator) -> None:
     call, proposals = scenario
     order(call, coordinator, {"AIF-03": (1, REASON_03), "AIF-02": (2, REASON_02)})
-    save_comment(call, proposals["AIF-04"], actor=coordinator, text="Strong, but over budget.")
+    save_comment(call, "AIF-04", actor=coordinator, text="Strong, but over budget.")
     save_report(call, actor=coordinator, text="The panel met on 3 December.")
     db.session.commit()
     records = load_records(call)
@@ -158,7 +158,7 @@ def test_the_panel_works_only_with_a_panel_review_in_the_ranking_phase(
         panel_review=True,
     )  # fmt: skip
     with pytest.raises(PanelClosed, match="ranking phase"):
-        save_comment(early, early_proposals["AIF-01"], actor=coordinator, text="x")
+        save_comment(early, "AIF-01", actor=coordinator, text="x")
 
 
 def test_places_kept_when_the_panel_is_switched_off_count_no_more(scenario, coordinator) -> None:
@@ -197,8 +197,8 @@ def test_comments_and_the_report_are_audited_and_the_report_is_needed_to_close(
     scenario, coordinator
 ) -> None:
     call, proposals = scenario
-    assert save_comment(call, proposals["AIF-02"], actor=coordinator, text="  Tied, see report. ")
-    assert not save_comment(call, proposals["AIF-02"], actor=coordinator, text="Tied, see report.")
+    assert save_comment(call, "AIF-02", actor=coordinator, text="  Tied, see report. ")
+    assert not save_comment(call, "AIF-02", actor=coordinator, text="Tied, see report.")
     db.session.commit()
     assert panel_record(call).comments == {"AIF-02": "Tied, see report."}  # type: ignore[union-attr]
     with pytest.raises(PhaseError, match="panel's report"):

@@ -13,14 +13,13 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from ..auth.access import role_required
 from ..auth.stash import keeps_input_on_expiry, pop_stashed_form
 from ..extensions import db
 from ..formhelpers import add_error
-from ..models import Phase, Proposal, Role
+from ..models import Phase, Role
 from ..panel import (
     PanelOrderInvalid,
     clear_group,
@@ -55,15 +54,9 @@ def _apply(call: Any, ranking: Ranking, form: FlaskForm) -> str:
         changed = save_report(call, actor=current_user, text=form.report.data or "")
         return _("The panel's report is saved.") if changed else _("Nothing changed.")
     if isinstance(form, PanelCommentForm):
-        reference = form.reference.data or ""
-        proposal = db.session.scalar(
-            select(Proposal).where(Proposal.call_id == call.id, Proposal.reference == reference)
+        changed = save_comment(
+            call, form.reference.data or "", actor=current_user, text=form.comment.data or ""
         )
-        if proposal is None:
-            raise PanelOrderInvalid(
-                _("The call has no proposal %(ref)s.", ref=reference), "reference"
-            )
-        changed = save_comment(call, proposal, actor=current_user, text=form.comment.data or "")
         return _("The panel's comment is saved.") if changed else _("Nothing changed.")
     assert isinstance(form, PanelOrderForm)
     members = [entry.form for entry in form.members.entries]

@@ -83,3 +83,27 @@ def test_the_panel_orders_the_tie_at_the_line_and_every_output_agrees(
     text = " ".join(" ".join(page_texts(pdf)).split())
     for words in (REASON_03, "The panel met on 2 December", "Excellent; first on the reserve"):
         assert words in text
+
+
+def test_the_panel_page_on_a_phone_in_german(
+    live_server, browser, make_call, make_proposal, make_user, make_assignment
+) -> None:
+    """The panel page and the call's settings at 390 px, in German: nothing wider than the
+    screen but the tables' own scrolling boxes."""
+    call, _proposals = build_tie_at_the_line(make_call, make_proposal, make_user, make_assignment)
+    coordinator = make_user(Role.COORDINATOR)
+    context = browser.new_context(locale="de-DE", viewport={"width": 390, "height": 844})
+    phone = context.new_page()
+    try:
+        sign_in(phone, live_server, coordinator.email)
+        phone.goto(f"{live_server}/calls/{call.key}/panel")
+        expect(phone.get_by_role("heading", name="Panel-Prüfung")).to_be_visible()
+        expect(phone.locator("#group-1").get_by_text("an der Förderlinie")).to_be_visible()
+        screenshot(phone, "panel-390-de")
+        for path in (f"/calls/{call.key}/panel", f"/calls/{call.key}/edit"):
+            phone.goto(f"{live_server}{path}")
+            width = phone.evaluate("document.documentElement.scrollWidth")
+            assert width <= 390, f"{path} is {width} px wide at 390 px"
+        screenshot(phone, "call-settings-390-de")
+    finally:
+        context.close()
