@@ -67,3 +67,4 @@ bench: dev translations
 	$(BIN)/python benchmarks/feedback_bench.py
 	$(BIN)/python benchmarks/report_bench.py --demo-only
 	$(BIN)/python benchmarks/report_parts_bench.py
+	$(BIN)/python benchmarks/analytics_bench.py

@@ -61,7 +61,15 @@ def compile_catalogs(force: bool = False) -> None:
 AREAS: dict[str, tuple[str, ...]] = {
     "base": ("templates", "auth", "web.py", "i18n.py", "labels.py", "models"),
     "expert": ("expert",),
-    "coordinator": ("coordinator", "consensus", "audit", "mail.py", "importers", "panel.py"),
+    "coordinator": (
+        "coordinator",
+        "consensus",
+        "audit",
+        "mail.py",
+        "importers",
+        "panel.py",
+        "analytics_display.py",
+    ),
     "reports": ("reports",),
     "cli": ("cli", "demo"),
 }

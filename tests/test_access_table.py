@@ -198,6 +198,9 @@ TABLE: dict[str, dict[str, Row]] = {
     "coordinator.auto": {"POST": COORDINATOR},
     "coordinator.ranking": {"GET": STAFF},
     "coordinator.ranking_download": {"GET": STAFF},
+    # The analytics: staff read the page and download its figures.
+    "coordinator.analytics": {"GET": STAFF},
+    "coordinator.analytics_download": {"GET": STAFF},
     # The panel review: staff read it, the coordinator records what the panel decided.
     "coordinator.panel": {"GET": STAFF, "POST": COORDINATOR},
     "coordinator.decisions": {"GET": STAFF, "POST": COORDINATOR},
@@ -424,6 +427,7 @@ def build_url(app: Flask, endpoint: str, world: World, actor: Actor) -> str:
         "user_id": world.expert_id,
         "token": UNKNOWN_TOKEN,
         "job_id": world.job_id,
+        "fmt": "csv",
     }
     missing = rule.arguments - values.keys()
     assert not missing, f"{endpoint}: build_url has no value for {sorted(missing)}"

@@ -107,6 +107,7 @@ def run() -> None:
 
 # After ``main`` exists: each module adds its commands to it.
 from . import (  # noqa: E402
+    analytics,
     assign,
     audit,
     backup,
@@ -125,6 +126,7 @@ from . import (  # noqa: E402
 )
 
 for _module in (
+    analytics,
     assign,
     audit,
     backup,

@@ -10,6 +10,7 @@ bp = Blueprint("coordinator", __name__, url_prefix="/calls", template_folder="te
 
 # The page modules register their routes on ``bp``; imported for that effect, after ``bp``.
 from . import (  # noqa: E402
+    analytics_views,
     audit_views,
     call_views,
     decision_views,
@@ -22,6 +23,7 @@ from . import (  # noqa: E402
 )
 
 __all__ = [
+    "analytics_views",
     "audit_views",
     "bp",
     "call_views",

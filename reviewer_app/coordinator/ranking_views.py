@@ -4,16 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, render_template, request
-from flask_login import current_user
+from flask import render_template, request
 
-from ..audit.events import ExportDownloaded
 from ..auth.access import role_required
 from ..consensus.services import expert_labels
-from ..extensions import db
 from ..labels import expert_letter_label
 from ..models import Role
-from ..models.audit import record
 from ..ranking import rank_call, ranking_csv
 from ..scoring.engine import Status
 from . import bp
@@ -23,6 +19,7 @@ from .ranking_helpers import (
     proposals_by_reference,
     ranking_page,
 )
+from .view_helpers import export_response
 
 
 @bp.route("/<key>/ranking")
@@ -72,13 +69,4 @@ def ranking_download(key: str) -> Any:
     """The ranking as CSV: byte for byte what ``reviewer-app ranking KEY --format csv`` prints."""
     call = load_ranked_call(key)
     text = ranking_csv(rank_call(call))
-    record(
-        ExportDownloaded(what="ranking", format="csv"),
-        call,
-        call_id=call.id,
-        actor_id=current_user.id,
-    )
-    db.session.commit()
-    response = Response(text, mimetype="text/csv")
-    response.headers["Content-Disposition"] = f'attachment; filename="{call.key}-ranking.csv"'
-    return response
+    return export_response(call, "ranking", "csv", text, mimetype="text/csv")

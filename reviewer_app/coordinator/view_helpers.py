@@ -3,17 +3,20 @@ template reads, and the answer to a change that lost a race with another."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, redirect, request, url_for
+from flask import Response, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
+from ..audit.events import ExportDownloaded
 from ..extensions import db
-from ..models import Phase, Role
+from ..models import Call, Phase, Role
+from ..models.audit import record
 from . import bp
 
 PHASE_EFFECTS = {
@@ -62,3 +65,15 @@ def concurrent_change(_error: IntegrityError) -> Any:
         return redirect(back.path + (f"?{back.query}" if back.query else ""))
     key = (request.view_args or {}).get("key")
     return redirect(url_for(".call_detail", key=key) if key else url_for(".calls"))
+
+
+def export_response(
+    call: Call, what: str, fmt: str, body: str | Iterable[str], *, mimetype: str
+) -> Response:
+    """A call's export as a download named ``<key>-<what>.<fmt>``, its reading audited and
+    committed first (a download is on the record even if the transfer breaks off)."""
+    record(ExportDownloaded(what=what, format=fmt), call, call_id=call.id, actor_id=current_user.id)
+    db.session.commit()
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{call.key}-{what}.{fmt}"'
+    return response

@@ -37,6 +37,7 @@ from .formatting import Formatter, expert_name
 from .method import Method, method_of, rules_in_short
 from .panel_section import PanelSection, panel_section
 from .records import CallRecords
+from .robustness_section import RobustnessSection
 
 # The totals chart stays readable up to this many bars; larger calls chart the top of the list.
 TOTALS_CHART_MAX_BARS = 40
@@ -156,6 +157,7 @@ class DecisionReport:
     scale_caption: str
     names_experts: bool
     panel: PanelSection | None = None
+    robustness: RobustnessSection | None = None  # issue 14: made by services, not from records
     extra: dict[str, Any] = field(default_factory=dict)
 
 

@@ -11,12 +11,13 @@ import io
 import re
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
 
+from ..call_analytics import analytics_json_text, call_analytics
 from ..errors import DomainError
 from ..languages import LANGUAGES
 from ..models import Assignment, Call
@@ -31,6 +32,7 @@ from .records import (
     load_records,
 )
 from .render import EmbeddedFile, render_pdf
+from .robustness_section import robustness_section
 
 Progress = Callable[[int, int], None]
 
@@ -74,6 +76,17 @@ def decision_report_pdf(
     records = load_records(call)
     progress(1, 3)
     report = decision_report(records, lang)
+    # The robustness of the ranking (issue 14), beside it: same data, same figures (fixed seed).
+    made = call_analytics(call)
+    with force_locale(lang):
+        robustness = robustness_section(
+            made,
+            records.scheme,
+            lang,
+            names={ref: f"{ref} {p.acronym}".strip() for ref, p in records.proposals.items()},
+            pseudonyms=records.pseudonyms,
+        )
+    report = replace(report, robustness=robustness)
     progress(2, 3)
     key, title, digest = records.key, records.title, records.fingerprint
     timestamp = records.as_of.replace(microsecond=0)
@@ -87,6 +100,11 @@ def decision_report_pdf(
             "ranking.csv",
             records.ranking_csv.encode("utf-8"),
             "The ranking as computed by the scoring engine (reviewer-app ranking)",
+        ),
+        EmbeddedFile(
+            "analytics.json",
+            analytics_json_text(made, records.pseudonyms).encode("utf-8"),
+            "Agreement, leniency and robustness of the ranking (reviewer-app analytics)",
         ),
     )
     # The report holds what the pages print; the records of a large call (half a GB at

@@ -77,8 +77,15 @@ def test_pages_carry_header_footer_and_confidential_marking(rendered: Rendered) 
 
 def test_embedded_files_and_fingerprint(rendered: Rendered) -> None:
     files = attachments(rendered.draft_en)
-    assert set(files) == {"evaluation.json", "ranking.csv"}
+    assert set(files) == {"evaluation.json", "ranking.csv", "analytics.json"}
     assert files["ranking.csv"].decode("utf-8") == rendered.csv
+    # The robustness figures, experts by pseudonym as in evaluation.json (issue 14).
+    analytics = json.loads(files["analytics.json"])
+    assert {e["expert"] for e in analytics["experts"]} <= {"E01", "E02", "E03"}
+    assert b"@example.org" not in files["analytics.json"]
+    assert {p["reference"] for p in analytics["proposals"]} == {
+        p["reference"] for p in json.loads(files["evaluation.json"])["proposals"]
+    }
 
     evaluation = files["evaluation.json"]
     assert hashlib.sha256(evaluation).hexdigest() == rendered.fingerprint

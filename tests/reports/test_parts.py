@@ -161,7 +161,11 @@ def test_assembled_report_is_pdf_a_3b_with_its_files(in_parts: InParts) -> None:
         assert metadata["pdfaid:conformance"] == "B"
         assert len(document.Root.OutputIntents) == 1
         # (WeasyPrint lists each file twice in /AF, in one document as in parts.)
-        assert {str(spec.F) for spec in document.Root.AF} == {"evaluation.json", "ranking.csv"}
+        assert {str(spec.F) for spec in document.Root.AF} == {
+            "evaluation.json",
+            "ranking.csv",
+            "analytics.json",
+        }
 
 
 def test_same_data_same_bytes_in_one_or_two_processes(in_parts: InParts) -> None:

@@ -1,0 +1,240 @@
+"""A call's decision analytics (issue 14): ``reviewer_app.analytics`` run on the call as it
+stands, with what the readers need around the figures (experts' e-mails, the official ranking
+and its funding line), in the one JSON and CSV shape that the command, the page and the
+decision report's embedded file all use.
+
+The figures of one state of the call's data are computed once per process and kept, like the
+ranking (``ranking.rank_call``): the audit chain's digest names the state.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from sqlalchemy import select
+
+from .analytics import DEFAULT_SAMPLES, DEFAULT_SEED, TOTAL, Analytics, analyse
+from .audit.chain import state_of
+from .extensions import db
+from .models import Call, User
+from .models.audit import chain_of
+from .ranking import evaluation_input, rank_call
+from .scoring.engine import Ranking, Status
+
+DECIMALS = 6  # "floats with at least 4 decimals" (issue 14): six, so sums still add up
+# A reading of agreement needs enough proposals with two reviews or more; below this the
+# page says there are too few reviews to say anything (docs/analytics.md).
+MIN_UNITS = 5
+
+
+@dataclass(frozen=True)
+class ProposalFigures:
+    """One proposal's row: the official result beside what the bootstrap and the leniency fit
+    say about it."""
+
+    reference: str
+    official_rank: int | None
+    status: Status
+    funded_probability: float
+    rank_low: int
+    rank_high: int
+    crosses_line: bool  # its rank interval reaches both sides of the funding line
+    calibrated_total: float | None
+    calibrated_main: bool
+    side_changes: bool  # the calibrated ranking puts it on the other side of the line
+
+
+@dataclass(frozen=True)
+class CallAnalytics:
+    analytics: Analytics
+    ranking: Ranking  # the official one, the engine's
+    emails: dict[str, str]  # expert id -> e-mail
+
+    @property
+    def main_count(self) -> int:
+        """Proposals on the official main list: the funding line lies after this rank."""
+        return len(self.ranking.with_status(Status.MAIN))
+
+    @property
+    def has_line(self) -> bool:
+        return self.ranking.budget is not None
+
+    @cached_property
+    def proposals(self) -> tuple[ProposalFigures, ...]:
+        """In the official order (ranked first, then the rest, as the ranking lists them)."""
+        robust = {p.reference: p for p in self.analytics.proposals}
+        calibrated = {c.reference: c for c in self.analytics.calibrated}
+        line = self.main_count
+        rows = []
+        for row in self.ranking.rows:
+            figures, fit = robust[row.reference], calibrated[row.reference]
+            main = row.status is Status.MAIN
+            rows.append(
+                ProposalFigures(
+                    reference=row.reference,
+                    official_rank=row.rank,
+                    status=row.status,
+                    funded_probability=figures.funded_probability,
+                    rank_low=figures.rank_low,
+                    rank_high=figures.rank_high,
+                    crosses_line=self.has_line and figures.rank_low <= line < figures.rank_high,
+                    calibrated_total=fit.calibrated_total,
+                    calibrated_main=fit.main,
+                    side_changes=row.passes and fit.main != main,
+                )
+            )
+        return tuple(rows)
+
+    def too_few(self, key: str) -> bool:
+        """Whether the agreement on ``key`` rests on too few proposals to read it."""
+        return self.analytics.reliability[key].units < MIN_UNITS
+
+
+_KEPT: OrderedDict[tuple[int, str, int, int], CallAnalytics] = OrderedDict()
+_LOCK = threading.Lock()
+KEPT = 4  # per process
+
+
+def call_analytics(
+    call: Call,
+    *,
+    samples: int = DEFAULT_SAMPLES,
+    seed: int = DEFAULT_SEED,
+    progress: Callable[[int, int], None] | None = None,
+) -> CallAnalytics:
+    """The analytics of ``call`` as its data stands now (same data and seed, same figures).
+
+    :raises EvaluationError: the stored scores cannot be evaluated (as for the ranking).
+    """
+    state = state_of(db.session, chain_of(call.id))[1]  # read before the data, as rank_call
+    key = (call.id, state, samples, seed)
+    with _LOCK:
+        kept = _KEPT.get(key)
+        if kept is not None:
+            _KEPT.move_to_end(key)
+            return kept
+    data = evaluation_input(call)
+    experts = sorted({int(r.expert) for r in data.reviews})
+    emails = {
+        str(user_id): email
+        for user_id, email in db.session.execute(
+            select(User.id, User.email).where(User.id.in_(experts))
+        ).tuples()
+    }
+    made = CallAnalytics(
+        analytics=analyse(data, samples=samples, seed=seed, progress=progress),
+        ranking=rank_call(call),
+        emails=emails,
+    )
+    with _LOCK:
+        _KEPT[key] = made
+        while len(_KEPT) > KEPT:
+            _KEPT.popitem(last=False)
+    return made
+
+
+def _figure(value: float | None) -> float | None:
+    return None if value is None else round(value, DECIMALS)
+
+
+def analytics_json(
+    made: CallAnalytics, pseudonyms: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """The issue's JSON object: reliability per criterion and total, experts with their
+    offsets, proposals with funded probability and rank interval (by reference), and how it was
+    made (samples, seed, and that consensus scores are not resampled). With ``pseudonyms``
+    (expert id -> E01, the decision report's embedded copy) experts are ``expert`` by
+    pseudonym instead of ``email``, as everywhere in a report's data."""
+    result = made.analytics
+
+    def who(expert: str) -> dict[str, str]:
+        if pseudonyms is not None:
+            return {"expert": pseudonyms.get(expert, expert)}
+        return {"email": made.emails.get(expert, expert)}
+
+    return {
+        "reliability": {
+            key: {
+                "krippendorff_alpha": _figure(figures.krippendorff_alpha),
+                "icc1": _figure(figures.icc1),
+                "units": figures.units,
+                "values": figures.values,
+            }
+            for key, figures in result.reliability.items()
+        },
+        "experts": [
+            {
+                **who(e.expert),
+                "reviews": e.reviews,
+                "offset": _figure(e.offset),
+                "stderr": _figure(e.stderr),
+            }
+            for e in result.experts
+        ],
+        "proposals": [
+            {
+                "reference": p.reference,
+                "funded_probability": _figure(p.funded_probability),
+                "rank_low": p.rank_low,
+                "rank_high": p.rank_high,
+                "official_rank": p.official_rank,
+                "status": p.status.value,
+                "crosses_funding_line": p.crosses_line,
+                "calibrated_total": _figure(p.calibrated_total),
+                "calibrated_main": p.calibrated_main,
+            }
+            for p in sorted(made.proposals, key=lambda p: p.reference)
+        ],
+        "samples": result.samples,
+        "seed": result.seed,
+        "resampled": "individual reviews only; final consensus scores and the panel's order "
+        "are not used",
+    }
+
+
+def analytics_json_text(made: CallAnalytics, pseudonyms: Mapping[str, str] | None = None) -> str:
+    return json.dumps(analytics_json(made, pseudonyms), indent=2, ensure_ascii=False) + "\n"
+
+
+CSV_COLUMNS = ("section", "key", "measure", "value")
+
+
+def analytics_csv(made: CallAnalytics) -> str:
+    """The same figures as the JSON, one per row (section, key, measure, value): reliability
+    rows keyed by criterion (and ``total``), expert rows by e-mail, proposal rows by reference."""
+    document = analytics_json(made)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for key, figures in document["reliability"].items():
+        for measure, value in figures.items():
+            writer.writerow(("reliability", key, measure, _cell(value)))
+    for expert in document["experts"]:
+        for measure in ("reviews", "offset", "stderr"):
+            writer.writerow(("expert", expert["email"], measure, _cell(expert[measure])))
+    for proposal in document["proposals"]:
+        for measure, value in proposal.items():
+            if measure != "reference":
+                writer.writerow(("proposal", proposal["reference"], measure, _cell(value)))
+    writer.writerow(("method", "", "samples", document["samples"]))
+    writer.writerow(("method", "", "seed", document["seed"]))
+    return out.getvalue()
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+__all__ = ["TOTAL", "CallAnalytics", "ProposalFigures", "analytics_csv", "analytics_json"]

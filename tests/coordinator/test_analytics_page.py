@@ -1,0 +1,48 @@
+"""The analytics page and its downloads (issue 14): the same figures as the command."""
+
+from __future__ import annotations
+
+import json
+
+from reviewer_app.models import Role
+from tests.consensus.helpers import build_tie_at_the_line
+
+
+def test_the_page_shows_agreement_leniency_and_the_uncertain_proposals(
+    make_call, make_proposal, make_user, make_assignment, login_as
+) -> None:
+    call, _proposals = build_tie_at_the_line(make_call, make_proposal, make_user, make_assignment)
+    client = login_as(make_user(Role.OBSERVER))
+    answer = client.get(f"/calls/{call.key}/analytics")
+    assert answer.status_code == 200
+    html = answer.get_data(as_text=True)
+    for key in ("compute", "expertise", "funding", "total"):
+        assert f'data-key="{key}"' in html
+    assert 'class="chart intervals"' in html and 'class="chart offsets"' in html
+    # The experts of each proposal agree but on AIF-04's compute (2, 4.5 and 4): alpha
+    # 1 - D_o/D_e = 0.6661 by hand, just under Krippendorff's bound of 0.667.
+    compute = html[html.index('data-key="compute"') :]
+    compute = compute[: compute.index("</tr>")]
+    assert ">0.666<" in compute and "Low: one expert" in compute
+    expertise = html[html.index('data-key="expertise"') :]
+    assert "Good: the experts largely agree." in expertise[: expertise.index("</tr>")]
+    # AIF-02 and AIF-03 tie at the line (the tie goes to the reserve whole): every sample
+    # puts them on the same side, so neither is funded in any sample.
+    document = json.loads(client.get(f"/calls/{call.key}/analytics.json").get_data(as_text=True))
+    probability = {p["reference"]: p["funded_probability"] for p in document["proposals"]}
+    assert probability["AIF-01"] == 1.0 and probability["AIF-05"] == 0.0
+    assert 0.0 <= probability["AIF-04"] <= 1.0
+
+
+def test_the_downloads_are_what_the_command_prints(
+    make_call, make_proposal, make_user, make_assignment, login_as, runner
+) -> None:
+    call, _proposals = build_tie_at_the_line(make_call, make_proposal, make_user, make_assignment)
+    client = login_as(make_user(Role.COORDINATOR))
+    for fmt in ("json", "csv"):
+        download = client.get(f"/calls/{call.key}/analytics.{fmt}")
+        assert download.status_code == 200
+        assert f"{call.key}-analytics.{fmt}" in download.headers["Content-Disposition"]
+        printed = runner.invoke(args=["analytics", call.key, "--format", fmt])
+        assert printed.exit_code == 0, printed.output
+        assert printed.output == download.get_data(as_text=True)
