@@ -19,12 +19,22 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from .analytics import DEFAULT_SAMPLES, DEFAULT_SEED, TOTAL, Analytics, analyse
+from .analytics import (
+    DEFAULT_SAMPLES,
+    DEFAULT_SEED,
+    TOTAL,
+    Analytics,
+    Calibrated,
+    ExpertOffset,
+    ProposalRobustness,
+    Reliability,
+    analyse,
+)
 from .audit.chain import state_of
 from .extensions import db
-from .models import Call, User
+from .models import Call, Proposal, User
 from .models.audit import chain_of
 from .ranking import evaluation_input, rank_call
 from .scoring.engine import Ranking, Status
@@ -141,6 +151,12 @@ def call_analytics(
     return made
 
 
+def computed_in_background(call: Call, inline_limit: int) -> bool:
+    """Whether the call is large enough for its figures to be a background job."""
+    count = db.session.scalar(select(func.count(Proposal.id)).where(Proposal.call_id == call.id))
+    return (count or 0) > inline_limit
+
+
 def _figure(value: float | None) -> float | None:
     return None if value is None else round(value, DECIMALS)
 
@@ -227,6 +243,52 @@ def analytics_csv(made: CallAnalytics) -> str:
     writer.writerow(("method", "", "samples", document["samples"]))
     writer.writerow(("method", "", "seed", document["seed"]))
     return out.getvalue()
+
+
+def from_document(document: Mapping[str, Any], ranking: Ranking) -> CallAnalytics:
+    """The analytics read back from ``analytics_json`` (a background job's file), beside the
+    official ranking of the same state of the data: what the page shows of a large call.
+    Experts are then known by their e-mail."""
+    return CallAnalytics(
+        analytics=Analytics(
+            reliability={
+                key: Reliability(
+                    krippendorff_alpha=figures["krippendorff_alpha"],
+                    icc1=figures["icc1"],
+                    units=figures["units"],
+                    values=figures["values"],
+                )
+                for key, figures in document["reliability"].items()
+            },
+            experts=tuple(
+                ExpertOffset(
+                    expert=e["email"], reviews=e["reviews"], offset=e["offset"], stderr=e["stderr"]
+                )
+                for e in document["experts"]
+            ),
+            proposals=tuple(
+                ProposalRobustness(
+                    reference=p["reference"],
+                    funded_probability=p["funded_probability"],
+                    rank_low=p["rank_low"],
+                    rank_high=p["rank_high"],
+                )
+                for p in document["proposals"]
+            ),
+            calibrated=tuple(
+                Calibrated(
+                    reference=p["reference"],
+                    calibrated_total=p["calibrated_total"],
+                    main=p["calibrated_main"],
+                )
+                for p in document["proposals"]
+            ),
+            samples=document["samples"],
+            seed=document["seed"],
+        ),
+        ranking=ranking,
+        emails={},
+    )
 
 
 def _cell(value: object) -> str:

@@ -87,6 +87,9 @@ class Defaults:
     REPORT_JOB_STALE_SECONDS = 1800
     # Processes that render a large call's feedback reports (reports/parallel.py).
     REPORT_PROCESSES = min(4, os.cpu_count() or 1)
+    # The analytics page of a call with more proposals computes its figures as a report job
+    # (a 10,000-proposal call takes about 5 s); a smaller call's come in the request.
+    ANALYTICS_INLINE_PROPOSALS = 1000
 
 
 ENVIRONMENT_KEYS = (
@@ -112,6 +115,7 @@ INTEGER_KEYS = (
     "TRUSTED_PROXIES",
     "REPORT_JOB_STALE_SECONDS",
     "REPORT_PROCESSES",
+    "ANALYTICS_INLINE_PROPOSALS",
 )
 TWO_FACTOR_CHOICES = ("coordinator", "all", "none")
 REPORT_JOB_CHOICES = ("rq", "thread", "inline")

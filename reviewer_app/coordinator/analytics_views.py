@@ -3,17 +3,40 @@ beside the official ranking; and its figures as JSON or CSV."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from flask import render_template
+from flask import current_app, redirect, render_template, url_for
+from flask_login import current_user
 
+from ..analytics import DEFAULT_SAMPLES
 from ..analytics_display import agreement_reading, robustness_view
 from ..auth.access import role_required
-from ..call_analytics import analytics_csv, analytics_json_text, call_analytics
-from ..models import Role
+from ..call_analytics import (
+    CallAnalytics,
+    analytics_csv,
+    analytics_json_text,
+    call_analytics,
+    computed_in_background,
+    from_document,
+)
+from ..models import Call, JobStatus, ReportJob, ReportKind, Role
+from ..ranking import rank_call
+from ..reports.jobs import request_report
 from . import bp
 from .ranking_helpers import load_ranked_call, page_helpers, proposals_by_reference
 from .view_helpers import export_response
+
+
+def _figures(call: Call) -> CallAnalytics | ReportJob:
+    """The figures, computed here for a call of up to ``ANALYTICS_INLINE_PROPOSALS``; for a
+    larger one read from the report job that computes them (the job while it runs)."""
+    if not computed_in_background(call, current_app.config["ANALYTICS_INLINE_PROPOSALS"]):
+        return call_analytics(call)
+    job = request_report(call, ReportKind.ANALYTICS, "en", current_user)
+    if job.status is not JobStatus.DONE:
+        return job
+    return from_document(json.loads(job.content or b"{}"), rank_call(call))
 
 
 @bp.route("/<key>/analytics")
@@ -22,7 +45,15 @@ def analytics(key: str) -> Any:
     """Agreement per criterion, each expert's leniency, and each proposal's funded probability
     and rank interval against the funding line."""
     call = load_ranked_call(key)
-    made = call_analytics(call)
+    made = _figures(call)
+    if isinstance(made, ReportJob):  # a large call's figures, still being computed
+        return render_template(
+            "coordinator/analytics.html",
+            call=call,
+            job=made,
+            samples=DEFAULT_SAMPLES,
+            **page_helpers(call),
+        )
     shown = {
         p.reference
         for p in made.proposals
@@ -53,7 +84,9 @@ def analytics(key: str) -> Any:
 def analytics_download(key: str, fmt: str) -> Any:
     """The figures: byte for byte what ``reviewer-app analytics KEY --format FMT`` prints."""
     call = load_ranked_call(key)
-    made = call_analytics(call)
+    made = _figures(call)
+    if isinstance(made, ReportJob):
+        return redirect(url_for(".analytics", key=call.key))
     text = analytics_json_text(made) if fmt == "json" else analytics_csv(made)
     mimetype = "application/json" if fmt == "json" else "text/csv"
     return export_response(call, "analytics", fmt, text, mimetype=mimetype)

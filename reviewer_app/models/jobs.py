@@ -29,6 +29,7 @@ class ReportKind(StrEnum):
     FEEDBACK = "feedback"  # one proposal's
     FEEDBACK_ZIP = "feedback-zip"
     FEEDBACK_ALL = "feedback-all"  # every proposal's, into a folder (command line)
+    ANALYTICS = "analytics"  # the decision analytics of a large call, as JSON (issue 14)
 
 
 class JobStatus(StrEnum):

@@ -43,7 +43,7 @@ from .services import (
 log = logging.getLogger(__name__)
 
 # The reports made as jobs; one proposal's feedback report is small and stays in the request.
-BACKGROUND_KINDS = (ReportKind.DECISION, ReportKind.FEEDBACK_ZIP)
+BACKGROUND_KINDS = (ReportKind.DECISION, ReportKind.FEEDBACK_ZIP, ReportKind.ANALYTICS)
 # One report at a time per app server: a decision report of a large call needs a lot of memory.
 _threads = ThreadPoolExecutor(max_workers=1, thread_name_prefix="report-job")
 
@@ -220,6 +220,14 @@ def _make(job: ReportJob, progress: Progress) -> ReportFile:
     processes = int(current_app.config["REPORT_PROCESSES"])
     if job.kind is ReportKind.DECISION:
         return decision_report_pdf(call, job.language, progress=progress, processes=processes)
+    if job.kind is ReportKind.ANALYTICS:
+        from ..call_analytics import analytics_json_text, call_analytics
+
+        made = call_analytics(call, progress=progress)
+        return ReportFile(
+            filename=f"{call.key}-analytics.json",
+            content=analytics_json_text(made).encode("utf-8"),
+        )
     return feedback_reports_zip(call, job.language, progress=progress, processes=processes)
 
 

@@ -81,6 +81,10 @@ JOB_OUTPUTS = {
         "reports.feedback_reports_zip",
         _l("Applicant feedback reports (ZIP)"),
     ),
+    # Followed on the analytics page itself; its figures download from there.
+    ReportKind.ANALYTICS: JobOutput(
+        "application/json", "coordinator.analytics", _l("Analytics")
+    ),
 }
 
 

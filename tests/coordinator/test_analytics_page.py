@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import threading
 
 from reviewer_app.models import Role
+from reviewer_app.reports import jobs
 from tests.consensus.helpers import build_tie_at_the_line
 
 
@@ -46,3 +48,30 @@ def test_the_downloads_are_what_the_command_prints(
         printed = runner.invoke(args=["analytics", call.key, "--format", fmt])
         assert printed.exit_code == 0, printed.output
         assert printed.output == download.get_data(as_text=True)
+
+
+def test_a_large_calls_figures_come_from_a_background_job_with_the_same_digits(
+    make_call, make_proposal, make_user, make_assignment, login_as, runner, app
+) -> None:
+    call, _proposals = build_tie_at_the_line(make_call, make_proposal, make_user, make_assignment)
+    client = login_as(make_user(Role.COORDINATOR))
+    app.config.update(ANALYTICS_INLINE_PROPOSALS=3, REPORT_JOBS="thread")
+    try:
+        # Seven proposals, more than three: the first visit finds the job queued (the one
+        # worker thread is kept busy until the page has answered: no race with the clock).
+        gate = threading.Event()
+        jobs._threads.submit(gate.wait)
+        try:
+            first = client.get(f"/calls/{call.key}/analytics").get_data(as_text=True)
+        finally:
+            gate.set()
+        assert '<meta http-equiv="refresh" content="2">' in first
+        assert "its figures are being computed on the server" in first
+        jobs.drain()
+        page = client.get(f"/calls/{call.key}/analytics").get_data(as_text=True)
+        assert 'http-equiv="refresh"' not in page and 'data-key="total"' in page
+        download = client.get(f"/calls/{call.key}/analytics.csv").get_data(as_text=True)
+    finally:
+        app.config.update(ANALYTICS_INLINE_PROPOSALS=1000, REPORT_JOBS="inline")
+    printed = runner.invoke(args=["analytics", call.key, "--format", "csv"])
+    assert download == printed.output
