@@ -82,9 +82,7 @@ JOB_OUTPUTS = {
         _l("Applicant feedback reports (ZIP)"),
     ),
     # Followed on the analytics page itself; its figures download from there.
-    ReportKind.ANALYTICS: JobOutput(
-        "application/json", "coordinator.analytics", _l("Analytics")
-    ),
+    ReportKind.ANALYTICS: JobOutput("application/json", "coordinator.analytics", _l("Analytics")),
 }
 
 
