@@ -44,6 +44,7 @@ DOWNLOADS = {
     "coordinator.audit_download",
     "coordinator.download_document",
     "coordinator.ranking_download",
+    "coordinator.analytics_download",
     "coordinator.sample_csv",
     "expert.download_document",
     "reports.decision_report",
