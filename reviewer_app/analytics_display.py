@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from markupsafe import Markup
 
@@ -83,7 +84,7 @@ def robustness_view(
         [Offset(label=expert_label(e.expert), value=e.offset, stderr=e.stderr) for e in experts],
         title=_("Leniency of each expert"),
         axis_label=_("Offset in points of total (right: more lenient; line: 95% interval)"),
-        tick_text=lambda value: f"{value:+.2f}" if value else "0",
+        tick_text=lambda value: format_decimal(value, format="+0.00;-0.00") if value else "0",
     )
     return RobustnessView(
         uncertain=tuple(uncertain[:TABLE_ROWS]),
