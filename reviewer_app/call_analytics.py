@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from .analytics import (
@@ -32,10 +33,14 @@ from .analytics import (
     Reliability,
     analyse,
 )
+from .analytics.lottery import LotteryDraw, LotteryRule, draw
 from .audit.chain import state_of
+from .audit.events import LotterySeedPublished
+from .errors import DomainError
 from .extensions import db
-from .models import Call, Proposal, User
-from .models.audit import chain_of
+from .locks import lock_call
+from .models import Call, Phase, Proposal, User, utcnow
+from .models.audit import chain_of, record
 from .ranking import evaluation_input, rank_call
 from .scoring.engine import Ranking, Status
 
@@ -157,6 +162,77 @@ def computed_in_background(call: Call, inline_limit: int) -> bool:
     return (count or 0) > inline_limit
 
 
+class LotteryRefused(DomainError):
+    """The call's lottery cannot take this seed (none set up, one already published, or not
+    the ranking phase)."""
+
+
+def lottery_rule(call: Call) -> LotteryRule | None:
+    """The call's lottery bounds as fractions; None when it has no lottery."""
+    low, high = call.lottery_low_percent, call.lottery_high_percent
+    return None if low is None or high is None else LotteryRule(low / 100, high / 100)
+
+
+def published_draw(call: Call, made: CallAnalytics) -> LotteryDraw | None:
+    """The call's lottery as drawn with its published seed; None before (or without) it."""
+    rule = lottery_rule(call)
+    if rule is None or call.lottery_seed is None:
+        return None
+    return lottery_draw(made, rule, call.lottery_seed)
+
+
+def lottery_draw(made: CallAnalytics, rule: LotteryRule, seed: int) -> LotteryDraw:
+    """The draw with ``seed`` over the funded probabilities of ``made``."""
+    probabilities = {p.reference: p.funded_probability for p in made.analytics.proposals}
+    return draw(made.ranking, probabilities, rule, seed)
+
+
+def lottery_json(result: LotteryDraw) -> dict[str, Any]:
+    """The draw as ``reviewer-app analytics KEY --draw SEED`` prints it and the report embeds it."""
+    return {
+        "rule": {"low": result.rule.low, "high": result.rule.high},
+        "seed": result.seed,
+        "sure": list(result.sure),
+        "pool": list(result.pool),
+        "order": list(result.order),
+        "funded": list(result.funded),
+        "budget_eur": None if result.budget is None else str(result.budget),
+        "spent_eur": str(result.spent),
+    }
+
+
+def publish_lottery_seed(call: Call, seed: int, *, actor: User) -> None:
+    """Fix and publish the seed of the call's lottery, once, audited; the draw follows from it.
+
+    :raises LotteryRefused: no lottery set up, a seed already published, or not the ranking
+        phase (the ranking the draw allocates from must be the final one).
+    """
+    rule = lottery_rule(call)
+    if rule is None:
+        raise LotteryRefused(_l("This call has no partial lottery: set its bounds first."))
+    if lock_call(call) is not Phase.RANKING:
+        raise LotteryRefused(_l("The lottery's seed is published in the ranking phase."))
+    if call.lottery_seed is not None:
+        raise LotteryRefused(
+            _l("The lottery's seed is published already: it cannot change any more.")
+        )
+    if not 0 <= seed < 2**63:
+        raise LotteryRefused(_l("Choose a whole number from 0 to 9,223,372,036,854,775,807."))
+    call.lottery_seed, call.lottery_seed_published_at = seed, utcnow()
+    assert call.lottery_low_percent is not None and call.lottery_high_percent is not None
+    record(
+        LotterySeedPublished(
+            seed=seed,
+            low_percent=call.lottery_low_percent,
+            high_percent=call.lottery_high_percent,
+        ),
+        call,
+        call_id=call.id,
+        actor_id=actor.id,
+    )
+    db.session.flush()
+
+
 def _figure(value: float | None) -> float | None:
     return None if value is None else round(value, DECIMALS)
 
@@ -216,8 +292,16 @@ def analytics_json(
     }
 
 
-def analytics_json_text(made: CallAnalytics, pseudonyms: Mapping[str, str] | None = None) -> str:
-    return json.dumps(analytics_json(made, pseudonyms), indent=2, ensure_ascii=False) + "\n"
+def analytics_json_text(
+    made: CallAnalytics,
+    pseudonyms: Mapping[str, str] | None = None,
+    lottery: LotteryDraw | None = None,
+) -> str:
+    """``analytics_json`` as text; with ``lottery``, the call's draw too (the report's copy)."""
+    document = analytics_json(made, pseudonyms)
+    if lottery is not None:
+        document["lottery"] = lottery_json(lottery)
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
 CSV_COLUMNS = ("section", "key", "measure", "value")

@@ -69,6 +69,7 @@ AREAS: dict[str, tuple[str, ...]] = {
         "importers",
         "panel.py",
         "analytics_display.py",
+        "call_analytics.py",
     ),
     "reports": ("reports",),
     "cli": ("cli", "demo"),

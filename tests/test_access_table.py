@@ -201,6 +201,7 @@ TABLE: dict[str, dict[str, Row]] = {
     # The analytics: staff read the page and download its figures.
     "coordinator.analytics": {"GET": STAFF},
     "coordinator.analytics_download": {"GET": STAFF},
+    "coordinator.lottery_seed": {"POST": COORDINATOR},
     # The panel review: staff read it, the coordinator records what the panel decided.
     "coordinator.panel": {"GET": STAFF, "POST": COORDINATOR},
     "coordinator.decisions": {"GET": STAFF, "POST": COORDINATOR},

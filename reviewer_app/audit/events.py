@@ -363,6 +363,17 @@ class MinorityViewRecorded(AuditData):
 
 
 @dataclass(frozen=True)
+class LotterySeedPublished(AuditData):
+    """The seed of the call's partial lottery, fixed and published before the draw."""
+
+    action = "lottery.seed"
+    label = _l("Lottery seed published")
+    seed: int
+    low_percent: int
+    high_percent: int
+
+
+@dataclass(frozen=True)
 class PanelPlaced(AuditData):
     """The panel placed a proposal inside its ex aequo group (``place`` None: took it out)."""
 

@@ -38,21 +38,45 @@ DEFAULT_SEED = 20241001
     show_default=True,
     help="The random seed: the same data and seed give the same figures.",
 )
+@click.option(
+    "--draw",
+    "draw_seed",
+    type=click.IntRange(0, 2**63 - 1),
+    default=None,
+    help="Print instead the call's partial lottery drawn with this seed (as JSON): who is "
+    "funded before the draw, who is in it, the drawn order and who is funded.",
+)
 @with_appcontext
-def analytics_command(key: str, fmt: str, samples: int, seed: int) -> None:
+def analytics_command(key: str, fmt: str, samples: int, seed: int, draw_seed: int | None) -> None:
     """Print the decision analytics of call KEY: Krippendorff's alpha and ICC(1) per criterion
     and for the total, each expert's leniency offset, and each proposal's funded probability
     and 90% rank interval over bootstrap samples of its individual reviews (final consensus
     scores are not resampled). Beside the ranking, never instead of it.
     """
-    from ..call_analytics import analytics_csv, analytics_json_text, call_analytics
+    import json
+
+    from ..call_analytics import (
+        analytics_csv,
+        analytics_json_text,
+        call_analytics,
+        lottery_draw,
+        lottery_json,
+        lottery_rule,
+    )
     from ..scoring.engine import EvaluationError
 
     call = find_call(key)
+    rule = lottery_rule(call)
+    if draw_seed is not None and rule is None:
+        fail(f"call {key} has no partial lottery: set its bounds in the call's settings")
     try:
         made = call_analytics(call, samples=samples, seed=seed)
     except EvaluationError as exc:
         fail("the stored scores cannot be evaluated:", *exc.problems)
+    if draw_seed is not None and rule is not None:
+        result = lottery_draw(made, rule, draw_seed)
+        click.echo(json.dumps(lottery_json(result), indent=2, ensure_ascii=False))
+        return
     click.echo((analytics_csv if fmt == "csv" else analytics_json_text)(made), nl=False)
 
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import current_app, redirect, render_template, url_for
+from flask import current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..analytics import DEFAULT_SAMPLES
@@ -19,11 +20,17 @@ from ..call_analytics import (
     call_analytics,
     computed_in_background,
     from_document,
+    lottery_draw,
+    lottery_rule,
+    publish_lottery_seed,
 )
+from ..extensions import db
 from ..models import Call, JobStatus, ReportJob, ReportKind, Role
 from ..ranking import rank_call
+from ..refusals import back_on_refusal
 from ..reports.jobs import request_report
 from . import bp
+from .forms import LotterySeedForm
 from .ranking_helpers import load_ranked_call, page_helpers, proposals_by_reference
 from .view_helpers import export_response
 
@@ -68,15 +75,42 @@ def analytics(key: str) -> Any:
     # Experts by e-mail for staff: the analytics describe people's scoring, as the progress
     # page does; the page is coordinators' and observers' only.
     view = robustness_view(made, name, lambda expert: made.emails.get(expert, expert))
+    rule = lottery_rule(call)
     return render_template(
         "coordinator/analytics.html",
         call=call,
         made=made,
+        rule=rule,
+        lottery=(
+            lottery_draw(made, rule, call.lottery_seed)
+            if rule is not None and call.lottery_seed is not None
+            else None
+        ),
+        seed_form=LotterySeedForm(formdata=None),
+        probability={p.reference: p.funded_probability for p in made.proposals},
         view=view,
         reading=agreement_reading,
         name=name,
         **page_helpers(call),
     )
+
+
+@bp.route("/<key>/analytics/lottery-seed", methods=["POST"])
+@role_required(Role.COORDINATOR)
+@back_on_refusal(".analytics")
+def lottery_seed(key: str) -> Any:
+    """Publish the seed of the call's partial lottery (once, audited): the draw follows."""
+    call = load_ranked_call(key)
+    form = LotterySeedForm()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for error in errors:
+                flash(str(error), "error")
+        return redirect(url_for(".analytics", key=call.key, _anchor="lottery"))
+    publish_lottery_seed(call, form.seed.data or 0, actor=current_user)
+    db.session.commit()
+    flash(_("The seed is published and the lottery drawn."), "success")
+    return redirect(url_for(".analytics", key=call.key, _anchor="lottery"))
 
 
 @bp.route("/<key>/analytics.<any(json, csv):fmt>")

@@ -32,7 +32,7 @@ from .calls import (
     update_call,
 )
 from .experts import notify_reopened
-from .forms import CallCreateForm, CallSettingsForm, PhaseForm, ReopenForm
+from .forms import CallCreateForm, CallSettingsForm, PhaseForm, ReopenForm, lottery_percent
 from .phases import (
     PhaseError,
     ReopenError,
@@ -86,6 +86,7 @@ def new_call() -> Any:
                 anonymise_experts=form.anonymise_experts.data,
                 reviews_open_after_submit=form.reviews_open_after_submit.data,
                 panel_review=form.panel_review.data,
+                lottery_percent=lottery_percent(form),
                 consensus_deadline=form.consensus_deadline.data,
                 actor=current_user,
             )
@@ -149,11 +150,16 @@ def edit_call(key: str) -> Any:
                 anonymise_experts=form.anonymise_experts.data,
                 reviews_open_after_submit=form.reviews_open_after_submit.data,
                 panel_review=form.panel_review.data,
+                lottery_percent=lottery_percent(form),
                 consensus_deadline=form.consensus_deadline.data,
                 actor=current_user,
             )
-        except CallFrozen:
-            abort(409)
+        except CallFrozen as exc:
+            if exc.field is None:
+                abort(409)
+            db.session.rollback()
+            add_error(form[exc.field], str(exc))
+            return render_template("coordinator/call_edit.html", call=call, form=form), 400
         db.session.commit()
         flash(_("The call is saved.") if changes else _("Nothing changed."), "success")
         return redirect(url_for(".call_detail", key=call.key))

@@ -10,6 +10,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, distinct, func, select
 from werkzeug.datastructures import FileStorage
 
@@ -49,6 +50,7 @@ def create_call(
     anonymise_experts: bool = True,
     reviews_open_after_submit: bool = False,
     panel_review: bool = False,
+    lottery_percent: tuple[int, int] | None = None,
     consensus_deadline: date | None = None,
 ) -> Call:
     """A new call in ``setup`` with a frozen copy of ``scheme`` and one row per criterion.
@@ -70,6 +72,8 @@ def create_call(
         reviews_open_after_submit=reviews_open_after_submit,
         panel_review=panel_review,
         consensus_deadline=consensus_deadline,
+        lottery_low_percent=lottery_percent[0] if lottery_percent else None,
+        lottery_high_percent=lottery_percent[1] if lottery_percent else None,
     )
     call.criteria = [
         Criterion(
@@ -158,6 +162,7 @@ def update_call(
     reviews_open_after_submit: bool,
     consensus_deadline: date | None,
     panel_review: bool = False,
+    lottery_percent: tuple[int, int] | None = None,
 ) -> dict[str, tuple[str, str]]:
     """Change the editable settings of a call; returns what changed (old, new), as audited.
 
@@ -172,6 +177,8 @@ def update_call(
         "anonymise_experts": anonymise_experts,
         "reviews_open_after_submit": reviews_open_after_submit,
         "panel_review": panel_review,
+        "lottery_low_percent": lottery_percent[0] if lottery_percent else None,
+        "lottery_high_percent": lottery_percent[1] if lottery_percent else None,
         "consensus_deadline": consensus_deadline,
     }
     changes = {
@@ -179,6 +186,13 @@ def update_call(
         for name, value in new.items()
         if getattr(call, name) != value
     }
+    if call.lottery_seed is not None and (
+        "lottery_low_percent" in changes or "lottery_high_percent" in changes
+    ):
+        raise CallFrozen(
+            _l("The lottery's seed is published: its bounds can no longer change."),
+            "lottery_low_percent",
+        )
     for name in changes:
         setattr(call, name, new[name])
     if changes:

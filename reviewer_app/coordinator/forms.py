@@ -35,7 +35,7 @@ from wtforms.validators import (
 )
 
 from .. import limits
-from ..formhelpers import choice
+from ..formhelpers import add_error, choice
 from ..formhelpers import strip as _strip
 from ..security import MAX_ID
 
@@ -124,6 +124,18 @@ class CallSettingsForm(FlaskForm):
         ),
         default=False,
     )
+    lottery_low_percent = IntegerField(
+        _l("Partial lottery: from a funded probability of (%)"),
+        validators=[Optional(), NumberRange(min=0, max=100)],
+        description=_l(
+            "Optional. With both bounds, the budget left after the clearly fundable proposals "
+            "is drawn by lot among those whose funded probability (Analytics) lies between them."
+        ),
+    )
+    lottery_high_percent = IntegerField(
+        _l("Partial lottery: up to a funded probability of (%)"),
+        validators=[Optional(), NumberRange(min=0, max=100)],
+    )
     panel_review = BooleanField(
         _l("A panel review in the ranking phase"),
         description=_l(
@@ -134,6 +146,30 @@ class CallSettingsForm(FlaskForm):
         default=False,
     )
     submit = SubmitField(_l("Save"))
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        return super().validate(extra_validators) and _check_lottery(self)
+
+
+def lottery_percent(form: CallSettingsForm) -> tuple[int, int] | None:
+    """The lottery's bounds as the form gives them (validated): both, or None."""
+    low, high = form.lottery_low_percent.data, form.lottery_high_percent.data
+    return None if low is None or high is None else (low, high)
+
+
+def _check_lottery(form: CallSettingsForm) -> bool:
+    """Both bounds or neither, the lower below the upper."""
+    low, high = form.lottery_low_percent.data, form.lottery_high_percent.data
+    if (low is None) != (high is None):
+        add_error(
+            form.lottery_high_percent if high is None else form.lottery_low_percent,
+            _l("Give both bounds of the lottery, or neither."),
+        )
+        return False
+    if low is not None and high is not None and low >= high:
+        add_error(form.lottery_high_percent, _l("The upper bound must be above the lower one."))
+        return False
+    return True
 
 
 class CallCreateForm(CallSettingsForm):
@@ -307,3 +343,19 @@ class PanelReportForm(FlaskForm):
         description=_l("How the panel worked and what it decided; printed in the decision report."),
     )
     save_report = SubmitField(_l("Save the report"))
+
+
+class LotterySeedForm(FlaskForm):
+    seed = IntegerField(
+        _l("Seed of the draw"),
+        validators=[InputRequired(), NumberRange(min=0, max=2**63 - 1)],
+        description=_l(
+            "A whole number fixed before the draw, for example the digits of a public lottery "
+            "result; anyone can repeat the draw with it."
+        ),
+    )
+    confirm = BooleanField(
+        _l("I publish this seed: it cannot change afterwards, and the draw follows from it."),
+        validators=[DataRequired(message=_l("Please confirm that the seed is final."))],
+    )
+    publish = SubmitField(_l("Publish the seed and draw"))

@@ -5,7 +5,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .. import limits
@@ -32,6 +32,14 @@ PHASE_ORDER: tuple[Phase, ...] = tuple(Phase)
 
 class Call(Model):
     __tablename__ = "calls"
+    __table_args__ = (
+        CheckConstraint(
+            "(lottery_low_percent IS NULL AND lottery_high_percent IS NULL) OR "
+            "(0 <= lottery_low_percent AND lottery_low_percent < lottery_high_percent "
+            "AND lottery_high_percent <= 100)",
+            name="lottery_bounds",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(limits.CALL_KEY), unique=True)
@@ -52,6 +60,13 @@ class Call(Model):
     # per place), comments on proposals and writes its report. Off: the ranking is the rules'.
     panel_review: Mapped[bool] = mapped_column(default=False)
     panel_report: Mapped[str] = mapped_column(Text, default="")
+    # An optional partial lottery (issue 14): proposals with a funded probability from
+    # ``lottery_low_percent`` to ``lottery_high_percent`` share the budget left by a draw whose
+    # seed the coordinator publishes before it (None: no lottery / no seed yet).
+    lottery_low_percent: Mapped[int | None]
+    lottery_high_percent: Mapped[int | None]
+    lottery_seed: Mapped[int | None] = mapped_column(BigInteger)
+    lottery_seed_published_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     decided_at: Mapped[datetime | None]
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

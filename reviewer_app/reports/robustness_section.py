@@ -12,6 +12,7 @@ from babel.numbers import format_decimal
 from flask_babel import gettext as _
 from markupsafe import Markup
 
+from ..analytics.lottery import LotteryDraw
 from ..analytics_display import agreement_reading, robustness_view
 from ..call_analytics import CallAnalytics, ProposalFigures
 from ..labels import status_label
@@ -48,6 +49,9 @@ class RobustnessSection:
     moved: tuple[ProposalLine, ...]
     moved_total: int
     method: str
+    # The call's partial lottery, drawn with its published seed (empty: none).
+    lottery_rule: str = ""
+    lottery: tuple[tuple[str, str, str, str], ...] = ()  # proposal, probability, draw, result
 
 
 def robustness_section(
@@ -57,6 +61,7 @@ def robustness_section(
     *,
     names: Mapping[str, str],
     pseudonyms: Mapping[str, str],
+    lottery: LotteryDraw | None = None,
 ) -> RobustnessSection:
     """Call inside ``force_locale(lang)``. ``names``: reference -> "AIF-01 ACRONYM"."""
 
@@ -80,7 +85,46 @@ def robustness_section(
             calibrated=(status_label("main") if p.calibrated_main else _("not on the main list")),
         )
 
+    probability = {p.reference: p.funded_probability for p in made.proposals}
+
+    def percent(reference: str) -> str:
+        return format_decimal(probability[reference] * 100, format="0", locale=lang) + " %"
+
+    lottery_rows: list[tuple[str, str, str, str]] = []
+    rule_text = ""
+    if lottery is not None:
+        low, high = round(lottery.rule.low * 100), round(lottery.rule.high * 100)
+        rule_text = _(
+            "Partial lottery (seed %(seed)s, published before the draw): proposals with a funded "
+            "probability above %(high)s %% are funded first, in rank order; the budget left is "
+            "drawn among those from %(low)s %% to %(high)s %%, each funded in the drawn order if "
+            "it still fits. Repeat it with reviewer-app analytics KEY --draw %(seed)s.",
+            seed=lottery.seed,
+            low=low,
+            high=high,
+        )
+        for reference in lottery.sure:
+            lottery_rows.append(
+                (
+                    names.get(reference, reference),
+                    percent(reference),
+                    _("no: clearly fundable"),
+                    _("funded") if reference in lottery.funded else _("does not fit the budget"),
+                )
+            )
+        for drawn, reference in enumerate(lottery.order, start=1):
+            lottery_rows.append(
+                (
+                    names.get(reference, reference),
+                    percent(reference),
+                    _("drawn %(n)s.", n=drawn),
+                    _("funded") if reference in lottery.funded else _("not funded"),
+                )
+            )
+
     return RobustnessSection(
+        lottery_rule=rule_text,
+        lottery=tuple(lottery_rows),
         agreement=tuple(
             AgreementRow(
                 title=titles.get(key, _("Total")),

@@ -17,7 +17,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
 
-from ..call_analytics import analytics_json_text, call_analytics
+from ..call_analytics import analytics_json_text, call_analytics, published_draw
 from ..errors import DomainError
 from ..languages import LANGUAGES
 from ..models import Assignment, Call
@@ -78,6 +78,7 @@ def decision_report_pdf(
     report = decision_report(records, lang)
     # The robustness of the ranking (issue 14), beside it: same data, same figures (fixed seed).
     made = call_analytics(call)
+    lottery = published_draw(call, made)
     with force_locale(lang):
         robustness = robustness_section(
             made,
@@ -85,6 +86,7 @@ def decision_report_pdf(
             lang,
             names={ref: f"{ref} {p.acronym}".strip() for ref, p in records.proposals.items()},
             pseudonyms=records.pseudonyms,
+            lottery=lottery,
         )
     report = replace(report, robustness=robustness)
     progress(2, 3)
@@ -103,7 +105,7 @@ def decision_report_pdf(
         ),
         EmbeddedFile(
             "analytics.json",
-            analytics_json_text(made, records.pseudonyms).encode("utf-8"),
+            analytics_json_text(made, records.pseudonyms, lottery).encode("utf-8"),
             "Agreement, leniency and robustness of the ranking (reviewer-app analytics)",
         ),
     )
