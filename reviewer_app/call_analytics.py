@@ -16,6 +16,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import cached_property
 from typing import Any
 
@@ -35,7 +36,7 @@ from .analytics import (
 )
 from .analytics.lottery import LotteryDraw, LotteryRule, draw
 from .audit.chain import state_of
-from .audit.events import LotterySeedPublished
+from .audit.events import LotteryDrawn, LotterySeedPublished
 from .errors import DomainError
 from .extensions import db
 from .locks import lock_call
@@ -173,12 +174,11 @@ def lottery_rule(call: Call) -> LotteryRule | None:
     return None if low is None or high is None else LotteryRule(low / 100, high / 100)
 
 
-def published_draw(call: Call, made: CallAnalytics) -> LotteryDraw | None:
-    """The call's lottery as drawn with its published seed; None before (or without) it."""
-    rule = lottery_rule(call)
-    if rule is None or call.lottery_seed is None:
+def published_draw(call: Call) -> LotteryDraw | None:
+    """The call's lottery as it was drawn (kept since); None before the draw or without one."""
+    if call.lottery_result is None:
         return None
-    return lottery_draw(made, rule, call.lottery_seed)
+    return lottery_from_json(call.lottery_result)
 
 
 def lottery_draw(made: CallAnalytics, rule: LotteryRule, seed: int) -> LotteryDraw:
@@ -201,20 +201,38 @@ def lottery_json(result: LotteryDraw) -> dict[str, Any]:
     }
 
 
-def publish_lottery_seed(call: Call, seed: int, *, actor: User) -> None:
-    """Fix and publish the seed of the call's lottery, once, audited; the draw follows from it.
-
-    :raises LotteryRefused: no lottery set up, a seed already published, or not the ranking
-        phase (the ranking the draw allocates from must be the final one).
-    """
+def _lottery_locked(call: Call) -> tuple[Phase, LotteryRule]:
+    """Lock the call and read its lottery as committed (two coordinators at once must not
+    both publish, or both draw)."""
+    phase = lock_call(call)
+    db.session.refresh(
+        call,
+        ["lottery_low_percent", "lottery_high_percent", "lottery_seed", "lottery_result"],
+    )
     rule = lottery_rule(call)
     if rule is None:
         raise LotteryRefused(_l("This call has no partial lottery: set its bounds first."))
-    if lock_call(call) is not Phase.RANKING:
-        raise LotteryRefused(_l("The lottery's seed is published in the ranking phase."))
+    return phase, rule
+
+
+def publish_lottery_seed(call: Call, seed: int, *, actor: User) -> None:
+    """Fix and publish the seed of the call's lottery, once, audited. Only while the experts
+    may still change their reviews (set-up or evaluation): then nobody can know which
+    proposals the draw will be among, so nobody can pick a seed that favours one.
+
+    :raises LotteryRefused: no lottery set up, a seed already published, or too late.
+    """
+    phase, _rule = _lottery_locked(call)
     if call.lottery_seed is not None:
         raise LotteryRefused(
             _l("The lottery's seed is published already: it cannot change any more.")
+        )
+    if phase not in (Phase.SETUP, Phase.EVALUATION):
+        raise LotteryRefused(
+            _l(
+                "The seed must be published before the evaluation closes, while nobody can "
+                "know which proposals the draw will be among."
+            )
         )
     if not 0 <= seed < 2**63:
         raise LotteryRefused(_l("Choose a whole number from 0 to 9,223,372,036,854,775,807."))
@@ -231,6 +249,40 @@ def publish_lottery_seed(call: Call, seed: int, *, actor: User) -> None:
         actor_id=actor.id,
     )
     db.session.flush()
+
+
+def draw_lottery(call: Call, *, actor: User) -> LotteryDraw:
+    """Draw the call's lottery with its published seed over the figures as they stand, once,
+    in the ranking phase; the result is kept (and audited) as drawn, whatever changes later.
+
+    :raises LotteryRefused: no lottery, no seed, drawn already, or not the ranking phase.
+    """
+    phase, rule = _lottery_locked(call)
+    if call.lottery_seed is None:
+        raise LotteryRefused(_l("The lottery has no published seed: it cannot be drawn."))
+    if call.lottery_result is not None:
+        raise LotteryRefused(_l("The lottery is drawn already: its result stands."))
+    if phase is not Phase.RANKING:
+        raise LotteryRefused(_l("The lottery is drawn in the ranking phase."))
+    result = lottery_draw(call_analytics(call), rule, call.lottery_seed)
+    call.lottery_result = lottery_json(result)
+    record(LotteryDrawn(result=call.lottery_result), call, call_id=call.id, actor_id=actor.id)
+    db.session.flush()
+    return result
+
+
+def lottery_from_json(document: Mapping[str, Any]) -> LotteryDraw:
+    """A draw as ``lottery_json`` wrote it."""
+    return LotteryDraw(
+        rule=LotteryRule(document["rule"]["low"], document["rule"]["high"]),
+        seed=document["seed"],
+        sure=tuple(document["sure"]),
+        pool=tuple(document["pool"]),
+        order=tuple(document["order"]),
+        funded=tuple(document["funded"]),
+        budget=None if document["budget_eur"] is None else Decimal(document["budget_eur"]),
+        spent=Decimal(document["spent_eur"]),
+    )
 
 
 def _figure(value: float | None) -> float | None:

@@ -36,7 +36,6 @@ DECISION_RATIONALE = 10_000
 PANEL_REASON = 5_000  # why the panel placed a proposal where it did inside a tie
 PANEL_COMMENT = 20_000
 PANEL_REPORT = 100_000
-TIE_GROUP = 500  # members of one ex aequo group the panel orders in one form
 REOPEN_REASON = 2_000
 
 # The criteria file (scheme)

@@ -202,6 +202,7 @@ TABLE: dict[str, dict[str, Row]] = {
     "coordinator.analytics": {"GET": STAFF},
     "coordinator.analytics_download": {"GET": STAFF},
     "coordinator.lottery_seed": {"POST": COORDINATOR},
+    "coordinator.lottery_draw": {"POST": COORDINATOR},
     # The panel review: staff read it, the coordinator records what the panel decided.
     "coordinator.panel": {"GET": STAFF, "POST": COORDINATOR},
     "coordinator.decisions": {"GET": STAFF, "POST": COORDINATOR},

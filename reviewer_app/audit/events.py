@@ -374,6 +374,16 @@ class LotterySeedPublished(AuditData):
 
 
 @dataclass(frozen=True)
+class LotteryDrawn(AuditData):
+    """The call's lottery drawn with its published seed: the result as it stands from now on
+    (``call_analytics.lottery_json``)."""
+
+    action = "lottery.draw"
+    label = _l("Lottery drawn")
+    result: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class PanelPlaced(AuditData):
     """The panel placed a proposal inside its ex aequo group (``place`` None: took it out)."""
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import current_app, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -19,10 +19,11 @@ from ..call_analytics import (
     analytics_json_text,
     call_analytics,
     computed_in_background,
+    draw_lottery,
     from_document,
-    lottery_draw,
     lottery_rule,
     publish_lottery_seed,
+    published_draw,
 )
 from ..extensions import db
 from ..models import Call, JobStatus, ReportJob, ReportKind, Role
@@ -30,7 +31,7 @@ from ..ranking import rank_call
 from ..refusals import back_on_refusal
 from ..reports.jobs import request_report
 from . import bp
-from .forms import LotterySeedForm
+from .forms import LotteryDrawForm, LotterySeedForm
 from .ranking_helpers import load_ranked_call, page_helpers, proposals_by_reference
 from .view_helpers import export_response
 
@@ -81,12 +82,9 @@ def analytics(key: str) -> Any:
         call=call,
         made=made,
         rule=rule,
-        lottery=(
-            lottery_draw(made, rule, call.lottery_seed)
-            if rule is not None and call.lottery_seed is not None
-            else None
-        ),
+        lottery=published_draw(call),
         seed_form=LotterySeedForm(formdata=None),
+        draw_form=LotteryDrawForm(formdata=None),
         probability={p.reference: p.funded_probability for p in made.proposals},
         view=view,
         reading=agreement_reading,
@@ -99,7 +97,8 @@ def analytics(key: str) -> Any:
 @role_required(Role.COORDINATOR)
 @back_on_refusal(".analytics")
 def lottery_seed(key: str) -> Any:
-    """Publish the seed of the call's partial lottery (once, audited): the draw follows."""
+    """Publish the seed of the call's partial lottery (once, audited, while the evaluation is
+    open)."""
     call = load_ranked_call(key)
     form = LotterySeedForm()
     if not form.validate_on_submit():
@@ -109,7 +108,22 @@ def lottery_seed(key: str) -> Any:
         return redirect(url_for(".analytics", key=call.key, _anchor="lottery"))
     publish_lottery_seed(call, form.seed.data or 0, actor=current_user)
     db.session.commit()
-    flash(_("The seed is published and the lottery drawn."), "success")
+    flash(_("The seed is published."), "success")
+    return redirect(url_for(".analytics", key=call.key, _anchor="lottery"))
+
+
+@bp.route("/<key>/analytics/lottery-draw", methods=["POST"])
+@role_required(Role.COORDINATOR)
+@back_on_refusal(".analytics")
+def lottery_draw(key: str) -> Any:
+    """Draw the call's partial lottery with its published seed (once, in the ranking phase)."""
+    call = load_ranked_call(key)
+    form = LotteryDrawForm()
+    if not form.validate_on_submit():
+        abort(400)
+    draw_lottery(call, actor=current_user)
+    db.session.commit()
+    flash(_("The lottery is drawn; its result is kept as it is."), "success")
     return redirect(url_for(".analytics", key=call.key, _anchor="lottery"))
 
 

@@ -126,7 +126,7 @@ class CallSettingsForm(FlaskForm):
     )
     lottery_low_percent = IntegerField(
         _l("Partial lottery: from a funded probability of (%)"),
-        validators=[Optional(), NumberRange(min=0, max=100)],
+        validators=[Optional(), NumberRange(min=1, max=99)],
         description=_l(
             "Optional. With both bounds, the budget left after the clearly fundable proposals "
             "is drawn by lot among those whose funded probability (Analytics) lies between them."
@@ -134,7 +134,7 @@ class CallSettingsForm(FlaskForm):
     )
     lottery_high_percent = IntegerField(
         _l("Partial lottery: up to a funded probability of (%)"),
-        validators=[Optional(), NumberRange(min=0, max=100)],
+        validators=[Optional(), NumberRange(min=1, max=99)],
     )
     panel_review = BooleanField(
         _l("A panel review in the ranking phase"),
@@ -315,7 +315,9 @@ class PanelPlaceForm(Form):
 
 
 class PanelOrderForm(FlaskForm):
-    members = FieldList(FormField(PanelPlaceForm), min_entries=0, max_entries=limits.TIE_GROUP)
+    # As many rows as the group has (the service checks them against it): a group of a large
+    # call may hold hundreds of proposals.
+    members = FieldList(FormField(PanelPlaceForm), min_entries=0)
     save = SubmitField(_l("Save the panel's order"))
     clear = SubmitField(_l("Leave them ex aequo"))
 
@@ -358,4 +360,8 @@ class LotterySeedForm(FlaskForm):
         _l("I publish this seed: it cannot change afterwards, and the draw follows from it."),
         validators=[DataRequired(message=_l("Please confirm that the seed is final."))],
     )
-    publish = SubmitField(_l("Publish the seed and draw"))
+    publish = SubmitField(_l("Publish the seed"))
+
+
+class LotteryDrawForm(FlaskForm):
+    draw = SubmitField(_l("Draw the lottery"))

@@ -113,6 +113,14 @@ def panel(key: str) -> Any:
     ), status
 
 
+def _in_group_order(form: PanelOrderForm, group: Any) -> PanelOrderForm:
+    """The posted rows in the group's order, so each row's place and reason stay beside its
+    own proposal whatever order they were posted in."""
+    position = {row.reference: index for index, row in enumerate(group)}
+    form.members.entries.sort(key=lambda e: position.get(e.form.reference.data, len(position)))
+    return form
+
+
 def _page(call: Any, ranking: Ranking, sent: FlaskForm | None) -> dict[str, Any]:
     record = panel_record(call)
     groups = groups_at_the_line(ranking) if call.panel_review else []
@@ -120,13 +128,15 @@ def _page(call: Any, ranking: Ranking, sent: FlaskForm | None) -> dict[str, Any]
     if record is not None:
         references |= set(record.comments)
     order_forms = []
+    matched = False
     for group, _line in groups:
         members = {row.reference for row in group}
         if (
             isinstance(sent, PanelOrderForm)
             and {e.form.reference.data for e in sent.members.entries} == members
         ):
-            order_forms.append(sent)  # as sent, with its errors
+            order_forms.append(_in_group_order(sent, group))  # as sent, with its errors
+            matched = True
             continue
         data = []
         for row in group:
@@ -152,6 +162,8 @@ def _page(call: Any, ranking: Ranking, sent: FlaskForm | None) -> dict[str, Any]
         "groups": list(zip(groups, order_forms, strict=True)),
         "proposals": proposals_by_reference(call, references) if references else {},
         "comment_form": comment_form,
+        # A posted order that is no group of the ranking as it stands: its message on top.
+        "unmatched": sent if isinstance(sent, PanelOrderForm) and not matched else None,
         "report_form": report_form,
         "editable": (
             call.panel_review

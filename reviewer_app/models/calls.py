@@ -35,8 +35,8 @@ class Call(Model):
     __table_args__ = (
         CheckConstraint(
             "(lottery_low_percent IS NULL AND lottery_high_percent IS NULL) OR "
-            "(0 <= lottery_low_percent AND lottery_low_percent < lottery_high_percent "
-            "AND lottery_high_percent <= 100)",
+            "(0 < lottery_low_percent AND lottery_low_percent < lottery_high_percent "
+            "AND lottery_high_percent < 100)",
             name="lottery_bounds",
         ),
     )
@@ -62,11 +62,13 @@ class Call(Model):
     panel_report: Mapped[str] = mapped_column(Text, default="")
     # An optional partial lottery (issue 14): proposals with a funded probability from
     # ``lottery_low_percent`` to ``lottery_high_percent`` share the budget left by a draw whose
-    # seed the coordinator publishes before it (None: no lottery / no seed yet).
+    # seed the coordinator publishes while the evaluation is open (nobody knows the pool then),
+    # drawn once in the ranking phase and kept as drawn (call_analytics.lottery_json).
     lottery_low_percent: Mapped[int | None]
     lottery_high_percent: Mapped[int | None]
     lottery_seed: Mapped[int | None] = mapped_column(BigInteger)
     lottery_seed_published_at: Mapped[datetime | None]
+    lottery_result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     decided_at: Mapped[datetime | None]
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

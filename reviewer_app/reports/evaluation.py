@@ -249,15 +249,32 @@ def evaluation_in_from_json(data: bytes | str | Mapping[str, Any]) -> Evaluation
                 for c in document["consensus"]
             ),
             budget=_decimal(budget),
-            panel_order=tuple(
-                (str(p["proposal"]), int(p["place"]))
-                for p in document.get("panel", {}).get("places", [])
-            ),
+            panel_order=_panel_order(document),
         )
     except (KeyError, TypeError, ArithmeticError, ValueError) as exc:
         if isinstance(exc, EvaluationFormatError):
             raise
         raise EvaluationFormatError(f"incomplete or malformed evaluation data: {exc!r}") from exc
+
+
+def _panel_order(document: Mapping[str, Any]) -> tuple[tuple[str, int], ...]:
+    """The panel's places as ``evaluation_document`` writes them (no ``panel``: no panel)."""
+    if "panel" not in document:
+        return ()
+    panel = document["panel"]
+    places = panel.get("places") if isinstance(panel, Mapping) else None
+    if not isinstance(places, list):
+        raise EvaluationFormatError("panel: not an object with a list of places")
+    order = []
+    for place in places:
+        if not (
+            isinstance(place, Mapping)
+            and isinstance(place.get("proposal"), str)
+            and type(place.get("place")) is int
+        ):
+            raise EvaluationFormatError(f"panel: malformed place {place!r}"[:200])
+        order.append((place["proposal"], place["place"]))
+    return tuple(order)
 
 
 def _score_pairs(scheme: Scheme, scores: Mapping[str, str]) -> tuple[tuple[str, Decimal], ...]:

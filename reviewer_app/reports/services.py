@@ -78,7 +78,7 @@ def decision_report_pdf(
     report = decision_report(records, lang)
     # The robustness of the ranking (issue 14), beside it: same data, same figures (fixed seed).
     made = call_analytics(call)
-    lottery = published_draw(call, made)
+    lottery = published_draw(call)
     with force_locale(lang):
         robustness = robustness_section(
             made,

@@ -9,31 +9,38 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from reviewer_app.audit.events import LotterySeedPublished
+from reviewer_app.audit.events import LotteryDrawn, LotterySeedPublished
 from reviewer_app.extensions import db
-from reviewer_app.models import AuditEvent, Role
+from reviewer_app.models import AuditEvent, Phase, Role
 from reviewer_app.reports.services import decision_report_pdf
 from reviewer_app.reports.verify import embedded_files
 from tests.consensus.helpers import build_tie_at_the_line
+from tests.factories import advance_call
 
 SEED = 20261203
 
 
 def lottery_call(make_call, make_proposal, make_user, make_assignment):
+    """The tie at the line with a lottery from 10 to 90 %, still in evaluation."""
     call, _proposals = build_tie_at_the_line(
-        make_call, make_proposal, make_user, make_assignment, lottery_percent=(10, 90)
+        make_call,
+        make_proposal,
+        make_user,
+        make_assignment,
+        lottery_percent=(10, 90),
+        phase=Phase.EVALUATION,
     )
     return call
 
 
-def test_the_seed_is_published_once_and_the_draw_follows_everywhere(
+def test_the_seed_is_published_in_evaluation_and_the_draw_kept_as_drawn(
     make_call, make_proposal, make_user, make_assignment, login_as, runner
 ) -> None:
     call = lottery_call(make_call, make_proposal, make_user, make_assignment)
     coordinator = make_user(Role.COORDINATOR)
     client = login_as(coordinator)
     before = client.get(f"/calls/{call.key}/analytics").get_data(as_text=True)
-    assert "Publish the seed and draw" in before and 'id="lottery-result"' not in before
+    assert "Publish the seed" in before and 'id="lottery-result"' not in before
 
     unconfirmed = client.post(
         f"/calls/{call.key}/analytics/lottery-seed", data={"seed": str(SEED)},
@@ -52,31 +59,50 @@ def test_the_seed_is_published_once_and_the_draw_follows_everywhere(
         select(AuditEvent).where(AuditEvent.action == LotterySeedPublished.action)
     ).all()
     assert event.typed() == LotterySeedPublished(seed=SEED, low_percent=10, high_percent=90)
-
     again = client.post(
         f"/calls/{call.key}/analytics/lottery-seed", data={"seed": "1", "confirm": "y"},
         follow_redirects=True,
     )  # fmt: skip
     assert "cannot change any more" in again.get_data(as_text=True)
+
+    # Not drawn before the ranking phase; drawn once there, and kept as drawn.
+    early = client.post(f"/calls/{call.key}/analytics/lottery-draw", follow_redirects=True)
+    assert "The lottery is drawn in the ranking phase." in early.get_data(as_text=True)
+    advance_call(call, Phase.RANKING, actor=coordinator)
+    assert client.post(f"/calls/{call.key}/analytics/lottery-draw").status_code == 302
     db.session.expire_all()
-    assert call.lottery_seed == SEED
+    kept = call.lottery_result
+    assert kept is not None and kept["seed"] == SEED
+    [drawn_event] = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == LotteryDrawn.action)
+    ).all()
+    assert drawn_event.typed() == LotteryDrawn(result=kept)
+    twice = client.post(f"/calls/{call.key}/analytics/lottery-draw", follow_redirects=True)
+    assert "The lottery is drawn already" in twice.get_data(as_text=True)
 
     page = client.get(f"/calls/{call.key}/analytics").get_data(as_text=True)
     assert 'id="lottery-result"' in page and f"Seed {SEED}" in page
+    for reference in kept["order"]:
+        assert f'data-ref="{reference}"' in page
 
-    # The command repeats the draw from the seed; the report embeds the same one.
+    # The command repeats the draw from the seed; the report embeds the kept one.
     printed = runner.invoke(args=["analytics", call.key, "--draw", str(SEED)])
     assert printed.exit_code == 0, printed.output
-    drawn = json.loads(printed.output)
-    assert drawn["seed"] == SEED and drawn["rule"] == {"low": 0.1, "high": 0.9}
-    assert Decimal(drawn["spent_eur"]) <= Decimal("2500000")
+    assert json.loads(printed.output) == kept
+    assert Decimal(kept["spent_eur"]) <= Decimal("2500000")
     # AIF-01 is funded in every sample (before the draw); AIF-05 fails a threshold: never drawn.
-    assert drawn["sure"] == ["AIF-01"] and "AIF-05" not in drawn["pool"]
-    for reference in drawn["order"]:
-        assert f'data-ref="{reference}"' in page
+    assert kept["sure"] == ["AIF-01"] and "AIF-05" not in kept["pool"]
     embedded = json.loads(embedded_files(decision_report_pdf(call, "en").content)["analytics.json"])
-    assert embedded["lottery"] == drawn
+    assert embedded["lottery"] == kept
 
+    # The budget changes after the draw: the draw stands as it was drawn.
+    client.post(
+        f"/calls/{call.key}/edit",
+        data={"title": call.title, "budget_eur": "1000000", "lottery_low_percent": "10",
+              "lottery_high_percent": "90"},
+    )  # fmt: skip
+    db.session.expire_all()
+    assert call.budget_eur == Decimal("1000000") and call.lottery_result == kept
     # Published, the bounds are fixed.
     settings = client.post(
         f"/calls/{call.key}/edit",
@@ -85,6 +111,22 @@ def test_the_seed_is_published_once_and_the_draw_follows_everywhere(
     )  # fmt: skip
     assert settings.status_code == 400
     assert "its bounds can no longer change" in settings.get_data(as_text=True)
+
+
+def test_too_late_for_a_seed_once_the_reviews_are_in(
+    make_call, make_proposal, make_user, make_assignment, login_as
+) -> None:
+    call, _proposals = build_tie_at_the_line(
+        make_call, make_proposal, make_user, make_assignment, lottery_percent=(10, 90)
+    )
+    client = login_as(make_user(Role.COORDINATOR))
+    late = client.post(
+        f"/calls/{call.key}/analytics/lottery-seed", data={"seed": "9", "confirm": "y"},
+        follow_redirects=True,
+    )  # fmt: skip
+    assert "must be published before the evaluation closes" in late.get_data(as_text=True)
+    db.session.expire_all()
+    assert call.lottery_seed is None
 
 
 def test_a_lottery_needs_both_bounds_in_order(make_call, make_user, login_as) -> None:

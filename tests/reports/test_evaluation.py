@@ -4,6 +4,7 @@ number of queries."""
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
@@ -61,6 +62,18 @@ def test_evaluation_json_is_stable(scene: Scene) -> None:
 def test_malformed_evaluation_json(bad: bytes) -> None:
     with pytest.raises(EvaluationFormatError):
         evaluation_in_from_json(bad)
+
+
+@pytest.mark.parametrize(
+    "panel",
+    [None, [], "x", {"places": {}}, {"places": [{"proposal": "P-001", "place": 1.7}]},
+     {"places": [{"proposal": "P-001", "place": True}]}, {"places": [{"place": 1}]}],
+)  # fmt: skip
+def test_a_malformed_panel_is_refused_not_a_traceback(scene: Scene, panel: object) -> None:
+    document = json.loads(evaluation_json(scene.call))
+    document["panel"] = panel
+    with pytest.raises(EvaluationFormatError):
+        evaluation_in_from_json(json.dumps(document))
 
 
 def test_pseudonyms_follow_account_order() -> None:
