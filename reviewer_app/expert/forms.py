@@ -99,6 +99,12 @@ class CriterionFields:
         return [self.comment] if self.comment is not None else [box for _f, box in self.parts]
 
 
+def box_limit(boxes: int) -> int:
+    """The longest text of one of ``boxes`` comment boxes: together with their labels they
+    make one comment, which must fit ``limits.COMMENT`` like any other (exports, imports)."""
+    return limits.COMMENT // boxes - limits.CRITERION_TITLE - 4  # "Label:\n" and "\n\n"
+
+
 def part_name(criterion: str, field: str) -> str:
     """The input name of one comment box of a criterion with several."""
     return f"part_{criterion}__{field}"
@@ -217,7 +223,8 @@ def make_review_form(
         if criterion.comment_fields:
             for field in criterion.comment_fields:
                 attrs[part_name(criterion.key, field.key)] = TextAreaField(
-                    field.label, validators=[Length(max=limits.COMMENT)]
+                    field.label,
+                    validators=[Length(max=box_limit(len(criterion.comment_fields)))],
                 )
         else:
             attrs[f"comment_{criterion.key}"] = TextAreaField(

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from reviewer_app import limits
+from reviewer_app.expert.forms import box_limit
 from reviewer_app.extensions import db
 from reviewer_app.models import Phase, ReviewStatus, Score
 
@@ -94,3 +96,16 @@ def test_the_german_form_names_the_boxes_in_german_and_stores_the_file_s_words(p
     assert ">Stärken</label>" in html and ">Schwächen</label>" in html
     client.post(url, data=form())
     assert stored(assignment)["excellence"].comment.startswith("Strengths:\n")
+
+
+def test_the_boxes_together_fit_one_comment(page) -> None:
+    client, url, assignment = page
+    longest = "x" * box_limit(2)
+    data = form()
+    data["part_impact__strengths"] = longest
+    data["part_impact__weaknesses"] = longest
+    assert client.post(url, data=data).status_code == 302
+    assert len(stored(assignment)["impact"].comment) <= limits.COMMENT
+    data["part_impact__weaknesses"] = longest + "x"
+    refused = client.post(url, data=data)
+    assert refused.status_code == 422
