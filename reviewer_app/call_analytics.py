@@ -43,7 +43,7 @@ from .locks import lock_call
 from .models import Call, Phase, Proposal, User, utcnow
 from .models.audit import chain_of, record
 from .ranking import evaluation_input, rank_call
-from .scoring.engine import Ranking, Status
+from .scoring.engine import EvaluationIn, Ranking, Status
 
 DECIMALS = 6  # "floats with at least 4 decimals" (issue 14): six, so sums still add up
 # A reading of agreement needs enough proposals with two reviews or more; below this the
@@ -125,6 +125,7 @@ def call_analytics(
     samples: int = DEFAULT_SAMPLES,
     seed: int = DEFAULT_SEED,
     progress: Callable[[int, int], None] | None = None,
+    loaded: tuple[EvaluationIn, Ranking] | None = None,
 ) -> CallAnalytics:
     """The analytics of ``call`` as its data stands now (same data and seed, same figures).
 
@@ -137,7 +138,8 @@ def call_analytics(
         if kept is not None:
             _KEPT.move_to_end(key)
             return kept
-    data = evaluation_input(call)
+    # The decision report has read the call already (its records): not a second time.
+    data, ranking = loaded if loaded is not None else (evaluation_input(call), rank_call(call))
     experts = sorted({int(r.expert) for r in data.reviews})
     emails = {
         str(user_id): email
@@ -147,7 +149,7 @@ def call_analytics(
     }
     made = CallAnalytics(
         analytics=analyse(data, samples=samples, seed=seed, progress=progress),
-        ranking=rank_call(call),
+        ranking=ranking,
         emails=emails,
     )
     with _LOCK:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -53,10 +54,12 @@ class PanelRecord:
     report: str
 
     def place_of(self, reference: str) -> PanelPlace | None:
-        for place in self.places:
-            if place.reference == reference:
-                return place
-        return None
+        return self._by_reference.get(reference)
+
+    @cached_property
+    def _by_reference(self) -> dict[str, PanelPlace]:
+        # Looked up once per row of a group: a tie of hundreds must not cost its square.
+        return {place.reference: place for place in self.places}
 
 
 def panel_order(call: Call) -> tuple[tuple[str, int], ...]:

@@ -52,6 +52,7 @@ class RobustnessSection:
     # The call's partial lottery, drawn with its published seed (empty: none).
     lottery_rule: str = ""
     lottery: tuple[tuple[str, str, str, str], ...] = ()  # proposal, probability, draw, result
+    lottery_empty: bool = False  # drawn, with nobody between the bounds
 
 
 def robustness_section(
@@ -125,6 +126,7 @@ def robustness_section(
     return RobustnessSection(
         lottery_rule=rule_text,
         lottery=tuple(lottery_rows),
+        lottery_empty=lottery is not None and not lottery.pool,
         agreement=tuple(
             AgreementRow(
                 title=titles.get(key, _("Total")),

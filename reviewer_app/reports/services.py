@@ -77,7 +77,7 @@ def decision_report_pdf(
     progress(1, 3)
     report = decision_report(records, lang)
     # The robustness of the ranking (issue 14), beside it: same data, same figures (fixed seed).
-    made = call_analytics(call)
+    made = call_analytics(call, loaded=(records.evaluation_in, records.ranking))
     lottery = published_draw(call)
     with force_locale(lang):
         robustness = robustness_section(

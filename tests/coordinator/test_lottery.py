@@ -82,6 +82,7 @@ def test_the_seed_is_published_in_evaluation_and_the_draw_kept_as_drawn(
 
     page = client.get(f"/calls/{call.key}/analytics").get_data(as_text=True)
     assert 'id="lottery-result"' in page and f"Seed {SEED}" in page
+    assert ('id="lottery-empty"' in page) == (not kept["pool"])
     for reference in kept["order"]:
         assert f'data-ref="{reference}"' in page
 
