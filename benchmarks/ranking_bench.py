@@ -14,7 +14,9 @@ dropped and made again, so never point it at data you keep). Each figure is the 
 * engine:   ``scoring.engine.evaluate`` on that input;
 * ranking:  ``ranking.rank_call``, load and engine together (what every page and export calls);
 * command:  ``reviewer-app ranking KEY --format csv`` as a process, wall clock and CPU;
-* startup:  CPU of ``reviewer-app --help`` next to ``python -c pass``.
+* startup:  CPU of ``reviewer-app --help`` next to ``python -c pass``, and of a command that
+            reads the database (``reviewer-app call list``) next to Python importing what
+            every such command needs (Flask's command line, Flask-SQLAlchemy, SQLAlchemy's ORM).
 
 Not a test: the figures depend on the machine; benchmarks/README.md records the ones measured.
 """
@@ -143,11 +145,21 @@ def measure(url: str, size: int, repeat: int) -> dict[str, float]:
     return figures
 
 
-def startup(repeat: int) -> tuple[float, float]:
+LIBRARIES = "import flask.cli, flask_sqlalchemy, sqlalchemy.orm"
+
+
+def startup(repeat: int) -> tuple[float, float, float, float]:
+    """CPU of (``--help``, ``python -c pass``, ``call list``, importing the libraries)."""
     env = {**os.environ, "REVIEWER_APP_MODE": "demo"}
     _wall, app_cpu = child_cpu([str(BIN / "reviewer-app"), "--help"], env, repeat)
     _wall, bare_cpu = child_cpu([sys.executable, "-c", "pass"], env, repeat)
-    return app_cpu, bare_cpu
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{Path(tmp) / 'start.db'}"
+        fresh_database(url)
+        command = [str(BIN / "reviewer-app"), "call", "list"]
+        _wall, list_cpu = child_cpu(command, {**env, "DATABASE_URL": url}, repeat)
+    _wall, libraries_cpu = child_cpu([sys.executable, "-c", LIBRARIES], env, repeat)
+    return app_cpu, bare_cpu, list_cpu, libraries_cpu
 
 
 def main() -> None:
@@ -157,10 +169,14 @@ def main() -> None:
     parser.add_argument("--database-url", help="PostgreSQL to use (its tables are replaced)")
     args = parser.parse_args()
 
-    app_cpu, bare_cpu = startup(max(args.repeat, 5))
+    app_cpu, bare_cpu, list_cpu, libraries_cpu = startup(max(args.repeat, 5))
     print(
         f"startup: reviewer-app --help {app_cpu:.3f} s CPU; python -c pass {bare_cpu:.3f} s "
         f"({app_cpu / bare_cpu:.1f}x the floor)"
+    )
+    print(
+        f"startup of a database command: reviewer-app call list {list_cpu:.3f} s CPU; "
+        f"python -c '{LIBRARIES}' {libraries_cpu:.3f} s ({list_cpu / libraries_cpu:.1f}x)"
     )
     header = (
         "| N | reviews | seed | floor | load | engine | ranking | ranking / floor "

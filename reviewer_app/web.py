@@ -18,15 +18,11 @@ from .security import register_security
 
 
 def register_web(app: Flask) -> None:
-    from .auth import bp as auth_bp
-    from .consensus import bp as consensus_bp
-    from .coordinator import bp as coordinator_bp
-    from .expert import bp as expert_bp
-    from .reports import bp as reports_bp
+    from . import areas
 
     register_security(app)  # first: the id converter must be in place before any route
-    for blueprint in (auth_bp, expert_bp, coordinator_bp, consensus_bp, reports_bp):
-        app.register_blueprint(blueprint)
+    for area in areas():
+        app.register_blueprint(area.blueprint())
 
     login_manager.login_view = "auth.login"
     login_manager.login_message = ""  # the login page itself says why; no flash noise

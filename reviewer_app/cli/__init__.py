@@ -27,12 +27,23 @@ class ReviewerAppGroup(FlaskGroup):
 # Set when `reviewer-app db ...` is chosen, before the app is made: only those commands need
 # Flask-Migrate and Alembic.
 _wants_migrations = False
+# Flask's own commands that serve or inspect the web side; every other command works without
+# the pages, and starts without importing them.
+WEB_COMMANDS = frozenset({"run", "shell", "routes"})
 
 
 def _create_app() -> object:
     from .. import create_app
 
-    return create_app(migrations=_wants_migrations)
+    return create_app(migrations=_wants_migrations, web=_command_name() in WEB_COMMANDS)
+
+
+def _command_name() -> str:
+    """The name of the command chosen under ``reviewer-app`` ("report" for ``report verify``)."""
+    ctx = click.get_current_context(silent=True)
+    while ctx is not None and ctx.parent is not None and ctx.parent.parent is not None:
+        ctx = ctx.parent
+    return ctx.info_name or "" if ctx is not None else ""
 
 
 @click.group(

@@ -57,7 +57,8 @@ def _start(records: CallRecords, lang: str) -> None:
     from .. import create_app
 
     _records, _lang = records, lang
-    app: Any = create_app(RENDER_CONFIG)
+    # Without the pages (and Alembic): a process renders reports from records only.
+    app: Any = create_app(RENDER_CONFIG, migrations=False, web=False)
     app.app_context().push()  # this process renders and then ends
 
 

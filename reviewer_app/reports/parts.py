@@ -7,13 +7,14 @@ it breaks the page anyway: the front matter, the ranking in blocks of rows, the 
 sections a few dozen at a time, the appendix. WeasyPrint lays out and writes one part at a
 time, and memory holds one part.
 
-pikepdf (qpdf) joins the parts behind the front part, whose PDF/A-3b carries the metadata, the
-colour profile and the two embedded files. What only the whole knows comes last: the page
-numbers ("Page 7 of 20412") are laid over every page from a document of page numbers alone,
-with the report's own page sizes and margins; the contents page is laid out again with the
+``join`` writes the parts one after another behind the front part, whose PDF/A-3b catalog
+carries the metadata, the colour profile and the two embedded files; it too holds one part at
+a time. What only the whole knows comes last: the page numbers ("Page 7 of 20412") are laid
+over every page from documents of page numbers alone, with the report's own page sizes and
+margins; the contents page is laid out again with the
 page each chapter starts on (its page count checked against the first layout); the outline
 (bookmarks) is rebuilt from the parts' headings the way WeasyPrint builds one document's.
-Nothing reads the clock and qpdf derives the file identifier from the content: the same data
+Nothing reads the clock and the file identifier is derived from the content: the same data
 gives the same bytes.
 
 With ``processes`` > 1 the parts are laid out by a pool of processes. A process gets a part's
@@ -27,7 +28,6 @@ import tempfile
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
-from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, TypeVar
@@ -36,6 +36,7 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 
 from .decision import DecisionReport, ProposalSection, RankingRow
+from .join import join
 from .render import EmbeddedFile, lay_out, render_html, write_pdf
 
 T = TypeVar("T")
@@ -266,56 +267,16 @@ def _assemble(
     bookmarks: Sequence[tuple[int, str, int]],
     path: str,
 ) -> bytes:
-    import pikepdf
-
-    with ExitStack() as stack:
-        pdf = stack.enter_context(pikepdf.open(first.path))
-        # qpdf reads a part's streams when it writes the whole: the parts stay open till then.
-        for item in laid:
-            pdf.pages.extend(stack.enter_context(pikepdf.open(item.path)).pages)
-        index = 1  # the cover has no page number
-        for item in numbers:
-            for overlay in stack.enter_context(pikepdf.open(item.path)).pages:
-                _lay_over(pdf.pages[index], overlay, f"/PageNumber{index}")
-                index += 1
-        with pdf.open_outline() as outline:
-            outline.root.clear()
-            outline.root.extend(_outline(bookmarks))
-        # To a file, read back once: one copy of a report of some hundred MB in memory.
-        pdf.save(path, deterministic_id=True, fix_metadata_version=False)
+    with open(path, "wb") as target:
+        join(
+            [first.path, *(item.path for item in laid)],
+            [item.path for item in numbers],
+            bookmarks,
+            target,
+        )
+    # Read back once: one copy of a report of some hundred MB in memory.
     with open(path, "rb") as written:
         return written.read()
-
-
-def _lay_over(page: Any, overlay: Any, name: str) -> None:
-    """``overlay`` drawn over ``page`` as the form ``name``. pikepdf's ``add_overlay`` names
-    it at random, and the same data must give the same bytes; the name differs from page to
-    page because WeasyPrint's pages share one resource dictionary."""
-    from pikepdf import Name, Rectangle
-
-    form = overlay.as_form_xobject()
-    page.add_resource(form, Name.XObject, Name(name))
-    placed = page.calc_form_xobject_placement(form, Name(name), Rectangle(page.trimbox))
-    # Added as streams of their own, not merged into the page's (pikepdf's add_overlay
-    # coalesces them): merging would hold every page's content in memory until the save.
-    page.contents_add(b"q\n", prepend=True)
-    page.contents_add(b"Q\n")
-    page.contents_add(placed)
-
-
-def _outline(bookmarks: Iterable[tuple[int, str, int]]) -> list[Any]:
-    """The headings as a tree: each under the last heading of a lower level before it."""
-    from pikepdf import OutlineItem
-
-    roots: list[Any] = []
-    open_items: list[tuple[int, Any]] = []
-    for level, label, page in bookmarks:
-        item = OutlineItem(label, page)
-        while open_items and open_items[-1][0] >= level:
-            open_items.pop()
-        (open_items[-1][1].children if open_items else roots).append(item)
-        open_items.append((level, item))
-    return roots
 
 
 def _chunks(items: Sequence[T], size: int) -> list[tuple[T, ...]]:

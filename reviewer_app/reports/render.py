@@ -136,6 +136,8 @@ def write_pdf(
 
     fetcher = fetcher or PackageAssetFetcher()
     when = timestamp or datetime(2000, 1, 1)
+    # WeasyPrint lists the files in a name tree in the order given, and a name tree must be
+    # sorted by name (ISO 32000-1, 7.9.6).
     files = [
         Attachment(
             string=f.content,
@@ -146,7 +148,7 @@ def write_pdf(
             relationship="Data",
             url_fetcher=fetcher,
         )
-        for f in attachments
+        for f in sorted(attachments, key=lambda f: f.name.encode())
     ]
     written = document.write_pdf(
         target,

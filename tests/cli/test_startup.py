@@ -79,7 +79,8 @@ def test_the_migration_commands_work_through_the_light_group(tmp_path) -> None: 
 
 def test_a_database_command_leaves_out_what_it_does_not_use(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """A command that reads the database builds the app, but not Alembic (only `db` needs it),
-    nor the QR codes' imaging library, nor the password checker's word lists."""
+    nor the pages, nor numpy (the analytics), nor WeasyPrint, nor the QR codes' imaging
+    library, nor the password checker's word lists."""
     import os
     from pathlib import Path
 
@@ -98,5 +99,51 @@ def test_a_database_command_leaves_out_what_it_does_not_use(tmp_path) -> None:  
         "except SystemExit as exc:\n"
         "    assert exc.code in (0, None), exc.code"
     )
-    heavy = ("reviewer_app.models", "alembic", "flask_migrate", "qrcode", "PIL", "zxcvbn")
+    heavy = (
+        *("reviewer_app.models", "alembic", "flask_migrate", "qrcode", "PIL", "zxcvbn"),
+        *("reviewer_app.web", "reviewer_app.coordinator.call_views", "numpy", "weasyprint"),
+    )
     assert _imported_after(code, heavy, {"DATABASE_URL": url}) == {"reviewer_app.models"}
+
+
+def test_the_server_command_has_every_route(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """`reviewer-app run` (and `routes`, `shell`) build the whole web side: the routes are
+    there."""
+    import os
+    from pathlib import Path
+
+    env = {**os.environ, "REVIEWER_APP_MODE": "demo", "DATABASE_URL": "sqlite://"}
+    command = str(Path(sys.executable).parent / "reviewer-app")
+    done = subprocess.run([command, "routes"], env=env, capture_output=True, text=True, check=True)
+
+    for endpoint in (
+        "auth.login",
+        "expert.assignments",
+        "coordinator.calls",
+        "reports.decision_report",
+    ):
+        assert endpoint in done.stdout
+
+
+def test_a_command_renders_the_areas_templates_without_the_pages(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """`reviewer-app report` builds the app without the pages, yet the report's templates (in
+    the reports area) are found: the PDF is made and verifies."""
+    import os
+    from pathlib import Path
+
+    env = {
+        **os.environ,
+        "REVIEWER_APP_MODE": "demo",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'report.db'}",
+    }
+    command = str(Path(sys.executable).parent / "reviewer-app")
+    pdf = tmp_path / "report.pdf"
+    for args in (["db", "upgrade"], ["demo"], ["report", "ai-factories-2024", "-o", str(pdf)]):
+        done = subprocess.run(
+            [command, *args], env=env, capture_output=True, text=True, check=False
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+    verified = subprocess.run(
+        [command, "report", "verify", str(pdf)], env=env, capture_output=True, text=True
+    )
+    assert verified.stdout.rstrip().endswith("verified"), verified.stdout + verified.stderr

@@ -156,6 +156,8 @@ def test_outline_is_the_whole_reports(in_parts: InParts, rendered: Rendered) -> 
 
 def test_assembled_report_is_pdf_a_3b_with_its_files(in_parts: InParts) -> None:
     with pikepdf.open(io.BytesIO(in_parts.pdf)) as document:
+        # qpdf's check: structure, streams, and the name trees sorted.
+        assert document.check_pdf_syntax() == []
         metadata = document.open_metadata()
         assert metadata["pdfaid:part"] == "3"
         assert metadata["pdfaid:conformance"] == "B"
