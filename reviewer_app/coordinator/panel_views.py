@@ -20,6 +20,7 @@ from ..auth.stash import keeps_input_on_expiry, pop_stashed_form
 from ..extensions import db
 from ..formhelpers import add_error
 from ..models import Phase, Role
+from ..paging import window
 from ..panel import (
     PanelOrderInvalid,
     clear_group,
@@ -35,6 +36,10 @@ from ..scoring.engine import Ranking
 from . import bp
 from .forms import PanelCommentForm, PanelOrderForm, PanelReportForm
 from .ranking_helpers import load_ranked_call, page_helpers, proposals_by_reference
+
+# Ex aequo groups a page: a call of thousands of proposals can leave hundreds of ties, and
+# the page opens at the one at the funding line.
+GROUPS_PER_PAGE = 10
 
 
 def _sent_form(formdata: MultiDict[str, Any]) -> FlaskForm | None:
@@ -108,8 +113,9 @@ def panel(key: str) -> Any:
                 flash(message, "success")
                 return redirect(url_for(".panel", key=call.key))
         status = 400
+    page = request.args.get("page", type=int)
     return render_template(
-        "coordinator/panel.html", **_page(call, ranking, sent), **page_helpers(call)
+        "coordinator/panel.html", **_page(call, ranking, sent, page), **page_helpers(call)
     ), status
 
 
@@ -121,22 +127,30 @@ def _in_group_order(form: PanelOrderForm, group: Any) -> PanelOrderForm:
     return form
 
 
-def _page(call: Any, ranking: Ranking, sent: FlaskForm | None) -> dict[str, Any]:
+def _page(call: Any, ranking: Ranking, sent: FlaskForm | None, page: int | None) -> dict[str, Any]:
     record = panel_record(call)
-    groups = groups_at_the_line(ranking) if call.panel_review else []
+    every = groups_at_the_line(ranking) if call.panel_review else []
+    sent_members = (
+        {str(e.form.reference.data) for e in sent.members.entries}
+        if isinstance(sent, PanelOrderForm)
+        else set()
+    )
+    members_of = [{row.reference for row in group} for group, _line in every]
+    matched = sent_members in members_of
+    if matched:  # the group that was sent, with its errors
+        page = members_of.index(sent_members) // GROUPS_PER_PAGE + 1
+    elif page is None:  # the group at the funding line: the one the panel must order
+        at_line = [index for index, (_group, line) in enumerate(every) if line]
+        page = (at_line[0] if at_line else 0) // GROUPS_PER_PAGE + 1
+    at = window(len(every), page, GROUPS_PER_PAGE)
+    groups = every[at.offset : at.offset + GROUPS_PER_PAGE]
     references = {row.reference for group, _line in groups for row in group}
     if record is not None:
         references |= set(record.comments)
     order_forms = []
-    matched = False
     for group, _line in groups:
-        members = {row.reference for row in group}
-        if (
-            isinstance(sent, PanelOrderForm)
-            and {e.form.reference.data for e in sent.members.entries} == members
-        ):
+        if isinstance(sent, PanelOrderForm) and {row.reference for row in group} == sent_members:
             order_forms.append(_in_group_order(sent, group))  # as sent, with its errors
-            matched = True
             continue
         data = []
         for row in group:
@@ -160,6 +174,7 @@ def _page(call: Any, ranking: Ranking, sent: FlaskForm | None) -> dict[str, Any]
         "ranking": ranking,
         "record": record,
         "groups": list(zip(groups, order_forms, strict=True)),
+        "at": at,
         "proposals": proposals_by_reference(call, references) if references else {},
         "comment_form": comment_form,
         # A posted order that is no group of the ranking as it stands: its message on top.

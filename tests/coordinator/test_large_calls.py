@@ -273,3 +273,49 @@ def test_a_pager_ignores_arguments_that_url_for_reads_itself(
             link.startswith("/") and "endpoint" not in link and "_external" not in link
             for link in links
         ), links
+
+
+TIES = {
+    "scores": "SELECT a.proposal_id FROM reviews r JOIN assignments a ON a.id = r.assignment_id"
+    " WHERE r.id = scores.review_id",
+    "consensus_scores": "SELECT c.proposal_id FROM consensus_reports c"
+    " WHERE c.id = consensus_scores.report_id",
+}
+
+
+def test_the_panel_page_shows_ten_ties_a_page_from_the_one_at_the_line(
+    app, app_ctx, client, make_user, login_as
+) -> None:
+    from sqlalchemy import text
+
+    from reviewer_app.models import Call
+    from reviewer_app.panel import groups_at_the_line
+    from reviewer_app.ranking import rank_call
+
+    login_as(make_user("coordinator"))
+    queries, sizes = [], []
+    for key, proposals in (("small", 60), ("large", 240)):
+        _call(key, proposals)
+        # Every proposal's scores made one of a few patterns (stored in hundredths, on the
+        # scale's steps of 0.5): 14 ex aequo groups at either size, one at the funding line.
+        for table, owner in TIES.items():
+            pattern = f"((({owner}) % 16) / (1 + criterion_id % 3)) % 4"
+            db.session.execute(text(f"UPDATE {table} SET value = 300 + 50 * ({pattern})"))
+        call = db.session.query(Call).filter_by(key=key).one()
+        call.panel_review = True
+        db.session.commit()
+        groups = groups_at_the_line(rank_call(call))
+        at_line = [number for number, (_g, line) in enumerate(groups, start=1) if line]
+        assert len(groups) == 14 and len(at_line) == 1
+        for asked, shown in (("", (at_line[0] - 1) // 10), ("?page=1", 0), ("?page=2", 1)):
+            html = client.get(f"/calls/{key}/panel{asked}").get_data(as_text=True)
+            numbers = [int(n) for n in re.findall(r'data-group="(\d+)"', html)]
+            # Ten groups a page; without a page asked, the one with the group at the line.
+            assert numbers == list(range(shown * 10 + 1, min(shown * 10 + 10, 14) + 1))
+        queries.append(_count_queries(app, client, f"/calls/{key}/panel"))
+        html = client.get(f"/calls/{key}/panel?page=1").get_data(as_text=True)
+        # A group lists its members to be ordered: the page grows with the ties shown, not
+        # with the call.
+        sizes.append(len(html) / html.count('data-reference="'))
+    assert queries[0] == queries[1]
+    assert sizes[1] < sizes[0] * 1.15
