@@ -175,6 +175,8 @@ def _page(call: Any, ranking: Ranking, sent: FlaskForm | None, page: int | None)
         "record": record,
         "groups": list(zip(groups, order_forms, strict=True)),
         "at": at,
+        "group_count": len(every),
+        "per_page": GROUPS_PER_PAGE,
         "proposals": proposals_by_reference(call, references) if references else {},
         "comment_form": comment_form,
         # A posted order that is no group of the ranking as it stands: its message on top.

@@ -312,6 +312,7 @@ def test_the_panel_page_shows_ten_ties_a_page_from_the_one_at_the_line(
             numbers = [int(n) for n in re.findall(r'data-group="(\d+)"', html)]
             # Ten groups a page; without a page asked, the one with the group at the line.
             assert numbers == list(range(shown * 10 + 1, min(shown * 10 + 10, 14) + 1))
+            assert "14 groups, 10 a page" in html
         queries.append(_count_queries(app, client, f"/calls/{key}/panel"))
         html = client.get(f"/calls/{key}/panel?page=1").get_data(as_text=True)
         # A group lists its members to be ordered: the page grows with the ties shown, not
