@@ -108,7 +108,7 @@ def decisions(key: str) -> Any:
                     if row.decision
                     else (row.suggested.value if row.suggested else "")
                 ),
-                "rationale": row.decision.rationale if row.decision else "",
+                "rationale": row.decision.rationale if row.decision else row.suggested_rationale,
                 "amount_eur": row.decision.amount_eur if row.decision else None,
             }
             for row in rows

@@ -1,7 +1,9 @@
 """Decisions: one outcome per proposal in the ranking phase, then the call is closed as decided.
 
-The outcome is prefilled from the ranking status; departing from it needs a written rationale,
-so that every decision a coordinator signs can be explained later. Services add and flush; the
+The outcome is prefilled from the ranking status (or, once the call's partial lottery is
+drawn, from the draw, with the draw as the rationale of a departure); departing from the
+ranking needs a written rationale, so that every decision a coordinator signs can be explained
+later. Services add and flush; the
 caller commits once. Every decision is audited.
 """
 
@@ -10,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -26,6 +29,9 @@ from ..models.audit import record
 from ..models.types import Cents
 from ..ranking import rank_call
 from ..scoring.engine import ProposalResult, Ranking, Status
+
+if TYPE_CHECKING:  # the analytics (numpy) are imported only for a call with a drawn lottery
+    from ..analytics.lottery import LotteryDraw
 
 # What the ranking suggests. An incomplete evaluation suggests nothing: the coordinator must
 # choose, and explain, rather than have a missing review turn silently into a rejection.
@@ -221,6 +227,74 @@ def decision_problems(
 
 
 @dataclass(frozen=True)
+class Suggestion:
+    """What the decisions page proposes for a proposal that has no decision yet."""
+
+    outcome: DecisionOutcome | None
+    rationale: str = ""  # given when the outcome departs from the ranking
+
+
+def suggestions(call: Call, ranking: Ranking) -> dict[str, Suggestion]:
+    """Each proposal's suggested outcome, by reference: the ranking's, or, once the call's
+    partial lottery is drawn, the draw's for every proposal that passes (funded if the draw
+    funds it, otherwise not on the main list), with the draw as the rationale where it departs
+    from the ranking."""
+    drawn = None
+    if call.lottery_result is not None:
+        from ..call_analytics import published_draw
+
+        drawn = published_draw(call)
+    out = {}
+    for row in ranking.rows:
+        ranked = prefill_outcome(row.status)
+        if drawn is None or not row.passes:
+            out[row.reference] = Suggestion(ranked)
+            continue
+        outcome: DecisionOutcome | None
+        if row.reference in drawn.funded:
+            outcome = DecisionOutcome.FUNDED
+        else:
+            outcome = DecisionOutcome.RESERVE if ranked is DecisionOutcome.FUNDED else ranked
+        rationale = "" if outcome is ranked else _lottery_reason(drawn, row.reference)
+        out[row.reference] = Suggestion(outcome, rationale)
+    return out
+
+
+def _lottery_reason(drawn: LotteryDraw, reference: str) -> str:
+    low, high = round(drawn.rule.low * 100), round(drawn.rule.high * 100)
+    if reference in drawn.order:
+        n = drawn.order.index(reference) + 1
+        if reference in drawn.funded:
+            return _(
+                "Funded by the partial lottery drawn with seed %(seed)s: drawn %(n)s. among "
+                "the proposals with a funded probability from %(low)s %% to %(high)s %%.",
+                seed=drawn.seed, n=n, low=low, high=high,
+            )  # fmt: skip
+        return _(
+            "Not funded by the partial lottery drawn with seed %(seed)s: drawn %(n)s., after "
+            "the budget was spent.",
+            seed=drawn.seed, n=n,
+        )  # fmt: skip
+    if reference in drawn.sure:
+        if reference in drawn.funded:
+            return _(
+                "Funded under the partial lottery drawn with seed %(seed)s: its funded "
+                "probability is above %(high)s %%, so it is funded before the draw.",
+                seed=drawn.seed, high=high,
+            )  # fmt: skip
+        return _(
+            "Not funded under the partial lottery drawn with seed %(seed)s: it no longer fits "
+            "the budget.",
+            seed=drawn.seed,
+        )  # fmt: skip
+    return _(
+        "Not funded under the partial lottery drawn with seed %(seed)s: its funded probability "
+        "is below %(low)s %%.",
+        seed=drawn.seed, low=low,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
 class DecisionRow:
     """A proposal on the decisions page: its ranking result, the suggestion and the decision."""
 
@@ -228,13 +302,14 @@ class DecisionRow:
     result: ProposalResult
     suggested: DecisionOutcome | None
     decision: Decision | None
+    suggested_rationale: str = ""
 
 
 def decision_rows(
     call: Call, ranking: Ranking | None = None, references: Collection[str] | None = None
 ) -> list[DecisionRow]:
     """The call's proposals (or only ``references``) in ranking order with their suggested and
-    recorded outcome."""
+    recorded outcome (``suggestions``)."""
     ranking = ranking or rank_call(call)
     statement = select(Proposal).where(Proposal.call_id == call.id)
     if references is not None:
@@ -245,12 +320,14 @@ def decision_rows(
             statement.options(selectinload(Proposal.decision).selectinload(Decision.decided_by))
         )
     }
+    advice = suggestions(call, ranking)
     return [
         DecisionRow(
             proposal=proposals[row.reference],
             result=row,
-            suggested=prefill_outcome(row.status),
+            suggested=advice[row.reference].outcome,
             decision=proposals[row.reference].decision,
+            suggested_rationale=advice[row.reference].rationale,
         )
         for row in ranking.rows
         if row.reference in proposals

@@ -14,7 +14,7 @@ from reviewer_app.extensions import db
 from reviewer_app.models import AuditEvent, Phase, Role
 from reviewer_app.reports.services import decision_report_pdf
 from reviewer_app.reports.verify import embedded_files
-from tests.consensus.helpers import build_tie_at_the_line
+from tests.consensus.helpers import build_tie_at_the_line, submit_review, uniform
 from tests.factories import advance_call
 
 SEED = 20261203
@@ -152,3 +152,93 @@ def test_without_a_lottery_the_command_says_so(
     call, _proposals = build_tie_at_the_line(make_call, make_proposal, make_user, make_assignment)
     refused = runner.invoke(args=["analytics", call.key, "--draw", "5"])
     assert refused.exit_code != 0 and "has no partial lottery" in refused.output
+
+
+# Proposals whose experts disagree: LOT-2 ranks above LOT-3, yet LOT-3 comes first in part of
+# the bootstrap samples (LOT-1 too, tied with LOT-2 in some), so all three are drawn; two fit.
+LINE = {
+    "LOT-1": [uniform("4.5")] * 3,
+    "LOT-2": [uniform("4.5"), uniform("3.5"), uniform("4.5")],  # 12.5
+    "LOT-3": [uniform("5"), uniform("3.5"), uniform("3.5")],  # 12
+}
+LINE_SEED = 7  # draws LOT-3, LOT-1, LOT-2 (checked below): two departures from the ranking
+
+
+def test_the_decisions_page_is_prefilled_from_the_draw_with_its_reasons(
+    make_call, make_proposal, make_user, make_assignment, login_as
+) -> None:
+    """The draw funds LOT-3 (ranked on the reserve list) and leaves LOT-2 (ranked on the main
+    list): the page suggests the draw's outcomes with the draw as the rationale of both
+    departures, and saving them as they are leaves no departure unexplained."""
+    from reviewer_app.coordinator.decisions import decision_state
+    from reviewer_app.models import Decision, DecisionOutcome, Proposal
+    from reviewer_app.ranking import rank_call
+
+    call = make_call(budget_eur=Decimal("2000000"), lottery_percent=(1, 99))
+    experts = [make_user(Role.EXPERT) for _ in range(3)]
+    panels = {}
+    for reference in LINE:
+        proposal = make_proposal(
+            call, reference=reference, requested_funding_eur=Decimal("1000000")
+        )
+        panels[reference] = [make_assignment(proposal, expert) for expert in experts]
+    coordinator = make_user(Role.COORDINATOR)
+    client = login_as(coordinator)
+    advance_call(call, Phase.EVALUATION)
+    client.post(
+        f"/calls/{call.key}/analytics/lottery-seed",
+        data={"seed": str(LINE_SEED), "confirm": "y"},
+    )
+    for reference, reviews in LINE.items():
+        for assignment, values in zip(panels[reference], reviews, strict=True):
+            submit_review(assignment, values)
+    advance_call(call, Phase.RANKING, actor=coordinator)
+    statuses = {row.reference: row.status.value for row in rank_call(call).rows}
+    assert statuses == {"LOT-1": "main", "LOT-2": "main", "LOT-3": "reserve"}
+    before = client.get(f"/calls/{call.key}/decisions").get_data(as_text=True)
+    assert 'id="lottery-prefill"' not in before
+    client.post(f"/calls/{call.key}/analytics/lottery-draw")
+    db.session.expire_all()
+    kept = call.lottery_result
+    assert kept is not None and kept["order"] == ["LOT-3", "LOT-1", "LOT-2"], kept
+    assert kept["funded"] == ["LOT-3", "LOT-1"]
+
+    page = client.get(f"/calls/{call.key}/decisions").get_data(as_text=True)
+    assert 'id="lottery-prefill"' in page and f"seed {LINE_SEED}" in page
+    ids = dict(
+        db.session.execute(
+            select(Proposal.reference, Proposal.id).where(Proposal.call_id == call.id)
+        )
+        .tuples()
+        .all()
+    )
+
+    def row(reference: str) -> str:
+        start = page.index(f'name="d_{ids[reference]}-outcome"')
+        return page[start : page.index("</tr>", start)]
+
+    assert '<option selected value="funded">' in row("LOT-1")
+    assert "lottery" not in row("LOT-1")  # funded as ranked: nothing to explain
+    assert '<option selected value="funded">' in row("LOT-3")
+    assert "drawn 1. among the proposals" in row("LOT-3")
+    assert '<option selected value="reserve">' in row("LOT-2")
+    assert "drawn 3., after the budget was spent" in row("LOT-2")
+
+    # Saved as suggested: both departures are explained by the draw.
+    form = {}
+    for reference, proposal_id in ids.items():
+        html = row(reference)
+        form[f"d_{proposal_id}-outcome"] = html.split('<option selected value="')[1].split('"')[0]
+        text = html.split("<textarea", 1)[1].split(">", 1)[1].split("</textarea>", 1)[0]
+        form[f"d_{proposal_id}-rationale"] = text.strip()
+    assert client.post(f"/calls/{call.key}/decisions", data=form).status_code == 302
+    decided = {
+        reference: (outcome, rationale)
+        for reference, outcome, rationale in db.session.execute(
+            select(Proposal.reference, Decision.outcome, Decision.rationale).join(Proposal)
+        ).tuples()
+    }
+    assert decided["LOT-3"][0] is DecisionOutcome.FUNDED
+    assert decided["LOT-2"][0] is DecisionOutcome.RESERVE
+    assert f"seed {LINE_SEED}" in decided["LOT-3"][1]
+    assert decision_state(call, rank_call(call)).unexplained == []
