@@ -65,6 +65,10 @@ IMPORT_ROWS = 10_000
 CLI_IMPORT_BYTES = 250 * 1024 * 1024
 CLI_IMPORT_ROWS = 100_000
 SCHEME_BYTES = 1024 * 1024
+# A file embedded in a decision report, as `report verify` unpacks it: evaluation.json holds
+# every review with its comments (about 85 MB at 10,000 proposals x 5 reviews). pypdf's own
+# default (75 MB) refused it; a bound still stops a PDF that unpacks without end.
+REPORT_EMBEDDED_BYTES = 512 * 1024 * 1024
 NESTING = 20  # levels of lists and tables in a JSON or TOML file
 
 

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from .. import limits
 from ..errors import DomainError
 from ..ranking import ranking_csv
 from ..scoring.engine import EvaluationError, evaluate
@@ -54,12 +55,19 @@ def embedded_files(pdf: bytes) -> dict[str, bytes]:
 
     :raises NotAReport: the bytes are not a readable PDF.
     """
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    from pypdf import PdfReader, apply_configuration
+    from pypdf.errors import LimitReachedError, PdfReadError
 
     try:
-        reader = PdfReader(io.BytesIO(pdf))
-        return {name: contents[0] for name, contents in reader.attachments.items() if contents}
+        with apply_configuration(zlib_maximum_output_length=limits.REPORT_EMBEDDED_BYTES):
+            reader = PdfReader(io.BytesIO(pdf))
+            return {
+                name: contents[0] for name, contents in reader.attachments.items() if contents
+            }
+    except LimitReachedError as exc:
+        raise NotAReport(
+            f"an embedded file unpacks to more than {limits.REPORT_EMBEDDED_BYTES:,} bytes"
+        ) from exc
     except (PdfReadError, ValueError, KeyError, TypeError) as exc:
         raise NotAReport(f"not a readable PDF: {exc}") from exc
 

@@ -200,3 +200,35 @@ def test_a_download_does_not_change_the_next_report(
     db.session.commit()
     assert runner.invoke(args=["report", "aif-test", "-o", str(second)]).exit_code == 0
     assert first.read_bytes() == second.read_bytes()
+
+
+def _with_file(size: int) -> bytes:
+    """A one-page PDF with an embedded file of ``size`` bytes (compressed, as in a report)."""
+    import pikepdf
+
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    pdf.attachments["evaluation.json"] = pikepdf.AttachedFileSpec(pdf, b" " * size)
+    out = io.BytesIO()
+    pdf.save(out, compress_streams=True)
+    return out.getvalue()
+
+
+def test_an_embedded_file_past_pypdfs_own_limit_is_read() -> None:
+    """evaluation.json of a call of 10,000 proposals is about 85 MB: more than pypdf unpacks by
+    default (75 MB), which made `report verify` fail with a traceback."""
+    from reviewer_app.reports.verify import embedded_files
+
+    size = 80_000_000
+    assert len(embedded_files(_with_file(size))["evaluation.json"]) == size
+
+
+def test_an_embedded_file_that_unpacks_past_the_limit_is_no_report(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import pytest
+
+    from reviewer_app import limits
+    from reviewer_app.reports.verify import NotAReport, embedded_files
+
+    monkeypatch.setattr(limits, "REPORT_EMBEDDED_BYTES", 1_000_000)
+    with pytest.raises(NotAReport, match="unpacks to more than 1,000,000 bytes"):
+        embedded_files(_with_file(2_000_000))
