@@ -232,3 +232,17 @@ def test_an_embedded_file_that_unpacks_past_the_limit_is_no_report(monkeypatch) 
     monkeypatch.setattr(limits, "REPORT_EMBEDDED_BYTES", 1_000_000)
     with pytest.raises(NotAReport, match="unpacks to more than 1,000,000 bytes"):
         embedded_files(_with_file(2_000_000))
+
+
+def test_pages_are_read_a_few_at_a_time_with_the_same_result(
+    rendered: Rendered, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """A long report is read a thousand pages to a reader (pypdf keeps what it has read); two
+    to a reader here: the same texts, and the report still verifies."""
+    from reviewer_app.reports import verify
+
+    whole = verify.page_texts(rendered.decided_en)
+    monkeypatch.setattr(verify, "PAGES_PER_READER", 2)
+
+    assert len(whole) > 4 and verify.page_texts(rendered.decided_en) == whole
+    assert verify.verify_report(rendered.decided_en).ok
