@@ -234,24 +234,29 @@ class Suggestion:
     rationale: str = ""  # given when the outcome departs from the ranking
 
 
-def suggestions(call: Call, ranking: Ranking) -> dict[str, Suggestion]:
-    """Each proposal's suggested outcome, by reference: the ranking's, or, once the call's
-    partial lottery is drawn, the draw's for every proposal that passes (funded if the draw
-    funds it, otherwise not on the main list), with the draw as the rationale where it departs
-    from the ranking."""
+def suggestions(
+    call: Call, ranking: Ranking, references: Collection[str] | None = None
+) -> dict[str, Suggestion]:
+    """Each proposal's suggested outcome (of ``references`` only, if given: the page's rows),
+    by reference: the ranking's, or, once the call's partial lottery is drawn, the draw's for
+    every proposal that passes (funded if the draw funds it, otherwise not on the main list),
+    with the draw as the rationale where it departs from the ranking."""
     drawn = None
     if call.lottery_result is not None:
         from ..call_analytics import published_draw
 
         drawn = published_draw(call)
+    funded = set(drawn.funded) if drawn is not None else set()
     out = {}
     for row in ranking.rows:
+        if references is not None and row.reference not in references:
+            continue
         ranked = prefill_outcome(row.status)
         if drawn is None or not row.passes:
             out[row.reference] = Suggestion(ranked)
             continue
         outcome: DecisionOutcome | None
-        if row.reference in drawn.funded:
+        if row.reference in funded:
             outcome = DecisionOutcome.FUNDED
         else:
             outcome = DecisionOutcome.RESERVE if ranked is DecisionOutcome.FUNDED else ranked
@@ -320,7 +325,7 @@ def decision_rows(
             statement.options(selectinload(Proposal.decision).selectinload(Decision.decided_by))
         )
     }
-    advice = suggestions(call, ranking)
+    advice = suggestions(call, ranking, proposals.keys())
     return [
         DecisionRow(
             proposal=proposals[row.reference],

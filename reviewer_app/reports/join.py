@@ -255,8 +255,6 @@ def _catalog(pdf: Any, copier: _Copier, outline: int, names: int) -> tuple[int, 
     import pikepdf
 
     root = pdf.Root
-    if "/Outlines" in root:
-        del root["/Outlines"]
     root.Outlines = pdf.make_indirect(pikepdf.Dictionary())
     copier.alias(root.Outlines, outline)
     if "/Names" not in root:
