@@ -1,4 +1,4 @@
-"""The coordinator's pages of a large call, next to a bare Flask route of the same app.
+"""The coordinator's and an expert's pages of a large call, next to a bare Flask route of the same app.
 
     .venv/bin/python benchmarks/pages_bench.py                      # N = 1,000 and 10,000 on SQLite
     .venv/bin/python benchmarks/pages_bench.py --sizes 1000
@@ -31,17 +31,32 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 PAGES = (
+    ("calls", "coordinator.calls", {}),
     ("overview", "coordinator.call_detail", {}),
+    ("scheme", "coordinator.call_scheme", {}),
+    ("settings", "coordinator.edit_call", {}),
+    ("closing the call", "coordinator.decide", {}),
     ("proposals", "coordinator.proposals", {}),
+    ("a proposal", "coordinator.proposal_detail", {"proposal_id": "PROPOSAL"}),
+    ("a proposal's history", "coordinator.proposal_history", {"proposal_id": "PROPOSAL"}),
     ("assignments", "coordinator.assignments", {}),
     ("assignments, searched", "coordinator.assignments", {"q": "cloud", "expert": "a"}),
+    ("an expert", "coordinator.expert_page", {"user_id": "EXPERT"}),
     ("progress", "coordinator.progress", {}),
     ("progress, open reviews", "coordinator.progress", {"pstate": "open"}),
     ("consensus", "consensus.call_progress_page", {}),
     ("ranking", "coordinator.ranking", {}),
     ("ranking, page 100", "coordinator.ranking", {"page": 100}),
+    ("panel", "coordinator.panel", {}),
+    ("analytics", "coordinator.analytics", {}),
     ("decisions", "coordinator.decisions", {}),
     ("audit log", "coordinator.audit", {}),
+)
+# Asked by one of the call's experts, signed in (the bench gives that expert a password).
+EXPERT_PAGES = (
+    ("expert: assignments", "expert.assignments", {}),
+    ("expert: a review", "expert.review", {"assignment_id": "ASSIGNMENT"}),
+    ("expert: consensus", "consensus.index", {}),
 )
 
 
@@ -49,7 +64,6 @@ def measure(url: str, size: int, repeat: int) -> list[tuple[str, float, float, i
     from flask import url_for
 
     from reviewer_app import create_app
-    from reviewer_app.extensions import refresh_planner_statistics
 
     fresh_database(url)
     config: dict[str, Any] = {
@@ -62,13 +76,57 @@ def measure(url: str, size: int, repeat: int) -> list[tuple[str, float, float, i
     app.add_url_rule("/_floor", "bench_floor", lambda: "floor")
     with app.app_context():
         made = seed_bench_call(size)
-        refresh_planner_statistics()  # as `reviewer-app demo --synthetic` does
+        ids, expert_email = _bench_ids()
         with app.test_request_context():
-            urls = [(name, url_for(ep, key="bench", **args)) for name, ep, args in PAGES]
-    client = app.test_client()
-    signed = client.post(
-        "/login", data={"email": made.coordinator_email, "password": made.password}
+
+            def urls(pages: tuple[tuple[str, str, dict[str, Any]], ...]) -> list[tuple[str, str]]:
+                return [(name, url_for(ep, **_with_ids(ep, args, ids))) for name, ep, args in pages]
+
+            coordinator_urls, expert_urls = urls(PAGES), urls(EXPERT_PAGES)
+    rows = _timed(app, made.coordinator_email, made.password, coordinator_urls, repeat)
+    return rows + _timed(app, expert_email, made.password, expert_urls, repeat)[1:]
+
+
+def _bench_ids() -> tuple[dict[str, int], str]:
+    """A proposal of the call, an expert with reviews in it (given the demo password, so the
+    bench can sign in as that expert) and one of their assignments."""
+    from sqlalchemy import select
+
+    from reviewer_app.auth.passwords import hash_password
+    from reviewer_app.demo import DEMO_PASSWORD
+    from reviewer_app.extensions import db
+    from reviewer_app.models import Assignment, Call, Proposal, User
+
+    call_id = db.session.scalar(select(Call.id).where(Call.key == "bench"))
+    proposal_id, assignment_id, expert_id = db.session.execute(
+        select(Proposal.id, Assignment.id, Assignment.expert_id)
+        .join(Assignment, Assignment.proposal_id == Proposal.id)
+        .where(Proposal.call_id == call_id)
+        .order_by(Proposal.reference, Assignment.id)
+        .limit(1)
+    ).one()
+    expert = db.session.get(User, expert_id)
+    assert expert is not None
+    expert.password_hash = hash_password(DEMO_PASSWORD)
+    db.session.commit()
+    ids = {"PROPOSAL": proposal_id, "ASSIGNMENT": assignment_id, "EXPERT": expert_id}
+    return ids, expert.email
+
+
+def _with_ids(endpoint: str, args: dict[str, Any], ids: dict[str, int]) -> dict[str, Any]:
+    named = {k: ids.get(v, v) if isinstance(v, str) else v for k, v in args.items()}
+    return (
+        named if endpoint.startswith(("expert.", "consensus.index")) else {"key": "bench", **named}
     )
+
+
+def _timed(
+    app: Any, email: str, password: str, urls: list[tuple[str, str]], repeat: int
+) -> list[tuple[str, float, float, int]]:
+    """The floor, then each page: the first answer's time, the median of ``repeat`` more and
+    the size, for a client signed in as ``email``."""
+    client = app.test_client()
+    signed = client.post("/login", data={"email": email, "password": password})
     assert signed.status_code == 302, signed.status_code
     rows = []
     for name, path in [("floor: a bare route", "/_floor"), *urls]:

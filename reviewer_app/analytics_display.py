@@ -11,10 +11,11 @@ from flask_babel import format_decimal
 from flask_babel import gettext as _
 from markupsafe import Markup
 
+from .analytics.lottery import LotteryDraw
 from .call_analytics import CallAnalytics, ProposalFigures
 
 CHART_ROWS = 40  # proposals in the intervals chart: those around the funding line
-TABLE_ROWS = 100  # proposals listed as uncertain or moved by the calibration
+TABLE_ROWS = 100  # proposals listed as uncertain, moved by the calibration, or in the lottery
 
 
 def agreement_reading(alpha: float | None, too_few: bool) -> str:
@@ -93,4 +94,27 @@ def robustness_view(
         moved_total=len(moved),
         intervals=intervals,
         offsets=offsets,
+    )
+
+
+@dataclass(frozen=True)
+class LotteryRows:
+    """The drawn lottery's table on the page: at most ``TABLE_ROWS`` clearly fundable proposals
+    and ``TABLE_ROWS`` drawn ones (a call of thousands can have hundreds of each; the CSV and
+    JSON downloads list them all)."""
+
+    sure: tuple[str, ...]  # in rank order
+    order: tuple[str, ...]  # in the drawn order
+    sure_total: int
+    order_total: int
+    funded: frozenset[str]
+
+
+def lottery_rows(drawn: LotteryDraw) -> LotteryRows:
+    return LotteryRows(
+        sure=drawn.sure[:TABLE_ROWS],
+        order=drawn.order[:TABLE_ROWS],
+        sure_total=len(drawn.sure),
+        order_total=len(drawn.order),
+        funded=frozenset(drawn.funded),
     )

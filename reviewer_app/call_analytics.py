@@ -361,9 +361,11 @@ def analytics_json_text(
 CSV_COLUMNS = ("section", "key", "measure", "value")
 
 
-def analytics_csv(made: CallAnalytics) -> str:
+def analytics_csv(made: CallAnalytics, lottery: LotteryDraw | None = None) -> str:
     """The same figures as the JSON, one per row (section, key, measure, value): reliability
-    rows keyed by criterion (and ``total``), expert rows by e-mail, proposal rows by reference."""
+    rows keyed by criterion (and ``total``), expert rows by e-mail, proposal rows by reference;
+    with ``lottery``, the call's draw: its seed, and for each proposal in it whether it was
+    clearly fundable or drawn (and when), and whether it is funded."""
     document = analytics_json(made)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
@@ -380,6 +382,15 @@ def analytics_csv(made: CallAnalytics) -> str:
                 writer.writerow(("proposal", proposal["reference"], measure, _cell(value)))
     writer.writerow(("method", "", "samples", document["samples"]))
     writer.writerow(("method", "", "seed", document["seed"]))
+    if lottery is not None:
+        funded = set(lottery.funded)
+        writer.writerow(("lottery", "", "seed", lottery.seed))
+        for reference in lottery.sure:
+            writer.writerow(("lottery", reference, "clearly_fundable", "true"))
+            writer.writerow(("lottery", reference, "funded", _cell(reference in funded)))
+        for place, reference in enumerate(lottery.order, start=1):
+            writer.writerow(("lottery", reference, "drawn", place))
+            writer.writerow(("lottery", reference, "funded", _cell(reference in funded)))
     return out.getvalue()
 
 

@@ -141,15 +141,18 @@ def report_rejected(source: object, errors: Iterable[object]) -> NoReturn:
 
 
 def commit_import(source: object, action: Callable[[], T]) -> T:
-    """Run an importer and commit, or roll back and report every problem."""
+    """Run an importer and commit, or roll back and report every problem. After a commit the
+    planner's statistics are refreshed: a bulk import can multiply a table, and SQLite gathers
+    none by itself (PostgreSQL's autovacuum would, a minute or more later)."""
     from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-    from ..extensions import db
+    from ..extensions import db, refresh_planner_statistics
     from ..importers import ImportRejected
 
     try:
         result = action()
         db.session.commit()
+        refresh_planner_statistics()
     except ImportRejected as exc:
         report_rejected(source, exc.errors)
     except IntegrityError as exc:

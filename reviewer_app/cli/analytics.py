@@ -51,7 +51,8 @@ def analytics_command(key: str, fmt: str, samples: int, seed: int, draw_seed: in
     """Print the decision analytics of call KEY: Krippendorff's alpha and ICC(1) per criterion
     and for the total, each expert's leniency offset, and each proposal's funded probability
     and 90% rank interval over bootstrap samples of its individual reviews (final consensus
-    scores are not resampled). Beside the ranking, never instead of it.
+    scores are not resampled); once the call's partial lottery is drawn, the draw as well.
+    Beside the ranking, never instead of it.
     """
     import json
 
@@ -62,6 +63,7 @@ def analytics_command(key: str, fmt: str, samples: int, seed: int, draw_seed: in
         lottery_draw,
         lottery_json,
         lottery_rule,
+        published_draw,
     )
     from ..scoring.engine import EvaluationError
 
@@ -77,7 +79,11 @@ def analytics_command(key: str, fmt: str, samples: int, seed: int, draw_seed: in
         result = lottery_draw(made, rule, draw_seed)
         click.echo(json.dumps(lottery_json(result), indent=2, ensure_ascii=False))
         return
-    click.echo((analytics_csv if fmt == "csv" else analytics_json_text)(made), nl=False)
+    drawn = published_draw(call)  # the call's own draw, once made
+    if fmt == "csv":
+        click.echo(analytics_csv(made, lottery=drawn), nl=False)
+    else:
+        click.echo(analytics_json_text(made, lottery=drawn), nl=False)
 
 
 def register(main: click.Group) -> None:

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..analytics import DEFAULT_SAMPLES
-from ..analytics_display import agreement_reading, robustness_view
+from ..analytics_display import agreement_reading, lottery_rows, robustness_view
 from ..auth.access import role_required
 from ..call_analytics import (
     CallAnalytics,
@@ -77,12 +77,14 @@ def analytics(key: str) -> Any:
     # page does; the page is coordinators' and observers' only.
     view = robustness_view(made, name, lambda expert: made.emails.get(expert, expert))
     rule = lottery_rule(call)
+    drawn = published_draw(call)
     return render_template(
         "coordinator/analytics.html",
         call=call,
         made=made,
         rule=rule,
-        lottery=published_draw(call),
+        lottery=drawn,
+        lottery_table=lottery_rows(drawn) if drawn is not None else None,
         seed_form=LotterySeedForm(formdata=None),
         draw_form=LotteryDrawForm(formdata=None),
         probability={p.reference: p.funded_probability for p in made.proposals},
@@ -130,11 +132,17 @@ def lottery_draw(key: str) -> Any:
 @bp.route("/<key>/analytics.<any(json, csv):fmt>")
 @role_required(Role.COORDINATOR, Role.OBSERVER)
 def analytics_download(key: str, fmt: str) -> Any:
-    """The figures: byte for byte what ``reviewer-app analytics KEY --format FMT`` prints."""
+    """The figures, with the call's lottery once drawn: byte for byte what ``reviewer-app
+    analytics KEY --format FMT`` prints."""
     call = load_ranked_call(key)
     made = _figures(call)
     if isinstance(made, ReportJob):
         return redirect(url_for(".analytics", key=call.key))
-    text = analytics_json_text(made) if fmt == "json" else analytics_csv(made)
+    drawn = published_draw(call)
+    text = (
+        analytics_json_text(made, lottery=drawn)
+        if fmt == "json"
+        else analytics_csv(made, lottery=drawn)
+    )
     mimetype = "application/json" if fmt == "json" else "text/csv"
     return export_response(call, "analytics", fmt, text, mimetype=mimetype)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from reviewer_app.coordinator.proposals import attach_document
 from reviewer_app.demo import clear_database
@@ -67,6 +67,21 @@ def test_a_backup_restores_every_row_and_the_log_still_verifies(
     verified = runner.invoke(args=["audit", "verify"])
     assert verified.exit_code == 0, verified.output
     assert "intact" in verified.output and "BROKEN" not in verified.output
+    # The planner knows the restored tables (pg_restore brings no statistics).
+    assert planner_rows("scores") == after["Score"] > 0
+
+
+def planner_rows(table: str) -> int:
+    """How many rows the planner's statistics (from the last ``ANALYZE``) give ``table``; 0
+    when it has none."""
+    if db.engine.dialect.name == "postgresql":
+        counted = text("SELECT reltuples FROM pg_class WHERE relname = :t")
+        return max(0, int(db.session.scalar(counted, {"t": table}) or 0))
+    has_stats = text("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'")
+    if not db.session.scalar(has_stats):
+        return 0
+    stats = db.session.scalars(text("SELECT stat FROM sqlite_stat1 WHERE tbl = :t"), {"t": table})
+    return max((int(stat.split()[0]) for stat in stats), default=0)
 
 
 def test_restore_refuses_data_unless_forced_and_refuses_what_is_not_a_backup(

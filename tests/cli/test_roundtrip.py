@@ -26,6 +26,7 @@ from reviewer_app.models import (
 )
 
 from ..conftest import DEMO_SCHEME
+from .test_backup import planner_rows
 
 DATA = Path(__file__).parent / "data"
 KEY = "aif-1"
@@ -73,6 +74,10 @@ def test_round_trip_ends_in_the_expected_ranking(app, runner):
     ok(runner, "call", "phase", KEY, "evaluation")
     out = ok(runner, "reviews", "import", KEY, str(DATA / "reviews.csv"))
     assert "Imported 14 submitted reviews" in out
+    # A bulk import refreshes the planner's statistics: they count the imported scores.
+    with app.app_context():
+        scores = db.session.scalar(select(func.count()).select_from(Score))
+        assert planner_rows("scores") == scores > 0
     refused = fails(runner, "call", "phase", KEY, "consensus")
     assert "Reviews still open: 1" in refused
     ok(runner, "call", "phase", KEY, "consensus", "--confirm-open-reviews")

@@ -170,6 +170,37 @@ def test_the_decisions_page_does_the_same_work_for_a_larger_call(
     assert sizes[1] < sizes[0] * 1.15
 
 
+def test_the_closing_page_does_the_same_work_for_a_larger_call(
+    app, app_ctx, client, make_user, login_as
+) -> None:
+    """Closing the call confirms every decision; its table shows them a page at a time (at
+    10,000 proposals the whole table was 3.3 MB and took a second)."""
+    from sqlalchemy import select
+
+    from reviewer_app.models import Call
+    from reviewer_app.ranking import rank_call
+
+    login_as(make_user("coordinator"))
+    queries, sizes = [], []
+    for key, proposals in (("csmall", 60), ("clarge", 240)):
+        _call(key, proposals)
+        queries.append(_count_queries(app, client, f"/calls/{key}/decide"))
+        sizes.append(len(client.get(f"/calls/{key}/decide").get_data()))
+    assert queries[0] == queries[1]
+    assert sizes[1] < sizes[0] * 1.15
+    page = client.get("/calls/clarge/decide?page=2").get_data(as_text=True)
+    assert "Page 2 of 5" in page and "240 of 240 proposals" in page
+    assert len(_rows(page, "closing-decisions")) == 50
+    ranking = rank_call(db.session.scalar(select(Call).where(Call.key == "clarge")))
+    below = [row.reference for row in ranking.rows if row.status.value == "below_threshold"]
+    assert below
+    filtered = client.get("/calls/clarge/decide?status=below_threshold").get_data(as_text=True)
+    assert f"{len(below)} of 240 proposals" in filtered
+    assert _rows(filtered, "closing-decisions") == below[:50]
+    # Nothing is decided yet: the page says why the call cannot close, whatever page it shows.
+    assert 'id="close-error"' in page
+
+
 def test_consensus_progress_comes_in_pages(app, app_ctx, client, make_user, login_as) -> None:
     login_as(make_user("coordinator"))
     key = _call("cons", 120)

@@ -164,16 +164,9 @@ LINE = {
 LINE_SEED = 7  # draws LOT-3, LOT-1, LOT-2 (checked below): two departures from the ranking
 
 
-def test_the_decisions_page_is_prefilled_from_the_draw_with_its_reasons(
-    make_call, make_proposal, make_user, make_assignment, login_as
-) -> None:
-    """The draw funds LOT-3 (ranked on the reserve list) and leaves LOT-2 (ranked on the main
-    list): the page suggests the draw's outcomes with the draw as the rationale of both
-    departures, and saving them as they are leaves no departure unexplained."""
-    from reviewer_app.coordinator.decisions import decision_state
-    from reviewer_app.models import Decision, DecisionOutcome, Proposal
-    from reviewer_app.ranking import rank_call
-
+def line_call(make_call, make_proposal, make_user, make_assignment, login_as):  # type: ignore[no-untyped-def]
+    """The ``LINE`` proposals, the seed published, reviewed, in the ranking phase, not drawn;
+    with a signed-in coordinator's client."""
     call = make_call(budget_eur=Decimal("2000000"), lottery_percent=(1, 99))
     experts = [make_user(Role.EXPERT) for _ in range(3)]
     panels = {}
@@ -193,6 +186,20 @@ def test_the_decisions_page_is_prefilled_from_the_draw_with_its_reasons(
         for assignment, values in zip(panels[reference], reviews, strict=True):
             submit_review(assignment, values)
     advance_call(call, Phase.RANKING, actor=coordinator)
+    return call, client
+
+
+def test_the_decisions_page_is_prefilled_from_the_draw_with_its_reasons(
+    make_call, make_proposal, make_user, make_assignment, login_as
+) -> None:
+    """The draw funds LOT-3 (ranked on the reserve list) and leaves LOT-2 (ranked on the main
+    list): the page suggests the draw's outcomes with the draw as the rationale of both
+    departures, and saving them as they are leaves no departure unexplained."""
+    from reviewer_app.coordinator.decisions import decision_state
+    from reviewer_app.models import Decision, DecisionOutcome, Proposal
+    from reviewer_app.ranking import rank_call
+
+    call, client = line_call(make_call, make_proposal, make_user, make_assignment, login_as)
     statuses = {row.reference: row.status.value for row in rank_call(call).rows}
     assert statuses == {"LOT-1": "main", "LOT-2": "main", "LOT-3": "reserve"}
     before = client.get(f"/calls/{call.key}/decisions").get_data(as_text=True)
@@ -242,3 +249,41 @@ def test_the_decisions_page_is_prefilled_from_the_draw_with_its_reasons(
     assert decided["LOT-2"][0] is DecisionOutcome.RESERVE
     assert f"seed {LINE_SEED}" in decided["LOT-3"][1]
     assert decision_state(call, rank_call(call)).unexplained == []
+
+
+def test_the_drawn_lottery_table_is_bounded_and_says_what_it_leaves_out(
+    make_call, make_proposal, make_user, make_assignment, login_as, monkeypatch
+) -> None:
+    """A call of thousands can put hundreds in the draw: the page lists the first
+    ``TABLE_ROWS`` of each kind and says how many there are (the downloads have them all)."""
+    from reviewer_app import analytics_display
+
+    call, client = line_call(make_call, make_proposal, make_user, make_assignment, login_as)
+    assert client.post(f"/calls/{call.key}/analytics/lottery-draw").status_code == 302
+    db.session.expire_all()
+    kept = call.lottery_result
+    assert kept is not None and kept["order"] == ["LOT-3", "LOT-1", "LOT-2"] and not kept["sure"]
+
+    whole = client.get(f"/calls/{call.key}/analytics").get_data(as_text=True)
+    assert "lottery-order-more" not in whole and "lottery-sure-more" not in whole
+    monkeypatch.setattr(analytics_display, "TABLE_ROWS", 1)
+    page = client.get(f"/calls/{call.key}/analytics").get_data(as_text=True)
+    start = page.index('id="lottery-result"')
+    table = page[start : page.index("</table>", start)]
+    first, *rest = kept["order"]
+    assert f'data-ref="{first}"' in table
+    assert not any(f'data-ref="{reference}"' in table for reference in rest)
+    more = f"The first 1 of {len(kept['order'])} drawn proposals; the download has them all."
+    assert more in page
+    assert "lottery-sure-more" not in page  # none is clearly fundable: nothing left out
+    # The downloads have the whole draw, as the command prints it.
+    downloaded = client.get(f"/calls/{call.key}/analytics.json").get_json()
+    assert downloaded["lottery"] == kept
+    rows = client.get(f"/calls/{call.key}/analytics.csv").get_data(as_text=True).splitlines()
+    lottery = [row for row in rows if row.startswith("lottery,")]
+    assert lottery == [
+        f"lottery,,seed,{LINE_SEED}",
+        "lottery,LOT-3,drawn,1", "lottery,LOT-3,funded,true",
+        "lottery,LOT-1,drawn,2", "lottery,LOT-1,funded,true",
+        "lottery,LOT-2,drawn,3", "lottery,LOT-2,funded,false",
+    ]  # fmt: skip
