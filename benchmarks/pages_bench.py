@@ -8,7 +8,8 @@ Each call is made by ``reviewer-app demo --synthetic`` (5 reviews per proposal, 
 the ranking phase) in a fresh database (the PostgreSQL database given has its tables replaced).
 A signed-in coordinator asks for each page through the app's WSGI interface (no network, so
 the figures are the server's work): *first* is the first request after the data was written
-(it ranks the call), *median* the median of ``--repeat`` more; *size* is the HTML. The floor is
+(it ranks the call; for the analytics of a large call, the first once its background job has
+finished), *median* the median of ``--repeat`` more; *size* is the HTML. The floor is
 a route of the same app that returns a word, through the same sign-in and headers.
 
 Issue 11 asks for each page under 300 ms (median) and 1 MB at 10,000 proposals, on a quiet
@@ -133,6 +134,11 @@ def _timed(
         start = time.perf_counter()
         response = client.get(path)
         first = time.perf_counter() - start
+        if b'id="job-state"' in response.data:  # a large call's analytics: a background job
+            _await_job(client, path)
+            start = time.perf_counter()
+            response = client.get(path)
+            first = time.perf_counter() - start
         assert response.status_code == 200, (path, response.status_code)
         times = []
         for _ in range(repeat):
@@ -141,6 +147,14 @@ def _timed(
             times.append(time.perf_counter() - start)
         rows.append((name, first, statistics.median(times), len(response.data)))
     return rows
+
+
+def _await_job(client: Any, path: str, limit: float = 600) -> None:
+    """Until the page shows the finished job's figures (it refreshes itself every 2 s)."""
+    deadline = time.monotonic() + limit
+    while b'id="job-state"' in client.get(path).data:
+        assert time.monotonic() < deadline, f"{path}: the job did not finish in {limit} s"
+        time.sleep(2)
 
 
 def main() -> None:
