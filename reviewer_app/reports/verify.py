@@ -73,22 +73,30 @@ def embedded_files(pdf: bytes) -> dict[str, bytes]:
 
 # pypdf keeps every page object it has read: a report of 26,000 pages passed 1 GB. A fresh
 # reader for each thousand pages keeps memory to a thousand pages.
-PAGES_PER_READER = 1000
-
-
 def page_texts(pdf: bytes) -> list[str]:
     return list(iter_page_texts(pdf))
 
 
 def iter_page_texts(pdf: bytes) -> Iterator[str]:
-    """Each page's text, in order, ``PAGES_PER_READER`` pages to a reader."""
-    from pypdf import PdfReader
+    """Each page's text, in order, lines ending in ``\n``.
 
-    total = len(PdfReader(io.BytesIO(pdf)).pages)
-    for start in range(0, total, PAGES_PER_READER):
-        reader = PdfReader(io.BytesIO(pdf))
-        for index in range(start, min(start + PAGES_PER_READER, total)):
-            yield reader.pages[index].extract_text() or ""
+    PDFium reads it (2-3 ms a page, where pypdf's extraction took about 70: a 29,000-page
+    report of 10,000 proposals took more than 19 minutes to verify), one page open at a time.
+    """
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(pdf)
+    try:
+        for index in range(len(document)):
+            page = document[index]
+            text_page = page.get_textpage()
+            try:
+                yield text_page.get_text_bounded().replace("\r\n", "\n")
+            finally:
+                text_page.close()
+                page.close()
+    finally:
+        document.close()
 
 
 def verify_report(pdf: bytes, against: Any = None) -> Verification:
