@@ -40,7 +40,7 @@ from .audit.events import LotteryDrawn, LotterySeedPublished
 from .errors import DomainError
 from .extensions import db
 from .locks import lock_call
-from .models import Call, Phase, Proposal, User, utcnow
+from .models import Call, Phase, Proposal, ReportJob, User, utcnow
 from .models.audit import chain_of, record
 from .ranking import evaluation_input, rank_call
 from .scoring.engine import EvaluationIn, Ranking, Status
@@ -156,6 +156,30 @@ def call_analytics(
         _KEPT[key] = made
         while len(_KEPT) > KEPT:
             _KEPT.popitem(last=False)
+    return made
+
+
+# A finished analytics job's figures, read back, by job and the state of the data it describes
+# (a restored database can reuse a job's number, never with the same state): ``analytics_of_job``.
+_OF_JOBS: OrderedDict[tuple[int, str, str], CallAnalytics] = OrderedDict()
+
+
+def analytics_of_job(job: ReportJob, ranking: Ranking) -> CallAnalytics:
+    """The figures a finished analytics job wrote (``from_document``), beside ``ranking``, the
+    official ranking of the job's state of the data. A job belongs to one state, so its figures
+    never change: each process reads them once (0.2 s and 3 MB of JSON at 10,000 proposals),
+    not on every request for the page."""
+    key = (job.id, job.data_state, job.fingerprint)
+    with _LOCK:
+        kept = _OF_JOBS.get(key)
+        if kept is not None:
+            _OF_JOBS.move_to_end(key)
+            return kept
+    made = from_document(json.loads(job.content or b"{}"), ranking)
+    with _LOCK:
+        _OF_JOBS[key] = made
+        while len(_OF_JOBS) > KEPT:
+            _OF_JOBS.popitem(last=False)
     return made
 
 

@@ -3,7 +3,6 @@ beside the official ranking; and its figures as JSON or CSV."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, url_for
@@ -17,10 +16,10 @@ from ..call_analytics import (
     CallAnalytics,
     analytics_csv,
     analytics_json_text,
+    analytics_of_job,
     call_analytics,
     computed_in_background,
     draw_lottery,
-    from_document,
     lottery_rule,
     publish_lottery_seed,
     published_draw,
@@ -44,7 +43,7 @@ def _figures(call: Call) -> CallAnalytics | ReportJob:
     job = request_report(call, ReportKind.ANALYTICS, "en", current_user)
     if job.status is not JobStatus.DONE:
         return job
-    return from_document(json.loads(job.content or b"{}"), rank_call(call))
+    return analytics_of_job(job, rank_call(call))
 
 
 @bp.route("/<key>/analytics")

@@ -125,19 +125,26 @@ def _proposal_page(
         counts = counts.where(Proposal.id.in_(ids))
     grouped = counts.subquery()
     if state:
-        total = db.session.scalar(select(func.count()).select_from(grouped)) or 0
+        # Filtered on the counts: every assignment of the call is grouped, so the page's rows
+        # carry the number matching (a window count) rather than grouping it all twice.
+        rows = _filtered_rows(grouped, page=page, per=per)
+        total = rows[0][3] if rows else 0
+        if not rows and page > 1:  # past the end: the count says which page is the last
+            total = db.session.scalar(select(func.count()).select_from(grouped)) or 0
+            rows = _filtered_rows(grouped, page=window(total, page, per).page, per=per)
         shown_at = window(total, page, per)
-    page, pages, offset = shown_at.page, shown_at.pages, shown_at.offset
-    rows = db.session.execute(
-        select(Proposal, grouped.c.assigned, grouped.c.submitted)
-        .join(grouped, grouped.c.id == Proposal.id)
-        .order_by(Proposal.reference)
-        .limit(per)
-        .offset(0 if not state else offset)
-    ).all()
+    else:
+        rows = list(
+            db.session.execute(
+                select(Proposal, grouped.c.assigned, grouped.c.submitted)
+                .join(grouped, grouped.c.id == Proposal.id)
+                .order_by(Proposal.reference)
+            ).all()
+        )
+    page, pages = shown_at.page, shown_at.pages
     shown = {
         proposal.id: ProposalProgress(proposal, int(assigned_), int(submitted_))
-        for proposal, assigned_, submitted_ in rows
+        for proposal, assigned_, submitted_, *_total in rows
     }
     if shown:
         conflicted = db.session.scalars(
@@ -152,6 +159,20 @@ def _proposal_page(
             reason = declaration.reason if with_conflict_reasons and declaration else None
             shown[assignment.proposal_id].conflicts.append((assignment.expert, reason))
     return list(shown.values()), Paged(page, pages, total, state, query)
+
+
+def _filtered_rows(grouped: Any, *, page: int, per: int) -> list[Any]:
+    """Page ``page`` of the proposals ``grouped`` keeps, each row (proposal, assigned,
+    submitted, how many match in all)."""
+    return list(
+        db.session.execute(
+            select(Proposal, grouped.c.assigned, grouped.c.submitted, func.count().over())
+            .join(grouped, grouped.c.id == Proposal.id)
+            .order_by(Proposal.reference)
+            .limit(per)
+            .offset((max(page, 1) - 1) * per)
+        ).all()
+    )
 
 
 def _disagreements(call: Call, rows: list[ProposalProgress]) -> bool:

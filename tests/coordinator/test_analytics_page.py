@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 
+from reviewer_app import call_analytics
 from reviewer_app.models import Role
 from reviewer_app.reports import jobs
 from tests.consensus.helpers import build_tie_at_the_line
@@ -50,8 +51,12 @@ def test_the_downloads_are_what_the_command_prints(
         assert printed.output == download.get_data(as_text=True)
 
 
+def _read_again(*_args: object) -> None:
+    raise AssertionError("a finished job's figures were read again")
+
+
 def test_a_large_calls_figures_come_from_a_background_job_with_the_same_digits(
-    make_call, make_proposal, make_user, make_assignment, login_as, runner, app
+    make_call, make_proposal, make_user, make_assignment, login_as, runner, app, monkeypatch
 ) -> None:
     call, _proposals = build_tie_at_the_line(make_call, make_proposal, make_user, make_assignment)
     client = login_as(make_user(Role.COORDINATOR))
@@ -70,6 +75,10 @@ def test_a_large_calls_figures_come_from_a_background_job_with_the_same_digits(
         jobs.drain()
         page = client.get(f"/calls/{call.key}/analytics").get_data(as_text=True)
         assert 'http-equiv="refresh"' not in page and 'data-key="total"' in page
+        # The job's figures are read once: the page and the download reuse them.
+        monkeypatch.setattr(call_analytics, "from_document", _read_again)
+        again = client.get(f"/calls/{call.key}/analytics")
+        assert again.status_code == 200 and 'data-key="total"' in again.get_data(as_text=True)
         download = client.get(f"/calls/{call.key}/analytics.csv").get_data(as_text=True)
     finally:
         app.config.update(ANALYTICS_INLINE_PROPOSALS=1000, REPORT_JOBS="inline")

@@ -94,6 +94,20 @@ def test_progress_comes_in_pages_and_filters(app_ctx, client, make_user, login_a
     conflicts = client.get(f"/calls/{key}/progress?pstate=conflicts").get_data(as_text=True)
     rows = re.findall(r'href="/calls/progress/proposals/\d+">(SYN-\d+)', conflicts)
     assert rows and conflicts.count("Former colleague of the coordinator (simulated)") >= len(rows)
+    # Filtered on the counts, pages still add up, and a page past the end shows the last one.
+    complete = client.get(f"/calls/{key}/progress?pstate=complete").get_data(as_text=True)
+    pages = int(re.findall(r"Page 1 of (\d+)", complete)[0])
+    assert pages > 1
+    shown = [
+        re.findall(r'proposals/\d+">(SYN-\d+)', client.get(url).get_data(as_text=True))
+        for url in (
+            *(f"/calls/{key}/progress?pstate=complete&pp={n}" for n in range(1, pages + 1)),
+            f"/calls/{key}/progress?pstate=complete&pp=99",
+        )
+    ]
+    listed = [ref for page_rows in shown[:-1] for ref in page_rows]
+    assert len(listed) == len(set(listed)) and listed == sorted(listed)
+    assert all(len(rows) == 50 for rows in shown[:-2]) and shown[-1] == shown[-2]
     found = client.get(f"/calls/{key}/progress?pq=syn-00042").get_data(as_text=True)
     assert re.findall(r'proposals/\d+">(SYN-\d+)', found) == ["SYN-00042"]
     # Experts: 12 in all, every review submitted in this call, so none has open work.
