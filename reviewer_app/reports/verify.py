@@ -85,11 +85,17 @@ def iter_page_texts(pdf: bytes) -> Iterator[str]:
     """
     import pypdfium2
 
-    document = pypdfium2.PdfDocument(pdf)
+    try:
+        document = pypdfium2.PdfDocument(pdf)
+    except pypdfium2.PdfiumError as exc:
+        raise NotAReport(f"not a readable PDF ({exc})") from exc
     try:
         for index in range(len(document)):
-            page = document[index]
-            text_page = page.get_textpage()
+            try:
+                page = document[index]
+                text_page = page.get_textpage()
+            except pypdfium2.PdfiumError as exc:
+                raise NotAReport(f"page {index + 1} cannot be read ({exc})") from exc
             try:
                 yield text_page.get_text_bounded().replace("\r\n", "\n")
             finally:

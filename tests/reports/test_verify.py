@@ -254,3 +254,19 @@ def test_page_texts_say_what_pypdf_reads_on_every_page(rendered: Rendered) -> No
     assert [words(text) for text in fast] == [words(text) for text in slow]
     assert all("\r" not in text for text in fast)
     assert verify.verify_report(rendered.decided_en).ok
+
+
+def test_a_file_pdfium_cannot_read_is_not_a_report(rendered: Rendered, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A file pypdf opens but PDFium does not (PDF readers differ in what they forgive) is
+    refused with the reason, never with a traceback."""
+    import pypdfium2
+    import pytest
+
+    from reviewer_app.reports.verify import NotAReport, verify_report
+
+    def unreadable(*_args: object, **_kwargs: object) -> None:
+        raise pypdfium2.PdfiumError("Failed to load document (PDFium: Data format error).")
+
+    monkeypatch.setattr(pypdfium2, "PdfDocument", unreadable)
+    with pytest.raises(NotAReport, match="not a readable PDF .*Data format error"):
+        verify_report(rendered.decided_en)

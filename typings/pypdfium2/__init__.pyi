@@ -1,6 +1,8 @@
 # The part of pypdfium2 that reviewer_app uses (reports/verify.py): it ships no type information.
 from typing import Any
 
+class PdfiumError(RuntimeError): ...
+
 class PdfTextPage:
     def get_text_bounded(
         self,
