@@ -24,7 +24,7 @@ from sqlalchemy.engine import make_url
 
 from .audit.events import BackupMade, BackupRestored
 from .errors import DomainError
-from .extensions import db, refresh_planner_statistics
+from .extensions import db, try_refresh_planner_statistics
 from .models import Call, User
 from .models.audit import record
 
@@ -186,8 +186,10 @@ def restore(path: Path, *, force: bool = False) -> BackupSummary:
         if done.returncode != 0:
             raise BackupError(f"pg_restore failed: {done.stderr.strip()}")
     record(BackupRestored(file=path.name), actor_id=None)
+    db.session.commit()
     # pg_restore brings no planner statistics: until autovacuum came by, the ranking of a large
-    # call was planned as if its tables were empty (twice as slow at 10,000 proposals).
-    refresh_planner_statistics()
+    # call was planned as if its tables were empty (twice as slow at 10,000 proposals). The
+    # restore is committed: should this fail, the daily `reviewer-app cleanup` does it.
+    try_refresh_planner_statistics()
     calls, users = _counts()
     return BackupSummary(path, path.stat().st_size, calls, users)

@@ -159,17 +159,22 @@ def call_analytics(
     return made
 
 
-# A finished analytics job's figures, read back, by job and the state of the data it describes
-# (a restored database can reuse a job's number, never with the same state): ``analytics_of_job``.
-_OF_JOBS: OrderedDict[tuple[int, str, str], CallAnalytics] = OrderedDict()
+# A finished analytics job's figures, read back beside a ranking: ``analytics_of_job``.
+_OF_JOBS: OrderedDict[tuple[int, str, int], CallAnalytics] = OrderedDict()
+OF_JOBS_KEPT = 2  # each holds its ranking (about 60 MB at 10,000 proposals)
 
 
 def analytics_of_job(job: ReportJob, ranking: Ranking) -> CallAnalytics:
     """The figures a finished analytics job wrote (``from_document``), beside ``ranking``, the
     official ranking of the job's state of the data. A job belongs to one state, so its figures
     never change: each process reads them once (0.2 s and 3 MB of JSON at 10,000 proposals),
-    not on every request for the page."""
-    key = (job.id, job.data_state, job.fingerprint)
+    not on every request for the page.
+
+    Kept by the job, the state of the data it describes (a restored database can reuse a job's
+    number, never with the same state) and the very ranking object they were read beside: the
+    entry holds that ranking, so no other object can have its ``id`` while it is kept, and a
+    newer ranking (the data changed since) makes a new entry."""
+    key = (job.id, job.data_state, id(ranking))
     with _LOCK:
         kept = _OF_JOBS.get(key)
         if kept is not None:
@@ -178,7 +183,7 @@ def analytics_of_job(job: ReportJob, ranking: Ranking) -> CallAnalytics:
     made = from_document(json.loads(job.content or b"{}"), ranking)
     with _LOCK:
         _OF_JOBS[key] = made
-        while len(_OF_JOBS) > KEPT:
+        while len(_OF_JOBS) > OF_JOBS_KEPT:
             _OF_JOBS.popitem(last=False)
     return made
 
@@ -388,8 +393,9 @@ CSV_COLUMNS = ("section", "key", "measure", "value")
 def analytics_csv(made: CallAnalytics, lottery: LotteryDraw | None = None) -> str:
     """The same figures as the JSON, one per row (section, key, measure, value): reliability
     rows keyed by criterion (and ``total``), expert rows by e-mail, proposal rows by reference;
-    with ``lottery``, the call's draw: its seed, and for each proposal in it whether it was
-    clearly fundable or drawn (and when), and whether it is funded."""
+    with ``lottery``, the call's draw as the JSON has it: its bounds, seed, budget and the
+    amount it funds, and for each proposal in it whether it was clearly fundable or drawn (and
+    when), and whether it is funded."""
     document = analytics_json(made)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
@@ -408,7 +414,11 @@ def analytics_csv(made: CallAnalytics, lottery: LotteryDraw | None = None) -> st
     writer.writerow(("method", "", "seed", document["seed"]))
     if lottery is not None:
         funded = set(lottery.funded)
-        writer.writerow(("lottery", "", "seed", lottery.seed))
+        drawn = lottery_json(lottery)
+        writer.writerow(("lottery", "", "low", drawn["rule"]["low"]))
+        writer.writerow(("lottery", "", "high", drawn["rule"]["high"]))
+        for measure in ("seed", "budget_eur", "spent_eur"):
+            writer.writerow(("lottery", "", measure, _cell(drawn[measure])))
         for reference in lottery.sure:
             writer.writerow(("lottery", reference, "clearly_fundable", "true"))
             writer.writerow(("lottery", reference, "funded", _cell(reference in funded)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 from flask_babel import Babel
@@ -86,3 +87,19 @@ def refresh_planner_statistics() -> None:
     db.session.commit()
     db.session.execute(text("ANALYZE"))
     db.session.commit()
+
+
+def try_refresh_planner_statistics() -> bool:
+    """``refresh_planner_statistics`` after work that is committed already (an import, a
+    restore): a failure (a busy SQLite file, a statement timeout) must not read as the work's.
+    Rolls back and returns False on a database error; the next ``reviewer-app cleanup``
+    refreshes them."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        refresh_planner_statistics()
+    except SQLAlchemyError:
+        db.session.rollback()
+        logging.getLogger(__name__).warning("ANALYZE failed", exc_info=True)
+        return False
+    return True

@@ -5,6 +5,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# No list has this many pages (50 million rows at 50 a page): a larger number asked for is
+# taken as this one before it becomes a query's OFFSET, which a database refuses past 2**63.
+MOST_PAGES = 1_000_000
+
+
+def asked_page(page: int | None) -> int:
+    """A page number as asked for (a link, a typed URL), within 1..``MOST_PAGES``."""
+    return min(max(page or 1, 1), MOST_PAGES)
+
 
 @dataclass(frozen=True)
 class Window:

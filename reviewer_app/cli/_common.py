@@ -146,13 +146,12 @@ def commit_import(source: object, action: Callable[[], T]) -> T:
     none by itself (PostgreSQL's autovacuum would, a minute or more later)."""
     from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-    from ..extensions import db, refresh_planner_statistics
+    from ..extensions import db, try_refresh_planner_statistics
     from ..importers import ImportRejected
 
     try:
         result = action()
         db.session.commit()
-        refresh_planner_statistics()
     except ImportRejected as exc:
         report_rejected(source, exc.errors)
     except IntegrityError as exc:
@@ -160,6 +159,13 @@ def commit_import(source: object, action: Callable[[], T]) -> T:
         fail(f"{source}: the database refused the import ({exc.orig}); nothing was imported")
     except SQLAlchemyError as exc:
         fail(f"{source}: database error ({type(exc).__name__}); nothing was imported")
+    # Imported and committed, whatever happens next: a refresh that fails is only a warning.
+    if not try_refresh_planner_statistics():
+        click.echo(
+            "Warning: the database's planner statistics were not refreshed; "
+            "`reviewer-app cleanup` does it.",
+            err=True,
+        )
     return result
 
 

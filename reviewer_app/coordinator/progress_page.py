@@ -28,7 +28,7 @@ from ..models import (
     utcnow,
 )
 from ..models.reviews import without_conflict
-from ..paging import window
+from ..paging import asked_page, window
 from ..scoring.engine import EvaluationError, evaluate
 from .progress import ExpertProgress, ProposalProgress, disagreement_titles, due_date
 
@@ -127,6 +127,7 @@ def _proposal_page(
     if state:
         # Filtered on the counts: every assignment of the call is grouped, so the page's rows
         # carry the number matching (a window count) rather than grouping it all twice.
+        page = asked_page(page)
         rows = _filtered_rows(grouped, page=page, per=per)
         total = rows[0][3] if rows else 0
         if not rows and page > 1:  # past the end: the count says which page is the last
@@ -170,7 +171,7 @@ def _filtered_rows(grouped: Any, *, page: int, per: int) -> list[Any]:
             .join(grouped, grouped.c.id == Proposal.id)
             .order_by(Proposal.reference)
             .limit(per)
-            .offset((max(page, 1) - 1) * per)
+            .offset((page - 1) * per)
         ).all()
     )
 

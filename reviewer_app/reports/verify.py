@@ -71,8 +71,6 @@ def embedded_files(pdf: bytes) -> dict[str, bytes]:
         raise NotAReport(f"not a readable PDF: {exc}") from exc
 
 
-# pypdf keeps every page object it has read: a report of 26,000 pages passed 1 GB. A fresh
-# reader for each thousand pages keeps memory to a thousand pages.
 def page_texts(pdf: bytes) -> list[str]:
     return list(iter_page_texts(pdf))
 
@@ -93,13 +91,17 @@ def iter_page_texts(pdf: bytes) -> Iterator[str]:
         for index in range(len(document)):
             try:
                 page = document[index]
-                text_page = page.get_textpage()
             except pypdfium2.PdfiumError as exc:
                 raise NotAReport(f"page {index + 1} cannot be read ({exc})") from exc
             try:
-                yield text_page.get_text_bounded().replace("\r\n", "\n")
+                text_page = page.get_textpage()
+                try:
+                    yield text_page.get_text_bounded().replace("\r\n", "\n")
+                finally:
+                    text_page.close()
+            except pypdfium2.PdfiumError as exc:
+                raise NotAReport(f"page {index + 1} cannot be read ({exc})") from exc
             finally:
-                text_page.close()
                 page.close()
     finally:
         document.close()

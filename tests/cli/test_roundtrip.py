@@ -485,3 +485,25 @@ def test_a_streamed_reviews_file_is_refused_past_its_size_and_keeps_earlier_prob
     monkeypatch.setattr(limits, "CLI_IMPORT_BYTES", 10**6)
     path.write_bytes(b'proposal,"' + b"x" * 200_000 + b'"\n')  # beyond csv's field limit
     assert "not valid CSV" in fails(runner, "reviews", "import", KEY, str(path))
+
+
+def test_an_import_stands_when_refreshing_the_statistics_fails(app, runner, monkeypatch) -> None:
+    """The import is committed before the planner's statistics are refreshed: a refresh that
+    fails (a busy database) is a warning, never "nothing was imported"."""
+    from sqlalchemy.exc import OperationalError
+
+    from reviewer_app import extensions
+    from reviewer_app.models import Proposal
+
+    def busy() -> None:
+        raise OperationalError("ANALYZE", {}, Exception("database is locked"))
+
+    ok(runner, "call", "create", "--criteria", str(DEMO_SCHEME), "--key", KEY,
+       "--title", "AI Factories", "--budget", "5000000", "--deadline", "2024-12-01")  # fmt: skip
+    monkeypatch.setattr(extensions, "refresh_planner_statistics", busy)
+    result = runner.invoke(args=["proposals", "import", KEY, str(DATA / "proposals.csv")])
+    assert result.exit_code == 0, result.output
+    assert "Imported 5 proposals" in result.output and "nothing was imported" not in result.output
+    assert "planner statistics were not refreshed" in result.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Proposal)) == 5

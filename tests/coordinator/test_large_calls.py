@@ -103,11 +103,12 @@ def test_progress_comes_in_pages_and_filters(app_ctx, client, make_user, login_a
         for url in (
             *(f"/calls/{key}/progress?pstate=complete&pp={n}" for n in range(1, pages + 1)),
             f"/calls/{key}/progress?pstate=complete&pp=99",
+            f"/calls/{key}/progress?pstate=complete&pp={10**30}",  # past any OFFSET a database takes
         )
     ]
-    listed = [ref for page_rows in shown[:-1] for ref in page_rows]
+    listed = [ref for page_rows in shown[:-2] for ref in page_rows]
     assert len(listed) == len(set(listed)) and listed == sorted(listed)
-    assert all(len(rows) == 50 for rows in shown[:-2]) and shown[-1] == shown[-2]
+    assert all(len(rows) == 50 for rows in shown[:-3]) and shown[-1] == shown[-2] == shown[-3]
     found = client.get(f"/calls/{key}/progress?pq=syn-00042").get_data(as_text=True)
     assert re.findall(r'proposals/\d+">(SYN-\d+)', found) == ["SYN-00042"]
     # Experts: 12 in all, every review submitted in this call, so none has open work.
@@ -211,8 +212,11 @@ def test_the_closing_page_does_the_same_work_for_a_larger_call(
     filtered = client.get("/calls/clarge/decide?status=below_threshold").get_data(as_text=True)
     assert f"{len(below)} of 240 proposals" in filtered
     assert _rows(filtered, "closing-decisions") == below[:50]
-    # Nothing is decided yet: the page says why the call cannot close, whatever page it shows.
+    # Nothing is decided yet: the page says why the call cannot close, whatever page it shows,
+    # and a refused close comes back to the same page of the same filter.
     assert 'id="close-error"' in page
+    refused = client.post("/calls/clarge/decide?page=2", data={"confirm": "y"})
+    assert refused.status_code == 400 and "Page 2 of 5" in refused.get_data(as_text=True)
 
 
 def test_consensus_progress_comes_in_pages(app, app_ctx, client, make_user, login_as) -> None:
@@ -365,3 +369,15 @@ def test_the_panel_page_shows_ten_ties_a_page_from_the_one_at_the_line(
         sizes.append(len(html) / html.count('data-reference="'))
     assert queries[0] == queries[1]
     assert sizes[1] < sizes[0] * 1.15
+
+
+def test_the_closing_page_of_a_call_without_proposals_says_so(
+    make_call, make_user, login_as
+) -> None:
+    from reviewer_app.models import Phase
+
+    call = make_call(phase=Phase.RANKING)
+    client = login_as(make_user("coordinator"))
+    page = client.get(f"/calls/{call.key}/decide").get_data(as_text=True)
+    assert "This call has no proposals yet." in page
+    assert "No proposal matches this filter." not in page and 'id="closing-q"' not in page

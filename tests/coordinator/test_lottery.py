@@ -93,6 +93,8 @@ def test_the_seed_is_published_in_evaluation_and_the_draw_kept_as_drawn(
     assert Decimal(kept["spent_eur"]) <= Decimal("2500000")
     # AIF-01 is funded in every sample (before the draw); AIF-05 fails a threshold: never drawn.
     assert kept["sure"] == ["AIF-01"] and "AIF-05" not in kept["pool"]
+    rows = client.get(f"/calls/{call.key}/analytics.csv").get_data(as_text=True).splitlines()
+    assert "lottery,AIF-01,clearly_fundable,true" in rows and "lottery,AIF-01,funded,true" in rows
     embedded = json.loads(embedded_files(decision_report_pdf(call, "en").content)["analytics.json"])
     assert embedded["lottery"] == kept
 
@@ -282,7 +284,8 @@ def test_the_drawn_lottery_table_is_bounded_and_says_what_it_leaves_out(
     rows = client.get(f"/calls/{call.key}/analytics.csv").get_data(as_text=True).splitlines()
     lottery = [row for row in rows if row.startswith("lottery,")]
     assert lottery == [
-        f"lottery,,seed,{LINE_SEED}",
+        "lottery,,low,0.01", "lottery,,high,0.99", f"lottery,,seed,{LINE_SEED}",
+        "lottery,,budget_eur,2000000.00", "lottery,,spent_eur,2000000.00",
         "lottery,LOT-3,drawn,1", "lottery,LOT-3,funded,true",
         "lottery,LOT-1,drawn,2", "lottery,LOT-1,funded,true",
         "lottery,LOT-2,drawn,3", "lottery,LOT-2,funded,false",
