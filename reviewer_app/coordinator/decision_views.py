@@ -24,6 +24,7 @@ from ..ranking import rank_call
 from ..scoring.engine import Ranking, Status
 from . import bp
 from .decisions import (
+    NO_DECISION,
     DecisionEntry,
     DecisionError,
     DecisionsInvalid,
@@ -34,6 +35,7 @@ from .decisions import (
     funding_summary,
     outcome_counts,
     record_decisions,
+    references_with_outcome,
 )
 from .forms import CloseCallForm, amount_field
 from .ranking_helpers import RankingPage, load_ranked_call, page_helpers, ranking_page
@@ -69,13 +71,14 @@ def _page_args(shown: RankingPage) -> dict[str, Any]:
     return args
 
 
-def _shown_page(result: Ranking) -> RankingPage:
+def _shown_page(result: Ranking, only: set[str] | None = None) -> RankingPage:
     """The page of rows the request asks for (``page``, ``status``, ``q``)."""
     return ranking_page(
         result,
         page=request.args.get("page", 1, type=int) or 1,
         status=request.args.get("status", ""),
         query=request.args.get("q", "")[:200],
+        only=only,
     )
 
 
@@ -217,13 +220,21 @@ def decide(key: str) -> Any:
     # What is confirmed is the whole call (the counts, the funded total, every decision); the
     # table shows 50 rows a page, filtered like the decisions page (10,000 rows were 3 MB).
     result = rank_call(call)
-    shown = _shown_page(result)
+    # Filtered by decision as well: before closing, "no decision yet" and "funded" are the
+    # lists a coordinator checks.
+    asked = request.args.get("decision", "")
+    only = references_with_outcome(call, asked)
+    decision = asked if only is not None else ""
+    shown = _shown_page(result, only)
+    args = {**_page_args(shown), **({"decision": decision} if decision else {})}
     return render_template(
         "coordinator/decide.html",
         call=call,
         rows=decision_rows(call, result, {row.reference for _i, row in shown.rows}),
         shown=shown,
-        here=url_for(".decide", key=call.key, **_page_args(shown)),
+        decision=decision,
+        outcomes=[(NO_DECISION, _("No decision yet")), *_outcome_choices()],
+        here=url_for(".decide", key=call.key, **args),
         statuses=[s.value for s in Status],
         total=len(result.rows),
         counts=outcome_counts(call),

@@ -505,6 +505,29 @@ def unexplained_departures(call: Call, ranking: Ranking | None = None) -> list[P
     ]
 
 
+NO_DECISION = "none"  # the closing page's filter: proposals without a decision yet
+
+
+def references_with_outcome(call: Call, outcome: str) -> set[str] | None:
+    """The references of the call's proposals whose decision has ``outcome`` (a
+    DecisionOutcome value), or that have none (``NO_DECISION``); None, no filter, for anything
+    else (an empty or stale value)."""
+    if outcome == NO_DECISION:
+        decided = select(Decision.proposal_id)
+        statement = select(Proposal.reference).where(
+            Proposal.call_id == call.id, Proposal.id.not_in(decided)
+        )
+    elif outcome in {o.value for o in DecisionOutcome}:
+        statement = (
+            select(Proposal.reference)
+            .join(Decision, Decision.proposal_id == Proposal.id)
+            .where(Proposal.call_id == call.id, Decision.outcome == DecisionOutcome(outcome))
+        )
+    else:
+        return None
+    return set(db.session.scalars(statement))
+
+
 def outcome_counts(call: Call) -> dict[DecisionOutcome, int]:
     """How many of the call's decisions have each outcome (every outcome, zeros included)."""
     return _outcome_counts(call)

@@ -90,10 +90,17 @@ class RankingPage:
 
 
 def ranking_page(
-    ranking: Ranking, *, page: int = 1, status: str = "", query: str = "", per: int = PER_PAGE
+    ranking: Ranking,
+    *,
+    page: int = 1,
+    status: str = "",
+    query: str = "",
+    only: Collection[str] | None = None,
+    per: int = PER_PAGE,
 ) -> RankingPage:
     """The rows of ``page`` among those with ``status`` (a Status value, or all) whose
-    reference, acronym-free title or reference contains ``query``."""
+    reference, acronym-free title or reference contains ``query`` (and, with ``only``, whose
+    reference is one of those)."""
     rows = list(enumerate(ranking.rows))
     last_main = max((i for i, row in rows if row.status is Status.MAIN), default=None)
     status = status if status in {s.value for s in Status} else ""
@@ -103,11 +110,12 @@ def ranking_page(
         for i, row in rows
         if (not status or row.status.value == status)
         and (not needle or needle in row.reference.casefold() or needle in row.title.casefold())
+        and (only is None or row.reference in only)
     ]
     at = window(len(matching), page, per)
     page, pages = at.page, at.pages
     shown = matching[at.offset : at.offset + per]
-    filtered = bool(status or needle)
+    filtered = bool(status or needle or only is not None)
     line_page = None if last_main is None or filtered else last_main // per + 1
     neighbourhood: list[tuple[int, ProposalResult]] = []
     if ranking.budget is not None and last_main is not None and line_page != page:

@@ -371,6 +371,45 @@ def test_the_panel_page_shows_ten_ties_a_page_from_the_one_at_the_line(
     assert sizes[1] < sizes[0] * 1.15
 
 
+def test_the_closing_page_filters_by_decision(app_ctx, client, make_user, login_as) -> None:
+    """Before closing, the coordinator lists the proposals without a decision, or those with
+    one outcome; a stale value lists them all."""
+    from sqlalchemy import select
+
+    from reviewer_app.coordinator.decisions import DecisionEntry, record_decisions
+    from reviewer_app.models import Call, DecisionOutcome, Proposal
+    from reviewer_app.ranking import rank_call
+
+    key = _call("cdecided", 120)
+    coordinator = make_user("coordinator")
+    login_as(coordinator)
+    call = db.session.scalar(select(Call).where(Call.key == key))
+    order = [row.reference for row in rank_call(call).rows]
+    proposals = {
+        p.reference: p
+        for p in db.session.scalars(select(Proposal).where(Proposal.call_id == call.id))
+    }
+    record_decisions(
+        call,
+        [
+            DecisionEntry(proposals[r], DecisionOutcome.REJECTED, "Simulated rationale.")
+            for r in order[:3]
+        ],
+        coordinator,
+    )
+    db.session.commit()
+
+    rejected = client.get(f"/calls/{key}/decide?decision=rejected").get_data(as_text=True)
+    assert _rows(rejected, "closing-decisions") == order[:3]
+    assert "3 of 120 proposals" in rejected and '<option value="rejected" selected>' in rejected
+    missing = client.get(f"/calls/{key}/decide?decision=none&page=3").get_data(as_text=True)
+    assert "117 of 120 proposals" in missing and "Page 3 of 3" in missing
+    assert _rows(missing, "closing-decisions") == order[3:][100:]
+    assert "decision=none" in missing  # the pager keeps the filter
+    stale = client.get(f"/calls/{key}/decide?decision=granted").get_data(as_text=True)
+    assert "120 of 120 proposals" in stale
+
+
 def test_the_closing_page_of_a_call_without_proposals_says_so(
     make_call, make_user, login_as
 ) -> None:
