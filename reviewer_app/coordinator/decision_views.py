@@ -19,7 +19,7 @@ from ..auth.stash import keeps_input_on_expiry, pop_stashed_form
 from ..extensions import db
 from ..formhelpers import choice, subform
 from ..labels import outcome_label, phase_label
-from ..models import DecisionOutcome, Phase, Role
+from ..models import Call, DecisionOutcome, Phase, Role
 from ..ranking import rank_call
 from ..scoring.engine import Ranking, Status
 from . import bp
@@ -61,25 +61,36 @@ def _decision_form_class(rows: list[Any]) -> type[FlaskForm]:
     return DecisionsForm
 
 
-def _page_args(shown: RankingPage) -> dict[str, Any]:
-    """The page and filter, to come back to after a save."""
+def _page_args(shown: RankingPage, decision: str) -> dict[str, Any]:
+    """The page and filters, to come back to after a save."""
     args: dict[str, Any] = {"page": shown.page} if shown.page > 1 else {}
     if shown.status:
         args["status"] = shown.status
     if shown.query:
         args["q"] = shown.query
+    if decision:
+        args["decision"] = decision
     return args
 
 
-def _shown_page(result: Ranking, only: set[str] | None = None) -> RankingPage:
-    """The page of rows the request asks for (``page``, ``status``, ``q``)."""
-    return ranking_page(
+def _shown_page(call: Call, result: Ranking) -> tuple[RankingPage, str]:
+    """The page of rows the request asks for (``page``, ``status``, ``q``, and ``decision``:
+    those without a decision yet, or with one outcome), and the decision filter in force."""
+    asked = request.args.get("decision", "")
+    only = references_with_outcome(call, asked)
+    shown = ranking_page(
         result,
         page=request.args.get("page", 1, type=int) or 1,
         status=request.args.get("status", ""),
         query=request.args.get("q", "")[:200],
         only=only,
     )
+    return shown, (asked if only is not None else "")
+
+
+def _decision_filter() -> list[tuple[str, Any]]:
+    """The decision filter's choices: none yet, then each outcome."""
+    return [(NO_DECISION, _("No decision yet")), *_outcome_choices()]
 
 
 def _outcome_choices() -> list[tuple[DecisionOutcome, Any]]:
@@ -95,9 +106,9 @@ def decisions(key: str) -> Any:
     result = rank_call(call)
     # A page of 50 at a time (the form saves the page it shows; the budget check counts every
     # decision of the call), filtered like the ranking page.
-    shown = _shown_page(result)
+    shown, decision = _shown_page(call, result)
     rows = decision_rows(call, result, {row.reference for _i, row in shown.rows})
-    here = url_for(".decisions", key=call.key, **_page_args(shown))
+    here = url_for(".decisions", key=call.key, **_page_args(shown, decision))
     editable = call.phase is Phase.RANKING and current_user.role is Role.COORDINATOR
     form_class = _decision_form_class(rows)
     # Rationales sent after the session had expired come back once, to be checked and saved.
@@ -177,6 +188,8 @@ def decisions(key: str) -> Any:
         shown=shown,
         here=here,
         statuses=[s.value for s in Status],
+        decision=decision,
+        outcomes=_decision_filter(),
         form=form,
         editable=editable,
         state=state,
@@ -220,21 +233,15 @@ def decide(key: str) -> Any:
     # What is confirmed is the whole call (the counts, the funded total, every decision); the
     # table shows 50 rows a page, filtered like the decisions page (10,000 rows were 3 MB).
     result = rank_call(call)
-    # Filtered by decision as well: before closing, "no decision yet" and "funded" are the
-    # lists a coordinator checks.
-    asked = request.args.get("decision", "")
-    only = references_with_outcome(call, asked)
-    decision = asked if only is not None else ""
-    shown = _shown_page(result, only)
-    args = {**_page_args(shown), **({"decision": decision} if decision else {})}
+    shown, decision = _shown_page(call, result)
     return render_template(
         "coordinator/decide.html",
         call=call,
         rows=decision_rows(call, result, {row.reference for _i, row in shown.rows}),
         shown=shown,
         decision=decision,
-        outcomes=[(NO_DECISION, _("No decision yet")), *_outcome_choices()],
-        here=url_for(".decide", key=call.key, **args),
+        outcomes=_decision_filter(),
+        here=url_for(".decide", key=call.key, **_page_args(shown, decision)),
         statuses=[s.value for s in Status],
         total=len(result.rows),
         counts=outcome_counts(call),

@@ -172,6 +172,32 @@ def test_decisions_are_recorded_a_page_at_a_time(app_ctx, client, make_user, log
     assert "and 50 more" in after  # the 70 still missing, listed 20 at a time
 
 
+def test_the_decisions_page_lists_those_without_a_decision_a_page_at_a_time(
+    app_ctx, client, make_user, login_as
+) -> None:
+    """With the filter "no decision yet", each saved page leaves the list and the next
+    undecided proposals take its place: the filter survives the save."""
+    from sqlalchemy import func, select
+
+    from reviewer_app.models import Decision
+
+    key = _call("undecided", 120)
+    login_as(make_user("coordinator"))
+    page = client.get(f"/calls/{key}/decisions?decision=none").get_data(as_text=True)
+    assert "120 of 120 proposals" in page and '<option value="none" selected>' in page
+    first = _rows(page, "decisions")
+    fields = set(re.findall(r'name="(d_\d+-outcome)"', page))
+    assert len(fields) == 50
+    data = dict.fromkeys(fields, "rejected")
+    data.update({n.replace("outcome", "rationale"): "Simulated rationale." for n in fields})
+    saved = client.post(f"/calls/{key}/decisions?decision=none", data=data)
+    assert saved.status_code == 302 and saved.location.endswith("decisions?decision=none")
+    assert db.session.scalar(select(func.count()).select_from(Decision)) == 50
+    after = client.get(saved.location).get_data(as_text=True)
+    assert "70 of 120 proposals" in after
+    assert not set(_rows(after, "decisions")) & set(first)
+
+
 def test_the_decisions_page_does_the_same_work_for_a_larger_call(
     app, app_ctx, client, make_user, login_as
 ) -> None:
