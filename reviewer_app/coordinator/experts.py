@@ -238,6 +238,14 @@ def matching_proposal_ids(call: Call, query: str, *where: Any) -> list[int]:
     """Ids of the call's proposals (narrowed by ``where``) that match ``query``, in reference
     order. The searched columns of every proposal are read as plain tuples and matched here;
     the page then loads only its window as objects."""
+    if not query.split():  # nothing to match (``matches_query`` keeps all): the ids alone
+        return list(
+            db.session.scalars(
+                select(Proposal.id)
+                .where(Proposal.call_id == call.id, *where)
+                .order_by(Proposal.reference)
+            )
+        )
     searchable = db.session.execute(
         select(
             Proposal.id,
