@@ -42,12 +42,13 @@ lint: dev
 types: dev
 	$(BIN)/mypy
 
-# The whole suite on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is set (CI sets it).
+# The whole suite on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is set (CI sets it):
+# there, every test that uses the test database (the others would repeat the first pass exactly).
 unit: dev translations
 	env -u TEST_DATABASE_URL $(BIN)/python -m pytest -n $(PYTEST_WORKERS)
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
-		echo "== again on PostgreSQL ($$TEST_DATABASE_URL)"; \
-		$(BIN)/python -m pytest -n $(PYTEST_WORKERS); \
+		echo "== again on PostgreSQL ($$TEST_DATABASE_URL), every test that uses the database"; \
+		$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --database-tests-only; \
 	fi
 
 test: lint types unit

@@ -59,6 +59,53 @@ def is_postgres() -> bool:
     return bool(os.environ.get("TEST_DATABASE_URL"))
 
 
+# Every test that reaches the test database does so through one of these fixtures (directly or
+# through another fixture): ``--database-tests-only`` keeps exactly those.
+DATABASE_FIXTURES = frozenset({"app", "new_database_url"})
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--database-tests-only",
+        action="store_true",
+        help=(
+            "run only the tests that use the test database (the app, or a database of their "
+            "own): `make test`'s second pass on PostgreSQL, after the whole suite on SQLite"
+        ),
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On the PostgreSQL pass, a test that never touches the test database (the scoring
+    engine, mypy, a command on a SQLite file of its own) would only repeat, byte for byte,
+    what the SQLite pass ran."""
+    if not config.getoption("--database-tests-only"):
+        return
+    kept, left = [], []
+    for item in items:
+        names = getattr(item, "fixturenames", ())
+        (kept if DATABASE_FIXTURES.intersection(names) else left).append(item)
+    if left:
+        config.hook.pytest_deselected(items=left)
+        items[:] = kept
+
+
+@pytest.fixture
+def new_database_url(tmp_path: Path) -> Iterator[Callable[[str], str]]:
+    """A maker of fresh, empty databases beside the session's (a SQLite file, or a PostgreSQL
+    schema of its own, dropped afterwards): for a test that migrates or serves its own."""
+    made: list[str] = []
+
+    def make(prefix: str) -> str:
+        url = _database_url(tmp_path, prefix=prefix)
+        made.append(url)
+        return url
+
+    yield make
+    for url in made:
+        drop_schema(url)
+
+
 class Client(FlaskClient):
     """Each request in a fresh app context, as in production: ``g`` (the signed-in user, the
     locale) and the database session never leak from the test's own context into a request."""

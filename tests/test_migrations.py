@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from flask_migrate import check, downgrade, upgrade
@@ -10,12 +11,10 @@ from sqlalchemy import inspect
 from reviewer_app import create_app
 from reviewer_app.extensions import db
 
-from .conftest import _database_url, drop_schema
 
-
-def test_upgrade_check_downgrade(tmp_path: Path) -> None:
+def test_upgrade_check_downgrade(new_database_url: Callable[[str], str]) -> None:
     # A database (or PostgreSQL schema) of its own, so the session database is untouched.
-    url = _database_url(tmp_path, prefix="migrations")
+    url = new_database_url("migrations")
     app = create_app({"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": url, "TESTING": True})
     with app.app_context():
         upgrade()
@@ -25,7 +24,6 @@ def test_upgrade_check_downgrade(tmp_path: Path) -> None:
         downgrade(revision="base")
         assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
         db.engine.dispose()
-    drop_schema(url)
 
 
 def test_migration_files_are_named_by_date_and_have_downgrades() -> None:
@@ -42,7 +40,9 @@ def test_migration_files_are_named_by_date_and_have_downgrades() -> None:
         )
 
 
-def test_reviews_and_reports_saved_before_are_kept_as_their_first_version(tmp_path: Path) -> None:
+def test_reviews_and_reports_saved_before_are_kept_as_their_first_version(
+    new_database_url: Callable[[str], str],
+) -> None:
     """What a review or consensus report holds when versions begin to be kept is their first
     version (path "earlier"), so the next save does not overwrite it for good."""
     from decimal import Decimal
@@ -65,7 +65,7 @@ def test_reviews_and_reports_saved_before_are_kept_as_their_first_version(tmp_pa
 
     from .conftest import DEMO_SCHEME
 
-    url = _database_url(tmp_path, prefix="versions")
+    url = new_database_url("versions")
     app = create_app({"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": url, "TESTING": True})
     with app.app_context():
         upgrade()
@@ -114,4 +114,3 @@ def test_reviews_and_reports_saved_before_are_kept_as_their_first_version(tmp_pa
         assert agreed == [("Agreed.",)] * 3
         downgrade(revision="base")
         db.engine.dispose()
-    drop_schema(url)
