@@ -190,6 +190,7 @@ def decisions(key: str) -> Any:
         statuses=[s.value for s in Status],
         decision=decision,
         outcomes=_decision_filter(),
+        no_decision=NO_DECISION,
         form=form,
         editable=editable,
         state=state,

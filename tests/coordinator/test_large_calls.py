@@ -183,8 +183,13 @@ def test_the_decisions_page_lists_those_without_a_decision_a_page_at_a_time(
 
     key = _call("undecided", 120)
     login_as(make_user("coordinator"))
+    # The list of those still missing (20 named, then a count) leads to them.
+    unfiltered = client.get(f"/calls/{key}/decisions").get_data(as_text=True)
+    still = unfiltered.split('id="still-missing"', 1)[1].split("</p>", 1)[0]
+    assert f'href="/calls/{key}/decisions?decision=none">Show only these</a>' in still
     page = client.get(f"/calls/{key}/decisions?decision=none").get_data(as_text=True)
     assert "120 of 120 proposals" in page and '<option value="none" selected>' in page
+    assert "Show only these" not in page
     first = _rows(page, "decisions")
     fields = set(re.findall(r'name="(d_\d+-outcome)"', page))
     assert len(fields) == 50
