@@ -24,7 +24,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..extensions import table_of
-from ..models.audit import GENESIS, SITE_CHAIN, AuditEvent, AuditHead
+from ..models.audit import GENESIS, SITE_CHAIN, AuditEvent, AuditHead, PendingEvent
 
 
 def audit_key() -> bytes:
@@ -69,7 +69,7 @@ def event_digest(
     return hmac.new(key, message.encode(), hashlib.sha256).hexdigest()
 
 
-def digest_of(key: bytes, event: AuditEvent) -> str:
+def digest_of(key: bytes, event: AuditEvent | PendingEvent) -> str:
     return event_digest(
         key,
         chain=event.chain,
@@ -109,11 +109,11 @@ def _lock_head(connection: Connection, chain: str) -> tuple[int, str]:
     return int(row.seq), str(row.digest)
 
 
-def seal(connection: Connection, events: Sequence[AuditEvent]) -> None:
+def seal(connection: Connection, events: Sequence[AuditEvent | PendingEvent]) -> None:
     """Number and digest ``events`` (new, in recording order) and move their chains' heads."""
     key = audit_key()
     table = table_of(AuditHead)
-    by_chain: dict[str, list[AuditEvent]] = {}
+    by_chain: dict[str, list[AuditEvent | PendingEvent]] = {}
     for event in events:
         by_chain.setdefault(event.chain, []).append(event)
     for chain in sorted(by_chain):  # one order for every writer: no deadlock between chains

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint, event, insert
@@ -102,21 +103,48 @@ class ObjectRef:
     id: int
 
 
-def _new_event(
+@dataclass(slots=True)
+class PendingEvent:
+    """An event's row before it is inserted: its fields are the columns of ``audit_events``
+    but the id (tests/audit/test_record_many.py holds them equal). ``record`` makes an
+    ``AuditEvent`` of one; ``record_many`` seals and inserts thousands as they are, without the
+    ORM's bookkeeping for each (a fifth of a 10,000-review import went to it)."""
+
+    at: datetime
+    actor_id: int | None
+    action: str
+    object_type: str
+    object_id: int | None
+    call_id: int | None
+    data: dict[str, Any]
+    chain: str
+    seq: int = 0  # the last three: set by ``audit.chain.seal``
+    prev_digest: str = ""
+    digest: str = ""
+
+
+PENDING_COLUMNS = tuple(field.name for field in fields(PendingEvent))
+# What an event says, before ``seal`` numbers and digests it.
+_CONTENT = PENDING_COLUMNS[: PENDING_COLUMNS.index("seq")]
+_content_of = attrgetter(*_CONTENT)
+_row_of = attrgetter(*PENDING_COLUMNS)
+
+
+def _pending(
     data: AuditData,
     obj: Any,
     *,
     call_id: int | None,
     actor_id: int | None,
     at: datetime | None,
-) -> AuditEvent:
+) -> PendingEvent:
     """The event's row, not yet sealed: ``record`` and ``record_many`` both make it here."""
     object_id: int | None
     if isinstance(obj, ObjectRef):
         kind, object_id = obj.kind, obj.id
     else:
         kind, object_id = type(obj), getattr(obj, "id", None)
-    return AuditEvent(
+    return PendingEvent(
         at=at or utcnow(),
         action=data.action,
         object_type=object_type_of(kind) if obj is not None else "",
@@ -142,16 +170,13 @@ def record_many(
     from ..audit.chain import seal
 
     db.session.flush()
-    events = [
-        _new_event(data, obj, call_id=call_id, actor_id=actor_id, at=at) for data, obj in items
-    ]
+    events = [_pending(data, obj, call_id=call_id, actor_id=actor_id, at=at) for data, obj in items]
     if not events:
         return 0
     seal(db.session.connection(), events)
-    table = table_of(AuditEvent)
-    columns = [c.key for c in table.columns if c.key != "id"]
     db.session.execute(
-        insert(table), [{name: getattr(e, name) for name in columns} for e in events]
+        insert(table_of(AuditEvent)),
+        [dict(zip(PENDING_COLUMNS, _row_of(event), strict=True)) for event in events],
     )
     return len(events)
 
@@ -170,7 +195,8 @@ def record(
     signed-in user down, the command line and background jobs pass who they act for, None for
     "system" (the record never guesses from the request, which a job does not have).
     """
-    event_ = _new_event(data, obj, call_id=call_id, actor_id=actor_id, at=at)
+    pending = _pending(data, obj, call_id=call_id, actor_id=actor_id, at=at)
+    event_ = AuditEvent(**dict(zip(_CONTENT, _content_of(pending), strict=True)))
     event_.recorded_order = next(_recorded)
     db.session.add(event_)
     return event_
