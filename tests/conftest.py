@@ -52,7 +52,9 @@ def _database_url(tmp_root: Path, prefix: str = "test") -> str:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     engine.dispose()
     separator = "&" if "?" in url else "?"
-    return f"{url}{separator}options=-csearch_path%3D{schema}"
+    # No wait for the disk at each commit: a test needs no durability across a server crash,
+    # and what it sees (isolation, constraints, locks) does not change.
+    return f"{url}{separator}options=-csearch_path%3D{schema}%20-csynchronous_commit%3Doff"
 
 
 def is_postgres() -> bool:
@@ -76,9 +78,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """On the PostgreSQL pass, a test that never touches the test database (the scoring
-    engine, mypy, a command on a SQLite file of its own) would only repeat, byte for byte,
-    what the SQLite pass ran."""
+    """The slow tests first: the load test (two minutes on PostgreSQL) started last kept one
+    worker busy while the other had nothing left. On the PostgreSQL pass, a test that never
+    touches the test database (the scoring engine, mypy, a command on a SQLite file of its
+    own) would only repeat, byte for byte, what the SQLite pass ran."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)  # stable
     if not config.getoption("--database-tests-only"):
         return
     kept, left = [], []
