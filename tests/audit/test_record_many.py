@@ -24,34 +24,41 @@ def test_both_writers_write_the_same_row_and_keep_the_order(evaluated_call) -> N
     proposal = db.session.scalars(select(Proposal).where(Proposal.call_id == call.id)).first()
     assert proposal is not None
     at = datetime(2026, 12, 1, 12, 0, 0)
-    # Recorded first and not yet flushed: record_many must seal it before its own events.
+    # Recorded first and not yet flushed: record_many must seal them before its own event.
+    record(DemoSeeded(), call, call_id=call.id, actor_id=None, at=at)
     record(DemoSeeded(), proposal, call_id=call.id, actor_id=None, at=at)
     written = record_many(
-        [(DemoSeeded(), ObjectRef(Proposal, proposal.id))] * 2,
-        call_id=call.id,
-        actor_id=None,
-        at=at,
+        [(DemoSeeded(), ObjectRef(Proposal, proposal.id))], call_id=call.id, actor_id=None, at=at
     )
     db.session.commit()
-    assert written == 2
+    assert written == 1
     db.session.expire_all()
     chain = list(
         db.session.scalars(
             select(AuditEvent).where(AuditEvent.chain == chain_of(call.id)).order_by(AuditEvent.seq)
         )
     )
-    last = chain[-3:]
-    assert [e.seq for e in last] == [chain[-3].seq, chain[-3].seq + 1, chain[-3].seq + 2]
-    content = {
-        (e.at, e.actor_id, e.action, e.object_type, e.object_id, e.call_id, repr(e.data), e.chain)
-        for e in last
-    }
-    assert content == {
-        (at, None, DemoSeeded.action, "proposal", proposal.id, call.id, "{}", f"call-{call.id}")
-    }
-    assert last[1].prev_digest == last[0].digest and last[2].prev_digest == last[1].digest
+    first, by_record, by_many = chain[-3:]
+    assert [e.seq for e in (first, by_record, by_many)] == [first.seq, first.seq + 1, first.seq + 2]
+    assert (first.object_type, first.object_id) == ("call", call.id)
+
+    def content(e: AuditEvent) -> tuple[object, ...]:
+        return (e.at, e.actor_id, e.action, e.object_type, e.object_id, e.call_id, e.data, e.chain)
+
+    assert content(by_record) == content(by_many)
+    assert content(by_many) == (
+        at,
+        None,
+        DemoSeeded.action,
+        "proposal",
+        proposal.id,
+        call.id,
+        {},
+        f"call-{call.id}",
+    )
+    assert by_record.prev_digest == first.digest and by_many.prev_digest == by_record.digest
     report = verify(db.session, chain_of(call.id))
-    assert report.intact and report.head == last[-1].digest
+    assert report.intact and report.head == by_many.digest
 
 
 def test_nothing_to_write_writes_nothing(evaluated_call) -> None:
