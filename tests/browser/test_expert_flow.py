@@ -6,8 +6,10 @@ import re
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
+from flask import Flask
 from playwright.sync_api import expect
 
 from reviewer_app.extensions import db
@@ -170,15 +172,38 @@ def test_autosave_keeps_typing_without_a_click(live_server: str, page, assigned)
     expect(page.get_by_text("Draft saved.")).to_be_visible()
 
 
-def test_unsaved_input_comes_back_from_the_browser_copy(live_server: str, page, assigned) -> None:
+def _autosaves_fail(app: Flask, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """From now on the application server is gone behind its proxy: every background save is
+    answered 502, as a reverse proxy answers for a server that is down. Done in the server, not
+    with the browser's request interception: Chromium does not always let Playwright intercept a
+    ``keepalive`` request (the save sent as a tab is hidden), which then reached the server.
+    Returns the paths refused so far."""
+    refused: list[str] = []
+    wsgi_app = app.wsgi_app
+
+    def gone(environ: dict[str, Any], start_response: Any) -> Any:
+        if environ["REQUEST_METHOD"] == "POST" and environ["PATH_INFO"].endswith("/autosave"):
+            refused.append(environ["PATH_INFO"])
+            start_response("502 Bad Gateway", [("Content-Type", "text/html; charset=utf-8")])
+            return [b"<h1>502 Bad Gateway</h1>"]
+        return wsgi_app(environ, start_response)
+
+    monkeypatch.setattr(app, "wsgi_app", gone)
+    return refused
+
+
+def test_unsaved_input_comes_back_from_the_browser_copy(
+    live_server: str, page, assigned, app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
     expert, assignment = assigned
     sign_in(page, live_server, expert.email)
     page.get_by_role("link", name="Declare and open").click()
     page.get_by_label("No, I have no conflict of interest").check()
     page.get_by_label("I will keep the proposal").check()
     page.get_by_role("button", name="Send declaration").click()
-    # The connection is gone: every background save fails.
-    page.route("**/autosave", lambda route: route.abort())
+    expect(page.get_by_role("button", name="Save draft")).to_be_visible()
+    # The server is gone: every background save fails.
+    refused = _autosaves_fail(app, monkeypatch)
     page.get_by_label("Expertise and services: 3.5", exact=True).check()
     page.get_by_label("Expertise and services: Comment").fill("Typed while offline")
     # Hiding the page (a tab being closed) writes the browser's copy at once, not 300 ms later.
@@ -191,6 +216,7 @@ def test_unsaved_input_comes_back_from_the_browser_copy(live_server: str, page, 
     )
     assert "Typed while offline" in (kept or "")
     expect(page.get_by_text("Draft not saved")).to_be_visible()
+    assert refused  # the save on the way out was sent, and failed
 
     # The browser crashed or the tab was killed: no chance to save on the way out. Opening the
     # review again (here: in a new tab of the same browser) brings the input back.
