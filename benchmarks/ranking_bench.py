@@ -145,7 +145,7 @@ def measure(url: str, size: int, repeat: int) -> dict[str, float]:
 
         def forget() -> None:
             # The work itself, not the per-state cache of rank_call. The ranking forgotten is
-            # freed here, untimed (0.1-0.6 s at 10,000 proposals): a request pays for that only
+            # freed here, untimed (about 0.1 s at 10,000 proposals): a request pays for that only
             # when its new ranking pushes the oldest of the RANKINGS_KEPT out of the cache.
             _RANKINGS.clear()
 
