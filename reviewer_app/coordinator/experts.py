@@ -261,6 +261,23 @@ def matching_proposal_ids(call: Call, query: str, *where: Any) -> list[int]:
     return [row[0] for row in searchable if matches_query(query, *row[1:])]
 
 
+def _matching_expert_ids(query: str) -> list[int]:
+    """Ids of the active experts that match ``query``, by name (then id, so that equal names
+    keep one order from page to page). Without a query, the ids alone: the searched columns
+    (expertise among them) are read only to be searched."""
+    experts = (User.role == Role.EXPERT, User.active.is_(True))
+    if not query.split():
+        return list(
+            db.session.scalars(select(User.id).where(*experts).order_by(User.name, User.id))
+        )
+    rows = db.session.execute(
+        select(User.id, User.name, User.email, User.organisation, User.country, User.expertise)
+        .where(*experts)
+        .order_by(User.name, User.id)
+    ).all()
+    return [row[0] for row in rows if matches_query(query, *row[1:5], *(row[5] or ()))]
+
+
 def assignment_counts(call: Call, column: Any, ids: list[int]) -> dict[int, int]:
     """Assignments of the call without a declared conflict, counted in SQL per ``column`` (the
     expert or the proposal) for the ``ids`` shown: each count covers the whole call."""
@@ -297,14 +314,7 @@ def assignment_matrix(
     with the call (at 10,000 proposals, loading them all took 12 s).
     """
     matching_ids = matching_proposal_ids(call, proposal_query)
-    expert_rows = db.session.execute(
-        select(User.id, User.name, User.email, User.organisation, User.country, User.expertise)
-        .where(User.role == Role.EXPERT, User.active.is_(True))
-        .order_by(User.name)
-    ).all()
-    matching_experts = [
-        row[0] for row in expert_rows if matches_query(expert_query, *row[1:5], *(row[5] or ()))
-    ]
+    matching_experts = _matching_expert_ids(expert_query)
     rows_matching, columns_matching = len(matching_ids), len(matching_experts)
     shown_ids, row_page, row_pages = _window(matching_ids, row_page, MATRIX_ROWS)
     expert_ids, column_page, column_pages = _window(matching_experts, column_page, MATRIX_COLUMNS)

@@ -326,11 +326,17 @@ def test_matrix_filters_keep_counting_everything(client, coordinator, setup_call
             f"/calls/{call.key}/assignments/toggle",
             data={"proposal_id": proposals[0].id, "expert_id": expert.id},
         )
+    heads = r'<a href="[^"]*/experts/\d+" title="[^"]*">([^<]+)</a>'
     page = client.get(f"/calls/{call.key}/assignments?expert=cnrs").get_data(as_text=True)
     matrix = page[page.index("<table") : page.index("</table>")]
     # Each expert's column head links the expert's page of the call.
-    shown = re.findall(r'<a href="[^"]*/experts/\d+" title="[^"]*">([^<]+)</a>', matrix)
+    shown = re.findall(heads, matrix)
     assert shown == ["Cy"]
+    # Without a search, every active expert, by name; a word every one matches, the same.
+    for url in (f"/calls/{call.key}/assignments", f"/calls/{call.key}/assignments?expert=e"):
+        page = client.get(url).get_data(as_text=True)
+        matrix = page[page.index("<table") : page.index("</table>")]
+        assert re.findall(heads, matrix) == ["Ada", "Bo", "Cy", "Di", "Ed"], url
     assert "3 / 3" in matrix  # staffing counts the experts filtered out too
     page = client.get(f"/calls/{call.key}/assignments?q={proposals[1].reference}").get_data(
         as_text=True
