@@ -6,6 +6,7 @@ refuses the message rolls the whole request back instead of leaving an uninvited
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any
@@ -234,48 +235,52 @@ def matches_query(query: str, *texts: str | None) -> bool:
     return all(word in haystack for word in words)
 
 
+def _matching_ids(
+    query: str,
+    id_column: Any,
+    searched: tuple[Any, ...],
+    where: tuple[Any, ...],
+    order_by: tuple[Any, ...],
+    texts: Callable[[Sequence[Any]], Sequence[str | None]] = lambda row: row,
+) -> list[int]:
+    """Ids (``id_column``, narrowed by ``where``, in ``order_by``) whose ``searched`` columns
+    match ``query``, matched here on plain tuples (``texts`` makes a row's texts). Without a
+    query, the ids alone: the searched columns are read only to be searched."""
+    if not query.split():
+        return list(db.session.scalars(select(id_column).where(*where).order_by(*order_by)))
+    rows = db.session.execute(select(id_column, *searched).where(*where).order_by(*order_by)).all()
+    return [row[0] for row in rows if matches_query(query, *texts(row[1:]))]
+
+
 def matching_proposal_ids(call: Call, query: str, *where: Any) -> list[int]:
     """Ids of the call's proposals (narrowed by ``where``) that match ``query``, in reference
-    order. The searched columns of every proposal are read as plain tuples and matched here;
-    the page then loads only its window as objects."""
-    if not query.split():  # nothing to match (``matches_query`` keeps all): the ids alone
-        return list(
-            db.session.scalars(
-                select(Proposal.id)
-                .where(Proposal.call_id == call.id, *where)
-                .order_by(Proposal.reference)
-            )
-        )
-    searchable = db.session.execute(
-        select(
-            Proposal.id,
+    order; the page then loads only its window as objects."""
+    return _matching_ids(
+        query,
+        Proposal.id,
+        (
             Proposal.reference,
             Proposal.acronym,
             Proposal.title,
             Proposal.applicant,
             Proposal.country,
-        )
-        .where(Proposal.call_id == call.id, *where)
-        .order_by(Proposal.reference)
-    ).all()
-    return [row[0] for row in searchable if matches_query(query, *row[1:])]
+        ),
+        (Proposal.call_id == call.id, *where),
+        (Proposal.reference,),
+    )
 
 
 def _matching_expert_ids(query: str) -> list[int]:
-    """Ids of the active experts that match ``query``, by name (then id, so that equal names
-    keep one order from page to page). Without a query, the ids alone: the searched columns
-    (expertise among them) are read only to be searched."""
-    experts = (User.role == Role.EXPERT, User.active.is_(True))
-    if not query.split():
-        return list(
-            db.session.scalars(select(User.id).where(*experts).order_by(User.name, User.id))
-        )
-    rows = db.session.execute(
-        select(User.id, User.name, User.email, User.organisation, User.country, User.expertise)
-        .where(*experts)
-        .order_by(User.name, User.id)
-    ).all()
-    return [row[0] for row in rows if matches_query(query, *row[1:5], *(row[5] or ()))]
+    """Ids of the active experts that match ``query`` (their expertise among the texts), by
+    name, then id, so that equal names keep one order from page to page."""
+    return _matching_ids(
+        query,
+        User.id,
+        (User.name, User.email, User.organisation, User.country, User.expertise),
+        (User.role == Role.EXPERT, User.active.is_(True)),
+        (User.name, User.id),
+        texts=lambda row: (*row[:4], *(row[4] or ())),
+    )
 
 
 def assignment_counts(call: Call, column: Any, ids: list[int]) -> dict[int, int]:
