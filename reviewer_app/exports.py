@@ -213,7 +213,7 @@ def export_call(call: Call, what: str, fmt: str) -> bytes:
     if what == "ranking":
         from .ranking import rank_call, ranking_json
 
-        ranking = rank_call(call)
+        ranking = rank_call(call, with_scores=fmt == "json")  # JSON lists every score
         if fmt == "json":
             return _json_bytes(ranking_json(ranking))
         sheet = ranking_sheet(ranking)

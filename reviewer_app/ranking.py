@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Integer, select, type_coerce
+from sqlalchemy import Integer, and_, case, distinct, func, select, type_coerce
 
 from .audit.chain import state_of
 from .extensions import db, table_of
@@ -38,11 +38,14 @@ from .panel import panel_order
 from .scoring.columns import RANKING_LEADING, RANKING_TRAILING
 from .scoring.engine import (
     ConsensusIn,
+    CriterionSummary,
+    EvaluationError,
     EvaluationIn,
     ProposalIn,
     ProposalResult,
     Ranking,
     ReviewIn,
+    SummaryIn,
     evaluate,
 )
 from .scoring.numbers import format_money, format_score
@@ -53,26 +56,14 @@ def evaluation_input(call: Call, *, references: Collection[str] | None = None) -
     conflict: the engine would skip the others), the final consensus scores and, when the call
     has a panel review, the panel's places in ex aequo groups. Experts are identified by
     ``str(user.id)``. With ``references``, only those proposals (for figures that belong to
-    each proposal alone, such as a disagreement flag).
+    each proposal alone, such as the scores behind a row of the ranking page).
 
     Five queries whatever the size of the call, reading only the columns the engine needs (no
-    comments, no ORM objects): at 10,000 proposals the loading costs about what one bare query
-    over the scores does (benchmarks/ranking_bench.py).
+    comments, no ORM objects): every counted score, one row each. ``summary_input`` reads what
+    they sum up to instead.
     """
-    scheme = call.scheme
-    criterion_keys = dict(
-        db.session.execute(select(Criterion.id, Criterion.key).where(Criterion.call_id == call.id))
-        .tuples()
-        .all()
-    )
-    only = () if references is None else (Proposal.reference.in_(list(references)),)
-    proposals = db.session.execute(
-        select(Proposal.reference, Proposal.title, Proposal.requested_funding_eur)
-        .where(Proposal.call_id == call.id, *only)
-        .order_by(Proposal.reference)
-    ).all()
-    a, p, r = table_of(Assignment), table_of(Proposal), table_of(Review)
-    d, s = table_of(ConflictDeclaration), table_of(Score)
+    criterion_keys = _criterion_keys(call)
+    a, p, s = table_of(Assignment), table_of(Proposal), table_of(Score)
     rows = (
         db.session.execute(
             select(
@@ -82,35 +73,12 @@ def evaluation_input(call: Call, *, references: Collection[str] | None = None) -
                 s.c.criterion_id,
                 type_coerce(s.c.value, Integer),  # the stored hundredths, made Decimal once each
             )
-            # From the scores, as the bare query does (a submitted review has every score):
-            # PostgreSQL plans this three times faster than from the assignments outward.
-            .select_from(
-                s.join(r, r.c.id == s.c.review_id)
-                .join(a, a.c.id == r.c.assignment_id)
-                .join(p, p.c.id == a.c.proposal_id)
-                .outerjoin(d, d.c.assignment_id == a.c.id)
-            )
-            .where(
-                p.c.call_id == call.id,
-                *(() if references is None else (p.c.reference.in_(list(references)),)),
-                r.c.status == ReviewStatus.SUBMITTED,
-                s.c.value.is_not(None),
-                d.c.has_conflict.is_not(True),
-            )
+            .select_from(_counted_scores())
+            .where(*_counted_where(call, references))
         )
         .tuples()
         .all()
     )  # fetchall: a row at a time costs a third more at 10,000 proposals
-    values: dict[int, Decimal] = {}
-
-    def value_of(hundredths: int) -> Decimal:
-        value = values.get(hundredths)
-        if value is None:
-            converted = _SCORE.process_result_value(hundredths, _DIALECT)
-            assert converted is not None  # NULL scores are left out by the query
-            value = values[hundredths] = converted
-        return value
-
     # Grouped in the order the rows come; the engine's result does not depend on the order of
     # reviews or scores (tests/scoring/test_engine_properties.py), so nothing is sorted here.
     heads: dict[int, tuple[str, int]] = {}
@@ -120,16 +88,163 @@ def evaluation_input(call: Call, *, references: Collection[str] | None = None) -
         if scores is None:
             heads[assignment_id] = (reference, expert_id)
             scores = given[assignment_id] = []
-        value = values.get(raw)
-        if value is None:
-            value = value_of(raw)
-        scores.append((criterion_keys[criterion_id], value))
+        scores.append((criterion_keys[criterion_id], _value_of(raw)))
     reviews = tuple(
         ReviewIn(proposal=reference, expert=str(expert_id), scores=tuple(given[assignment_id]))
         for assignment_id, (reference, expert_id) in heads.items()
     )
-    # A draft consensus is work in progress: only a final one overrides the individual scores.
-    c, cs = table_of(ConsensusReport), table_of(ConsensusScore)
+    return EvaluationIn(
+        scheme=call.scheme,
+        proposals=_proposals_in(call, references),
+        reviews=reviews,
+        consensus=_consensus_in(call, criterion_keys, references),
+        budget=call.budget_eur,
+        panel_order=tuple(
+            (reference, place)
+            for reference, place in panel_order(call)
+            if references is None or reference in references
+        ),
+    )
+
+
+def summary_input(call: Call) -> EvaluationIn | None:
+    """``evaluation_input`` with the counted scores summed up by the database: per proposal,
+    how many reviews count and, per criterion, the count, sum, lowest and highest of their
+    scores and how many are off a step of the scale. The same ranking from one row per proposal,
+    without the scores themselves. None when the call's scheme needs the scores (a median) or
+    has a step the stored hundredths cannot name.
+
+    Five queries whatever the size of the call; at 10,000 proposals the summing query costs
+    less than one bare query reading the scores (benchmarks/ranking_bench.py).
+    """
+    scheme = call.scheme
+    lowest, step = scheme.scale.min * 100, scheme.scale.step * 100
+    if scheme.rules.aggregate != "mean" or lowest % 1 or step % 1:
+        return None
+    criterion_keys = _criterion_keys(call)
+    a, r, s = table_of(Assignment), table_of(Review), table_of(Score)
+    value = type_coerce(s.c.value, Integer)
+    # One column group per criterion (a call has a handful), so one pass over the scores
+    # grouped by proposal gives both the per-criterion figures and the count of reviews.
+    columns: list[Any] = []
+    for criterion_id in criterion_keys:
+        mine = s.c.criterion_id == criterion_id
+        given = case((mine, value))
+        off_step = case((and_(mine, (value - int(lowest)) % int(step) != 0), 1), else_=0)
+        columns += [func.count(given), func.sum(given), func.min(given), func.max(given)]
+        columns.append(func.sum(off_step))
+    rows = (
+        db.session.execute(
+            select(a.c.proposal_id, func.count(distinct(r.c.id)), *columns)
+            .select_from(_counted_scores())
+            .where(*_counted_where(call, None))
+            .group_by(a.c.proposal_id)
+        )
+        .tuples()
+        .all()
+    )
+    ids, proposals = _proposals_with_ids(call)
+    summaries = []
+    for proposal_id, reviews, *figures in rows:
+        criteria = []
+        for index, key in enumerate(criterion_keys.values()):
+            count, total, low, high, off = figures[index * 5 : index * 5 + 5]
+            if count:
+                criteria.append(
+                    CriterionSummary(
+                        key,
+                        count,
+                        Decimal(total).scaleb(-2),
+                        _value_of(low),
+                        _value_of(high),
+                        off,
+                    )
+                )
+        summaries.append(SummaryIn(ids[proposal_id], reviews, tuple(criteria)))
+    return EvaluationIn(
+        scheme=scheme,
+        proposals=proposals,
+        summaries=tuple(summaries),
+        consensus=_consensus_in(call, criterion_keys, None),
+        budget=call.budget_eur,
+        panel_order=panel_order(call),
+    )
+
+
+def _criterion_keys(call: Call) -> dict[int, str]:
+    return dict(
+        db.session.execute(select(Criterion.id, Criterion.key).where(Criterion.call_id == call.id))
+        .tuples()
+        .all()
+    )
+
+
+def _proposals_in(call: Call, references: Collection[str] | None) -> tuple[ProposalIn, ...]:
+    return _proposals_with_ids(call, references)[1]
+
+
+def _proposals_with_ids(
+    call: Call, references: Collection[str] | None = None
+) -> tuple[dict[int, str], tuple[ProposalIn, ...]]:
+    """The call's proposals (or only ``references``) in reference order, and each one's
+    reference by id."""
+    only = () if references is None else (Proposal.reference.in_(list(references)),)
+    rows = db.session.execute(
+        select(Proposal.id, Proposal.reference, Proposal.title, Proposal.requested_funding_eur)
+        .where(Proposal.call_id == call.id, *only)
+        .order_by(Proposal.reference)
+    ).tuples()
+    ids: dict[int, str] = {}
+    proposals = []
+    for proposal_id, reference, title, funding in rows:
+        ids[proposal_id] = reference
+        proposals.append(ProposalIn(reference=reference, title=title, requested_funding=funding))
+    return ids, tuple(proposals)
+
+
+def _counted_scores() -> Any:
+    """Scores with their review, assignment, proposal and conflict declaration: from the scores,
+    as the bare query does (a submitted review has every score), which PostgreSQL plans three
+    times faster than from the assignments outward."""
+    a, p, r, d = (
+        table_of(Assignment),
+        table_of(Proposal),
+        table_of(Review),
+        table_of(ConflictDeclaration),
+    )
+    s = table_of(Score)
+    return (
+        s.join(r, r.c.id == s.c.review_id)
+        .join(a, a.c.id == r.c.assignment_id)
+        .join(p, p.c.id == a.c.proposal_id)
+        .outerjoin(d, d.c.assignment_id == a.c.id)
+    )
+
+
+def _counted_where(call: Call, references: Collection[str] | None) -> tuple[Any, ...]:
+    """What counts: submitted reviews of the call's proposals (or only ``references``) by
+    experts without a conflict, and their scores that are given."""
+    p, r, d, s = (
+        table_of(Proposal),
+        table_of(Review),
+        table_of(ConflictDeclaration),
+        table_of(Score),
+    )
+    return (
+        p.c.call_id == call.id,
+        *(() if references is None else (p.c.reference.in_(list(references)),)),
+        r.c.status == ReviewStatus.SUBMITTED,
+        s.c.value.is_not(None),
+        d.c.has_conflict.is_not(True),
+    )
+
+
+def _consensus_in(
+    call: Call, criterion_keys: dict[int, str], references: Collection[str] | None
+) -> tuple[ConsensusIn, ...]:
+    """The final consensus scores: a draft is work in progress, and only a final one overrides
+    the individual scores."""
+    p, c, cs = table_of(Proposal), table_of(ConsensusReport), table_of(ConsensusScore)
     agreed: dict[str, list[tuple[int, Decimal]]] = {}
     for reference, criterion_id, raw in (
         db.session.execute(
@@ -145,29 +260,28 @@ def evaluation_input(call: Call, *, references: Collection[str] | None = None) -
         .tuples()
         .all()
     ):
-        agreed.setdefault(reference, []).append((criterion_id, value_of(raw)))
-    consensus = tuple(
+        agreed.setdefault(reference, []).append((criterion_id, _value_of(raw)))
+    return tuple(
         ConsensusIn(
             proposal=reference,
             scores=tuple((criterion_keys[k], v) for k, v in sorted(agreed[reference])),
         )
         for reference in sorted(agreed)
     )
-    return EvaluationIn(
-        scheme=scheme,
-        proposals=tuple(
-            ProposalIn(reference=ref, title=title, requested_funding=funding)
-            for ref, title, funding in proposals
-        ),
-        reviews=reviews,
-        consensus=consensus,
-        budget=call.budget_eur,
-        panel_order=tuple(
-            (reference, place)
-            for reference, place in panel_order(call)
-            if references is None or reference in references
-        ),
-    )
+
+
+_VALUES: dict[int, Decimal] = {}  # a call has a handful of distinct scores: each converted once
+
+
+def _value_of(hundredths: int) -> Decimal:
+    value = _VALUES.get(hundredths)
+    if value is None:
+        converted = _SCORE.process_result_value(hundredths, _DIALECT)
+        assert converted is not None  # NULL scores are left out by the queries
+        value = converted
+        if len(_VALUES) < 10_000:  # an edited row cannot make it grow without end
+            _VALUES[hundredths] = value
+    return value
 
 
 _SCORE = Hundredths()
@@ -190,13 +304,15 @@ def _cycle_collection_paused() -> Iterator[None]:
 
 
 # The last rankings this process computed, by (call, audit state): see ``rank_call``.
-_RANKINGS: OrderedDict[tuple[int, str], Ranking] = OrderedDict()
+_RANKINGS: OrderedDict[tuple[int, str, bool], Ranking] = OrderedDict()
 _RANKINGS_LOCK = threading.Lock()
 RANKINGS_KEPT = 4  # per process; a 10,000-proposal ranking takes about 60 MB
 
 
-def rank_call(call: Call) -> Ranking:
-    """The ranking of ``call`` as it stands now.
+def rank_call(call: Call, *, with_scores: bool = False) -> Ranking:
+    """The ranking of ``call`` as it stands now: ranked on the scores' sums (``summary_input``)
+    unless the scheme needs the scores or ``with_scores`` asks for them (exports that list
+    every score; a page shows the scores of its own rows with ``scores_of``).
 
     Every write to a call is audited in the same transaction, so the digest of the call's
     newest audit event that changed something names the state of its data: a ranking computed
@@ -204,21 +320,41 @@ def rank_call(call: Call) -> Ranking:
     large call (50 rows at a time) therefore rank once per change, not once per page. The digest
     is read before the data, so a ranking is never filed under a newer state than it describes;
     the cache is per process and needs no sharing (another process computes its own).
+
+    :raises EvaluationError: listing every score the engine refuses, review by review.
     """
     state = state_of(db.session, chain_of(call.id))[1]
-    key = (call.id, state)
+    key = (call.id, state, with_scores)
     with _RANKINGS_LOCK:
         kept = _RANKINGS.get(key)
         if kept is not None:
             _RANKINGS.move_to_end(key)
             return kept
     with _cycle_collection_paused():
-        ranking = evaluate(evaluation_input(call))
+        summed = None if with_scores else summary_input(call)
+        try:
+            ranking = evaluate(evaluation_input(call) if summed is None else summed)
+        except EvaluationError:
+            if summed is None:
+                raise
+            # A sum cannot say which review holds the refused score; the scores can.
+            ranking = evaluate(evaluation_input(call))
     with _RANKINGS_LOCK:
         _RANKINGS[key] = ranking
         while len(_RANKINGS) > RANKINGS_KEPT:
             _RANKINGS.popitem(last=False)
     return ranking
+
+
+def scores_of(call: Call, references: Collection[str]) -> dict[str, ProposalResult]:
+    """The rows of ``references`` ranked from their scores, for the numbers behind each score
+    (who gave what, the median, the spread) on a page that shows those rows. A row's criterion
+    results depend on that proposal alone, so they are the ranking's; its rank and status here
+    are not (only these proposals were ranked)."""
+    if not references:
+        return {}
+    ranking = evaluate(evaluation_input(call, references=references))
+    return {row.reference: row for row in ranking.rows}
 
 
 def ranking_header(ranking: Ranking) -> list[str]:

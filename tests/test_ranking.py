@@ -9,13 +9,21 @@ from datetime import datetime
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, update
 
 from reviewer_app.extensions import db
 from reviewer_app.models import Phase, Review, ReviewStatus, Score
-from reviewer_app.ranking import evaluation_input, rank_call, ranking_csv, ranking_table
-from reviewer_app.scoring.engine import Status
+from reviewer_app.ranking import (
+    evaluation_input,
+    rank_call,
+    ranking_csv,
+    ranking_table,
+    scores_of,
+    summary_input,
+)
+from reviewer_app.scoring.engine import EvaluationError, Status, evaluate
 
+from .conftest import CRITERIA_DIR
 from .factories import advance_call, declare_for, write_consensus, write_review
 
 
@@ -222,3 +230,51 @@ def _coordinator():
         {"email": "reopener@example.org", "name": "Reopener", "role": Role.COORDINATOR}
     )
     return user
+
+
+def test_the_ranking_from_the_sums_is_the_ranking_from_the_scores(scene):
+    """Issue 11: the pages rank on what the database sums up, one row per proposal; the result
+    is the one the scores give, every figure but the scores themselves."""
+    from .scoring.test_summaries import without_scores
+
+    call, experts = scene
+    summed = summary_input(call)
+    assert summed is not None and not summed.reviews
+    assert evaluate(summed) == without_scores(evaluate(evaluation_input(call)))
+    # B's conflicted review and its draft are left out of the sums, as out of the scores.
+    (b,) = [s for s in summed.summaries if s.proposal == "B"]
+    assert b.reviews == 3 and [(c.key, c.n, c.total) for c in b.criteria] == [
+        (key, 3, Decimal(15)) for key in KEYS
+    ]
+    a = rank_call(call).row("A").criterion("compute")
+    assert (a.n, a.min, a.max, a.has_scores) == (3, 3, Decimal("4.5"), False)
+    with_scores = rank_call(call, with_scores=True).row("A").criterion("compute")
+    assert sorted(v for _e, v in with_scores.by_expert) == [3, 4, Decimal("4.5")]
+    assert scores_of(call, ["A"])["A"].criterion("compute") == with_scores
+
+
+def test_a_score_edited_in_the_database_off_the_scale_is_named_review_by_review(scene):
+    """A sum cannot say which review holds a score off a step of the scale; the ranking then
+    reads the scores and names it (the edited row never ranks)."""
+    call, experts = scene
+    a = next(p for p in call.proposals if p.reference == "A")
+    review = next(x.review for x in a.assignments if x.expert_id == experts[1].id)
+    score = next(s for s in review.scores if s.criterion.key == "funding")
+    db.session.execute(update(Score).where(Score.id == score.id).values(value=Decimal("4.25")))
+    db.session.commit()
+    summed = summary_input(call)
+    assert summed is not None
+    with pytest.raises(EvaluationError, match="scores of A: a score of funding is off the scale"):
+        evaluate(summed)
+    with pytest.raises(EvaluationError) as refused:
+        rank_call(call)
+    assert refused.value.problems == [
+        f"review of A by {experts[1].id}: funding = 4.25 is off the scale 0 to 5 in steps of 0.5"
+    ]
+
+
+def test_a_median_is_ranked_from_the_scores(make_call):
+    call = make_call(CRITERIA_DIR / "horizon-europe-ria.toml")
+    assert call.scheme.rules.aggregate == "median"
+    assert summary_input(call) is None
+    assert rank_call(call).rows == ()

@@ -36,7 +36,7 @@ def ranking_command(key: str, fmt: str) -> None:
 
     call = find_call(key)
     try:
-        ranking = rank_call(call)
+        ranking = rank_call(call, with_scores=fmt == "json")  # JSON lists every score
     except EvaluationError as exc:
         fail("the stored scores cannot be ranked:", *exc.problems)
     render = {"table": ranking_table, "csv": ranking_csv, "json": ranking_json_text}[fmt]

@@ -10,7 +10,7 @@ from ..auth.access import role_required
 from ..consensus.services import expert_labels
 from ..labels import expert_letter_label
 from ..models import Role
-from ..ranking import rank_call, ranking_csv
+from ..ranking import rank_call, ranking_csv, scores_of
 from ..scoring.engine import Status
 from . import bp
 from .ranking_helpers import (
@@ -41,14 +41,16 @@ def ranking(key: str) -> Any:
         ref: {str(uid): label for uid, label in expert_labels(p, expert_letter_label).items()}
         for ref, p in proposals.items()
     }
+    # The scores behind the numbers of the rows on the page, read for those rows alone.
+    details = scores_of(call, [row.reference for _i, row in shown.rows])
     # Only experts whose scores count get a column, in the same stable order as everywhere.
     columns = {
-        row.reference: [
+        reference: [
             (uid, label)
-            for uid, label in labels[row.reference].items()
+            for uid, label in labels[reference].items()
             if any(uid == expert for c in row.criteria for expert, _v in c.by_expert)
         ]
-        for _i, row in shown.rows
+        for reference, row in details.items()
     }
     return render_template(
         "coordinator/ranking.html",
@@ -57,6 +59,7 @@ def ranking(key: str) -> Any:
         shown=shown,
         proposals=proposals,
         columns=columns,
+        details=details,
         last_main=shown.last_main,
         statuses=[s.value for s in Status],
         **page_helpers(call),

@@ -1,8 +1,8 @@
 """The evaluation of a call: from the individual scores to the ranked list and the funding line.
 
-Pure: frozen dataclasses in, one frozen ``Ranking`` out, standard library only. The rules are
-written for coordinators in docs/scoring.md; every rule there is a branch here and a test in
-tests/scoring/test_engine.py.
+Pure: frozen dataclasses in (``inputs``), one frozen ``Ranking`` out (``results``), standard
+library only. The rules are written for coordinators in docs/scoring.md; every rule there is a
+branch here and a test in tests/scoring/test_engine.py.
 
 All decisions (thresholds, ties, the budget) are taken on exact values: criterion scores and
 totals are ``Fraction``, money is ``Decimal``. Rounding happens only for display
@@ -15,226 +15,83 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from enum import StrEnum
 from fractions import Fraction
-from functools import cache, cached_property
+from functools import cache
 from math import lcm
 
 from .flags import EX_AEQUO, NO_FUNDING_AMOUNT, PANEL_ORDER, disagreement
-from .numbers import mean, median, population_stdev
+from .inputs import ConsensusIn as ConsensusIn  # every caller names the types here
+from .inputs import CriterionSummary as CriterionSummary
+from .inputs import EvaluationIn as EvaluationIn
+from .inputs import ProposalIn as ProposalIn
+from .inputs import ReviewIn as ReviewIn
+from .inputs import SummaryIn as SummaryIn
+from .results import CriterionResult as CriterionResult
+from .results import ProposalResult as ProposalResult
+from .results import Ranking as Ranking
+from .results import ScoresNotLoaded as ScoresNotLoaded
+from .results import Status as Status
 from .scheme import Scheme
-from .validation import EvaluationError as EvaluationError  # every caller names it here
+from .validation import EvaluationError as EvaluationError
 from .validation import check
 
 SOURCE_CONSENSUS = "consensus"
 SOURCE_AGGREGATE = "aggregate"
 
 
-@dataclass(frozen=True)
-class ProposalIn:
-    reference: str
-    title: str
-    requested_funding: Decimal | None = None
-
-
-@dataclass(frozen=True)
-class ReviewIn:
-    proposal: str
-    expert: str
-    scores: tuple[tuple[str, Decimal], ...]  # (criterion key, value)
-    submitted: bool = True
-    conflicted: bool = False
-
-    @property
-    def counts(self) -> bool:
-        """Only submitted reviews count, and never one by an expert with a conflict."""
-        return self.submitted and not self.conflicted
-
-
-@dataclass(frozen=True)
-class ConsensusIn:
-    proposal: str
-    scores: tuple[tuple[str, Decimal], ...]
-
-
-@dataclass(frozen=True)
-class EvaluationIn:
-    scheme: Scheme
-    proposals: tuple[ProposalIn, ...]
-    reviews: tuple[ReviewIn, ...] = ()
-    consensus: tuple[ConsensusIn, ...] = ()
-    budget: Decimal | None = None
-    # The panel's order inside ex aequo groups: (reference, place), a lower place first. It
-    # only ever orders proposals the scheme's rules leave tied (see ``_panel_split``).
-    panel_order: tuple[tuple[str, int], ...] = ()
-
-
-class Status(StrEnum):
-    MAIN = "main"
-    RESERVE = "reserve"
-    BELOW_THRESHOLD = "below_threshold"
-    INCOMPLETE = "incomplete"
-
-
-@dataclass(frozen=True, eq=False)
-class CriterionResult:
-    key: str
-    # The score as an exact ratio (numerator, denominator): what was decided on.
-    ratio: tuple[int, int] | None
-    source: str | None  # "consensus" | "aggregate" | None
-    # The counted scores with the expert who gave each, in no particular order (``by_expert``
-    # and ``individual`` are the ordered views).
-    given: tuple[tuple[str, Decimal], ...]
-    meets_threshold: bool | None
-    disagreement: bool
-    threshold: Decimal | None = None
-    weight: Decimal = Decimal(1)
-
-    def _compared(self) -> tuple[object, ...]:
-        return (
-            self.key,
-            self.score,
-            self.source,
-            self.by_expert,  # the scores, whatever order they were given in
-            self.meets_threshold,
-            self.disagreement,
-            self.threshold,
-            self.weight,
-        )
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, CriterionResult):
-            return NotImplemented
-        return self._compared() == other._compared()
-
-    def __hash__(self) -> int:
-        return hash(self._compared())
-
-    # Everything below is for reading, not for deciding: worked out when first read, so a page
-    # that shows 50 rows of a 10,000-proposal ranking pays for 50.
-    @cached_property
-    def score(self) -> Fraction | None:
-        return None if self.ratio is None else Fraction(*self.ratio)
-
-    @cached_property
-    def by_expert(self) -> tuple[tuple[str, Decimal], ...]:
-        """The numbers behind the score, ordered by expert id, for the pages and reports."""
-        return tuple(sorted(self.given))
-
-    @cached_property
-    def individual(self) -> tuple[Decimal, ...]:
-        """The counted scores, ascending."""
-        return tuple(sorted(value for _expert, value in self.given))
-
-    @property
-    def n(self) -> int:
-        return len(self.given)
-
-    @property
-    def min(self) -> Decimal | None:
-        return self.individual[0] if self.given else None
-
-    @property
-    def max(self) -> Decimal | None:
-        return self.individual[-1] if self.given else None
-
-    @cached_property
-    def mean(self) -> Fraction | None:
-        return mean(self.individual)
-
-    @cached_property
-    def median(self) -> Fraction | None:
-        return median(self.individual)
-
-    @cached_property
-    def stdev(self) -> Decimal | None:
-        return population_stdev(self.individual)
-
-
-@dataclass(frozen=True)
-class ProposalResult:
-    reference: str
-    title: str
-    rank: int | None
-    ex_aequo: bool
-    status: Status
-    flags: tuple[str, ...]  # each a flags.Flag written as text ("disagreement:<key>")
-    reviews: int  # counted (submitted, not conflicted) reviews
-    criteria: tuple[CriterionResult, ...]  # scheme order
-    # The totals as exact ratios (numerator, denominator); None when a criterion has no score.
-    total_ratio: tuple[int, int] | None
-    weighted_ratio: tuple[int, int] | None
-    passes: bool
-    requested_funding: Decimal | None
-    cumulative_funding: Decimal | None
-    # True when every criterion score comes from a final consensus.
-    has_full_consensus: bool = False
-    # Whether the unweighted total reaches rules.overall_threshold (None: no such threshold or
-    # no total).
-    meets_overall_threshold: bool | None = None
-    # The place the panel gave it inside its ex aequo group, when the panel's order decided
-    # its rank (None: no tie, or the panel did not order it).
-    panel_place: int | None = None
-
-    @cached_property
-    def total(self) -> Fraction | None:
-        return None if self.total_ratio is None else Fraction(*self.total_ratio)
-
-    @cached_property
-    def weighted_total(self) -> Fraction | None:
-        return None if self.weighted_ratio is None else Fraction(*self.weighted_ratio)
-
-    def criterion(self, key: str) -> CriterionResult:
-        for result in self.criteria:
-            if result.key == key:
-                return result
-        raise KeyError(key)
-
-    @property
-    def is_ranked(self) -> bool:
-        return self.rank is not None
-
-
-@dataclass(frozen=True)
-class Ranking:
-    scheme: Scheme
-    budget: Decimal | None
-    rows: tuple[ProposalResult, ...]  # ranked first (rank order), then unranked by weighted_total
-    main_total: Decimal  # requested funding on the main list
-    reserve_total: Decimal = Decimal(0)  # requested funding on the reserve list
-
-    def row(self, reference: str) -> ProposalResult:
-        for result in self.rows:
-            if result.reference == reference:
-                return result
-        raise KeyError(reference)
-
-    @property
-    def ranked(self) -> tuple[ProposalResult, ...]:
-        return tuple(r for r in self.rows if r.rank is not None)
-
-    def with_status(self, status: Status) -> tuple[ProposalResult, ...]:
-        return tuple(r for r in self.rows if r.status is status)
-
-
 def evaluate(data: EvaluationIn) -> Ranking:
     """Score, threshold, rank and fund every proposal of ``data`` by the rules of its scheme.
 
-    :raises EvaluationError: a score off the scale, or one for an unknown criterion or proposal.
+    The same ranking whether the scores come one by one or summed up (``data.summaries``);
+    only the individual scores behind each number are missing from the second.
+
+    :raises EvaluationError: a score off the scale, or one for an unknown criterion or proposal;
+        summaries for a scheme that aggregates by the median (which needs the scores).
     """
     check(data)
     scheme = data.scheme
-    counted: dict[str, list[ReviewIn]] = defaultdict(list)
-    for review in data.reviews:
-        if review.submitted and not review.conflicted:  # ReviewIn.counts, without the call
-            counted[review.proposal].append(review)
     consensus = {c.proposal: dict(c.scores) for c in data.consensus}
-
+    keys = scheme.criterion_keys
+    counted: dict[str, tuple[int, dict[str, _Stats]]] = {}
+    if data.summaries:
+        for summary in data.summaries:
+            counted[summary.proposal] = (
+                summary.reviews,
+                {c.key: (c.n, c.total, c.low, c.high, None) for c in summary.criteria},
+            )
+    else:
+        given: dict[str, list[ReviewIn]] = defaultdict(list)
+        for review in data.reviews:
+            if review.submitted and not review.conflicted:  # ReviewIn.counts, without the call
+                given[review.proposal].append(review)
+        for reference, reviews in given.items():
+            counted[reference] = (len(reviews), _stats_of(keys, reviews))
+    nothing: tuple[int, dict[str, _Stats]] = (0, {})
+    plan = _Plan.of(scheme)
     scored = [
-        _score_proposal(scheme, p, counted.get(p.reference, []), consensus.get(p.reference, {}))
+        _score_proposal(plan, p, *counted.get(p.reference, nothing), consensus.get(p.reference, {}))
         for p in data.proposals
     ]
     return _rank(scheme, data.budget, scored, dict(data.panel_order))
+
+
+# What the engine needs of one proposal's counted scores on one criterion: their count, sum,
+# lowest and highest, and the scores themselves with their experts (None from summaries).
+_Stats = tuple[int, Decimal, Decimal, Decimal, list[tuple[str, Decimal]] | None]
+
+
+def _stats_of(keys: tuple[str, ...], reviews: list[ReviewIn]) -> dict[str, _Stats]:
+    pairs: dict[str, list[tuple[str, Decimal]]] = {key: [] for key in keys}
+    for review in reviews:
+        expert = review.expert
+        for key, value in review.scores:
+            pairs[key].append((expert, value))
+    stats: dict[str, _Stats] = {}
+    for key, given in pairs.items():
+        if given:
+            values = [value for _expert, value in given]
+            stats[key] = (len(values), sum(values, Decimal(0)), min(values), max(values), given)
+    return stats
 
 
 # Exact arithmetic without Fraction objects on the hot path: every score is a Decimal with few
@@ -256,11 +113,6 @@ def _sum_ratios(parts: list[_Ratio]) -> _Ratio:
     return total, denominator
 
 
-def _at_least(value: _Ratio, bound: Decimal) -> bool:
-    bn, bd = bound.as_integer_ratio()
-    return value[0] * bd >= bn * value[1]
-
-
 @dataclass(frozen=True)
 class _Scored:
     """A proposal with its criterion scores, before ranking and funding."""
@@ -279,95 +131,125 @@ class _Scored:
     merit: tuple[_Ratio, ...] = ()
 
 
+def _median_ratio(given: list[tuple[str, Decimal]]) -> _Ratio:
+    values = sorted(value for _expert, value in given)
+    middle = len(values) // 2
+    if len(values) % 2:
+        return values[middle].as_integer_ratio()
+    n, d = (values[middle - 1] + values[middle]).as_integer_ratio()
+    return n, d * 2
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What the scheme says about every criterion, worked out once per evaluation rather than
+    once per proposal: (key, threshold, the threshold as a ratio, weight, the weight as a
+    ratio), in scheme order."""
+
+    criteria: tuple[tuple[str, Decimal | None, _Ratio | None, Decimal, _Ratio], ...]
+    spread: Decimal | None
+    use_mean: bool
+    min_reviews: int
+    overall: _Ratio | None
+    tie_break: tuple[str, ...]
+
+    @classmethod
+    def of(cls, scheme: Scheme) -> _Plan:
+        rules = scheme.rules
+        return cls(
+            criteria=tuple(
+                (
+                    spec.key,
+                    spec.threshold,
+                    None if spec.threshold is None else spec.threshold.as_integer_ratio(),
+                    spec.weight,
+                    spec.weight.as_integer_ratio(),
+                )
+                for spec in scheme.criteria
+            ),
+            spread=rules.disagreement_spread,
+            use_mean=rules.aggregate == "mean",
+            min_reviews=rules.min_reviews,
+            overall=(
+                None
+                if rules.overall_threshold is None
+                else rules.overall_threshold.as_integer_ratio()
+            ),
+            tie_break=tuple(rules.tie_break),
+        )
+
+
 def _score_proposal(
-    scheme: Scheme,
+    plan: _Plan,
     proposal: ProposalIn,
-    reviews: list[ReviewIn],
+    reviews: int,
+    stats: dict[str, _Stats],
     consensus: dict[str, Decimal],
 ) -> _Scored:
-    rules = scheme.rules
-    spread = rules.disagreement_spread
-    use_mean = rules.aggregate == "mean"
-    given: dict[str, list[tuple[str, Decimal]]] = {spec.key: [] for spec in scheme.criteria}
-    for review in reviews:
-        expert = review.expert
-        for key, value in review.scores:
-            given[key].append((expert, value))
+    spread = plan.spread
     results: list[CriterionResult] = []
     ratios: dict[str, _Ratio] = {}
-    for spec in scheme.criteria:
-        pairs = given[spec.key]
-        count = len(pairs)
-        values = [value for _expert, value in pairs]
+    weighted_parts: list[_Ratio] = []
+    below = False  # a criterion under its threshold
+    for key, threshold, bound, weight, (wn, wd) in plan.criteria:
+        count, total, low, high, given = stats.get(key, _NO_SCORES)
         ratio: _Ratio | None
-        if spec.key in consensus:
-            ratio, source = consensus[spec.key].as_integer_ratio(), SOURCE_CONSENSUS
+        if key in consensus:
+            ratio, source = consensus[key].as_integer_ratio(), SOURCE_CONSENSUS
         elif not count:
             ratio, source = None, None
-        elif use_mean:
-            n, d = sum(values, Decimal(0)).as_integer_ratio()  # exact: a few decimals each
+        elif plan.use_mean:
+            n, d = total.as_integer_ratio()  # exact: a few decimals each
             ratio, source = (n, d * count), SOURCE_AGGREGATE
         else:
-            values.sort()
-            middle = count // 2
-            if count % 2:
-                ratio = values[middle].as_integer_ratio()
-            else:
-                n, d = (values[middle - 1] + values[middle]).as_integer_ratio()
-                ratio = (n, d * 2)
-            source = SOURCE_AGGREGATE
+            assert given is not None  # check() refuses summaries for a median
+            ratio, source = _median_ratio(given), SOURCE_AGGREGATE
+        meets: bool | None = None
         if ratio is not None:
-            ratios[spec.key] = ratio
+            ratios[key] = ratio
+            weighted_parts.append((ratio[0] * wn, ratio[1] * wd))
+            if bound is not None:
+                meets = ratio[0] * bound[1] >= bound[0] * ratio[1]
+                below = below or not meets
         results.append(
             CriterionResult(
-                key=spec.key,
-                ratio=ratio,
-                source=source,
-                given=tuple(pairs),
-                meets_threshold=(
-                    None
-                    if spec.threshold is None or ratio is None
-                    else _at_least(ratio, spec.threshold)
-                ),
-                disagreement=(
-                    spread is not None and count > 0 and max(values) - min(values) >= spread
-                ),
-                threshold=spec.threshold,
-                weight=spec.weight,
+                key,
+                ratio,
+                source,
+                count,
+                total,
+                low if count else None,
+                high if count else None,
+                None if given is None else tuple(given),
+                meets,
+                spread is not None and count > 0 and high - low >= spread,
+                threshold,
+                weight,
             )
         )
 
     all_scored = len(ratios) == len(results)
     full_consensus = all(r.source == SOURCE_CONSENSUS for r in results)
     # A full consensus stands on its own; otherwise the scores rest on enough reviews.
-    complete = all_scored and (full_consensus or len(reviews) >= rules.min_reviews)
-    total: _Ratio | None = None
+    complete = all_scored and (full_consensus or reviews >= plan.min_reviews)
+    total_ratio: _Ratio | None = None
     weighted: _Ratio | None = None
     meets_overall: bool | None = None
     if all_scored:
-        total = _sum_ratios(list(ratios.values()))
-        weighted = _sum_ratios(
-            [
-                (n * wn, d * wd)
-                for spec in scheme.criteria
-                for (n, d), (wn, wd) in [(ratios[spec.key], spec.weight.as_integer_ratio())]
-            ]
-        )
-        if rules.overall_threshold is not None:
-            meets_overall = _at_least(total, rules.overall_threshold)
-    passes = (
-        complete
-        and all(r.meets_threshold is not False for r in results)
-        and meets_overall is not False
-    )
+        total_ratio = _sum_ratios(list(ratios.values()))
+        weighted = _sum_ratios(weighted_parts)
+        if plan.overall is not None:
+            on, od = plan.overall
+            meets_overall = total_ratio[0] * od >= on * total_ratio[1]
+    passes = complete and not below and meets_overall is not False
     merit: tuple[_Ratio, ...] = ()
     if passes and weighted is not None:
-        merit = (weighted, *(ratios[key] for key in rules.tie_break))
+        merit = (weighted, *(ratios[key] for key in plan.tie_break))
     return _Scored(
         proposal=proposal,
-        reviews=len(reviews),
+        reviews=reviews,
         criteria=tuple(results),
-        total=total,
+        total=total_ratio,
         weighted=weighted,
         complete=complete,
         passes=passes,
@@ -375,6 +257,10 @@ def _score_proposal(
         full_consensus=full_consensus,
         merit=merit,
     )
+
+
+# A criterion no counted review scored: there is nothing behind it, summed up or not.
+_NO_SCORES: _Stats = (0, Decimal(0), Decimal(0), Decimal(0), [])
 
 
 def _common_scale(ratios: list[_Ratio]) -> Callable[[_Ratio], int]:

@@ -79,6 +79,7 @@ def check(data: EvaluationIn) -> None:
             else:
                 continue
         check_scores(f"review of {review.proposal} by {review.expert}", review.proposal, scores)
+    _check_summaries(data, known, keys, problems, on_scale)
     consensus_seen: set[str] = set()
     for item in data.consensus:
         if item.proposal in consensus_seen:
@@ -97,3 +98,52 @@ def check(data: EvaluationIn) -> None:
             problems.append(f"{proposal.reference}: requested funding must not be negative")
     if problems:
         raise EvaluationError(problems)
+
+
+def _check_summaries(
+    data: EvaluationIn,
+    known: set[str],
+    keys: set[str],
+    problems: list[str],
+    on_scale: dict[Decimal, bool],
+) -> None:
+    """What ``check`` refuses in the scores, refused in their summaries: a summary cannot name
+    the review, so the caller evaluates the scores themselves to say which one."""
+    if not data.summaries:
+        return
+    scale = data.scheme.scale
+    if data.reviews:
+        problems.append("scores given both one by one and summed up")
+    if data.scheme.rules.aggregate != "mean":
+        problems.append(f"a {data.scheme.rules.aggregate} needs the scores, not their sums")
+
+    def fits(value: Decimal) -> bool:  # each value checked once, then looked up
+        known_fit = on_scale.get(value)
+        if known_fit is None:
+            known_fit = on_scale[value] = scale.contains(value)
+        return known_fit
+
+    seen: set[str] = set()
+    for summary in data.summaries:
+        where = f"scores of {summary.proposal}"
+        if summary.proposal not in known:
+            problems.append(f"{where}: unknown proposal {summary.proposal!r}")
+        if summary.proposal in seen:
+            problems.append(f"{where}: summed up twice")
+        seen.add(summary.proposal)
+        criteria: set[str] = set()
+        for c in summary.criteria:
+            if c.key not in keys:
+                problems.append(f"{where}: unknown criterion {c.key!r}")
+            elif c.key in criteria:
+                problems.append(f"{where}: criterion {c.key!r} summed up twice")
+            elif not 0 < c.n <= summary.reviews:
+                problems.append(f"{where}: {c.n} scores of {c.key} from {summary.reviews} reviews")
+            elif c.off_step or not (
+                (on_scale.get(c.low) or fits(c.low)) and (on_scale.get(c.high) or fits(c.high))
+            ):
+                problems.append(
+                    f"{where}: a score of {c.key} is off the scale "
+                    f"{scale.min} to {scale.max} in steps of {scale.step}"
+                )
+            criteria.add(c.key)
