@@ -312,7 +312,7 @@ RANKINGS_KEPT = 4  # per process; a 10,000-proposal ranking takes about 60 MB
 def rank_call(call: Call, *, with_scores: bool = False) -> Ranking:
     """The ranking of ``call`` as it stands now: ranked on the scores' sums (``summary_input``)
     unless the scheme needs the scores or ``with_scores`` asks for them (exports that list
-    every score; a page shows the scores of its own rows with ``scores_of``).
+    every score; a page shows the scores of its own rows with ``rows_with_scores``).
 
     Every write to a call is audited in the same transaction, so the digest of the call's
     newest audit event that changed something names the state of its data: a ranking computed
@@ -346,7 +346,7 @@ def rank_call(call: Call, *, with_scores: bool = False) -> Ranking:
     return ranking
 
 
-def scores_of(call: Call, references: Collection[str]) -> dict[str, ProposalResult]:
+def rows_with_scores(call: Call, references: Collection[str]) -> dict[str, ProposalResult]:
     """The rows of ``references`` ranked from their scores, for the numbers behind each score
     (who gave what, the median, the spread) on a page that shows those rows. A row's criterion
     results depend on that proposal alone, so they are the ranking's; its rank and status here

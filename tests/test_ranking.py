@@ -18,7 +18,7 @@ from reviewer_app.ranking import (
     rank_call,
     ranking_csv,
     ranking_table,
-    scores_of,
+    rows_with_scores,
     summary_input,
 )
 from reviewer_app.scoring.engine import EvaluationError, Status, evaluate
@@ -250,7 +250,7 @@ def test_the_ranking_from_the_sums_is_the_ranking_from_the_scores(scene):
     assert (a.n, a.min, a.max, a.has_scores) == (3, 3, Decimal("4.5"), False)
     with_scores = rank_call(call, with_scores=True).row("A").criterion("compute")
     assert sorted(v for _e, v in with_scores.by_expert) == [3, 4, Decimal("4.5")]
-    assert scores_of(call, ["A"])["A"].criterion("compute") == with_scores
+    assert rows_with_scores(call, ["A"])["A"].criterion("compute") == with_scores
 
 
 def test_a_score_edited_in_the_database_off_the_scale_is_named_review_by_review(scene):

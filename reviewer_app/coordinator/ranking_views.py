@@ -10,7 +10,7 @@ from ..auth.access import role_required
 from ..consensus.services import expert_labels
 from ..labels import expert_letter_label
 from ..models import Role
-from ..ranking import rank_call, ranking_csv, scores_of
+from ..ranking import rank_call, ranking_csv, rows_with_scores
 from ..scoring.engine import Status
 from . import bp
 from .ranking_helpers import (
@@ -42,7 +42,7 @@ def ranking(key: str) -> Any:
         for ref, p in proposals.items()
     }
     # The scores behind the numbers of the rows on the page, read for those rows alone.
-    details = scores_of(call, [row.reference for _i, row in shown.rows])
+    details = rows_with_scores(call, [row.reference for _i, row in shown.rows])
     # Only experts whose scores count get a column, in the same stable order as everywhere.
     columns = {
         reference: [
