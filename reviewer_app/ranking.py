@@ -63,6 +63,8 @@ def evaluation_input(call: Call, *, references: Collection[str] | None = None) -
     they sum up to instead.
     """
     criterion_keys = _criterion_keys(call)
+    # The proposals before their scores: a score is never read for a proposal not read.
+    proposals = _proposals_in(call, references)
     a, p, s = table_of(Assignment), table_of(Proposal), table_of(Score)
     rows = (
         db.session.execute(
@@ -95,7 +97,7 @@ def evaluation_input(call: Call, *, references: Collection[str] | None = None) -
     )
     return EvaluationIn(
         scheme=call.scheme,
-        proposals=_proposals_in(call, references),
+        proposals=proposals,
         reviews=reviews,
         consensus=_consensus_in(call, criterion_keys, references),
         budget=call.budget_eur,
@@ -122,6 +124,7 @@ def summary_input(call: Call) -> EvaluationIn | None:
     if scheme.rules.aggregate != "mean" or lowest % 1 or step % 1:
         return None
     criterion_keys = _criterion_keys(call)
+    ids, proposals = _proposals_with_ids(call)  # before their scores, as evaluation_input
     a, r, s = table_of(Assignment), table_of(Review), table_of(Score)
     value = type_coerce(s.c.value, Integer)
     # One column group per criterion (a call has a handful), so one pass over the scores
@@ -143,7 +146,6 @@ def summary_input(call: Call) -> EvaluationIn | None:
         .tuples()
         .all()
     )
-    ids, proposals = _proposals_with_ids(call)
     summaries = []
     for proposal_id, reviews, *figures in rows:
         criteria = []
