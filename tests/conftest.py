@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import socket
+import uuid
 from collections.abc import Callable, Iterator
 from datetime import date
 from decimal import Decimal
@@ -412,3 +413,23 @@ def make_review(app_ctx: Flask) -> Callable[..., Any]:
         return write_review(assignment, given, submitted=submitted, comment=comment)
 
     return make
+
+
+# The real Redis of this machine and of CI (job and rate-limit tests use it).
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+@pytest.fixture
+def on_redis(app: Flask) -> Iterator[str]:
+    """Report jobs queued for RQ on the real Redis, in a queue of this test's own (tests run
+    side by side); no worker runs unless the test starts one, so a job waits as it waits for a
+    worker in production. The queue is emptied afterwards."""
+    from reviewer_app.reports import jobs
+
+    name = f"reviewer-app-test-{uuid.uuid4().hex}"
+    app.config.update(REPORT_JOBS="rq", REDIS_URL=REDIS_URL, REPORT_JOBS_QUEUE=name)
+    yield name
+    with app.app_context():
+        jobs.queue().delete(delete_jobs=True)
+    app.config.update(REPORT_JOBS="inline", REDIS_URL=None)
+    app.config.pop("REPORT_JOBS_QUEUE")

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from reviewer_app.extensions import db
 from reviewer_app.models import AuditEvent
 
-from ..conftest import PASSWORD
+from ..conftest import PASSWORD, REDIS_URL
 
 LOCKED = "Too many failed sign-ins for this account"
 
@@ -116,9 +116,6 @@ def test_one_address_trying_many_accounts_is_stopped(
         assert response.status_code == 200
     finally:
         app.config["SIGN_IN_ADDRESS_LIMIT"] = "30 per 15 minutes"
-
-
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 def _redis_available() -> bool:

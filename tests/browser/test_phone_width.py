@@ -177,7 +177,7 @@ def test_no_page_or_table_scrolls_sideways(
     browser: Any,
     app: Flask,
     app_ctx: Flask,
-    monkeypatch: pytest.MonkeyPatch,
+    on_redis: str,
     role: str,
     phase: Phase,
     widths: tuple[int, ...],
@@ -185,9 +185,9 @@ def test_no_page_or_table_scrolls_sideways(
     """In evaluation (the demo as seeded) and in ranking (consensus, ranking and decision
     pages full). On a phone only the page counts; on a laptop every table's box too. In
     ranking each page is loaded once and measured at both widths (the window resized)."""
-    # The report's job page as it stands while the report waits for a worker: making the
-    # report itself (seconds of WeasyPrint, tests/reports/) measures no page here.
-    monkeypatch.setattr("reviewer_app.reports.jobs._start", lambda job_id: None)
+    # The report's job page as it stands while the report waits for a worker (queued on Redis,
+    # no worker started): making the report itself (seconds of WeasyPrint, tests/reports/)
+    # measures no page here.
     demo = Demo()
     if LAPTOP in widths:
         _six_experts_on_one_proposal(app_ctx)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -18,10 +17,10 @@ from reviewer_app.extensions import db
 from reviewer_app.models import JobStatus, ReportJob, ReportKind, Role, utcnow
 from reviewer_app.reports import jobs
 
+from ..conftest import REDIS_URL
 from .conftest import Scene
 
 REPORT = "/calls/aif-test/report.pdf?lang=de"
-REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 def jobs_of(scene: Scene) -> list[ReportJob]:
@@ -39,18 +38,6 @@ def in_a_thread(app: Flask) -> Iterator[None]:
     yield
     jobs.drain()
     app.config["REPORT_JOBS"] = "inline"
-
-
-@pytest.fixture
-def on_redis(app: Flask) -> Iterator[str]:
-    """RQ on the real Redis, in a queue of this test's own (tests run side by side)."""
-    name = f"reviewer-app-test-{uuid.uuid4().hex}"
-    app.config.update(REPORT_JOBS="rq", REDIS_URL=REDIS_URL, REPORT_JOBS_QUEUE=name)
-    yield name
-    with app.app_context():
-        jobs.queue().delete(delete_jobs=True)
-    app.config.update(REPORT_JOBS="inline", REDIS_URL=None)
-    app.config.pop("REPORT_JOBS_QUEUE")
 
 
 def test_the_report_is_made_in_the_background_and_kept_until_the_data_changes(
