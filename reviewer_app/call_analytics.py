@@ -161,7 +161,7 @@ def call_analytics(
 
 # A finished analytics job's figures, read back beside a ranking: ``analytics_of_job``.
 _OF_JOBS: OrderedDict[tuple[int, str, int], CallAnalytics] = OrderedDict()
-OF_JOBS_KEPT = 2  # each holds its ranking (about 60 MB at 10,000 proposals)
+OF_JOBS_KEPT = 2  # each holds its ranking (about 11 MB at 10,000 proposals)
 
 
 def analytics_of_job(job: ReportJob, ranking: Ranking) -> CallAnalytics:
