@@ -139,6 +139,7 @@ def write_review(
     expert. ``comment`` is the comment of every criterion, or one per key; a comment shorter
     than the scheme's minimum is padded to it."""
     from reviewer_app.expert.services import ScoreInput, current_version, save_draft, submit_review
+    from reviewer_app.scoring.comment_fields import compose
 
     if assignment.declaration is None:
         declare_for(assignment)
@@ -153,7 +154,16 @@ def write_review(
         given = given if comment is not None else given + str(assignment.expert_id)
         return given if len(given) >= minimum else f"{given} ".ljust(minimum, "·")
 
-    given = {key: ScoreInput(Decimal(value), text(key)) for key, value in values.items()}
+    def score(key: str, value: Any) -> ScoreInput:
+        fields = call.scheme.criterion(key).comment_fields
+        if not fields:
+            return ScoreInput(Decimal(value), text(key))
+        # A criterion with several comment boxes (the EU's strengths and weaknesses): each box
+        # filled to its own minimum, the comment composed as the review page composes it.
+        parts = {f.key: f"{text(key)} ({f.key})".ljust(f.min_chars, "·") for f in fields}
+        return ScoreInput(Decimal(value), compose(fields, parts), parts)
+
+    given = {key: score(key, value) for key, value in values.items()}
     write = submit_review if submitted else save_draft
     review = write(assignment, current_version(assignment), given)
     db.session.commit()

@@ -273,8 +273,18 @@ def test_a_score_edited_in_the_database_off_the_scale_is_named_review_by_review(
     ]
 
 
-def test_a_median_is_ranked_from_the_scores(make_call):
+def test_a_median_is_ranked_from_the_scores(make_call, make_proposal, make_user, make_assignment):
+    """A median needs the scores: a Horizon Europe call is never ranked on sums, and its
+    ranking shows the numbers behind each median."""
     call = make_call(CRITERIA_DIR / "horizon-europe-ria.toml")
     assert call.scheme.rules.aggregate == "median"
+    proposal = make_proposal(call, reference="H")
+    panel = panel_of(proposal, [make_user("expert") for _ in range(4)], make_assignment)
+    advance_call(call, Phase.EVALUATION)
+    keys = call.scheme.criterion_keys
+    for assignment, value in zip(panel, ("1", "3", "4", "5"), strict=True):
+        write_review(assignment, dict.fromkeys(keys, value), comment="x" * 60)
     assert summary_input(call) is None
-    assert rank_call(call).rows == ()
+    excellence = rank_call(call).row("H").criterion(keys[0])
+    assert excellence.has_scores and excellence.individual == (1, 3, 4, 5)
+    assert excellence.score == Decimal("3.5") == excellence.median  # not the mean, 3.25
