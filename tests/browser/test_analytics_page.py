@@ -44,3 +44,35 @@ def test_the_analytics_page_in_english_and_on_a_phone_in_german(
         screenshot(phone, "analytics-390-de")
     finally:
         context.close()
+
+
+def test_the_drawn_lottery_reads_on_a_phone_in_german(
+    live_server, app, browser, make_call, make_proposal, make_user, make_assignment, login_as
+) -> None:
+    """The lottery's table (issue 14) in German at 390 px: every column in view, none scrolled
+    out of its box."""
+    from tests.coordinator.test_lottery import line_call
+
+    # The scene through the test client's forms, which send no CSRF token (the browser's do).
+    app.config["WTF_CSRF_ENABLED"] = False
+    call, client = line_call(make_call, make_proposal, make_user, make_assignment, login_as)
+    assert client.post(f"/calls/{call.key}/analytics/lottery-draw").status_code == 302
+    app.config["WTF_CSRF_ENABLED"] = True
+    observer = make_user(Role.OBSERVER)
+    context = browser.new_context(locale="de-DE", viewport={"width": 390, "height": 844})
+    phone = context.new_page()
+    try:
+        sign_in(phone, live_server, observer.email)
+        phone.goto(f"{live_server}/calls/{call.key}/analytics")
+        table = phone.locator("#lottery-result")
+        expect(
+            table.get_by_role(
+                "columnheader", name="Förder\u00adwahr\u00adschein\u00adlich\u00adkeit"
+            )
+        ).to_be_visible()
+        table.scroll_into_view_if_needed()
+        screenshot(phone, "lottery-390-de")
+        box = table.evaluate("t => [t.parentElement.scrollWidth, t.parentElement.clientWidth]")
+        assert box[0] <= box[1], f"the lottery table is {box[0]} px wide in a {box[1]} px box"
+    finally:
+        context.close()
