@@ -49,6 +49,7 @@ from .scoring.engine import (
     evaluate,
 )
 from .scoring.numbers import format_money, format_score
+from .scoring.scheme import Scheme
 
 
 def evaluation_input(call: Call, *, references: Collection[str] | None = None) -> EvaluationIn:
@@ -64,7 +65,7 @@ def evaluation_input(call: Call, *, references: Collection[str] | None = None) -
     """
     criterion_keys = _criterion_keys(call)
     # The proposals before their scores: a score is never read for a proposal not read.
-    proposals = _proposals_in(call, references)
+    proposals = _proposals_with_ids(call, references)[1]
     a, p, s = table_of(Assignment), table_of(Proposal), table_of(Score)
     rows = (
         db.session.execute(
@@ -120,9 +121,9 @@ def summary_input(call: Call) -> EvaluationIn | None:
     less than one bare query reading the scores (benchmarks/ranking_bench.py).
     """
     scheme = call.scheme
-    lowest, step = scheme.scale.min * 100, scheme.scale.step * 100
-    if scheme.rules.aggregate != "mean" or lowest % 1 or step % 1:
+    if not summable(scheme):
         return None
+    lowest, step = int(scheme.scale.min * 100), int(scheme.scale.step * 100)
     criterion_keys = _criterion_keys(call)
     ids, proposals = _proposals_with_ids(call)  # before their scores, as evaluation_input
     a, r, s = table_of(Assignment), table_of(Review), table_of(Score)
@@ -133,9 +134,10 @@ def summary_input(call: Call) -> EvaluationIn | None:
     for criterion_id in criterion_keys:
         mine = s.c.criterion_id == criterion_id
         given = case((mine, value))
-        off_step = case((and_(mine, (value - int(lowest)) % int(step) != 0), 1), else_=0)
-        columns += [func.count(given), func.sum(given), func.min(given), func.max(given)]
-        columns.append(func.sum(off_step))
+        off_step = case((and_(mine, (value - lowest) % step != 0), 1), else_=0)
+        group = [func.count(given), func.sum(given), func.min(given), func.max(given)]
+        columns += [*group, func.sum(off_step)]  # read back below in this order
+    width = len(columns) // len(criterion_keys) if criterion_keys else 0
     rows = (
         db.session.execute(
             select(a.c.proposal_id, func.count(distinct(r.c.id)), *columns)
@@ -150,7 +152,7 @@ def summary_input(call: Call) -> EvaluationIn | None:
     for proposal_id, reviews, *figures in rows:
         criteria = []
         for index, key in enumerate(criterion_keys.values()):
-            count, total, low, high, off = figures[index * 5 : index * 5 + 5]
+            count, total, low, high, off = figures[index * width : (index + 1) * width]
             if count:
                 criteria.append(
                     CriterionSummary(
@@ -173,16 +175,19 @@ def summary_input(call: Call) -> EvaluationIn | None:
     )
 
 
+def summable(scheme: Scheme) -> bool:
+    """Whether a call of ``scheme`` can be ranked on its scores' sums (``summary_input``): a
+    mean, on a scale whose minimum and step are whole hundredths (as the scores are stored)."""
+    lowest, step = scheme.scale.min * 100, scheme.scale.step * 100
+    return scheme.rules.aggregate == "mean" and not lowest % 1 and not step % 1
+
+
 def _criterion_keys(call: Call) -> dict[int, str]:
     return dict(
         db.session.execute(select(Criterion.id, Criterion.key).where(Criterion.call_id == call.id))
         .tuples()
         .all()
     )
-
-
-def _proposals_in(call: Call, references: Collection[str] | None) -> tuple[ProposalIn, ...]:
-    return _proposals_with_ids(call, references)[1]
 
 
 def _proposals_with_ids(
@@ -325,6 +330,8 @@ def rank_call(call: Call, *, with_scores: bool = False) -> Ranking:
 
     :raises EvaluationError: listing every score the engine refuses, review by review.
     """
+    # A scheme that cannot be summed up is ranked from its scores either way: one entry.
+    with_scores = with_scores or not summable(call.scheme)
     state = state_of(db.session, chain_of(call.id))[1]
     key = (call.id, state, with_scores)
     with _RANKINGS_LOCK:

@@ -288,3 +288,4 @@ def test_a_median_is_ranked_from_the_scores(make_call, make_proposal, make_user,
     excellence = rank_call(call).row("H").criterion(keys[0])
     assert excellence.has_scores and excellence.individual == (1, 3, 4, 5)
     assert excellence.score == Decimal("3.5") == excellence.median  # not the mean, 3.25
+    assert rank_call(call, with_scores=True) is rank_call(call)  # one ranking, kept once

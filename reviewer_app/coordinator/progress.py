@@ -5,6 +5,7 @@ The dashboard is built in a fixed number of queries whatever the size of the cal
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from email.message import EmailMessage
@@ -21,7 +22,7 @@ from ..mail import in_language_of, message_to, proposal_lines, public_url, send_
 from ..models import Assignment, AuditEvent, Call, Phase, Proposal, User, utcnow
 from ..models.audit import record
 from ..ranking import rank_call
-from ..scoring.engine import EvaluationError, Ranking
+from ..scoring.engine import EvaluationError, ProposalResult
 from ..scoring.flags import Flag, FlagKind
 
 
@@ -90,14 +91,14 @@ def _disagreements(call: Call) -> dict[str, list[str]] | None:
         ranking = rank_call(call)
     except EvaluationError:
         return None
-    return disagreement_titles(call, ranking)
+    return disagreement_titles(call, ranking.rows)
 
 
-def disagreement_titles(call: Call, ranking: Ranking) -> dict[str, list[str]]:
+def disagreement_titles(call: Call, rows: Iterable[ProposalResult]) -> dict[str, list[str]]:
     """The titles of the criteria flagged for disagreement, per proposal reference."""
     titles = criterion_titles(call.scheme)
     flagged: dict[str, list[str]] = {}
-    for row in ranking.rows:
+    for row in rows:
         for flag in row.flags:
             parsed = Flag.parse(flag)
             if parsed.kind is FlagKind.DISAGREEMENT and parsed.criterion:

@@ -29,7 +29,8 @@ from ..models import (
 )
 from ..models.reviews import without_conflict
 from ..paging import asked_page, window
-from ..scoring.engine import EvaluationError, evaluate
+from ..ranking import rows_with_scores
+from ..scoring.engine import EvaluationError
 from .progress import ExpertProgress, ProposalProgress, disagreement_titles, due_date
 
 PER_PAGE = 50
@@ -179,15 +180,12 @@ def _filtered_rows(grouped: Any, *, page: int, per: int) -> list[Any]:
 def _disagreements(call: Call, rows: list[ProposalProgress]) -> bool:
     """Set each shown proposal's disagreement flags (criterion titles); False if the scores
     cannot be evaluated. Only the shown proposals are evaluated: the flag is per proposal."""
-    from ..ranking import evaluation_input
-
     references = {row.proposal.reference for row in rows}
     try:
-        data = evaluation_input(call, references=references)
-        ranking = evaluate(data)
+        scored = rows_with_scores(call, references)
     except EvaluationError:
         return False
-    flagged = disagreement_titles(call, ranking)
+    flagged = disagreement_titles(call, scored.values())
     for row in rows:
         row.disagreements = flagged.get(row.proposal.reference, [])
     return True

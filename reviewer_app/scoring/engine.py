@@ -77,7 +77,7 @@ def evaluate(data: EvaluationIn) -> Ranking:
 
 # What the engine needs of one proposal's counted scores on one criterion: their count, sum,
 # lowest and highest, and the scores themselves with their experts (None from summaries).
-_Stats = tuple[int, Decimal, Decimal, Decimal, list[tuple[str, Decimal]] | None]
+_Stats = tuple[int, Decimal, Decimal, Decimal, tuple[tuple[str, Decimal], ...] | None]
 
 
 def _stats_of(keys: tuple[str, ...], reviews: list[ReviewIn]) -> dict[str, _Stats]:
@@ -90,7 +90,13 @@ def _stats_of(keys: tuple[str, ...], reviews: list[ReviewIn]) -> dict[str, _Stat
     for key, given in pairs.items():
         if given:
             values = [value for _expert, value in given]
-            stats[key] = (len(values), sum(values, Decimal(0)), min(values), max(values), given)
+            stats[key] = (
+                len(values),
+                sum(values, Decimal(0)),
+                min(values),
+                max(values),
+                tuple(given),
+            )
     return stats
 
 
@@ -131,7 +137,7 @@ class _Scored:
     merit: tuple[_Ratio, ...] = ()
 
 
-def _median_ratio(given: list[tuple[str, Decimal]]) -> _Ratio:
+def _median_ratio(given: tuple[tuple[str, Decimal], ...]) -> _Ratio:
     values = sorted(value for _expert, value in given)
     middle = len(values) // 2
     if len(values) % 2:
@@ -220,7 +226,7 @@ def _score_proposal(
                 total,
                 low if count else None,
                 high if count else None,
-                None if given is None else tuple(given),
+                given,
                 meets,
                 spread is not None and count > 0 and high - low >= spread,
                 threshold,
@@ -260,7 +266,7 @@ def _score_proposal(
 
 
 # A criterion no counted review scored: there is nothing behind it, summed up or not.
-_NO_SCORES: _Stats = (0, Decimal(0), Decimal(0), Decimal(0), [])
+_NO_SCORES: _Stats = (0, Decimal(0), Decimal(0), Decimal(0), ())
 
 
 def _common_scale(ratios: list[_Ratio]) -> Callable[[_Ratio], int]:
